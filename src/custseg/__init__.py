@@ -1,0 +1,49 @@
+"""custseg: named, explainable customer segments from a customer table.
+
+>>> import custseg
+>>> result = custseg.segment("customers.csv")          # doctest: +SKIP
+>>> result.profiles                                    # doctest: +SKIP
+>>> model = custseg.load_model("custseg-out/model.json")  # doctest: +SKIP
+>>> model.predict(new_customers)                       # doctest: +SKIP
+"""
+
+from custseg._version import __version__
+from custseg.datasets import make_customers
+from custseg.engines import available_engines
+from custseg.errors import (
+    CustsegError,
+    CustsegWarning,
+    DataFormatError,
+    DataWarning,
+    EmptyInputError,
+    EngineError,
+    InputError,
+    ModelError,
+    SchemaError,
+)
+from custseg.io import read_table
+from custseg.model import SegmentModel, load_model
+from custseg.pipeline import SegmentationResult, Segmenter, segment
+from custseg.schema import detect_roles
+
+__all__ = [
+    "CustsegError",
+    "CustsegWarning",
+    "DataFormatError",
+    "DataWarning",
+    "EmptyInputError",
+    "EngineError",
+    "InputError",
+    "ModelError",
+    "SchemaError",
+    "SegmentModel",
+    "SegmentationResult",
+    "Segmenter",
+    "__version__",
+    "available_engines",
+    "detect_roles",
+    "load_model",
+    "make_customers",
+    "read_table",
+    "segment",
+]

@@ -1,0 +1,116 @@
+"""What every command shares: the Typer app, error translation, console output."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Iterator
+
+import typer
+from rich.console import Console
+
+from custseg._version import __version__
+from custseg.errors import CustsegError, CustsegWarning, EngineError
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_ENGINE", "app", "console", "err_console", "fail", "main",
+           "reporting_errors"]
+
+EXIT_BAD_INPUT = 2
+EXIT_ENGINE = 3
+EXIT_INTERNAL = 1
+
+app = typer.Typer(
+    name="custseg",
+    help="Turn a customer table into named, explainable segments, and score new customers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"custseg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the full traceback of an error.", envvar="CUSTSEG_DEBUG"
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """custseg: customer segmentation for marketing analysts."""
+    _state["debug"] = debug
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    """Print ``message`` as one line on stderr and return the Exit to raise."""
+    sys.stderr.write(f"custseg: error: {message}\n")
+    sys.stderr.flush()
+    return typer.Exit(code)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+@contextlib.contextmanager
+def reporting_errors() -> Iterator[None]:
+    """Turn custseg errors into one stderr line and an exit code; print warnings.
+
+    Bad input exits with 2, a failed back-end (Spark, Java) with 3, anything
+    unexpected with 1 — always one line, unless ``--debug`` asks for the traceback.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CustsegWarning)
+        try:
+            yield
+        except typer.Exit:
+            raise
+        except CustsegError as exc:
+            if _state["debug"]:
+                traceback.print_exc()
+            code = EXIT_ENGINE if isinstance(exc, EngineError) else EXIT_BAD_INPUT
+            raise fail(_one_line(str(exc)), code) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+        except MemoryError:
+            raise fail("out of memory; try --engine chunked or a smaller input", 1) from None
+        except Exception as exc:  # the last line of defence: never a bare traceback
+            if _state["debug"]:
+                traceback.print_exc()
+            raise fail(
+                f"internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+                "(rerun with --debug and report it)",
+                EXIT_INTERNAL,
+            ) from None
+        finally:
+            for w in caught:
+                if issubclass(w.category, CustsegWarning):
+                    sys.stderr.write(f"custseg: warning: {_one_line(str(w.message))}\n")
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def main() -> None:
+    """Entry point of the ``custseg`` console script."""
+    # Broken pipes (custseg ... | head) should end quietly.
+    try:
+        app()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)

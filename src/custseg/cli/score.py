@@ -1,0 +1,41 @@
+"""``custseg score``: assign new customers to a saved model's segments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from custseg.cli._common import app, console, reporting_errors
+from custseg.io import read_table, write_table
+from custseg.model import load_model
+
+__all__ = ["score"]
+
+
+@app.command()
+def score(
+    model: Path = typer.Argument(..., help="model.json written by custseg segment."),
+    input: Path = typer.Argument(..., help="Customers to score: CSV, .csv.gz, Parquet or .xlsx."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file (.csv, .csv.gz or .parquet)."),
+) -> None:
+    """Score new customers: INPUT's rows plus segment, segment_name, distance_to_center."""
+    with reporting_errors():
+        fitted = load_model(model)
+        frame = read_table(input)
+        scored = fitted.predict(frame, source=str(input))
+        table = frame.copy()
+        for col in scored.columns:
+            table[col if col not in frame.columns else f"{col}_custseg"] = scored[col].to_numpy()
+        write_table(table, out)
+    counts = scored["segment"].value_counts().sort_index()
+    unscored = int(scored["segment"].isna().sum())
+    console.print(
+        f"Scored {len(frame) - unscored} of {len(frame)} customers into "
+        f"{len(counts)} segment(s); wrote {out}"
+    )
+    names = fitted.segment_names
+    for seg, n in counts.items():
+        console.print(f"  {int(seg)}  {names.get(int(seg), '')}: {int(n)}")
+    if unscored:
+        console.print(f"  {unscored} row(s) not scored (see the 'reason' column)")

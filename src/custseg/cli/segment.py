@@ -1,0 +1,72 @@
+"""``custseg segment``: a customer table in, named segments out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from custseg.cli._common import app, console, reporting_errors
+from custseg.cli._render import print_result
+from custseg.errors import InputError
+from custseg.pipeline import segment as run_segment
+
+__all__ = ["parse_k", "segment"]
+
+
+def parse_k(value: str) -> int | None:
+    """``auto`` → None (choose K); a whole number → that K."""
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        k = int(value)
+    except ValueError:
+        raise InputError(f"--k must be a whole number or 'auto'; got {value!r}") from None
+    if k < 1:
+        raise InputError(f"--k must be at least 1; got {k}")
+    return k
+
+
+def split_features(value: str | None) -> list[str] | None:
+    if value is None or not value.strip():
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+@app.command()
+def segment(
+    input: Path = typer.Argument(..., help="Customer table: CSV, .csv.gz, Parquet or .xlsx."),
+    out: Path = typer.Option(Path("custseg-out"), "--out", "-o", help="Output folder."),
+    features: str = typer.Option(
+        None, "--features", help='Feature columns, comma-separated: "Age,Annual Income (k$)".'
+    ),
+    id_column: str = typer.Option(None, "--id-column", help="The customer ID column."),
+    k: str = typer.Option("auto", "--k", help="Number of segments, or 'auto' to choose it."),
+    k_min: int = typer.Option(2, "--k-min", help="Smallest K tried by --k auto."),
+    k_max: int = typer.Option(10, "--k-max", help="Largest K tried by --k auto."),
+    scaling: str = typer.Option(
+        "standard", "--scaling", help="standard | robust | minmax | none."
+    ),
+    missing: str = typer.Option(
+        "impute", "--missing", help="impute (median) | drop (leave the row out) | error."
+    ),
+    seed: int = typer.Option(42, "--seed", help="Random seed: same seed, same segments."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only where files went."),
+) -> None:
+    """Segment a customer table: writes segments.csv, summary.json and model.json."""
+    with reporting_errors():
+        result = run_segment(
+            input,
+            features=split_features(features),
+            id_column=id_column,
+            k=parse_k(k),
+            k_min=k_min,
+            k_max=k_max,
+            scaling=scaling,
+            missing=missing,
+            random_state=seed,
+        )
+        paths = result.save(out)
+    if not quiet:
+        print_result(result)
+    console.print(f"Wrote {', '.join(str(p) for p in paths.values())}")

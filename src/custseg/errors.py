@@ -1,0 +1,72 @@
+"""Exceptions and warnings raised by custseg.
+
+Every error custseg raises on purpose derives from :class:`CustsegError`, and
+every error caused by the user's data or options also derives from the builtin
+:class:`ValueError`, so ``except ValueError`` keeps working for callers who do
+not know custseg's tree::
+
+    CustsegError
+    ├── InputError (ValueError)         bad data or options; the CLI exits with 2
+    │   ├── DataFormatError             missing, empty or unreadable input file
+    │   ├── SchemaError                 a column is missing, empty or of the wrong kind
+    │   └── EmptyInputError             too few usable rows or distinct rows for K
+    ├── ModelError (ValueError)         not a custseg model, or an unknown schema version
+    └── EngineError (RuntimeError)      a back-end (Spark, Java, ...) is missing or failed
+
+    CustsegWarning (UserWarning)
+    └── DataWarning                     a soft data problem: constant feature, duplicate
+                                        IDs, imputed values; the run goes on
+
+Messages are written for the person at the keyboard: they name the file,
+column, row or value at fault and say what to do about it, in one line.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CustsegError",
+    "CustsegWarning",
+    "DataFormatError",
+    "DataWarning",
+    "EmptyInputError",
+    "EngineError",
+    "InputError",
+    "ModelError",
+    "SchemaError",
+]
+
+
+class CustsegError(Exception):
+    """Base class of every error custseg raises on purpose."""
+
+
+class InputError(CustsegError, ValueError):
+    """The input data or the options are not usable as given."""
+
+
+class DataFormatError(InputError):
+    """The input file is missing, empty, or not in a format custseg can read."""
+
+
+class SchemaError(InputError):
+    """A column is missing, entirely empty, or holds values of the wrong kind."""
+
+
+class EmptyInputError(InputError):
+    """Too few usable rows remain to build the requested segments."""
+
+
+class ModelError(CustsegError, ValueError):
+    """A model file is not a custseg model, or was written by an unknown schema version."""
+
+
+class EngineError(CustsegError, RuntimeError):
+    """A computing back-end is missing or failed (for example Spark without Java)."""
+
+
+class CustsegWarning(UserWarning):
+    """Base class of custseg's warnings."""
+
+
+class DataWarning(CustsegWarning):
+    """A soft data problem that custseg worked around; the message says how."""

@@ -1,0 +1,300 @@
+"""The portable segment model: save, load, score.
+
+A model is one JSON document (``model.json``). Loading it reads numbers and
+strings only — nothing is unpickled or executed — so a model file from anyone
+is safe to open. ``format`` and ``schema_version`` identify it; a file without
+them, or with a schema version this custseg does not know, is refused.
+
+Scoring applies the stored imputation values and scaling, then the engine's
+prediction rule (for centroid engines: the nearest centre in the scaled space,
+ties to the lowest id). Training rows are labelled by this same code, so scoring
+the training data reproduces the training labels exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custseg._version import __version__
+from custseg.engines import get_engine
+from custseg.engines.base import nearest_center
+from custseg.errors import InputError, ModelError, SchemaError
+from custseg.io import read_json, write_json
+from custseg.preprocessing import Scaler
+from custseg.schema import match_column, parse_numeric
+
+__all__ = ["MODEL_FORMAT", "SCHEMA_VERSION", "SegmentModel", "fingerprint", "load_model"]
+
+MODEL_FORMAT = "custseg-model"
+SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+_CHUNK_ROWS = 200_000  # bounds the (rows × segments × features) distance array
+
+
+def fingerprint(X: np.ndarray, features: list[str]) -> str:
+    """SHA-256 of the training feature matrix and its column names."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(features).encode())
+    digest.update(np.ascontiguousarray(X, dtype="float64").tobytes())
+    return "sha256:" + digest.hexdigest()
+
+
+@dataclass
+class SegmentModel:
+    """Everything needed to score new customers into the trained segments.
+
+    Attributes
+    ----------
+    features : list of dict
+        Per feature: ``name``, ``dtype``, ``kind`` and training statistics
+        (``min``, ``max``, ``mean``, ``std``, ``quantiles`` at 0, 0.1, ..., 1).
+    scaler : Scaler
+    missing : str
+        ``impute``, ``drop`` or ``error``; how scoring treats a missing value.
+    impute_values : ndarray of shape (n_features,)
+    algorithm : str
+    centers : ndarray of shape (n_segments, n_features)
+        In the scaled space.
+    segments : list of dict
+        ``id``, ``name``, ``size``, ``share`` per segment, in id order.
+    training : dict
+        ``rows``, ``fingerprint``, ``random_state``.
+    engine_state : dict
+        Extra state of engines that predict by their own rule.
+    extra : dict
+        Blocks added by other parts of custseg (drift baselines, ...), kept as is.
+    """
+
+    features: list[dict[str, Any]]
+    scaler: Scaler
+    missing: str
+    impute_values: np.ndarray
+    algorithm: str
+    centers: np.ndarray
+    segments: list[dict[str, Any]]
+    training: dict[str, Any]
+    engine_state: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    custseg_version: str = __version__
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f["name"] for f in self.features]
+
+    @property
+    def segment_names(self) -> dict[int, str]:
+        return {int(s["id"]): str(s["name"]) for s in self.segments}
+
+    # -- scoring -----------------------------------------------------------------
+    def feature_matrix(self, frame: pd.DataFrame, *, source: str = "input") -> np.ndarray:
+        """Pick and parse the model's features from ``frame`` (original units, NaN kept).
+
+        Raises
+        ------
+        SchemaError
+            A model feature is missing from ``frame`` or holds a non-numeric value.
+        """
+        columns = [str(c) for c in frame.columns]
+        missing = []
+        resolved = []
+        for name in self.feature_names:
+            try:
+                resolved.append(match_column(name, columns))
+            except SchemaError:
+                missing.append(name)
+        if missing:
+            listing = ", ".join(f"'{m}'" for m in missing)
+            raise SchemaError(
+                f"{source} lacks the model's feature column(s) {listing}; add them "
+                f"(the model needs: {', '.join(repr(n) for n in self.feature_names)})"
+            )
+        if not len(frame):
+            return np.empty((0, len(resolved)))
+        return np.column_stack([parse_numeric(frame, c, source=source) for c in resolved])
+
+    def predict_matrix(self, X: np.ndarray) -> pd.DataFrame:
+        """Score a matrix of original-unit feature values.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_rows, n_features)
+            NaN marks a missing value.
+
+        Returns
+        -------
+        DataFrame of n_rows rows
+            ``segment`` (nullable Int64; empty for an unscored row), ``segment_name``,
+            ``distance_to_center``, plus engine columns (e.g. probabilities), and
+            ``reason`` when some row could not be scored.
+        """
+        X = np.asarray(X, dtype="float64")
+        nan_rows = np.isnan(X).any(axis=1)
+        reasons = np.full(len(X), "", dtype=object)
+        if nan_rows.any():
+            if self.missing == "impute":
+                X = np.where(np.isnan(X), self.impute_values, X)
+                nan_rows = np.zeros(len(X), dtype=bool)
+            elif self.missing == "error":
+                row = int(np.flatnonzero(nan_rows)[0])
+                col = self.feature_names[int(np.flatnonzero(np.isnan(X[row]))[0])]
+                raise SchemaError(
+                    f"column '{col}' has a missing value at row {row + 1} and this model was "
+                    "trained with --missing error; fill the value"
+                )
+            else:
+                for i in np.flatnonzero(nan_rows):
+                    cols = [self.feature_names[j] for j in np.flatnonzero(np.isnan(X[i]))]
+                    reasons[i] = "missing value in " + ", ".join(f"'{c}'" for c in cols)
+        ok = ~nan_rows
+        Z = self.scaler.transform(X[ok])
+        labels, distances, extra = self._predict_scaled(Z)
+        segment = pd.array([pd.NA] * len(X), dtype="Int64")
+        segment[ok] = labels
+        distance = np.full(len(X), np.nan)
+        distance[ok] = distances
+        names = self.segment_names
+        out = pd.DataFrame(
+            {
+                "segment": segment,
+                "segment_name": [names.get(int(s), "") if s is not pd.NA else "" for s in segment],
+                "distance_to_center": distance,
+            }
+        )
+        for key, values in extra.items():
+            col = np.full(len(X), np.nan)
+            col[ok] = values
+            out[key] = col
+        if nan_rows.any():
+            out["reason"] = reasons
+        return out
+
+    def _predict_scaled(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+        engine = get_engine(self.algorithm)
+        labels = np.empty(len(Z), dtype="int64")
+        distances = np.empty(len(Z))
+        extra: dict[str, list[np.ndarray]] = {}
+        for start in range(0, max(len(Z), 1), _CHUNK_ROWS):
+            part = Z[start : start + _CHUNK_ROWS]
+            if not len(part):
+                break
+            lab, cols = engine.predict(part, self.centers, self.engine_state)
+            labels[start : start + len(part)] = lab
+            assigned = lab >= 0
+            dist = np.full(len(part), np.nan)
+            if assigned.any():
+                diff = part[assigned] - self.centers[lab[assigned]]
+                dist[assigned] = np.sqrt((diff**2).sum(axis=1))
+            distances[start : start + len(part)] = dist
+            for key, values in cols.items():
+                extra.setdefault(key, []).append(values)
+        return labels, distances, {k: np.concatenate(v) for k, v in extra.items()}
+
+    def predict(self, frame: pd.DataFrame, *, source: str = "input") -> pd.DataFrame:
+        """Score the customers in ``frame``; see :meth:`predict_matrix` for the columns."""
+        return self.predict_matrix(self.feature_matrix(frame, source=source))
+
+    # -- persistence -------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": MODEL_FORMAT,
+            "schema_version": SCHEMA_VERSION,
+            "custseg_version": self.custseg_version,
+            "features": self.features,
+            "preprocessing": {
+                "missing": self.missing,
+                "impute_values": [float(v) for v in self.impute_values],
+                "scaling": self.scaler.to_dict(),
+            },
+            "algorithm": self.algorithm,
+            "centers": [[float(v) for v in row] for row in self.centers],
+            "engine_state": self.engine_state,
+            "segments": self.segments,
+            "training": self.training,
+            **self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "model") -> SegmentModel:
+        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+            raise ModelError(
+                f"'{source}' is not a custseg model (no \"format\": \"{MODEL_FORMAT}\"); "
+                "pass the model.json written by custseg segment"
+            )
+        version = data.get("schema_version")
+        if version not in SUPPORTED_SCHEMA_VERSIONS:
+            raise ModelError(
+                f"'{source}' has model schema version {version!r}, which this custseg "
+                f"{__version__} cannot read (it reads {list(SUPPORTED_SCHEMA_VERSIONS)}); "
+                "upgrade custseg or retrain the model"
+            )
+        known = {
+            "format", "schema_version", "custseg_version", "features", "preprocessing",
+            "algorithm", "centers", "engine_state", "segments", "training",
+        }
+        try:
+            pre = data["preprocessing"]
+            model = cls(
+                features=list(data["features"]),
+                scaler=Scaler.from_dict(pre["scaling"]),
+                missing=str(pre["missing"]),
+                impute_values=np.asarray(pre["impute_values"], dtype="float64"),
+                algorithm=str(data["algorithm"]),
+                centers=np.asarray(data["centers"], dtype="float64"),
+                segments=list(data["segments"]),
+                training=dict(data["training"]),
+                engine_state=dict(data.get("engine_state") or {}),
+                extra={k: v for k, v in data.items() if k not in known},
+                custseg_version=str(data.get("custseg_version", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(
+                f"'{source}' is a damaged custseg model ({type(exc).__name__}: {exc}); "
+                "retrain it with custseg segment"
+            ) from None
+        n_features = len(model.features)
+        if model.centers.ndim != 2 or model.centers.shape[1] != n_features:
+            raise ModelError(
+                f"'{source}' is a damaged custseg model: centres do not match its "
+                f"{n_features} features; retrain it with custseg segment"
+            )
+        return model
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model as JSON, atomically."""
+        return write_json(self.to_dict(), path)
+
+
+def load_model(path: str | Path) -> SegmentModel:
+    """Load a model saved by :meth:`SegmentModel.save`.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``model.json``, or a run folder that holds one.
+
+    Raises
+    ------
+    ModelError
+        Not a custseg model, damaged, or of an unknown schema version.
+    InputError
+        The file does not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.json"
+    if not path.exists():
+        raise InputError(f"model file '{path}' does not exist; check the path")
+    data = read_json(path, what="model")
+    if data is None:
+        raise ModelError(
+            f"'{path}' is not a custseg model (not JSON); pass the model.json written by "
+            "custseg segment"
+        )
+    return SegmentModel.from_dict(data, source=str(path))

@@ -1,0 +1,500 @@
+"""The segmentation pipeline: table in, named segments and a scoring model out.
+
+:class:`Segmenter` follows scikit-learn's estimator contract: the constructor
+stores options, :meth:`Segmenter.fit` validates the table once and sets
+trailing-underscore state, :meth:`Segmenter.predict` scores new rows.
+:func:`segment` is the one-shot form used by the CLI.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custseg._version import __version__
+from custseg.engines import get_engine
+from custseg.errors import DataWarning, EmptyInputError, InputError, SchemaError
+from custseg.io import read_table, write_csv, write_json
+from custseg.model import SegmentModel, fingerprint
+from custseg.preprocessing import (
+    MISSING_POLICIES,
+    check_choice,
+    fit_scaler,
+    impute_values,
+)
+from custseg.profiles import name_segments, profile_segments
+from custseg.quality import clustering_metrics
+from custseg.schema import TableSchema, detect_roles, match_column, parse_numeric
+from custseg.selection import KChoice, choose_k, sweep_k
+
+__all__ = ["SUMMARY_SCHEMA_VERSION", "SegmentationResult", "Segmenter", "segment"]
+
+SUMMARY_SCHEMA_VERSION = 1
+_QUANTILES = [i / 10 for i in range(11)]
+
+
+@dataclass
+class SegmentationResult:
+    """The outcome of a segmentation run.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Every input row, original columns unchanged, plus ``segment``,
+        ``segment_name``, ``distance_to_center`` (and ``reason`` where a row was
+        left out of fitting).
+    labels : Series of Int64
+        The ``segment`` column; empty (``<NA>``) for rows left out.
+    profiles : DataFrame
+        One row per segment: ``name``, ``size``, ``share`` and per feature
+        ``mean:``, ``median:`` and ``z:`` columns.
+    k_selection : DataFrame
+        One row per K tried (``k``, ``inertia``, ``silhouette``); empty when K was given.
+    summary : dict
+        What ``summary.json`` holds.
+    model : SegmentModel
+    schema : TableSchema
+    """
+
+    table: pd.DataFrame
+    profiles: pd.DataFrame
+    k_selection: pd.DataFrame
+    summary: dict[str, Any]
+    model: SegmentModel
+    schema: TableSchema
+    X: np.ndarray = field(repr=False, default=None)  # original-unit features of fitted rows
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def labels(self) -> pd.Series:
+        return self.table["segment"]
+
+    def save(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write ``segments.csv``, ``summary.json``, ``model.json`` and ``k_selection.csv``.
+
+        Each file is written atomically; the folder is created if absent.
+        """
+        out = Path(out_dir)
+        paths = {
+            "segments": write_csv(self.table, out / "segments.csv"),
+            "summary": write_json(self.summary, out / "summary.json"),
+            "model": self.model.save(out / "model.json"),
+        }
+        if len(self.k_selection):
+            paths["k_selection"] = write_csv(self.k_selection, out / "k_selection.csv")
+        return paths
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace NaN/inf by None and NumPy scalars by Python ones, recursively."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        return value if np.isfinite(value) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+class Segmenter:
+    """Segment a customer table.
+
+    Parameters
+    ----------
+    features : list of str, optional
+        Feature columns; names matched exactly, then ignoring case and spaces.
+        Default: every numeric column that is not the ID.
+    id_column : str, optional
+        The customer ID column; detected when not given.
+    k : int, optional
+        Number of segments. When None, chosen over ``k_min..k_max`` by
+        :func:`custseg.selection.choose_k`.
+    k_min, k_max : int, default=2, 10
+    scaling : {"standard", "robust", "minmax", "none"}, default="standard"
+    missing : {"impute", "drop", "error"}, default="impute"
+        ``impute`` fills a missing value with the feature's median; ``drop`` leaves
+        the row out of fitting (it stays in the output with an empty segment and a
+        ``reason``); ``error`` refuses the table.
+    algorithm : str, default="kmeans"
+        A registered engine (see :func:`custseg.engines.available_engines`).
+    random_state : int, default=42
+    vocabulary : mapping, optional
+        Extra naming words; see :func:`custseg.profiles.name_segments`.
+    """
+
+    def __init__(
+        self,
+        *,
+        features: list[str] | None = None,
+        id_column: str | None = None,
+        k: int | None = None,
+        k_min: int = 2,
+        k_max: int = 10,
+        scaling: str = "standard",
+        missing: str = "impute",
+        algorithm: str = "kmeans",
+        random_state: int = 42,
+        vocabulary: dict[str, tuple[str, str]] | None = None,
+    ) -> None:
+        self.features = features
+        self.id_column = id_column
+        self.k = k
+        self.k_min = k_min
+        self.k_max = k_max
+        self.scaling = scaling
+        self.missing = missing
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.vocabulary = vocabulary
+
+    # -- validation ----------------------------------------------------------------
+    def _check_options(self) -> None:
+        check_choice(self.missing, MISSING_POLICIES, "--missing")
+        get_engine(self.algorithm)  # fails early on an unknown name
+        if self.k is not None and self.k < 1:
+            raise InputError(f"--k must be at least 1; got {self.k}")
+        if self.k is None and not 2 <= self.k_min <= self.k_max:
+            raise InputError(
+                f"--k-min and --k-max must satisfy 2 <= k-min <= k-max; got {self.k_min} and "
+                f"{self.k_max}"
+            )
+
+    def _choose_features(self, frame: pd.DataFrame, schema: TableSchema) -> tuple[list[str], list[dict]]:
+        skipped: list[dict] = []
+        columns = list(frame.columns)
+        if self.features:
+            chosen = []
+            for name in self.features:
+                col = match_column(name.strip(), columns)
+                info = schema[col]
+                if info.role == "empty":
+                    raise SchemaError(
+                        f"column '{col}' is entirely empty; fill it or leave it out of --features"
+                    )
+                if info.role == "id":
+                    raise SchemaError(
+                        f"column '{col}' is the customer ID, not a feature; leave it out of "
+                        "--features (or name another --id-column)"
+                    )
+                if col not in chosen:
+                    chosen.append(col)
+        else:
+            chosen = schema.by_role("numeric") + schema.by_role("constant")
+            chosen = [c for c in columns if c in chosen and schema[c].role == "numeric" or (
+                c in chosen and schema[c].role == "constant" and _is_numeric_constant(frame[c])
+            )]
+        for info in schema.columns:
+            if info.name in chosen:
+                continue
+            reason = {
+                "id": "customer ID",
+                "categorical": f"categorical ({info.reason}); name it in --features to use it",
+                "date": "dates are not used as features",
+                "text": info.reason,
+                "empty": "every value is missing",
+                "constant": "a single value in every row",
+                "numeric": "not selected in --features",
+            }[info.role]
+            if info.role == "empty":
+                warnings.warn(
+                    f"column '{info.name}' is entirely empty and is skipped", DataWarning,
+                    stacklevel=3,
+                )
+            skipped.append({"column": info.name, "role": info.role, "reason": reason})
+        return chosen, skipped
+
+    # -- fitting -------------------------------------------------------------------
+    def fit(self, data: pd.DataFrame | str | Path) -> Segmenter:
+        """Segment ``data`` (a DataFrame or a path readable by :func:`custseg.io.read_table`).
+
+        Sets ``result_``, ``model_``, ``labels_`` and ``k_``; returns ``self``.
+        """
+        self._check_options()
+        if isinstance(data, str | Path):
+            source = str(data)
+            frame = read_table(data)
+        else:
+            frame = data.reset_index(drop=True)
+            frame.columns = [str(c) for c in frame.columns]
+            source = str(frame.attrs.get("source", "input"))
+            if len(frame) == 0:
+                raise EmptyInputError("the input table has no rows; add customer rows")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            result = self._fit_frame(frame, source)
+        for w in caught:
+            if issubclass(w.category, DataWarning):
+                result.warnings.append(str(w.message))
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        result.summary["warnings"] = list(result.warnings)
+        self.result_ = result
+        self.model_ = result.model
+        self.labels_ = result.labels
+        self.k_ = len(result.model.segments)
+        return self
+
+    def predict(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Score new customers with the fitted model (see :meth:`SegmentModel.predict`)."""
+        if not hasattr(self, "model_"):
+            raise InputError("this Segmenter is not fitted yet; call fit() first")
+        return self.model_.predict(data)
+
+    def _fit_frame(self, frame: pd.DataFrame, source: str) -> SegmentationResult:
+        schema = detect_roles(frame, id_column=self.id_column)
+        features, skipped = self._choose_features(frame, schema)
+        if not features:
+            raise SchemaError(
+                f"no usable numeric feature in {source}; the columns are "
+                + ", ".join(f"'{c.name}' ({c.role})" for c in schema.columns)
+                + ". Name numeric columns with --features"
+            )
+        X_all = np.column_stack([parse_numeric(frame, c, source=source) for c in features])
+
+        constant = [
+            j for j in range(X_all.shape[1])
+            if np.unique(X_all[~np.isnan(X_all[:, j]), j]).size <= 1
+        ]
+        for j in constant:
+            warnings.warn(
+                f"feature '{features[j]}' has a single value and is dropped", DataWarning,
+                stacklevel=3,
+            )
+            skipped.append({"column": features[j], "role": "constant",
+                            "reason": "a single value in every row"})
+        keep = [j for j in range(len(features)) if j not in constant]
+        features = [features[j] for j in keep]
+        X_all = X_all[:, keep]
+        if not features:
+            raise SchemaError(
+                f"no usable numeric feature in {source}: every chosen feature is constant; "
+                "choose other columns with --features"
+            )
+
+        missing_counts = {f: int(np.isnan(X_all[:, j]).sum()) for j, f in enumerate(features)}
+        nan_rows = np.isnan(X_all).any(axis=1)
+        fit_rows = np.ones(len(X_all), dtype=bool)
+        fill = impute_values(X_all)
+        if nan_rows.any():
+            if self.missing == "error":
+                row = int(np.flatnonzero(nan_rows)[0])
+                col = features[int(np.flatnonzero(np.isnan(X_all[row]))[0])]
+                raise SchemaError(
+                    f"column '{col}' in {source} has a missing value at row {row + 1} "
+                    f"({int(nan_rows.sum())} row(s) affected); fill it, or pass "
+                    "--missing impute or --missing drop"
+                )
+            if self.missing == "impute":
+                counts = ", ".join(f"'{f}': {n}" for f, n in missing_counts.items() if n)
+                warnings.warn(
+                    f"missing values imputed with the column median ({counts})", DataWarning,
+                    stacklevel=3,
+                )
+            else:
+                fit_rows = ~nan_rows
+                warnings.warn(
+                    f"{int(nan_rows.sum())} row(s) with missing values left out of fitting; "
+                    "they appear in segments.csv with an empty segment and a reason",
+                    DataWarning, stacklevel=3,
+                )
+        X_fit = np.where(np.isnan(X_all), fill, X_all)[fit_rows]
+        if len(X_fit) < 3:
+            raise EmptyInputError(
+                f"only {len(X_fit)} usable row(s) in {source}; segmentation needs at least 3 "
+                "(check missing values and --missing)"
+            )
+        n_distinct = len(np.unique(X_fit, axis=0))
+        if self.k is not None and self.k > n_distinct:
+            raise EmptyInputError(
+                f"--k {self.k} is larger than the {n_distinct} distinct customer profile(s) in "
+                f"{source}; choose --k {n_distinct} or fewer"
+            )
+        id_col = schema.id_column
+        if id_col is not None:
+            dupes = int(frame[id_col].duplicated().sum())
+            if dupes:
+                warnings.warn(
+                    f"ID column '{id_col}' has {dupes} duplicate value(s); every row is still "
+                    "segmented", DataWarning, stacklevel=3,
+                )
+
+        scaler = fit_scaler(X_fit, self.scaling)
+        Z = scaler.transform(X_fit)
+        k_table = pd.DataFrame(columns=["k", "inertia", "silhouette"])
+        choice: KChoice | None = None
+        if self.k is not None:
+            k = self.k
+            k_reason = f"K={k} was given"
+        else:
+            k_hi = min(self.k_max, n_distinct - 1, len(X_fit) - 1)
+            if k_hi < self.k_min:
+                raise EmptyInputError(
+                    f"{source} has {n_distinct} distinct customer profile(s), too few to try "
+                    f"K from {self.k_min}; give a smaller --k"
+                )
+            k_table = sweep_k(
+                Z, list(range(self.k_min, k_hi + 1)), algorithm=self.algorithm,
+                random_state=self.random_state,
+            )
+            choice = choose_k(k_table)
+            k = choice.chosen
+            k_reason = choice.reason
+
+        engine = get_engine(self.algorithm)
+        fitted = engine.fit(Z, k, random_state=self.random_state)
+        # Number segments by size, largest first; ties keep the engine's order.
+        ids = [s for s in np.unique(fitted.labels) if s >= 0]
+        sizes = {s: int((fitted.labels == s).sum()) for s in ids}
+        order = sorted(ids, key=lambda s: (-sizes[s], s))
+        centers = fitted.centers[order]
+        state = engine.reorder(fitted.state, order)
+
+        feature_meta = [
+            {
+                "name": f,
+                "dtype": "float64",
+                "kind": "numeric",
+                "min": float(X_fit[:, j].min()),
+                "max": float(X_fit[:, j].max()),
+                "mean": float(X_fit[:, j].mean()),
+                "std": float(X_fit[:, j].std()),
+                "quantiles": [float(q) for q in np.quantile(X_fit[:, j], _QUANTILES)],
+            }
+            for j, f in enumerate(features)
+        ]
+        model = SegmentModel(
+            features=feature_meta,
+            scaler=scaler,
+            missing=self.missing,
+            impute_values=fill,
+            algorithm=self.algorithm,
+            centers=centers,
+            segments=[],
+            training={
+                "rows": int(len(X_fit)),
+                "fingerprint": fingerprint(X_fit, features),
+                "random_state": self.random_state,
+            },
+            engine_state=state,
+        )
+        # Label the training rows with the model's own scoring rule, so that scoring
+        # the training data later reproduces these labels exactly.
+        scored = model.predict_matrix(np.where(fit_rows[:, None], X_all, np.nan))
+        labels_fit = scored["segment"].to_numpy(dtype="float64", na_value=np.nan)[fit_rows]
+        labels_fit = labels_fit.astype("int64")
+
+        profiles = profile_segments(X_fit, labels_fit, features)
+        seg_ids = [int(s) for s in profiles.index if s >= 0]
+        z = profiles.loc[seg_ids, [f"z:{f}" for f in features]].to_numpy()
+        names = dict(zip(seg_ids, name_segments(z, features, vocabulary=self.vocabulary),
+                         strict=True))
+        if -1 in profiles.index:
+            names[-1] = "Unassigned"
+        profiles.insert(0, "name", [names[int(s)] for s in profiles.index])
+        model.segments = [
+            {"id": int(s), "name": names[int(s)], "size": int(profiles.loc[s, "size"]),
+             "share": float(profiles.loc[s, "share"])}
+            for s in profiles.index
+        ]
+        scored["segment_name"] = [
+            names.get(int(s), "") if s is not pd.NA else "" for s in scored["segment"]
+        ]
+        if self.missing == "drop" and nan_rows.any():
+            scored.loc[fit_rows, "reason"] = ""
+        table = frame.copy()
+        for col in scored.columns:
+            table[col if col not in frame.columns else f"{col}_custseg"] = scored[col].to_numpy()
+
+        metrics = clustering_metrics(Z, labels_fit, centers)
+        summary = {
+            "schema_version": SUMMARY_SCHEMA_VERSION,
+            "custseg_version": __version__,
+            "input": {"path": source, "rows": int(len(frame)), "rows_fitted": int(len(X_fit))},
+            "columns": schema.to_dict(),
+            "id_column": id_col,
+            "features": features,
+            "skipped": skipped,
+            "scaling": self.scaling,
+            "missing": {
+                "handling": self.missing,
+                "counts": missing_counts,
+                "rows_with_missing": int(nan_rows.sum()),
+                "rows_left_out": int((~fit_rows).sum()),
+            },
+            "algorithm": self.algorithm,
+            "random_state": self.random_state,
+            "k": int(k),
+            "k_selection": {
+                "method": "given" if self.k is not None else "auto",
+                "k_min": self.k_min,
+                "k_max": self.k_max,
+                "table": k_table.to_dict(orient="records"),
+                "chosen": int(k),
+                "elbow": choice.elbow if choice else None,
+                "best_silhouette": choice.silhouette if choice else None,
+                "reason": k_reason,
+            },
+            "metrics": metrics,
+            "segments": [
+                {
+                    "id": int(s),
+                    "name": names[int(s)],
+                    "size": int(profiles.loc[s, "size"]),
+                    "share": float(profiles.loc[s, "share"]),
+                    "mean": {f: float(profiles.loc[s, f"mean:{f}"]) for f in features},
+                    "median": {f: float(profiles.loc[s, f"median:{f}"]) for f in features},
+                    "z": {f: float(profiles.loc[s, f"z:{f}"]) for f in features},
+                }
+                for s in profiles.index
+            ],
+        }
+        return SegmentationResult(
+            table=table,
+            profiles=profiles,
+            k_selection=k_table,
+            summary=_json_safe(summary),
+            model=model,
+            schema=schema,
+            X=X_fit,
+        )
+
+
+def _is_numeric_constant(col: pd.Series) -> bool:
+    try:
+        pd.to_numeric(col.astype(str).str.strip())
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def segment(data: pd.DataFrame | str | Path, **options: Any) -> SegmentationResult:
+    """Segment a customer table in one call.
+
+    Parameters
+    ----------
+    data : DataFrame, str or Path
+        The table, or a path to CSV / ``.csv.gz`` / Parquet / Excel.
+    **options
+        The parameters of :class:`Segmenter`.
+
+    Returns
+    -------
+    SegmentationResult
+
+    Examples
+    --------
+    >>> import custseg
+    >>> result = custseg.segment(custseg.make_customers(200, random_state=0), k=5)
+    >>> sorted(result.labels.unique().tolist())
+    [0, 1, 2, 3, 4]
+    """
+    return Segmenter(**options).fit(data).result_
