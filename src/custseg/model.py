@@ -30,7 +30,14 @@ from custseg.io import read_json, write_json
 from custseg.preprocessing import Scaler
 from custseg.schema import match_column, parse_numeric
 
-__all__ = ["MODEL_FORMAT", "SCHEMA_VERSION", "SegmentModel", "fingerprint", "load_model"]
+__all__ = [
+    "MODEL_FORMAT",
+    "SCHEMA_VERSION",
+    "SegmentModel",
+    "attach_scores",
+    "fingerprint",
+    "load_model",
+]
 
 MODEL_FORMAT = "custseg-model"
 SCHEMA_VERSION = 1
@@ -269,6 +276,19 @@ class SegmentModel:
     def save(self, path: str | Path) -> Path:
         """Write the model as JSON, atomically."""
         return write_json(self.to_dict(), path)
+
+
+def attach_scores(frame: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """``frame``'s columns unchanged, followed by the scoring columns.
+
+    A scoring column whose name the input already uses gets a ``_custseg`` suffix,
+    so no input value is ever overwritten.
+    """
+    table = frame.reset_index(drop=True).copy()
+    for col in scored.columns:
+        target = col if col not in frame.columns else f"{col}_custseg"
+        table[target] = scored[col].array
+    return table
 
 
 def load_model(path: str | Path) -> SegmentModel:

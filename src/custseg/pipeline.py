@@ -20,7 +20,7 @@ from custseg._version import __version__
 from custseg.engines import get_engine
 from custseg.errors import DataWarning, EmptyInputError, InputError, SchemaError
 from custseg.io import read_table, write_csv, write_json
-from custseg.model import SegmentModel, fingerprint
+from custseg.model import SegmentModel, attach_scores, fingerprint
 from custseg.preprocessing import (
     MISSING_POLICIES,
     check_choice,
@@ -388,7 +388,7 @@ class Segmenter:
         )
         # Label the training rows with the model's own scoring rule, so that scoring
         # the training data later reproduces these labels exactly.
-        scored = model.predict_matrix(np.where(fit_rows[:, None], X_all, np.nan))
+        scored = model.predict_matrix(X_all)
         labels_fit = scored["segment"].to_numpy(dtype="float64", na_value=np.nan)[fit_rows]
         labels_fit = labels_fit.astype("int64")
 
@@ -410,9 +410,7 @@ class Segmenter:
         ]
         if self.missing == "drop" and nan_rows.any():
             scored.loc[fit_rows, "reason"] = ""
-        table = frame.copy()
-        for col in scored.columns:
-            table[col if col not in frame.columns else f"{col}_custseg"] = scored[col].to_numpy()
+        table = attach_scores(frame, scored)
 
         metrics = clustering_metrics(Z, labels_fit, centers)
         summary = {

@@ -73,7 +73,7 @@ def profile_segments(X: np.ndarray, labels: np.ndarray, features: list[str]) -> 
     rows = {}
     for seg in np.unique(labels):
         part = X[labels == seg]
-        row: dict[str, float] = {"size": int(len(part)), "share": len(part) / len(X)}
+        row: dict[str, float] = {"size": len(part), "share": len(part) / len(X)}
         means = part.mean(axis=0)
         medians = np.median(part, axis=0)
         z = (means - overall_mean) / overall_std
@@ -92,14 +92,18 @@ def _word(feature: str, z: float, vocabulary: Mapping[str, tuple[str, str]]) -> 
     words = vocabulary.get(label) or vocabulary.get(feature)
     if words is not None:
         return words[1] if z > 0 else words[0]
-    level = ("Very high" if z >= STRONG_Z else "High") if z > 0 else (
-        "Very low" if z <= -STRONG_Z else "Low"
+    level = (
+        ("Very high" if z >= STRONG_Z else "High")
+        if z > 0
+        else ("Very low" if z <= -STRONG_Z else "Low")
     )
     return f"{level} {label}"
 
 
 def _name(z_row: np.ndarray, features: list[str], n_terms: int, vocab) -> str:
-    strongest = [j for j in np.argsort(-np.abs(z_row), kind="stable") if abs(z_row[j]) >= DESCRIBE_Z]
+    strongest = [
+        j for j in np.argsort(-np.abs(z_row), kind="stable") if abs(z_row[j]) >= DESCRIBE_Z
+    ]
     chosen = sorted(strongest[:n_terms])
     if not chosen:
         return "Average"

@@ -27,14 +27,35 @@ __all__ = [
 
 # The tokens pandas reads as missing by default; a user's export tool writes one of these.
 NA_TOKENS = frozenset(
-    {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
-     "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+    {
+        "",
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    }
 )
 ROLES = ("id", "numeric", "categorical", "date", "text", "empty", "constant")
 _MAX_CATEGORIES = 20
 _NUMERIC_SHARE = 0.9  # a column this numeric is meant to be numeric; other values are errors
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d+$")
-_ID_NAMES = re.compile(r"(?:^|_)(id|key|uuid|guid)$|^(customer|client|member|user|cust)_?(no|num|number|code)$")
+_ID_NAMES = re.compile(
+    r"(?:^|_)(id|key|uuid|guid)$|^(customer|client|member|user|cust)_?(no|num|number|code)$"
+)
 
 
 def _snake(name: str) -> str:

@@ -15,8 +15,16 @@ from rich.console import Console
 from custseg._version import __version__
 from custseg.errors import CustsegError, CustsegWarning, EngineError
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_ENGINE", "app", "console", "err_console", "fail", "main",
-           "reporting_errors"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_ENGINE",
+    "app",
+    "console",
+    "err_console",
+    "fail",
+    "main",
+    "reporting_errors",
+]
 
 EXIT_BAD_INPUT = 2
 EXIT_ENGINE = 3

@@ -20,8 +20,12 @@ def print_roles(result: SegmentationResult) -> None:
     skipped = {s["column"]: s["reason"] for s in summary["skipped"]}
     for info in summary["columns"]:
         name = info["name"]
-        table.add_row(name, info["role"], "feature" if name in used else "-",
-                      "" if name in used else skipped.get(name, ""))
+        table.add_row(
+            name,
+            info["role"],
+            "feature" if name in used else "-",
+            "" if name in used else skipped.get(name, ""),
+        )
     console.print(table)
 
 
@@ -66,12 +70,22 @@ def print_result(result: SegmentationResult) -> None:
     print_k_table(result)
     console.print(f"K = {summary['k']}: {summary['k_selection']['reason']}.")
     table = Table(title="Segments", title_justify="left", box=None, pad_edge=False)
-    for col, justify in (("id", "right"), ("name", "left"), ("size", "right"),
-                         ("share", "right"), ("what sets it apart", "left")):
+    for col, justify in (
+        ("id", "right"),
+        ("name", "left"),
+        ("size", "right"),
+        ("share", "right"),
+        ("what sets it apart", "left"),
+    ):
         table.add_column(col, justify=justify)
     for seg in summary["segments"]:
-        table.add_row(str(seg["id"]), seg["name"], str(seg["size"]), f"{seg['share']:.1%}",
-                      segment_highlights(seg, result.model.features))
+        table.add_row(
+            str(seg["id"]),
+            seg["name"],
+            str(seg["size"]),
+            f"{seg['share']:.1%}",
+            segment_highlights(seg, result.model.features),
+        )
     console.print(table)
     metrics = summary["metrics"]
     if metrics.get("silhouette") is not None:

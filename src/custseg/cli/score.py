@@ -8,7 +8,7 @@ import typer
 
 from custseg.cli._common import app, console, reporting_errors
 from custseg.io import read_table, write_table
-from custseg.model import load_model
+from custseg.model import attach_scores, load_model
 
 __all__ = ["score"]
 
@@ -24,10 +24,7 @@ def score(
         fitted = load_model(model)
         frame = read_table(input)
         scored = fitted.predict(frame, source=str(input))
-        table = frame.copy()
-        for col in scored.columns:
-            table[col if col not in frame.columns else f"{col}_custseg"] = scored[col].to_numpy()
-        write_table(table, out)
+        write_table(attach_scores(frame, scored), out)
     counts = scored["segment"].value_counts().sort_index()
     unscored = int(scored["segment"].isna().sum())
     console.print(

@@ -34,8 +34,7 @@ def _kind(path: Path) -> str:
         if inner in _CSV_SUFFIXES:
             return "csv"
         raise DataFormatError(
-            f"unsupported format '{''.join(suffixes[-2:])}' for '{path}'; "
-            f"use {SUPPORTED_FORMATS}"
+            f"unsupported format '{''.join(suffixes[-2:])}' for '{path}'; use {SUPPORTED_FORMATS}"
         )
     suffix = suffixes[-1] if suffixes else ""
     if suffix in _CSV_SUFFIXES or suffix == "":
@@ -229,8 +228,6 @@ def read_text_bytes(data: bytes, name: str = "upload.csv") -> pd.DataFrame:
         frame = read_table(target)
     frame.attrs["source"] = name
     return frame
-
-
 
 
 def read_json(path: str | Path, *, what: str = "file") -> object:

@@ -1,0 +1,60 @@
+"""Shared fixtures: the installed console script, sample data, the shared real data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import custseg
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+CUSTSEG_BIN = Path(sys.executable).parent / "custseg"
+
+
+def run_cli(
+    *args: str | Path, cwd: Path | None = None, timeout: float = 600, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run the installed ``custseg`` console script in a subprocess."""
+    return subprocess.run(
+        [str(CUSTSEG_BIN), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env=env,
+    )
+
+
+def shared_file(name: str) -> Path:
+    """A file of the shared real data; skip the test when it is absent (a user's clone)."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared real data is not beside this checkout")
+    return path
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def sample_frame():
+    """The bundled 200-customer sample (text-free typed frame)."""
+    return custseg.make_customers(200, random_state=0)
+
+
+@pytest.fixture
+def sample_csv(tmp_path, sample_frame) -> Path:
+    path = tmp_path / "customers.csv"
+    sample_frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def mall_csv() -> Path:
+    return shared_file("mall_customers.csv")

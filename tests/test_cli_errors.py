@@ -1,0 +1,120 @@
+"""Every bad input: one line on stderr, exit code 2, no traceback, nothing written."""
+
+import pytest
+from tests.conftest import run_cli
+
+GOOD = "id,Age,Income\n" + "".join(f"{i},{20 + i % 30},{10 + (i * 7) % 50}\n" for i in range(1, 41))
+
+
+def _file(tmp_path, name, content):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+CASES = {
+    "missing file": (None, [], "does not exist"),
+    "empty file": ("", [], "is empty"),
+    "header only": ("id,Age,Income\n", [], "header but no data rows"),
+    "unsupported format": (("t.json", "{}"), [], "unsupported format '.json'"),
+    "unreadable parquet": (("t.parquet", b"garbage"), [], "could not read"),
+    "unknown feature": (
+        GOOD,
+        ["--features", "Age,Incme"],
+        "column 'Incme' not found; did you mean 'Income'?",
+    ),
+    "no numeric feature": ("id,name\n1,ann\n2,bob\n3,cy\n", [], "no usable numeric feature"),
+    "non-numeric value": (
+        GOOD.replace("\n5,", "\n5,abc,", 1).replace("abc,25,", "abc,"),
+        ["--features", "Age,Income"],
+        "column 'Age' in .* must be numeric; found 'abc' at row 5",
+    ),
+    "entirely empty column": (
+        "id,Age,Blank\n1,20,\n2,30,\n3,40,\n4,50,\n",
+        ["--features", "Age,Blank"],
+        "column 'Blank' is entirely empty",
+    ),
+    "too few rows": ("id,Age\n1,20\n2,30\n", [], "only 2 usable row"),
+    "k above distinct rows": (
+        "id,Age\n1,20\n2,20\n3,30\n4,30\n",
+        ["--k", "3"],
+        "--k 3 is larger than the 2 distinct",
+    ),
+    "bad k": (GOOD, ["--k", "many"], "--k must be a whole number or 'auto'"),
+    "bad scaling": (GOOD, ["--scaling", "zscore"], "--scaling must be one of"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_segment_bad_input(tmp_path, case):
+    content, extra, message = CASES[case]
+    if content is None:
+        path = tmp_path / "absent.csv"
+    elif isinstance(content, tuple):
+        path = _file(tmp_path, *content)
+    else:
+        path = _file(tmp_path, "in.csv", content)
+    before = path.read_bytes() if path.exists() else None
+    out = tmp_path / "out"
+    proc = run_cli("segment", path, "--out", out, *extra)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("custseg: error: ")
+    assert "Traceback" not in proc.stderr
+    import re
+
+    assert re.search(message, lines[0]), lines[0]
+    assert not out.exists()
+    if before is not None:
+        assert path.read_bytes() == before
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("m")
+    data = tmp / "train.csv"
+    data.write_text(GOOD)
+    proc = run_cli("segment", data, "--out", tmp / "run", "--k", "3")
+    assert proc.returncode == 0, proc.stderr
+    return tmp / "run" / "model.json"
+
+
+@pytest.mark.parametrize(
+    ("model_content", "message"),
+    [
+        ('{"some": "json"}', "is not a custseg model"),
+        ('{"format": "custseg-model", "schema_version": 7}', "schema version 7"),
+        ("\x00garbage", "is not a custseg model"),
+    ],
+)
+def test_score_bad_model(tmp_path, model_content, message):
+    model = _file(tmp_path, "model.json", model_content)
+    data = _file(tmp_path, "new.csv", GOOD)
+    proc = run_cli("score", model, data, "--out", tmp_path / "s.csv")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_score_input_missing_a_feature(tmp_path, model_path):
+    data = _file(tmp_path, "new.csv", "id,Age\n1,20\n")
+    proc = run_cli("score", model_path, data, "--out", tmp_path / "s.csv")
+    assert proc.returncode == 2
+    assert "lacks the model's feature column(s) 'Income'" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_warnings_go_to_stderr_and_the_run_goes_on(tmp_path):
+    data = _file(tmp_path, "d.csv", GOOD.replace("\n3,", "\n2,", 1) + "41,,30\n")
+    proc = run_cli("segment", data, "--out", tmp_path / "o", "--k", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "custseg: warning: missing values imputed with the column median ('Age': 1)" in (
+        proc.stderr
+    )
+    assert "duplicate value" in proc.stderr
+    assert (tmp_path / "o" / "segments.csv").exists()

@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import custseg
+from custseg.errors import InputError, ModelError, SchemaError
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return custseg.segment(custseg.make_customers(200, random_state=0), k=4)
+
+
+def test_save_load_round_trip_scores_identically(tmp_path, fitted):
+    path = fitted.model.save(tmp_path / "model.json")
+    loaded = custseg.load_model(path)
+    data = custseg.make_customers(50, random_state=3)
+    pd.testing.assert_frame_equal(loaded.predict(data), fitted.model.predict(data))
+    assert loaded.to_dict() == fitted.model.to_dict()
+    assert custseg.load_model(tmp_path).feature_names == fitted.model.feature_names
+
+
+def test_model_file_is_plain_versioned_json(tmp_path, fitted):
+    data = json.loads(fitted.model.save(tmp_path / "m.json").read_text())
+    assert data["format"] == "custseg-model"
+    assert data["schema_version"] == 1
+    assert data["custseg_version"] == custseg.__version__
+    assert data["training"]["fingerprint"].startswith("sha256:")
+    assert [f["name"] for f in data["features"]] == [
+        "Age",
+        "Annual Income (k$)",
+        "Spending Score (1-100)",
+    ]
+    assert len(data["centers"]) == 4 and len(data["segments"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "is not a custseg model"),
+        ('{"hello": 1}', "is not a custseg model"),
+        ('{"format": "custseg-model", "schema_version": 99}', "schema version 99"),
+        ('{"format": "custseg-model", "schema_version": 1}', "damaged custseg model"),
+    ],
+)
+def test_bad_model_files(tmp_path, content, message):
+    path = tmp_path / "m.json"
+    path.write_text(content)
+    with pytest.raises(ModelError, match=message):
+        custseg.load_model(path)
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        custseg.load_model(tmp_path / "nope.json")
+
+
+def test_scoring_input_missing_a_feature_names_it(fitted):
+    frame = custseg.make_customers(5).drop(columns=["Age"])
+    with pytest.raises(SchemaError, match="lacks the model's feature column\\(s\\) 'Age'"):
+        fitted.model.predict(frame)
+
+
+def test_scoring_matches_columns_loosely_and_ignores_extras(fitted):
+    frame = custseg.make_customers(20, random_state=1)
+    renamed = frame.rename(columns={"Annual Income (k$)": "annual income (k$)"}).assign(extra=1)
+    assert fitted.model.predict(renamed)["segment"].tolist() == (
+        fitted.model.predict(frame)["segment"].tolist()
+    )
+
+
+def test_scoring_imputes_missing_values_with_training_medians(fitted):
+    frame = custseg.make_customers(3, random_state=1).astype(str)
+    frame.loc[0, "Age"] = ""
+    scored = fitted.model.predict(frame)
+    filled = frame.copy()
+    filled.loc[0, "Age"] = str(fitted.model.impute_values[0])
+    assert scored["segment"].tolist() == fitted.model.predict(filled)["segment"].tolist()
+
+
+def test_predict_never_leaves_the_model(fitted):
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1000, size=(500, 3))
+    labels = fitted.model.predict_matrix(X)["segment"]
+    assert set(labels.unique()) <= {s["id"] for s in fitted.model.segments}
