@@ -57,9 +57,7 @@ _NAME_PATTERNS: dict[str, tuple[str, ...]] = {
         r"articleid|ean|upc)$",
         r"(stockcode|sku|product|article)",
     ),
-    "category": (
-        r"^(country|region|state|province|city|market|channel|store|shop)(name|code)?$",
-    ),
+    "category": (r"^(country|region|state|province|city|market|channel|store|shop)(name|code)?$",),
 }
 
 _MAX_CATEGORY_VALUES = 200  # a "categorical" column with more distinct values is not one
@@ -231,9 +229,7 @@ def detect_log_columns(
 
     listing = ", ".join(map(repr, columns))
     if found["customer"] is None:
-        raise SchemaError(
-            f"no customer ID column found among {listing}; pass --customer-col NAME"
-        )
+        raise SchemaError(f"no customer ID column found among {listing}; pass --customer-col NAME")
     if found["date"] is None:
         raise SchemaError(f"no date column found among {listing}; pass --date-col NAME")
     if found["amount"] is None and not (found["quantity"] and found["price"]):

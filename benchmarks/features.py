@@ -1,0 +1,160 @@
+"""Benchmark: transaction log -> customer features, against just reading the log.
+
+Usage::
+
+    .venv/bin/python benchmarks/features.py [LOG] [--repeat 3] [--no-clv] [--check]
+
+LOG defaults to ``../shared/data/online_retail.csv.gz`` (541,909 lines). Each stage
+runs in its own fresh process so that its peak memory (max RSS) is its own:
+
+* ``pandas read``: ``pd.read_csv(LOG)`` with default options, the baseline;
+* ``features``: ``read_transactions`` + ``build_customer_features(clv=False)``;
+* ``lifetime value``: the BG/NBD + Gamma-Gamma fit alone (needs ``custseg[clv]``),
+  plus the one-off import of PyMC.
+
+Times are the best of ``--repeat`` runs in the same process after one warm-up run
+(file cache and lazy imports), and ``ratio`` is features / pandas read: the target
+is at most 2. ``--check`` exits with 1 when it is missed. OMP_NUM_THREADS is set
+to 2 unless already set, and printed, because BLAS and Arrow thread counts move
+these figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+DEFAULT_LOG = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "online_retail.csv.gz"
+)
+TARGET_RATIO = 2.0
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _best(fn, repeat: int) -> tuple[float, object]:
+    fn()  # warm-up: file cache, lazy imports
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def _stage(name: str, log: str, repeat: int) -> dict:
+    """Run one stage in this process and return its figures."""
+    import pandas as pd
+
+    if name == "pandas":
+        seconds, frame = _best(lambda: pd.read_csv(log), repeat)
+        return {"seconds": seconds, "lines": len(frame), "peak_mb": _peak_mb()}
+
+    from custseg.io.transactions import read_transactions
+    from custseg.transactions import build_customer_features
+
+    if name == "features":
+
+        def run():
+            return build_customer_features(read_transactions(log), clv=False)
+
+        seconds, (features, _) = _best(run, repeat)
+        return {"seconds": seconds, "customers": len(features), "peak_mb": _peak_mb()}
+
+    from custseg.transactions.cleaning import clean_log
+    from custseg.transactions.clv import clv_available, predict_clv
+    from custseg.transactions.detect import detect_log_columns
+
+    if not clv_available():
+        return {"skipped": 'pymc-marketing is not installed: pip install "custseg[clv]"'}
+    frame = read_transactions(log)
+    cleaned = clean_log(frame, detect_log_columns(frame))
+    start = time.perf_counter()
+    import pymc_marketing.clv  # noqa: F401  the one-off import cost, reported apart
+
+    imported = time.perf_counter() - start
+    start = time.perf_counter()
+    _, info = predict_clv(cleaned, horizon_months=12)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    predict_clv(cleaned, horizon_months=12)
+    second = time.perf_counter() - start
+    return {
+        "import_seconds": imported,
+        "first_fit_seconds": first,  # includes PyTensor compiling (cached on disk after)
+        "fit_seconds": second,
+        "params": info["params"],
+        "peak_mb": _peak_mb(),
+    }
+
+
+def _run_child(name: str, log: str, repeat: int) -> dict:
+    cmd = [sys.executable, __file__, log, "--stage", name, "--repeat", str(repeat)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"stage {name} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("log", nargs="?", default=str(DEFAULT_LOG))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-clv", action="store_true", help="skip the lifetime-value stage")
+    parser.add_argument("--check", action="store_true", help=f"exit 1 if ratio > {TARGET_RATIO}")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        print(json.dumps(_stage(args.stage, args.log, args.repeat)))
+        return 0
+    if not Path(args.log).exists():
+        print(f"log not found: {args.log}", file=sys.stderr)
+        return 2
+
+    print(f"log: {args.log}")
+    print(
+        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}  cpus={os.cpu_count()}  "
+        f"best of {args.repeat}"
+    )
+    base = _run_child("pandas", args.log, args.repeat)
+    feat = _run_child("features", args.log, args.repeat)
+    ratio = feat["seconds"] / base["seconds"]
+    print(f"{'stage':<22}{'seconds':>9}{'peak MB':>10}")
+    print(
+        f"{'pandas read':<22}{base['seconds']:>9.3f}{base['peak_mb']:>10.0f}"
+        f"   ({base['lines']:,} lines)"
+    )
+    print(
+        f"{'features (no CLV)':<22}{feat['seconds']:>9.3f}{feat['peak_mb']:>10.0f}"
+        f"   ({feat['customers']:,} customers)"
+    )
+    verdict = "ok" if ratio <= TARGET_RATIO else "MISSED"
+    print(f"ratio features / read: {ratio:.2f}  (target <= {TARGET_RATIO}: {verdict})")
+    if not args.no_clv:
+        clv = _run_child("clv", args.log, 1)
+        if "skipped" in clv:
+            print(f"lifetime value: skipped, {clv['skipped']}")
+        else:
+            print(
+                f"lifetime value: import {clv['import_seconds']:.1f} s, first fit "
+                f"{clv['first_fit_seconds']:.1f} s (compiles), fit {clv['fit_seconds']:.1f} s, "
+                f"peak {clv['peak_mb']:.0f} MB"
+            )
+            print(f"  BG/NBD {clv['params']['bg_nbd']}")
+            print(f"  Gamma-Gamma {clv['params']['gamma_gamma']}")
+    return 1 if args.check and ratio > TARGET_RATIO else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
