@@ -58,3 +58,106 @@ def make_customers(n_rows: int = 200, *, random_state: int = 0) -> pd.DataFrame:
             "Spending Score (1-100)": spending.astype("int64"),
         }
     )
+
+
+TRANSACTION_COLUMNS = [
+    "InvoiceNo",
+    "StockCode",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+]
+
+# Behaviour groups of an online shop: share, orders per month while active, monthly
+# chance of leaving, mean line value scale, and whether they start late in the year.
+_BEHAVIOURS = [
+    (0.15, 3.0, 0.02, 3.0),  # frequent, loyal, big baskets
+    (0.35, 1.0, 0.05, 1.0),  # regulars
+    (0.30, 0.3, 0.30, 0.8),  # occasional, most leave soon
+    (0.20, 0.6, 0.60, 0.6),  # try once or twice, then lapse
+]
+_COUNTRIES = (["United Kingdom"] * 8) + ["Germany", "France"]
+
+
+def make_transactions(
+    n_customers: int = 200,
+    *,
+    start: str = "2024-01-01",
+    months: int = 12,
+    return_rate: float = 0.03,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """A realistic online-shop transaction log, in the UCI Online Retail schema.
+
+    Customers follow four behaviour groups (frequent big spenders, regulars,
+    occasional buyers, one-or-two-time buyers), each with its own order rate,
+    chance of lapsing and basket value. Each order has 1-6 lines; a share of
+    orders is later cancelled by an invoice ``C<number>`` with negative quantities.
+
+    Parameters
+    ----------
+    n_customers : int, default=200
+    start : str, default="2024-01-01"
+        First day of the log.
+    months : int, default=12
+        Length of the log, in months of 30 days.
+    return_rate : float, default=0.03
+        Share of orders cancelled afterwards.
+    random_state : int, default=0
+        Same value, same log, byte for byte.
+
+    Returns
+    -------
+    DataFrame of shape (n_lines, 7)
+        ``InvoiceNo`` (text), ``StockCode`` (text), ``Quantity`` (int),
+        ``InvoiceDate`` (text ``YYYY-MM-DD HH:MM:SS``), ``UnitPrice`` (float),
+        ``CustomerID`` (int), ``Country`` (text), ordered by date.
+    """
+    if n_customers < 1:
+        raise ValueError(f"n_customers must be at least 1; got {n_customers}")
+    if months < 1:
+        raise ValueError(f"months must be at least 1; got {months}")
+    rng = np.random.default_rng(random_state)
+    days = months * 30
+    origin = pd.Timestamp(start).normalize()
+    shares = np.array([b[0] for b in _BEHAVIOURS])
+    group = rng.choice(len(_BEHAVIOURS), size=n_customers, p=shares / shares.sum())
+    products = [f"{20000 + i}" for i in range(300)]
+    prices = np.round(rng.lognormal(1.0, 0.6, size=len(products)), 2)
+    lines: list[tuple] = []
+    invoice = 500000
+    for c in range(n_customers):
+        _, rate, leave, scale = _BEHAVIOURS[group[c]]
+        t = rng.uniform(0, days * 0.9)
+        country = _COUNTRIES[rng.integers(len(_COUNTRIES))]
+        first = True
+        while t < days:
+            invoice += 1
+            stamp = origin + pd.Timedelta(seconds=int(t * 86400) // 60 * 60)
+            n_lines = int(rng.integers(1, 7))
+            picks = rng.choice(len(products), size=n_lines, replace=False)
+            qty = np.maximum(1, rng.poisson(6 * scale, size=n_lines))
+            order = [
+                (f"{invoice}", products[p], int(q), stamp, float(prices[p]), 12000 + c, country)
+                for p, q in zip(picks, qty, strict=True)
+            ]
+            lines.extend(order)
+            if rng.random() < return_rate:
+                invoice += 1
+                later = stamp + pd.Timedelta(days=int(rng.integers(1, 20)))
+                if later < origin + pd.Timedelta(days=days):
+                    _, code, q, _, price, cust, ctry = order[0]
+                    lines.append((f"C{invoice}", code, -q, later, price, cust, ctry))
+            if not first and rng.random() < leave:
+                break
+            first = False
+            t += rng.exponential(30 / rate)
+    frame = pd.DataFrame(lines, columns=TRANSACTION_COLUMNS)
+    frame = frame.sort_values("InvoiceDate", kind="stable").reset_index(drop=True)
+    frame["InvoiceDate"] = frame["InvoiceDate"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return frame
+
+
+__all__.append("make_transactions")
