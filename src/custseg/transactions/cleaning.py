@@ -232,27 +232,27 @@ def parse_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
     formats : list of str
         The formats used, in ``strftime`` notation.
     """
-    arr = pa.array(values.astype(str).str.strip().tolist(), type=pa.string())
-    out = np.full(len(arr), _NO_DATE, dtype=np.int64)
-    which = np.full(len(arr), -1, dtype=np.int64)
+    text = values.astype(str).str.strip().reset_index(drop=True)
+    out = np.full(len(text), _NO_DATE, dtype=np.int64)
+    which = np.full(len(text), -1, dtype=np.int64)
     formats: list[str] = []
-    todo = np.arange(len(arr))
+    todo = np.arange(len(text))
     while todo.size:
-        remaining = arr.take(pa.array(todo))
-        sample = remaining.slice(0, _FORMAT_SAMPLE)
+        remaining = text.iloc[todo]
+        sample = remaining.iloc[:_FORMAT_SAMPLE]
         best, best_hits = None, 0
         for fmt in _DATE_FORMATS:
-            parsed = pc.strptime(sample, format=fmt, unit="s", error_is_null=True)
-            hits = len(sample) - parsed.null_count
+            # pandas, not Arrow: Arrow's strptime rolls 2024-02-30 over to March 1.
+            hits = int(pd.to_datetime(sample, format=fmt, errors="coerce").notna().sum())
             if hits > best_hits:
                 best, best_hits = fmt, hits
                 if hits == len(sample):
                     break
         if best is None:
             break
-        parsed = pc.strptime(remaining, format=best, unit="s", error_is_null=True)
-        ok = ~np.asarray(pc.is_null(parsed))
-        out[todo[ok]] = np.asarray(parsed.cast(pa.int64()).fill_null(0))[ok]
+        parsed = pd.to_datetime(remaining, format=best, errors="coerce")
+        ok = parsed.notna().to_numpy()
+        out[todo[ok]] = parsed[ok].to_numpy(dtype="datetime64[s]").astype(np.int64)
         which[todo[ok]] = len(formats)
         formats.append(best)
         todo = todo[~ok]
@@ -288,7 +288,7 @@ def _decimal_mark(values: pd.Series) -> str:
     # "12,5" or "1234,50" is a decimal comma; "1,234" alone is a thousands separator.
     comma_decimal = int(only_comma.str.contains(r",\d{1,2}$|,\d{4,}$").sum())
     only_dot = values[values.str.contains(".", regex=False) & ~values.str.contains(",")]
-    dot_thousands = int(only_dot.str.contains(r"^-?\d{1,3}(\.\d{3}){2,}$").sum())
+    dot_thousands = int(only_dot.str.contains(r"^-?\d{1,3}(?:\.\d{3}){2,}$").sum())
     return "," if comma_last + comma_decimal + dot_thousands > dot_last else "."
 
 

@@ -17,7 +17,8 @@ return_rate                     return orders / (purchase orders + return orders
                                 alphabetically first)
 first_purchase, last_purchase   ISO dates
 r_score, f_score, m_score       quintile scores 1-5 of recency (recent is 5), frequency and
-                                monetary; tied values share a score
+                                monetary: ``ceil(5 * rank / n)``, tied values sharing their
+                                mean rank (so they share a score)
 rfm_score                       the three scores as text, e.g. ``"545"``
 rfm_segment                     the named segment of the classic R x F grid, see RFM_GRID
 ==============================  =================================================================
@@ -75,10 +76,14 @@ def rfm_segment(r_score: int, f_score: int) -> str:
 
 
 def _quintile(values: np.ndarray) -> np.ndarray:
-    """Score 1-5 by rank: the lowest fifth is 1. Tied values share their mean rank."""
+    """Score 1-5 as ``ceil(5 * rank / n)``: the top fifth is 5, the best customer always 5.
+
+    Tied values share their mean rank, so equal values always get equal scores and
+    the scores do not depend on the order of the rows.
+    """
     n = len(values)
     ranks = pd.Series(values).rank(method="average").to_numpy()
-    return (1 + np.floor(5 * (ranks - 1) / max(n, 1))).astype(np.int64)
+    return np.clip(np.ceil(5 * ranks / max(n, 1)), 1, 5).astype(np.int64)
 
 
 def rfm_scores(recency: np.ndarray, frequency: np.ndarray, monetary: np.ndarray) -> pd.DataFrame:
