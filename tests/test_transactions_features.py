@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from custseg.datasets import make_transactions
+from custseg.errors import InputError
 from custseg.transactions import RFM_GRID, build_customer_features, rfm_scores
 from custseg.transactions.rfm import rfm_segment
 
@@ -200,7 +202,7 @@ def test_rfm_quintiles_split_evenly_and_ties_share_a_score():
     # recency 0 is the most recent -> 5
     assert scores["r_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
     assert scores["f_score"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
-    assert scores["m_score"].tolist() == [2] * 5 + [4] * 5
+    assert scores["m_score"].tolist() == [1] * 5 + [3] * 5  # ties take their lowest rank
 
 
 def test_generated_log_keeps_every_customer_with_a_purchase():
@@ -219,3 +221,16 @@ def test_make_transactions_is_deterministic():
     b = make_transactions(30, random_state=1)
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(make_transactions(30, random_state=2))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"as_of": "someday"}, "--as-of must be a date like 2011-09-01; got 'someday'"),
+        ({"horizon": 0}, "--horizon must be a whole number of months >= 1; got 0"),
+        ({"clv": "yes"}, "clv must be True, False or 'auto'"),
+    ],
+)
+def test_bad_options_are_input_errors(log, options, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        build_customer_features(log, **options)

@@ -17,8 +17,8 @@ return_rate                     return orders / (purchase orders + return orders
                                 alphabetically first)
 first_purchase, last_purchase   ISO dates
 r_score, f_score, m_score       quintile scores 1-5 of recency (recent is 5), frequency and
-                                monetary: ``ceil(5 * rank / n)``, tied values sharing their
-                                mean rank (so they share a score)
+                                monetary: ``ceil(5 * rank / n)``, tied values sharing the
+                                lowest rank of their group (so they share a score)
 rfm_score                       the three scores as text, e.g. ``"545"``
 rfm_segment                     the named segment of the classic R x F grid, see RFM_GRID
 ==============================  =================================================================
@@ -78,11 +78,13 @@ def rfm_segment(r_score: int, f_score: int) -> str:
 def _quintile(values: np.ndarray) -> np.ndarray:
     """Score 1-5 as ``ceil(5 * rank / n)``: the top fifth is 5, the best customer always 5.
 
-    Tied values share their mean rank, so equal values always get equal scores and
-    the scores do not depend on the order of the rows.
+    Tied values take the lowest rank of their group, so equal values always get
+    equal scores, the scores do not depend on the order of the rows, and a large
+    tie (a third of customers who ordered once) does not push the next group past
+    a score.
     """
     n = len(values)
-    ranks = pd.Series(values).rank(method="average").to_numpy()
+    ranks = pd.Series(values).rank(method="min").to_numpy()
     return np.clip(np.ceil(5 * ranks / max(n, 1)), 1, 5).astype(np.int64)
 
 

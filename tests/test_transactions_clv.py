@@ -1,0 +1,89 @@
+"""Lifetime value: the optional pymc-marketing models, and the log without them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from custseg.datasets import make_transactions
+from custseg.errors import DataWarning, EngineError, InputError
+from custseg.transactions import CLV_COLUMNS, build_customer_features
+from custseg.transactions import features as features_module
+from custseg.transactions.cleaning import clean_log
+from custseg.transactions.clv import clv_available, clv_inputs, predict_clv
+from custseg.transactions.detect import detect_log_columns
+
+
+@pytest.fixture(scope="module")
+def log():
+    return make_transactions(300, random_state=11)
+
+
+def test_clv_inputs_follow_the_bg_nbd_convention():
+    import pandas as pd
+
+    log = pd.DataFrame(
+        {
+            "CustomerID": ["a", "a", "a", "a", "b"],
+            "InvoiceDate": ["2024-01-01", "2024-01-01", "2024-01-05", "2024-01-11", "2024-01-03"],
+            "Amount": ["10", "5", "20", "30", "8"],
+        }
+    )
+    cleaned = clean_log(log, detect_log_columns(log))
+    data = clv_inputs(cleaned).set_index("customer_id")
+    # a: purchase days Jan 1, 5, 11 -> 2 repeat days, 10 days apart, T to Jan 12 = 11;
+    # repeat-day spend (20 + 30) / 2 = 25. b: one day, no repeat spend.
+    assert data.loc[0].tolist() == [2.0, 10.0, 11.0, 25.0]
+    assert data.loc[1].tolist() == [0.0, 0.0, 9.0, 0.0]
+
+
+def test_without_pymc_marketing_auto_skips_and_says_how_to_install(log, monkeypatch):
+    monkeypatch.setattr(features_module, "clv_available", lambda: False)
+    features, report = build_customer_features(log, clv="auto")
+    assert not set(CLV_COLUMNS) & set(features.columns)
+    assert report["clv"]["status"] == "skipped"
+    assert 'pip install "custseg[clv]"' in report["clv"]["reason"]
+
+
+def test_without_pymc_marketing_an_explicit_request_fails_with_the_pip_line(log, monkeypatch):
+    import custseg.transactions.clv as clv_module
+
+    monkeypatch.setattr(clv_module, "clv_available", lambda: False)
+    with pytest.raises(EngineError, match=r'pip install "custseg\[clv\]"'):
+        build_customer_features(log, clv=True)
+
+
+def test_too_few_repeat_buyers_is_a_clear_input_error():
+    small = make_transactions(3, random_state=0)
+    cleaned = clean_log(small, detect_log_columns(small))
+    if not clv_available():
+        pytest.skip('pymc-marketing is not installed (pip install "custseg[clv]")')
+    with pytest.raises(InputError, match="at least 10 customers who bought on two different days"):
+        predict_clv(cleaned)
+    with pytest.warns(DataWarning, match="lifetime value skipped"):
+        _, report = build_customer_features(small, clv="auto")
+    assert report["clv"]["status"] == "skipped"
+
+
+@pytest.mark.slow
+def test_lifetime_value_columns_are_plausible(log):
+    if not clv_available():
+        pytest.skip('pymc-marketing is not installed (pip install "custseg[clv]")')
+    features, report = build_customer_features(log, clv=True, horizon=6)
+    clv = report["clv"]
+    assert clv["status"] == "fitted"
+    assert clv["horizon_months"] == 6
+    assert set(clv["params"]["bg_nbd"]) == {"r", "alpha", "a", "b"}
+    assert features["p_alive"].between(0, 1).all()
+    assert (features["predicted_purchases"] >= 0).all()
+    assert (features["predicted_spend"] > 0).all()
+    np.testing.assert_allclose(
+        features["predicted_clv"],
+        features["predicted_purchases"] * features["predicted_spend"],
+        rtol=0.01,
+        atol=0.5,  # the columns are rounded to 3 and 2 decimals
+    )
+    # Customers who buy more often are predicted to buy more.
+    top = features.nlargest(20, "frequency")["predicted_purchases"].mean()
+    bottom = features.nsmallest(20, "frequency")["predicted_purchases"].mean()
+    assert top > bottom
