@@ -8,6 +8,7 @@ import typer
 
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._render import print_result
+from custseg.cli.report import write_run_report
 from custseg.errors import InputError
 from custseg.pipeline import segment as run_segment
 
@@ -52,6 +53,9 @@ def segment(
     ),
     seed: int = typer.Option(42, "--seed", help="Random seed: same seed, same segments."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only where files went."),
+    no_report: bool = typer.Option(
+        False, "--no-report", help="Skip report.html and charts/*.png (see custseg report)."
+    ),
 ) -> None:
     """Segment a customer table: writes segments.csv, summary.json and model.json."""
     with reporting_errors():
@@ -67,6 +71,8 @@ def segment(
             random_state=seed,
         )
         paths = result.save(out)
+        if not no_report:
+            paths.update(write_run_report(out))
     if not quiet:
         print_result(result)
     console.print(f"Wrote {', '.join(str(p) for p in paths.values())}")

@@ -12,7 +12,15 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["atomic_path", "write_csv", "write_json", "write_table", "write_text"]
+__all__ = [
+    "atomic_path",
+    "remove_file",
+    "write_bytes",
+    "write_csv",
+    "write_json",
+    "write_table",
+    "write_text",
+]
 
 
 @contextlib.contextmanager
@@ -52,6 +60,22 @@ def write_text(text: str, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def write_bytes(data: bytes, path: str | Path) -> Path:
+    """Write ``data`` (an image, ...) atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def remove_file(path: str | Path) -> bool:
+    """Delete ``path`` if it exists (a stale output); True when something was removed."""
+    path = Path(path)
+    if path.is_file():
+        path.unlink()
+        return True
+    return False
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:

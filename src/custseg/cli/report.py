@@ -1,0 +1,48 @@
+"""``custseg report``: rebuild report.html and charts/*.png from a finished run."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import typer
+
+from custseg.cli._common import app, console, reporting_errors
+from custseg.errors import CustsegWarning
+
+__all__ = ["report", "write_run_report"]
+
+
+def write_run_report(run_dir: Path, *, required: bool = False) -> dict[str, Path]:
+    """Write the report of the run in ``run_dir``; the paths written, by name.
+
+    Without the ``report`` extra installed this warns and writes nothing, unless
+    ``required`` (then :class:`custseg.errors.EngineError` names the install line).
+    """
+    from custseg.report import INSTALL_HINT, build_report, report_available
+
+    if not report_available() and not required:
+        warnings.warn(
+            f"report.html not written: the report needs {INSTALL_HINT}",
+            CustsegWarning,
+            stacklevel=2,
+        )
+        return {}
+    files = build_report(run_dir)
+    paths = {"report": files.html}
+    if files.charts:
+        paths["charts"] = files.charts[0].parent
+    return paths
+
+
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(
+        ..., help="The --out folder of a finished custseg segment run.", metavar="DIR"
+    ),
+) -> None:
+    """Rebuild DIR/report.html and DIR/charts/*.png from summary.json, segments.csv, model.json."""
+    with reporting_errors():
+        paths = write_run_report(run_dir, required=True)
+    for name, path in paths.items():
+        console.print(f"{name:>8}: {path}")

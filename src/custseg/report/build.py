@@ -1,0 +1,188 @@
+"""Build ``report.html`` and ``charts/*.png`` from a finished run's folder."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from custseg.io import remove_file, write_bytes, write_text
+from custseg.report import data as rd
+from custseg.report.charts import CHART_BUILDERS, build_charts
+from custseg.report.html import render_html
+from custseg.report.personas import make_personas
+
+__all__ = ["ReportFiles", "borderline_shares", "build_report", "stability_scores"]
+
+PNG_SCALE = 2  # pixels per CSS pixel: sharp on screens and in print
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Where the report went.
+
+    Attributes
+    ----------
+    html : Path
+        ``report.html``.
+    charts : list of Path
+        ``charts/<name>.png``, in report order.
+    """
+
+    html: Path
+    charts: list[Path]
+
+
+def _vl_version() -> str:
+    import altair as alt
+
+    match = re.match(r"v?(\d+\.\d+)", alt.SCHEMA_VERSION)
+    return match.group(1) if match else alt.SCHEMA_VERSION
+
+
+def _as_float(value: Any) -> float | None:
+    if isinstance(value, dict):
+        for key in ("jaccard", "mean_jaccard", "stability", "value"):
+            if key in value:
+                return _as_float(value[key])
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
+def stability_scores(summary: dict[str, Any]) -> tuple[dict[int, float], float | None]:
+    """Per-segment stability (mean best-match Jaccard) and the mean ARI, when computed.
+
+    Reads ``summary["stability"]`` in the shapes a run may write it — a mapping or
+    list per segment under ``segments``/``per_segment``/``jaccard`` — or a
+    ``stability`` entry in each segment of ``summary["segments"]``. Absent → empty.
+    """
+    values: dict[int, float] = {}
+    block = summary.get("stability")
+    ari = None
+    if isinstance(block, dict):
+        ari = _as_float(block.get("ari", block.get("mean_ari")))
+        per = next((block[k] for k in ("segments", "per_segment", "jaccard") if k in block), None)
+        if isinstance(per, dict):
+            for key, val in per.items():
+                v = _as_float(val)
+                if v is not None and re.fullmatch(r"-?\d+", str(key)):
+                    values[int(key)] = v
+        elif isinstance(per, list):
+            for item in per:
+                if isinstance(item, dict):
+                    sid = item.get("id", item.get("segment"))
+                    v = _as_float(item)
+                    if sid is not None and v is not None:
+                        values[int(sid)] = v
+    for seg in summary.get("segments", []):
+        if "stability" in seg and int(seg["id"]) not in values:
+            v = _as_float(seg["stability"])
+            if v is not None:
+                values[int(seg["id"])] = v
+    return values, ari
+
+
+def borderline_shares(run: rd.RunData) -> dict[int, float]:
+    """Share of borderline customers per segment, from ``segments.csv``'s ``borderline``."""
+    col = "borderline_custseg" if "borderline_custseg" in run.table.columns else "borderline"
+    out: dict[int, float] = {}
+    if col in run.table.columns:
+        flags = run.table[col].astype(str).str.strip().str.lower().isin(["true", "1", "yes"])
+        for seg in run.segments:
+            members = run.labels == seg["id"]
+            if members.any() and seg["id"] >= 0:
+                out[seg["id"]] = float(flags[members].mean())
+        return out
+    for seg in run.summary.get("segments", []):
+        v = _as_float(seg.get("borderline_share"))
+        if v is not None:
+            out[int(seg["id"])] = v
+    return out
+
+
+def _feature_stats(run: rd.RunData) -> dict[str, dict[str, float]]:
+    meta = {f["name"]: f for f in run.model.features}
+    stats = {}
+    for j, f in enumerate(run.numeric):
+        x = run.X[run.fitted, j]
+        m = meta.get(f, {})
+        mean = m.get("mean", float(np.nanmean(x)) if np.isfinite(x).any() else 0.0)
+        low = m.get("min", float(np.nanmin(x)) if np.isfinite(x).any() else 0.0)
+        stats[f] = {"mean": float(mean), "min": float(low)}
+    return stats
+
+
+def render_png(spec: dict[str, Any], vl_version: str) -> bytes:
+    """Render a Vega-Lite spec to PNG with vl-convert (no browser)."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_png(spec, scale=PNG_SCALE, vl_version=vl_version)
+
+
+def build_report(
+    run_dir: str | Path, *, out_dir: str | Path | None = None, png: bool = True
+) -> ReportFiles:
+    """Write ``report.html`` and ``charts/*.png`` for the run in ``run_dir``.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The ``--out`` folder of a finished ``custseg segment`` run: it must hold
+        ``summary.json``, ``segments.csv`` and ``model.json``.
+    out_dir : str or Path, optional
+        Where to write; default ``run_dir``.
+    png : bool, default=True
+        Also write one PNG per chart into ``charts/``.
+
+    Returns
+    -------
+    ReportFiles
+
+    Raises
+    ------
+    InputError
+        A file of the run is missing or the files do not belong together.
+    """
+    run = rd.load_run(run_dir)
+    out = Path(out_dir) if out_dir is not None else Path(run_dir)
+    vl_version = _vl_version()
+    stab, ari = stability_scores(run.summary)
+    border = borderline_shares(run)
+    charts = build_charts(run, stab, border)
+    personas = make_personas(run.summary, _feature_stats(run), rd.category_shares(run))
+    left_out = int((~run.fitted).sum())
+    if left_out:
+        run.notes.append(
+            f"{left_out:,} row(s) were left out of fitting (missing values) and are not drawn."
+        )
+    specs = {chart.name: chart.to_dict() for chart in charts}
+    html = render_html(
+        run,
+        charts,
+        specs,
+        personas,
+        stability=stab,
+        borderline=border,
+        ari=ari,
+        vl_version=vl_version,
+    )
+    paths = []
+    if png:
+        chart_dir = out / "charts"
+        for chart in charts:
+            png_bytes = render_png(specs[chart.name], vl_version)
+            paths.append(write_bytes(png_bytes, chart_dir / f"{chart.name}.png"))
+        # A rebuild must not leave charts of an earlier run that this run no longer has.
+        made = {c.name for c in charts}
+        for name in CHART_BUILDERS:
+            if name not in made:
+                remove_file(chart_dir / f"{name}.png")
+    html_path = write_text(html, out / "report.html")
+    return ReportFiles(html_path, paths)

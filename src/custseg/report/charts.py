@@ -1,0 +1,857 @@
+"""The report's charts, as Vega-Altair charts built from a run's aggregates.
+
+Why Vega-Altair: one chart definition (a Vega-Lite JSON spec) serves both
+outputs. The HTML report embeds the spec and draws it with the Vega JavaScript
+libraries inlined from ``vl-convert-python``; the PNG files are rendered from
+the same spec by ``vl-convert-python`` itself, a compiled Vega engine that needs
+no browser, no Node.js and no network. Matplotlib would need a second,
+interactive library for the HTML; Plotly's static export needs Kaleido and a
+Chromium. The specs are plain JSON, so the same input gives the same report.
+
+Every chart takes the segment colour scale from :func:`segment_scale`, so a
+segment has one colour everywhere. Field names inside the specs are generic
+(``f0``, ``value``); column names appear only as titles, so names with dots or
+brackets never break a spec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from custseg.report import data as rd
+from custseg.report.palette import NEUTRAL, segment_colors
+
+__all__ = ["CHART_BUILDERS", "ChartSpec", "build_charts", "segment_scale"]
+
+FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+WIDTH = 920  # the report's content width in pixels
+_ZOOM_COLUMNS = 3
+
+#: Known K criteria: title, axis title and whether higher values are better.
+CRITERIA: dict[str, tuple[str, str, bool | None]] = {
+    "silhouette": ("Silhouette", "Mean silhouette (−1 to 1)", True),
+    "calinski_harabasz": ("Calinski-Harabasz", "Calinski-Harabasz index", True),
+    "davies_bouldin": ("Davies-Bouldin", "Davies-Bouldin index", False),
+    "gap": ("Gap statistic", "Gap (log inertia vs reference)", True),
+    "bic": ("BIC", "Bayesian information criterion", False),
+    "aic": ("AIC", "Akaike information criterion", False),
+    "stability": ("Stability", "Mean ARI between resamples (0 to 1)", True),
+}
+_SKIP_SUFFIXES = ("_se", "_sd", "_std", "_sk", "_seconds", "_time", "_rows")
+_SKIP_COLUMNS = {"k", "inertia", "rows", "n", "seconds", "sample_rows", "chosen"}
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart of the report.
+
+    Attributes
+    ----------
+    name : str
+        File stem of its PNG (``charts/<name>.png``) and its HTML anchor.
+    section : str
+        The report section that shows it.
+    chart : alt.TopLevelMixin
+    caption : str
+        One sentence under the chart.
+    """
+
+    name: str
+    section: str
+    chart: Any
+    caption: str
+    datasets: dict[str, list[dict]] = field(default_factory=dict, repr=False)
+
+    def to_dict(self, *, validate: bool = False) -> dict[str, Any]:
+        """The Vega-Lite spec with its data; ``validate`` checks it against the schema."""
+        spec = self.chart.to_dict(validate=validate)
+        spec["config"] = CONFIG
+        spec["datasets"] = {name: self.datasets[name] for name in sorted(self.datasets)}
+        return spec
+
+
+# Data goes into the spec's top-level "datasets" by name instead of inline: Altair
+# deep-copies inline values at every layer and concat, which made building the charts
+# take seconds; a name costs nothing to copy.
+_DATASETS: ContextVar[dict[str, list[dict]]] = ContextVar("custseg_report_datasets")
+
+
+def _values(frame: pd.DataFrame | list[dict]) -> alt.Data:
+    records = frame.to_dict(orient="records") if isinstance(frame, pd.DataFrame) else frame
+    text = json.dumps(records, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    name = "data-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    _DATASETS.get()[name] = records
+    return alt.Data(name=name)
+
+
+def segment_scale(run: rd.RunData) -> alt.Scale:
+    """The one colour scale every chart uses: segment label → palette colour."""
+    return alt.Scale(
+        domain=[s["label"] for s in run.segments],
+        range=segment_colors([s["id"] for s in run.segments]),
+    )
+
+
+def _segment_color(run: rd.RunData, legend: bool = True) -> alt.Color:
+    return alt.Color(
+        "segment:N",
+        scale=segment_scale(run),
+        legend=alt.Legend(title="Segment", orient="right", labelLimit=260) if legend else None,
+    )
+
+
+#: Shared look of every chart: set on the finished spec as plain JSON (cheaper than
+#: Altair's configure_* methods, which deep-copy the whole chart each time).
+CONFIG: dict[str, Any] = {
+    "font": FONT,
+    "padding": 8,
+    "background": "white",
+    "axis": {
+        "labelFontSize": 11,
+        "titleFontSize": 12,
+        "titleFontWeight": "normal",
+        "labelColor": "#222",
+        "titleColor": "#222",
+        "gridColor": "#e6e6e6",
+    },
+    "title": {
+        "fontSize": 14,
+        "anchor": "start",
+        "subtitleFontSize": 11,
+        "subtitleColor": "#555",
+        "offset": 8,
+    },
+    "legend": {"labelFontSize": 11, "titleFontSize": 12, "symbolSize": 120},
+    "header": {"labelFontSize": 12, "titleFontSize": 12},
+    "view": {"stroke": "#ccc"},
+}
+
+
+def _panel_width(n_panels: int) -> int:
+    columns = min(_ZOOM_COLUMNS, max(n_panels, 1))
+    return int((WIDTH - 60 * columns) / columns)
+
+
+# -- 1. data overview ------------------------------------------------------------------
+def distributions(run: rd.RunData) -> ChartSpec | None:
+    hists = rd.histograms(run)
+    if not hists:
+        return None
+    width = _panel_width(len(hists))
+    panels = [
+        alt.Chart(_values(bins))
+        .mark_bar(color=NEUTRAL, opacity=0.85, stroke="white", strokeWidth=0.5)
+        .encode(
+            x=alt.X(
+                "start:Q",
+                bin="binned",
+                title=feature,
+                axis=alt.Axis(tickCount=6, labelOverlap=True),
+            ),
+            x2="end:Q",
+            y=alt.Y("count:Q", title="Customers"),
+            tooltip=[
+                alt.Tooltip("start:Q", title="from"),
+                alt.Tooltip("end:Q", title="to"),
+                alt.Tooltip("count:Q", title="customers"),
+            ],
+        )
+        .properties(width=width, height=150)
+        for feature, bins in hists.items()
+    ]
+    chart = alt.concat(*panels, columns=_ZOOM_COLUMNS, spacing=28).properties(
+        title=alt.Title(
+            "Distribution of each feature", subtitle="All customers; missing values left out"
+        )
+    )
+    return ChartSpec(
+        "data_distributions",
+        "overview",
+        chart,
+        "How each feature is spread across the customers, before any segmentation.",
+    )
+
+
+def correlation(run: rd.RunData) -> ChartSpec | None:
+    if len(run.numeric) < 2:
+        return None
+    corr = rd.correlations(run)
+    side = int(min(420, max(200, 70 * len(run.numeric))))
+    base = alt.Chart(_values(corr)).encode(
+        x=alt.X(
+            "a:N",
+            sort=run.numeric,
+            title=None,
+            axis=alt.Axis(labelAngle=-25, labelLimit=200, orient="bottom"),
+        ),
+        y=alt.Y("b:N", sort=run.numeric, title=None, axis=alt.Axis(labelLimit=200)),
+    )
+    rect = base.mark_rect(stroke="white").encode(
+        color=alt.Color(
+            "r:Q",
+            scale=alt.Scale(domain=[-1, 1], scheme="blueorange"),
+            legend=alt.Legend(title="Correlation (r)", gradientLength=side - 40),
+        ),
+        tooltip=[
+            alt.Tooltip("a:N", title="feature"),
+            alt.Tooltip("b:N", title="with"),
+            alt.Tooltip("r:Q", title="r", format=".2f"),
+        ],
+    )
+    text = base.mark_text(fontSize=12).encode(
+        text=alt.Text("r:Q", format=".2f"),
+        color=alt.condition("abs(datum.r) > 0.6", alt.value("white"), alt.value("black")),
+    )
+    chart = (rect + text).properties(
+        width=side,
+        height=side,
+        title=alt.Title(
+            "Correlation between features",
+            subtitle="Pearson r: 1 = rise together, −1 = one rises as the other falls",
+        ),
+    )
+    return ChartSpec(
+        "data_correlation",
+        "overview",
+        chart,
+        "Strongly correlated features count twice in the distances; consider "
+        "keeping only one of a pair with |r| above 0.8.",
+    )
+
+
+# -- 2. choosing K ---------------------------------------------------------------------
+def _criterion_columns(table: pd.DataFrame) -> list[str]:
+    cols = []
+    for c in table.columns:
+        low = c.lower()
+        if low in _SKIP_COLUMNS or low.endswith(_SKIP_SUFFIXES):
+            continue
+        if table[c].notna().sum() >= 1:
+            cols.append(c)
+    known = [c for c in CRITERIA if c in cols]
+    return known + [c for c in cols if c not in CRITERIA]
+
+
+def _k_best(table: pd.DataFrame, col: str, votes: dict[str, Any]) -> int | None:
+    if votes.get(col) is not None:
+        try:
+            return int(votes[col])
+        except (TypeError, ValueError):
+            return None
+    higher = CRITERIA.get(col, ("", "", None))[2]
+    series = table[["k", col]].dropna()
+    if higher is None or series.empty:
+        return None
+    idx = series[col].idxmax() if higher else series[col].idxmin()
+    return int(series.loc[idx, "k"])
+
+
+def k_selection(run: rd.RunData) -> ChartSpec | None:
+    table = rd.k_table(run)
+    if table.empty or len(table) < 2:
+        return None
+    ksel = run.summary.get("k_selection", {})
+    votes = dict(ksel.get("votes") or {})
+    chosen = int(run.summary.get("k", ksel.get("chosen", 0)))
+    elbow = votes.get("elbow", ksel.get("elbow"))
+    ks = [int(k) for k in table["k"]]
+    x = alt.X(
+        "k:Q",
+        title="Number of segments (K)",
+        scale=alt.Scale(domain=[min(ks) - 0.3, max(ks) + 0.3], nice=False, zero=False),
+        axis=alt.Axis(values=ks, format="d", grid=False, labelOverlap=False),
+    )
+    chosen_rule = (
+        alt.Chart(_values([{"k": chosen, "text": f"chosen K = {chosen}"}]))
+        .mark_rule(color=NEUTRAL, strokeDash=[5, 4], strokeWidth=1.5)
+        .encode(x=x)
+    )
+
+    def panel(col: str, title: str, y_title: str, best: int | None, best_text: str) -> Any:
+        rows = table[["k", col]].dropna().rename(columns={col: "value"})
+        recs = [{"k": int(r.k), "value": float(r.value)} for r in rows.itertuples()]
+        base = alt.Chart(_values(recs)).encode(
+            x=x,
+            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+            tooltip=[
+                alt.Tooltip("k:Q", title="K"),
+                alt.Tooltip("value:Q", title=title, format=".4g"),
+            ],
+        )
+        layers = [
+            chosen_rule,
+            base.mark_line(color=NEUTRAL, strokeWidth=2),
+            base.mark_point(color=NEUTRAL, filled=True, size=40),
+        ]
+        hit = [r for r in recs if r["k"] == best]
+        subtitle = f"dashed line: chosen K = {chosen}"
+        if best is not None and not hit:
+            subtitle += f"; prefers K = {best}, outside the range drawn"
+        if hit:
+            mark = _values([{**hit[0], "text": best_text}])
+            layers.append(
+                alt.Chart(mark)
+                .mark_point(
+                    shape="circle", size=320, filled=False, color="#D55E00", strokeWidth=2.5
+                )
+                .encode(x=x, y="value:Q")
+            )
+            layers.append(
+                alt.Chart(mark)
+                .mark_text(
+                    align="left", dx=10, dy=-12, color="#D55E00", fontSize=11, fontWeight="bold"
+                )
+                .encode(x=x, y="value:Q", text="text:N")
+            )
+        return alt.layer(*layers).properties(
+            width=_panel_width(3) if n_panels > 1 else WIDTH - 80,
+            height=190,
+            title=alt.Title(title, subtitle=subtitle),
+        )
+
+    crit = _criterion_columns(table)
+    n_panels = 1 + len(crit)
+    panels = []
+    if "inertia" in table.columns:
+        panels.append(
+            panel(
+                "inertia",
+                "Inertia: the elbow curve",
+                "Within-segment sum of squares",
+                _int_or_none(elbow),
+                f"knee: K = {elbow}",
+            )
+        )
+    for col in crit:
+        title, y_title, higher = CRITERIA.get(col, (col.replace("_", " ").capitalize(), col, None))
+        if higher is not None:
+            title += " (higher is better)" if higher else " (lower is better)"
+        best = _k_best(table, col, votes)
+        panels.append(panel(col, title, y_title, best, f"best: K = {best}"))
+    chart = alt.concat(*panels, columns=_ZOOM_COLUMNS, spacing=30)
+    return ChartSpec(
+        "k_selection",
+        "choosing-k",
+        chart,
+        "Each criterion against K; the ringed point is the K each criterion "
+        "prefers, the dashed line the K chosen.",
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+# -- 3. segment map --------------------------------------------------------------------
+def _sample_note(drawn: int, total: int, seed: int) -> str:
+    if drawn >= total:
+        return f"All {total:,} customers drawn"
+    return (
+        f"Seeded sample: {drawn:,} of {total:,} customers drawn (seed {seed}; every segment kept)"
+    )
+
+
+def segment_map(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
+    proj = rd.projection(run, sample)
+    if proj is None:
+        return None
+    e1, e2 = proj.explained
+    x = alt.X(
+        "x:Q",
+        title=f"Principal component 1 ({e1:.1%} of variance, scaled units)",
+        axis=alt.Axis(grid=False),
+    )
+    y = alt.Y(
+        "y:Q",
+        title=f"Principal component 2 ({e2:.1%} of variance, scaled units)",
+        axis=alt.Axis(grid=False),
+    )
+    points = (
+        alt.Chart(_values(proj.points))
+        .mark_circle(size=28, opacity=0.6)
+        .encode(
+            x=x,
+            y=y,
+            color=_segment_color(run),
+            tooltip=[alt.Tooltip("segment:N", title="segment")],
+        )
+    )
+    centres = (
+        alt.Chart(_values(proj.centres))
+        .mark_point(
+            shape="diamond", size=320, filled=True, opacity=1, stroke="white", strokeWidth=2
+        )
+        .encode(
+            x=x,
+            y=y,
+            color=_segment_color(run),
+            tooltip=[alt.Tooltip("segment:N", title="centre of")],
+        )
+    )
+    outline = (
+        alt.Chart(_values(proj.centres))
+        .mark_point(shape="diamond", size=520, filled=False, color="black", strokeWidth=1.2)
+        .encode(x=x, y=y)
+    )
+    chart = (points + outline + centres).properties(
+        width=WIDTH - 320,
+        height=440,
+        title=alt.Title(
+            "Segment map: the customers projected on their two main directions (PCA)",
+            subtitle=[
+                _sample_note(proj.drawn, proj.total, run.seed)
+                + "; large diamonds mark each segment's centre (its mean)"
+            ],
+        ),
+    )
+    return ChartSpec(
+        "segment_map",
+        "segment-map",
+        chart,
+        f"The two axes keep {e1 + e2:.0%} of the variation of the scaled features; "
+        "segments that overlap here may still separate on the other directions.",
+    )
+
+
+def feature_scatter(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
+    best = rd.informative_features(run, 2)
+    if len(best) < 2:
+        return None
+    # The table's column order puts the first on x, as the classic income/spending plot.
+    (fa, ea), (fb, eb) = sorted(best, key=lambda item: run.numeric.index(item[0]))
+    points = rd.feature_points(run, sample, [fa, fb])
+    means = rd.segment_means(run, [fa, fb])
+    x = alt.X("f0:Q", title=fa, scale=alt.Scale(zero=False))
+    y = alt.Y("f1:Q", title=fb, scale=alt.Scale(zero=False))
+    dots = (
+        alt.Chart(_values(points))
+        .mark_circle(size=30, opacity=0.65)
+        .encode(
+            x=x,
+            y=y,
+            color=_segment_color(run),
+            tooltip=[
+                alt.Tooltip("segment:N", title="segment"),
+                alt.Tooltip("f0:Q", title=fa),
+                alt.Tooltip("f1:Q", title=fb),
+            ],
+        )
+    )
+    outline = (
+        alt.Chart(_values(means))
+        .mark_point(shape="diamond", size=520, filled=False, color="black", strokeWidth=1.2)
+        .encode(x=x, y=y)
+    )
+    centres = (
+        alt.Chart(_values(means))
+        .mark_point(
+            shape="diamond", size=320, filled=True, opacity=1, stroke="white", strokeWidth=2
+        )
+        .encode(
+            x=x,
+            y=y,
+            color=_segment_color(run),
+            tooltip=[
+                alt.Tooltip("segment:N", title="centre of"),
+                alt.Tooltip("f0:Q", title=fa, format=".3g"),
+                alt.Tooltip("f1:Q", title=fb, format=".3g"),
+            ],
+        )
+    )
+    drawn, total = len(sample), int(run.fitted.sum())
+    chart = (dots + outline + centres).properties(
+        width=WIDTH - 320,
+        height=440,
+        title=alt.Title(
+            f"{fb} against {fa}",
+            subtitle=[
+                _sample_note(drawn, total, run.seed)
+                + "; large diamonds mark each segment's centre (its mean)",
+                f"The two features that separate the segments most: the segments explain "
+                f"{ea:.0%} and {eb:.0%} of their variance",
+            ],
+        ),
+    )
+    return ChartSpec(
+        "feature_scatter",
+        "segment-map",
+        chart,
+        "The same customers on the two original features that differ most "
+        "between segments, in their own units.",
+    )
+
+
+# -- 4. profiles -----------------------------------------------------------------------
+def sizes(run: rd.RunData) -> ChartSpec:
+    recs = [
+        {"segment": s["label"], "size": s["size"], "text": f"{s['size']:,} ({s['share']:.1%})"}
+        for s in run.segments
+    ]
+    order = [s["label"] for s in run.segments]
+    base = alt.Chart(_values(recs)).encode(
+        y=alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=300)),
+        # Room on the right for the "54 (27.0%)" labels.
+        x=alt.X(
+            "size:Q",
+            title="Customers",
+            scale=alt.Scale(domain=[0, max(r["size"] for r in recs) * 1.2], nice=False),
+        ),
+    )
+    bars = base.mark_bar().encode(
+        color=_segment_color(run, legend=False),
+        tooltip=[alt.Tooltip("segment:N"), alt.Tooltip("size:Q")],
+    )
+    text = base.mark_text(align="left", dx=4, fontSize=11, color="#222").encode(text="text:N")
+    chart = (bars + text).properties(
+        width=WIDTH - 420,
+        height=30 * len(recs),
+        title=alt.Title(
+            "Segment sizes", subtitle="Customers per segment and share of all segmented customers"
+        ),
+    )
+    return ChartSpec(
+        "segment_sizes", "profiles", chart, "Segments are numbered by size, largest first."
+    )
+
+
+def heatmap(run: rd.RunData) -> ChartSpec | None:
+    recs = []
+    for seg in run.summary["segments"]:
+        label = run.label_of.get(int(seg["id"]))
+        for f in run.numeric:
+            z = (seg.get("z") or {}).get(f)
+            mean = (seg.get("mean") or {}).get(f)
+            if z is None or label is None:
+                continue
+            recs.append(
+                {
+                    "segment": label,
+                    "feature": f,
+                    "z": round(float(z), 3),
+                    "mean": float(f"{mean:.4g}") if mean is not None else None,
+                    "text": f"{z:+.1f}",
+                }
+            )
+    if not recs:
+        return None
+    zmax = max(2.0, max(abs(r["z"]) for r in recs))
+    base = alt.Chart(_values(recs)).encode(
+        x=alt.X(
+            "feature:N",
+            sort=run.numeric,
+            title=None,
+            axis=alt.Axis(orient="top", labelAngle=0, labelLimit=180),
+        ),
+        y=alt.Y(
+            "segment:N",
+            sort=[s["label"] for s in run.segments],
+            title=None,
+            axis=alt.Axis(labelLimit=300),
+        ),
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color(
+            "z:Q",
+            scale=alt.Scale(domain=[-zmax, zmax], scheme="blueorange"),
+            legend=alt.Legend(
+                title=["z-score", "(SD from average)"],
+                gradientLength=max(60, 34 * len(run.segments) - 30),
+            ),
+        ),
+        tooltip=[
+            alt.Tooltip("segment:N"),
+            alt.Tooltip("feature:N"),
+            alt.Tooltip("mean:Q", title="segment mean"),
+            alt.Tooltip("z:Q", title="z-score", format="+.2f"),
+        ],
+    )
+    text = base.mark_text(fontSize=12).encode(
+        text="text:N",
+        color=alt.condition(
+            f"abs(datum.z) > {zmax * 0.6:.3f}", alt.value("white"), alt.value("black")
+        ),
+    )
+    cell = int(min(150, max(80, (WIDTH - 420) / max(len(run.numeric), 1))))
+    chart = (rect + text).properties(
+        width=cell * len(run.numeric),
+        height=34 * len(run.segments),
+        title=alt.Title(
+            "How each segment differs from the average",
+            subtitle="Segment mean minus the overall mean, in standard deviations; "
+            "orange = above, blue = below",
+        ),
+    )
+    return ChartSpec(
+        "profile_heatmap", "profiles", chart, "Read across a row to see what sets a segment apart."
+    )
+
+
+def boxplots(run: rd.RunData) -> ChartSpec | None:
+    stats = rd.box_stats(run)
+    if stats.empty:
+        return None
+    order = [s["label"] for s in run.segments]
+    width = max(_panel_width(len(run.numeric)), 40 * len(order))
+    x = alt.X(
+        "segment:N",
+        sort=order,
+        title="Segment",
+        axis=alt.Axis(labelExpr="split(datum.label, ' · ')[0]", labelAngle=0),
+    )
+    means = {f: float(np.nanmean(run.X[run.fitted, j])) for j, f in enumerate(run.numeric)}
+    panels = []
+    for f in run.numeric:
+        part = stats[stats["feature"] == f]
+        if part.empty:
+            continue
+        base = alt.Chart(_values(part)).encode(x=x)
+        tooltip = [
+            alt.Tooltip("segment:N"),
+            alt.Tooltip("median:Q"),
+            alt.Tooltip("q1:Q", title="lower quartile"),
+            alt.Tooltip("q3:Q", title="upper quartile"),
+            alt.Tooltip("mean:Q"),
+            alt.Tooltip("n:Q", title="customers"),
+        ]
+        whisker = base.mark_rule(color=NEUTRAL).encode(
+            y=alt.Y("lower:Q", title=f, scale=alt.Scale(zero=False)), y2="upper:Q"
+        )
+        box = base.mark_bar(size=22, stroke=NEUTRAL, strokeWidth=0.8).encode(
+            y="q1:Q", y2="q3:Q", color=_segment_color(run, legend=False), tooltip=tooltip
+        )
+        # White with a dark edge: visible on every segment colour, yellow and black too.
+        median = base.mark_tick(
+            color="white", size=22, thickness=3, stroke="#1f1f1f", strokeWidth=0.8
+        ).encode(y="median:Q")
+        avg = (
+            alt.Chart(_values([{"v": round(means[f], 4)}]))
+            .mark_rule(color=NEUTRAL, strokeDash=[4, 3])
+            .encode(y="v:Q")
+        )
+        panels.append(alt.layer(avg, whisker, box, median).properties(width=width, height=190))
+    chart = alt.concat(*panels, columns=_ZOOM_COLUMNS, spacing=30).properties(
+        title=alt.Title(
+            "Spread of each feature by segment",
+            subtitle="Box: middle half of the customers, white line: median, "
+            "whiskers: up to 1.5 × the box height; dashed line: overall "
+            "mean",
+        )
+    )
+    return ChartSpec(
+        "profile_boxplots",
+        "profiles",
+        chart,
+        "Overlapping boxes mean the feature alone does not tell the segments apart.",
+    )
+
+
+def categories(run: rd.RunData) -> ChartSpec | None:
+    shares = rd.category_shares(run)
+    if shares.empty:
+        return None
+    order = ["All customers"] + [s["label"] for s in run.segments]
+    scale = alt.Scale(
+        domain=order, range=["#777777", *segment_colors([s["id"] for s in run.segments])]
+    )
+    panels = []
+    for col, part in shares.groupby("column", sort=False):
+        n_cat = part["category"].nunique()
+        used = bool(part["used"].iloc[0])
+        bars = (
+            alt.Chart(_values(part.drop(columns="used")))
+            .mark_bar()
+            .encode(
+                y=alt.Y(
+                    "category:N",
+                    title=None,
+                    sort=list(dict.fromkeys(part["category"])),
+                    axis=alt.Axis(labelLimit=200),
+                ),
+                yOffset=alt.YOffset("segment:N", sort=order),
+                x=alt.X(
+                    "share:Q",
+                    title="Share of the segment's customers",
+                    axis=alt.Axis(format="%"),
+                    scale=alt.Scale(domain=[0, 1]),
+                ),
+                color=alt.Color(
+                    "segment:N",
+                    scale=scale,
+                    sort=order,
+                    legend=alt.Legend(title="Segment", labelLimit=260),
+                ),
+                tooltip=[
+                    alt.Tooltip("segment:N"),
+                    alt.Tooltip("category:N"),
+                    alt.Tooltip("share:Q", format=".1%"),
+                ],
+            )
+        )
+        panels.append(
+            bars.properties(
+                width=WIDTH - 380,
+                height=max(60, 11 * len(order) * n_cat),
+                title=alt.Title(
+                    f"{col}",
+                    subtitle="used as a feature"
+                    if used
+                    else "not used as a feature; shown for context",
+                ),
+            )
+        )
+    chart = alt.vconcat(*panels, spacing=24).properties(
+        title=alt.Title(
+            "Category shares by segment",
+            subtitle="Grey bar: all customers; categories with fewer than "
+            f"{rd.MIN_CATEGORY_COUNT} customers are grouped as Other",
+        )
+    )
+    return ChartSpec(
+        "category_shares",
+        "profiles",
+        chart,
+        "Compare each segment's bar with the grey bar of all customers.",
+    )
+
+
+# -- 6. quality ------------------------------------------------------------------------
+def stability(run: rd.RunData, values: dict[int, float]) -> ChartSpec | None:
+    if not values:
+        return None
+    recs = [
+        {"segment": run.label_of[s], "jaccard": round(v, 3)}
+        for s, v in values.items()
+        if s in run.label_of
+    ]
+    order = [s["label"] for s in run.segments]
+    base = alt.Chart(_values(recs)).encode(
+        y=alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=300)),
+        x=alt.X(
+            "jaccard:Q",
+            title="Mean best-match Jaccard over resamples (0 to 1)",
+            scale=alt.Scale(domain=[0, 1]),
+        ),
+    )
+    bars = base.mark_bar().encode(
+        color=_segment_color(run, legend=False),
+        tooltip=[alt.Tooltip("segment:N"), alt.Tooltip("jaccard:Q", format=".2f")],
+    )
+    # Values in a column right of the plot, clear of the threshold lines.
+    text = base.mark_text(align="left", dx=8, fontSize=11).encode(
+        x=alt.value(WIDTH - 420), text=alt.Text("jaccard:Q", format=".2f")
+    )
+    lines = alt.Chart(_values([{"x": 0.6, "t": "0.6 weak"}, {"x": 0.75, "t": "0.75 stable"}]))
+    rules = lines.mark_rule(color=NEUTRAL, strokeDash=[4, 3]).encode(x="x:Q")
+    labels = lines.mark_text(
+        align="left", dx=3, dy=-4, baseline="bottom", fontSize=10, color=NEUTRAL
+    ).encode(x="x:Q", y=alt.value(0), text="t:N")
+    chart = (rules + bars + text + labels).properties(
+        width=WIDTH - 420,
+        height=30 * len(recs),
+        title=alt.Title(
+            "Stability of each segment",
+            subtitle="≥ 0.75 stable, 0.6–0.75 weak, < 0.6 not to be trusted (Hennig's clusterboot)",
+        ),
+    )
+    return ChartSpec(
+        "quality_stability",
+        "quality",
+        chart,
+        "How often a segment comes back when the customers are resampled.",
+    )
+
+
+def borderline(run: rd.RunData, values: dict[int, float]) -> ChartSpec | None:
+    if not values:
+        return None
+    recs = [
+        {"segment": run.label_of[s], "share": round(v, 4)}
+        for s, v in values.items()
+        if s in run.label_of
+    ]
+    order = [s["label"] for s in run.segments]
+    base = alt.Chart(_values(recs)).encode(
+        y=alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=300)),
+        x=alt.X(
+            "share:Q",
+            title="Borderline customers (share of the segment)",
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, max(0.25, max(r["share"] for r in recs) * 1.2)], nice=False),
+        ),
+    )
+    bars = base.mark_bar().encode(
+        color=_segment_color(run, legend=False),
+        tooltip=[alt.Tooltip("segment:N"), alt.Tooltip("share:Q", format=".1%")],
+    )
+    text = base.mark_text(align="left", dx=8, fontSize=11).encode(
+        x=alt.value(WIDTH - 420), text=alt.Text("share:Q", format=".0%")
+    )
+    chart = (bars + text).properties(
+        width=WIDTH - 420,
+        height=30 * len(recs),
+        title=alt.Title(
+            "Borderline customers per segment",
+            subtitle="Customers almost as close to another segment's centre",
+        ),
+    )
+    return ChartSpec(
+        "quality_borderline", "quality", chart, "A high share means the segment's edge is soft."
+    )
+
+
+CHART_BUILDERS: dict[str, Callable[..., ChartSpec | None]] = {
+    "data_distributions": distributions,
+    "data_correlation": correlation,
+    "k_selection": k_selection,
+    "segment_map": segment_map,
+    "feature_scatter": feature_scatter,
+    "segment_sizes": sizes,
+    "profile_heatmap": heatmap,
+    "profile_boxplots": boxplots,
+    "category_shares": categories,
+    "quality_stability": stability,
+    "quality_borderline": borderline,
+}
+
+
+def build_charts(
+    run: rd.RunData, stability_values: dict[int, float], borderline_values: dict[int, float]
+) -> list[ChartSpec]:
+    """Every chart the run supports, configured, in report order."""
+    sample = rd.point_sample(run)
+    calls: list[Callable[[], ChartSpec | None]] = [
+        lambda: distributions(run),
+        lambda: correlation(run),
+        lambda: k_selection(run),
+        lambda: segment_map(run, sample),
+        lambda: feature_scatter(run, sample),
+        lambda: sizes(run),
+        lambda: heatmap(run),
+        lambda: boxplots(run),
+        lambda: categories(run),
+        lambda: stability(run, stability_values),
+        lambda: borderline(run, borderline_values),
+    ]
+    made = []
+    for call in calls:
+        store: dict[str, list[dict]] = {}
+        token = _DATASETS.set(store)
+        try:
+            chart = call()
+        finally:
+            _DATASETS.reset(token)
+        if chart is not None:
+            made.append(ChartSpec(chart.name, chart.section, chart.chart, chart.caption, store))
+    return made

@@ -1,0 +1,485 @@
+"""Everything the report shows, derived from a finished run's files.
+
+A run folder holds ``summary.json``, ``segments.csv`` and ``model.json`` (and
+optionally ``k_selection.csv``). :func:`load_run` reads them once; the other
+functions turn them into small, JSON-ready aggregates. Nothing here reads the
+original input, so ``custseg report DIR`` rebuilds exactly what ``custseg
+segment`` wrote.
+
+Privacy: only feature values and aggregates leave this module. ID, date and
+free-text columns are never read into a chart; category shares fold every
+category held by fewer than :data:`MIN_CATEGORY_COUNT` customers into "Other",
+so a rare value (a name typed into a category column) cannot identify anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custseg.errors import InputError
+from custseg.io import read_json, read_table
+from custseg.model import SegmentModel, load_model
+from custseg.profiles import feature_label
+from custseg.schema import NA_TOKENS
+
+__all__ = [
+    "MAX_POINTS",
+    "MIN_CATEGORY_COUNT",
+    "RunData",
+    "box_stats",
+    "category_shares",
+    "correlations",
+    "histograms",
+    "informative_features",
+    "k_table",
+    "load_run",
+    "point_sample",
+    "projection",
+    "segment_label",
+]
+
+#: At most about this many customers are drawn in a scatter plot.
+MAX_POINTS = 5000
+#: A segment keeps at least this many points in a sampled scatter (or all it has).
+MIN_POINTS_PER_SEGMENT = 20
+#: Categories held by fewer customers than this are shown together as "Other".
+MIN_CATEGORY_COUNT = 5
+_MAX_BINS = 30
+REQUIRED_FILES = ("summary.json", "segments.csv", "model.json")
+
+
+def segment_label(segment_id: int, name: str) -> str:
+    """The label of a segment in legends: ``"2 · High income · High spending"``."""
+    return name if segment_id < 0 else f"{segment_id} · {name}"
+
+
+@dataclass
+class RunData:
+    """A finished run, read from its folder.
+
+    Attributes
+    ----------
+    summary : dict
+        ``summary.json``.
+    table : DataFrame of shape (n_rows, n_columns)
+        ``segments.csv`` as text.
+    model : SegmentModel
+    numeric : list of str
+        Numeric features used by the model, in model order.
+    X : ndarray of shape (n_rows, len(numeric))
+        Their values in original units; NaN where missing.
+    labels : ndarray of shape (n_rows,)
+        Segment id per row; ``-2`` where the row was left out of fitting.
+    segments : list of dict
+        ``id``, ``name``, ``label``, ``size``, ``share`` per segment, in id order
+        (noise, id -1, last).
+    extra_k : DataFrame or None
+        ``k_selection.csv`` when present.
+    """
+
+    summary: dict[str, Any]
+    table: pd.DataFrame
+    model: SegmentModel
+    numeric: list[str]
+    X: np.ndarray
+    labels: np.ndarray
+    segments: list[dict[str, Any]]
+    extra_k: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def fitted(self) -> np.ndarray:
+        """Boolean mask of rows that belong to a segment (noise included)."""
+        return self.labels > -2
+
+    @property
+    def seed(self) -> int:
+        return int(self.summary.get("random_state", 0) or 0)
+
+    @property
+    def label_of(self) -> dict[int, str]:
+        return {s["id"]: s["label"] for s in self.segments}
+
+
+def _check_run_dir(run_dir: Path) -> None:
+    if not run_dir.is_dir():
+        raise InputError(
+            f"run folder '{run_dir}' does not exist; pass the --out folder of a finished "
+            "custseg segment run"
+        )
+    missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
+    if missing:
+        raise InputError(
+            f"'{run_dir}' lacks {', '.join(missing)}; pass the --out folder of a finished "
+            "custseg segment run (it writes summary.json, segments.csv and model.json)"
+        )
+
+
+def _label_column(table: pd.DataFrame) -> str:
+    # The pipeline suffixes its columns with _custseg when the input already has them.
+    return "segment_custseg" if "segment_custseg" in table.columns else "segment"
+
+
+def _parse_float(col: pd.Series) -> np.ndarray:
+    text = col.astype(str).str.strip()
+    values = pd.to_numeric(text.where(~text.isin(NA_TOKENS)), errors="coerce")
+    return values.to_numpy(dtype="float64")
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read a finished run's ``summary.json``, ``segments.csv`` and ``model.json``.
+
+    Raises
+    ------
+    InputError
+        The folder or one of the files is missing, or the files do not belong
+        together (a feature named in the summary is absent from ``segments.csv``).
+    """
+    run_dir = Path(run_dir)
+    _check_run_dir(run_dir)
+    summary = read_json(run_dir / "summary.json", what="summary")
+    if not isinstance(summary, dict) or "segments" not in summary or "features" not in summary:
+        raise InputError(
+            f"'{run_dir / 'summary.json'}' is not a custseg summary; rerun custseg segment"
+        )
+    model = load_model(run_dir / "model.json")
+    table = read_table(run_dir / "segments.csv")
+    label_col = _label_column(table)
+    kinds = {f["name"]: f.get("kind", "numeric") for f in model.features}
+    numeric = [f for f in summary["features"] if kinds.get(f, "numeric") == "numeric"]
+    absent = [c for c in [*numeric, label_col] if c not in table.columns]
+    if absent:
+        raise InputError(
+            f"'{run_dir / 'segments.csv'}' lacks column(s) {', '.join(map(repr, absent))} "
+            "named by summary.json; the files are not from the same run — rerun custseg segment"
+        )
+    X = (
+        np.column_stack([_parse_float(table[c]) for c in numeric])
+        if numeric
+        else np.empty((len(table), 0))
+    )
+    raw = _parse_float(table[label_col])
+    labels = np.where(np.isnan(raw), -2, raw).astype("int64")
+    segments = []
+    for seg in sorted(summary["segments"], key=lambda s: (int(s["id"]) < 0, int(s["id"]))):
+        sid = int(seg["id"])
+        segments.append(
+            {
+                "id": sid,
+                "name": str(seg["name"]),
+                "label": segment_label(sid, str(seg["name"])),
+                "size": int(seg["size"]),
+                "share": float(seg["share"]),
+            }
+        )
+    extra_k = None
+    if (run_dir / "k_selection.csv").is_file():
+        extra_k = read_table(run_dir / "k_selection.csv")
+    return RunData(summary, table, model, numeric, X, labels, segments, extra_k)
+
+
+# -- aggregates -------------------------------------------------------------------------
+def _round(values: np.ndarray, digits: int = 4) -> list[float | None]:
+    """Round to ``digits`` significant digits: enough to draw, lighter to embed."""
+    out: list[float | None] = []
+    for v in np.asarray(values, dtype="float64"):
+        if not np.isfinite(v):
+            out.append(None)
+        elif v == 0:
+            out.append(0.0)
+        else:
+            out.append(float(f"{v:.{digits}g}"))
+    return out
+
+
+def histograms(run: RunData) -> dict[str, list[dict[str, float]]]:
+    """Per numeric feature: bins (``start``, ``end``, ``count``) over all observed values."""
+    out = {}
+    for j, f in enumerate(run.numeric):
+        x = run.X[:, j]
+        x = x[np.isfinite(x)]
+        if not len(x):
+            continue
+        lo, hi = float(x.min()), float(x.max())
+        if lo == hi:
+            edges = np.array([lo - 0.5, hi + 0.5])
+        else:
+            edges = np.histogram_bin_edges(x, bins="auto")
+            if len(edges) > _MAX_BINS + 1:
+                edges = np.histogram_bin_edges(x, bins=_MAX_BINS)
+            if np.allclose(x, np.round(x)) and hi - lo <= _MAX_BINS:
+                edges = np.arange(np.floor(lo), np.ceil(hi) + 2) - 0.5
+        counts, edges = np.histogram(x, bins=edges)
+        starts, ends = _round(edges[:-1], 6), _round(edges[1:], 6)
+        out[f] = [
+            {"start": s, "end": e, "count": int(c)}
+            for s, e, c in zip(starts, ends, counts, strict=True)
+        ]
+    return out
+
+
+def correlations(run: RunData) -> pd.DataFrame:
+    """Pearson correlation between numeric features (pairwise complete), long format."""
+    frame = pd.DataFrame(run.X, columns=run.numeric)
+    corr = frame.corr(method="pearson", min_periods=3)
+    rows = [
+        {"a": a, "b": b, "r": _round(np.array([corr.loc[a, b]]), 3)[0]}
+        for a in run.numeric
+        for b in run.numeric
+    ]
+    return pd.DataFrame(rows)
+
+
+def informative_features(run: RunData, n: int = 2) -> list[tuple[str, float]]:
+    """The ``n`` numeric features that separate the segments most.
+
+    The score is the between-segment share of the feature's variance (η²),
+    ``sum over segments of share * z**2`` from the summary's z-scores.
+    """
+    scores = []
+    for f in run.numeric:
+        eta2 = 0.0
+        for seg in run.summary["segments"]:
+            z = (seg.get("z") or {}).get(f)
+            if z is not None and int(seg["id"]) >= 0:
+                eta2 += float(seg["share"]) * float(z) ** 2
+        scores.append((f, min(eta2, 1.0)))
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i][1], i))[:n]
+    return [scores[i] for i in sorted(order, key=lambda i: -scores[i][1])]
+
+
+def point_sample(run: RunData, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Row indices to draw in a scatter plot: all fitted rows, or a seeded sample.
+
+    The sample is stratified by segment — each segment keeps its share of the
+    points but at least ``MIN_POINTS_PER_SEGMENT`` (or all it has) — so small
+    segments stay visible. Indices are sorted.
+    """
+    rows = np.flatnonzero(run.fitted)
+    if len(rows) <= max_points:
+        return rows
+    rng = np.random.default_rng(run.seed)
+    picked = []
+    for seg in np.unique(run.labels[rows]):
+        members = rows[run.labels[rows] == seg]
+        quota = max(
+            int(max_points * len(members) / len(rows)),
+            min(len(members), MIN_POINTS_PER_SEGMENT),
+        )
+        picked.append(rng.choice(members, size=min(quota, len(members)), replace=False))
+    return np.sort(np.concatenate(picked))
+
+
+def _imputed(run: RunData) -> np.ndarray:
+    """Numeric features with missing values filled as the model fills them."""
+    X = run.X.copy()
+    names = run.model.feature_names
+    for j, f in enumerate(run.numeric):
+        if f in names:
+            fill = float(run.model.impute_values[names.index(f)])
+        else:
+            fill = float(np.nanmedian(X[:, j])) if np.isfinite(X[:, j]).any() else 0.0
+        X[np.isnan(X[:, j]), j] = fill
+    return X
+
+
+def _scaled(run: RunData, X: np.ndarray) -> np.ndarray:
+    """Scale as the model does when it can; otherwise standardise."""
+    scaler = run.model.scaler
+    if run.numeric == run.model.feature_names and len(scaler.center) == X.shape[1]:
+        return scaler.transform(X)
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    return (X - mean) / np.where(std == 0, 1.0, std)
+
+
+@dataclass
+class Projection:
+    """A 2-D PCA map of the fitted customers.
+
+    Attributes
+    ----------
+    points : DataFrame
+        ``x``, ``y``, ``segment`` and the numeric features for the drawn rows.
+    centres : DataFrame
+        ``x``, ``y``, ``segment`` per segment: the segment mean, projected.
+    explained : tuple of float
+        Share of the (scaled) variance on each axis.
+    drawn, total : int
+        Points drawn and customers in segments.
+    """
+
+    points: pd.DataFrame
+    centres: pd.DataFrame
+    explained: tuple[float, float]
+    drawn: int
+    total: int
+
+
+def projection(run: RunData, sample: np.ndarray) -> Projection | None:
+    """PCA of the scaled numeric features (None with fewer than two features)."""
+    from sklearn.decomposition import PCA
+
+    fitted = run.fitted
+    if len(run.numeric) < 2 or fitted.sum() < 3:
+        return None
+    Z = _scaled(run, _imputed(run))
+    pca = PCA(n_components=2, svd_solver="full").fit(Z[fitted])
+    P = pca.transform(Z)
+    points = pd.DataFrame(
+        {
+            "x": _round(P[sample, 0]),
+            "y": _round(P[sample, 1]),
+            "segment": [run.label_of[int(s)] for s in run.labels[sample]],
+        }
+    )
+    centres = []
+    for seg in run.segments:
+        members = run.labels == seg["id"]
+        if members.any() and seg["id"] >= 0:
+            c = P[members].mean(axis=0)
+            centres.append({"x": _round(c[:1])[0], "y": _round(c[1:])[0], "segment": seg["label"]})
+    ratio = pca.explained_variance_ratio_
+    return Projection(
+        points,
+        pd.DataFrame(centres),
+        (float(ratio[0]), float(ratio[1])),
+        len(sample),
+        int(fitted.sum()),
+    )
+
+
+def feature_points(run: RunData, sample: np.ndarray, features: list[str]) -> pd.DataFrame:
+    """Observed values of ``features`` for the drawn rows (rows missing one are left out)."""
+    cols = [run.numeric.index(f) for f in features]
+    data = {f"f{i}": _round(run.X[sample, j]) for i, j in enumerate(cols)}
+    data["segment"] = [run.label_of[int(s)] for s in run.labels[sample]]
+    frame = pd.DataFrame(data)
+    return frame.dropna().reset_index(drop=True)
+
+
+def segment_means(run: RunData, features: list[str]) -> pd.DataFrame:
+    """Per segment (noise excluded): the mean of each feature, keys ``f0``, ``f1``, ..."""
+    rows = []
+    for seg in run.summary["segments"]:
+        if int(seg["id"]) < 0:
+            continue
+        row = {f"f{i}": _round(np.array([seg["mean"][f]]))[0] for i, f in enumerate(features)}
+        row["segment"] = run.label_of[int(seg["id"])]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def box_stats(run: RunData) -> pd.DataFrame:
+    """Tukey box-plot numbers per numeric feature and segment.
+
+    Columns: ``feature``, ``segment``, ``lower`` and ``upper`` (the furthest values
+    within 1.5 IQR of the box), ``q1``, ``median``, ``q3``, ``mean``, ``n``.
+    """
+    rows = []
+    for j, f in enumerate(run.numeric):
+        for seg in run.segments:
+            x = run.X[run.labels == seg["id"], j]
+            x = x[np.isfinite(x)]
+            if not len(x):
+                continue
+            q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75])
+            iqr = q3 - q1
+            inside = x[(x >= q1 - 1.5 * iqr) & (x <= q3 + 1.5 * iqr)]
+            lo, hi, mean = _round(np.array([inside.min(), inside.max(), x.mean()]))
+            q1, med, q3 = _round(np.array([q1, med, q3]))
+            rows.append(
+                {
+                    "feature": f,
+                    "segment": seg["label"],
+                    "lower": lo,
+                    "q1": q1,
+                    "median": med,
+                    "q3": q3,
+                    "upper": hi,
+                    "mean": mean,
+                    "n": len(x),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _categorical_columns(run: RunData) -> list[str]:
+    used = set(run.summary["features"])
+    cols = []
+    for info in run.summary.get("columns", []):
+        name = info.get("name")
+        if name in run.table.columns and (
+            info.get("role") == "categorical" or (name in used and name not in run.numeric)
+        ):
+            cols.append(name)
+    return cols
+
+
+def category_shares(run: RunData) -> pd.DataFrame:
+    """Share of each category per segment and overall, for categorical columns.
+
+    Columns: ``column``, ``category``, ``segment`` (a segment label or ``"All
+    customers"``), ``share``, ``used`` (whether the column is a model feature).
+    Categories with fewer than :data:`MIN_CATEGORY_COUNT` customers overall are
+    shown as ``"Other"``; missing cells as ``"(missing)"``.
+    """
+    rows = []
+    used = set(run.summary["features"])
+    fitted = run.fitted
+    for col in _categorical_columns(run):
+        text = run.table[col].astype(str).str.strip()
+        text = text.where(~text.isin(NA_TOKENS), "(missing)")[fitted]
+        counts = text.value_counts()
+        rare = set(counts[counts < MIN_CATEGORY_COUNT].index) - {"(missing)"}
+        text = text.where(~text.isin(rare), "Other")
+        labels = run.labels[fitted]
+        groups = [("All customers", np.ones(len(text), dtype=bool))] + [
+            (seg["label"], labels == seg["id"]) for seg in run.segments
+        ]
+        categories = sorted(text.unique(), key=lambda c: (c in ("Other", "(missing)"), c))
+        for name, mask in groups:
+            part = text[mask]
+            if not len(part):
+                continue
+            shares = part.value_counts(normalize=True)
+            for cat in categories:
+                rows.append(
+                    {
+                        "column": col,
+                        "category": cat,
+                        "segment": name,
+                        "share": _round(np.array([shares.get(cat, 0.0)]), 3)[0],
+                        "used": col in used,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["column", "category", "segment", "share", "used"])
+
+
+def k_table(run: RunData) -> pd.DataFrame:
+    """One row per K tried, with every criterion found in the summary or k_selection.csv."""
+    table = pd.DataFrame(run.summary.get("k_selection", {}).get("table") or [])
+    extra = run.extra_k
+    if extra is not None and "k" in extra.columns:
+        extra = extra.apply(lambda c: pd.to_numeric(c, errors="coerce"))
+        extra = extra.dropna(subset=["k"])
+        if table.empty:
+            table = extra
+        else:
+            new = [c for c in extra.columns if c not in table.columns]
+            if new:
+                table = table.merge(extra[["k", *new]], on="k", how="left")
+    if table.empty or "k" not in table.columns:
+        return pd.DataFrame()
+    numeric = table.apply(lambda c: pd.to_numeric(c, errors="coerce"))
+    numeric = numeric.loc[:, numeric.notna().any()]
+    return numeric.sort_values("k").reset_index(drop=True)
+
+
+def feature_short(name: str) -> str:
+    """A feature's short label (see :func:`custseg.profiles.feature_label`)."""
+    return feature_label(name)
