@@ -253,13 +253,14 @@ def informative_features(run: RunData, n: int = 2) -> list[tuple[str, float]]:
     return [scores[i] for i in sorted(order, key=lambda i: -scores[i][1])]
 
 
-def point_sample(run: RunData, max_points: int = MAX_POINTS) -> np.ndarray:
+def point_sample(run: RunData, max_points: int | None = None) -> np.ndarray:
     """Row indices to draw in a scatter plot: all fitted rows, or a seeded sample.
 
     The sample is stratified by segment — each segment keeps its share of the
     points but at least ``MIN_POINTS_PER_SEGMENT`` (or all it has) — so small
     segments stay visible. Indices are sorted.
     """
+    max_points = MAX_POINTS if max_points is None else max_points
     rows = np.flatnonzero(run.fitted)
     if len(rows) <= max_points:
         return rows

@@ -1,0 +1,287 @@
+"""The report's parts: personas in words, the action rule, sampling, colours, degrading."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.report_helpers import customers_with_identities
+
+import custseg
+
+pytest.importorskip("vl_convert", reason="the report extra is not installed")
+
+from custseg.report import build_report
+from custseg.report import data as rd
+from custseg.report.build import borderline_shares, stability_scores
+from custseg.report.charts import build_charts
+from custseg.report.palette import OKABE_ITO, UNASSIGNED, segment_color
+from custseg.report.personas import (
+    choose_action,
+    describe_feature,
+    feature_kind,
+    make_personas,
+)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report_unit")
+    custseg.segment(customers_with_identities(), k=5, random_state=42).save(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def run(run_dir):
+    return rd.load_run(run_dir)
+
+
+# -- personas in words ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("Annual Income (k$)", 87.0, 57.3, 1.1, 15), "income 52% above average (87 vs 57.3)"),
+        (("Annual Income (k$)", 25.0, 57.3, -1.2, 15), "income 56% below average (25 vs 57.3)"),
+        (("Spending Score (1-100)", 100.0, 50.0, 2.1, 1), "spending twice the average (100 vs 50)"),
+        (("Orders", 7.5, 2.5, 2.4, 0), "orders three times the average (7.5 vs 2.5)"),
+        (("Revenue", 2600.0, 1000.0, 1.7, 0), "revenue 2.6 times the average (2,600 vs 1,000)"),
+        (("Balance", -50.0, 10.0, -1.23, -300), "balance 1.2 SD below average"),
+    ],
+)
+def test_describe_feature_in_plain_words(args, expected):
+    assert describe_feature(*args) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("Annual Income (k$)", "income"),
+        ("Spending Score (1-100)", "value"),
+        ("monetary", "value"),
+        ("Average order value", "value"),
+        ("Number of orders", "frequency"),
+        ("Recency (days)", "recency"),
+        ("days_since_last_purchase", "recency"),
+        ("Age", "age"),
+        ("account balance", None),  # "count" must not match inside "account"
+        ("Page views", None),  # "age" must not match inside "Page"
+    ],
+)
+def test_feature_kind_from_the_name(name, kind):
+    assert feature_kind(name) == kind
+
+
+@pytest.mark.parametrize(
+    ("seg_id", "levels", "rule"),
+    [
+        (-1, {"value": 2.0}, 1),
+        (0, {"recency": 0.9, "value": 1.0}, 2),
+        (0, {"value": 1.2, "income": 1.1}, 3),
+        (0, {"value": 1.2, "frequency": 0.6}, 3),
+        (0, {"value": 1.2, "income": -1.0}, 4),
+        (0, {"income": 1.1, "value": -1.2}, 5),
+        (0, {"frequency": 0.7}, 6),
+        (0, {"value": -0.8}, 7),
+        (0, {"income": -0.6, "value": -0.4}, 8),
+        (0, {"age": -0.6}, 9),
+        (0, {"age": 1.2, "income": -0.3}, 10),
+        (0, {"age": 0.2}, 11),
+        (0, {}, 11),
+    ],
+)
+def test_action_rule_first_match_wins(seg_id, levels, rule):
+    assert choose_action(seg_id, levels)[0] == rule
+
+
+def test_personas_from_a_summary():
+    summary = {
+        "features": ["Annual Income (k$)", "Spending Score (1-100)"],
+        "segments": [
+            {"id": 0, "name": "High income · Low spending", "size": 30, "share": 0.6,
+             "mean": {"Annual Income (k$)": 90.0, "Spending Score (1-100)": 20.0},
+             "z": {"Annual Income (k$)": 1.3, "Spending Score (1-100)": -1.1}},
+            {"id": 1, "name": "Average", "size": 20, "share": 0.4,
+             "mean": {"Annual Income (k$)": 60.0, "Spending Score (1-100)": 50.0},
+             "z": {"Annual Income (k$)": 0.1, "Spending Score (1-100)": 0.0}},
+        ],
+    }  # fmt: skip
+    stats = {"Annual Income (k$)": {"mean": 60.0, "min": 15.0},
+             "Spending Score (1-100)": {"mean": 50.0, "min": 1.0}}  # fmt: skip
+    first, second = make_personas(summary, stats)
+    assert first.label == "0 · High income · Low spending"
+    assert first.distinctions == [
+        "income 50% above average (90 vs 60)",
+        "spending 60% below average (20 vs 50)",
+    ]
+    assert (first.rule, first.action_title) == (5, "Unlock potential")
+    assert second.distinctions == ["close to the average on every feature"]
+    assert second.rule == 11
+
+
+# -- sampling, colours, specs ---------------------------------------------------------
+def test_point_sample_caps_points_keeps_small_segments_and_is_seeded():
+    labels = np.r_[np.zeros(20_000, int), np.ones(9, int), np.full(3, -2)]
+    fake = rd.RunData({"random_state": 7}, pd.DataFrame(), None, [], np.empty((len(labels), 0)),
+                      labels, [])  # fmt: skip
+    sample = rd.point_sample(fake)
+    assert len(sample) <= rd.MAX_POINTS + rd.MIN_POINTS_PER_SEGMENT * 2
+    assert len(sample) >= rd.MAX_POINTS - 2
+    assert set(np.flatnonzero(labels == 1)) <= set(sample)  # the tiny segment is all there
+    assert not set(np.flatnonzero(labels == -2)) & set(sample)  # rows left out never drawn
+    assert np.array_equal(sample, np.sort(sample))
+    assert np.array_equal(sample, rd.point_sample(fake))
+
+
+def test_sampled_scatter_says_so(run, monkeypatch):
+    monkeypatch.setattr(rd, "MAX_POINTS", 60)
+    charts = {c.name: c for c in build_charts(run, {}, {})}
+    for name in ("segment_map", "feature_scatter"):
+        spec = json.dumps(charts[name].to_dict())
+        assert "Seeded sample:" in spec and "of 200 customers drawn (seed 42" in spec
+        points = next(v for k, v in charts[name].datasets.items() if len(v) > 20)
+        assert len(points) <= 60 + rd.MIN_POINTS_PER_SEGMENT * 5
+
+
+def test_palette_distinct_and_colour_blind_safe_first():
+    colours = [segment_color(i) for i in range(17)]
+    assert len(set(colours)) == 17
+    assert colours[:8] == OKABE_ITO
+    assert segment_color(-1) == UNASSIGNED
+
+
+def _colour_scales(spec):
+    """Every (domain, range) of a colour channel on the 'segment' field in a spec."""
+    found = []
+    if isinstance(spec, dict):
+        color = spec.get("color") if isinstance(spec.get("color"), dict) else None
+        if color and color.get("field") == "segment" and "scale" in color:
+            found.append((color["scale"]["domain"], color["scale"]["range"]))
+        for value in spec.values():
+            found += _colour_scales(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found += _colour_scales(value)
+    return found
+
+
+def test_every_chart_gives_a_segment_the_same_colour(run):
+    expected = {s["label"]: segment_color(s["id"]) for s in run.segments}
+    seen = 0
+    for chart in build_charts(run, {0: 0.9, 1: 0.5}, {0: 0.1}):
+        for domain, colours in _colour_scales(chart.to_dict()):
+            for label, colour in zip(domain, colours, strict=True):
+                if label != "All customers":
+                    assert expected[label] == colour, (chart.name, label)
+                    seen += 1
+    assert seen >= 5 * 8
+
+
+def test_specs_are_valid_vega_lite(run):
+    charts = build_charts(run, {0: 0.9}, {0: 0.1})
+    assert {c.section for c in charts} == {"overview", "segment-map", "profiles", "quality"}
+    for chart in charts:
+        chart.to_dict(validate=True)  # raises on a schema violation
+
+
+def test_informative_features_of_the_classic_data(run):
+    names = [f for f, _ in rd.informative_features(run)]
+    assert set(names) == {"Annual Income (k$)", "Spending Score (1-100)"}
+
+
+def test_rare_categories_are_folded_into_other(run):
+    table = run.table.copy()
+    table["Gender"] = ["Rare"] * 3 + list(table["Gender"][3:])
+    shares = rd.category_shares(rd.RunData(run.summary, table, run.model, run.numeric, run.X,
+                                           run.labels, run.segments))  # fmt: skip
+    assert "Rare" not in set(shares["category"]) and "Other" in set(shares["category"])
+    overall = shares[shares["segment"] == "All customers"]
+    assert overall["share"].sum() == pytest.approx(1.0, abs=0.01)
+
+
+# -- what a run may or may not hold ---------------------------------------------------
+def test_stability_in_the_shapes_a_run_may_write():
+    listed = {"stability": {"mean_ari": 0.8, "segments": [{"id": 0, "jaccard": 0.9}]}}
+    assert stability_scores({**listed, "segments": []}) == ({0: 0.9}, 0.8)
+    mapped = {"stability": {"ari": 0.7, "jaccard": {"0": 0.5, "1": {"jaccard": 0.95}}}}
+    assert stability_scores({**mapped, "segments": []}) == ({0: 0.5, 1: 0.95}, 0.7)
+    inline = {"segments": [{"id": 2, "stability": 0.66}]}
+    assert stability_scores(inline) == ({2: 0.66}, None)
+    assert stability_scores({"segments": []}) == ({}, None)
+
+
+def test_report_with_given_k_and_no_extras(run_dir, tmp_path):
+    """K given, no stability, no borderline: the report still builds and says so."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    for key in ("stability", "borderline"):
+        summary.pop(key, None)
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    table = pd.read_csv(run_dir / "segments.csv", dtype=str, keep_default_na=False)
+    table.drop(columns=["margin", "borderline"], errors="ignore").to_csv(
+        tmp_path / "segments.csv", index=False
+    )
+    (tmp_path / "model.json").write_bytes((run_dir / "model.json").read_bytes())
+    files = build_report(tmp_path, png=False)
+    html = files.html.read_text(encoding="utf-8")
+    assert files.charts == []
+    assert "K was given (--k)" in html and 'data-spec="spec-k_selection"' not in html
+    assert "Stability was not computed" in html
+    assert "% above average" in html and "Suggested action" in html
+
+
+def test_report_shows_extra_criteria_votes_stability_and_borderline(run_dir, tmp_path):
+    for name in ("segments.csv", "model.json"):
+        (tmp_path / name).write_bytes((run_dir / name).read_bytes())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["k_selection"] = {
+        "method": "auto", "chosen": 5, "reason": "3 of 4 criteria point to K=5",
+        "votes": {"elbow": 5, "silhouette": 5, "gap": 1, "dunn": 6},
+        "agreement": 3, "structure": "weak", "structure_reason": "silhouettes are low",
+        "table": [{"k": k, "inertia": 400 / k, "silhouette": 0.3 + k / 100, "gap": 1 - 1 / k,
+                   "gap_se": 0.01, "dunn": k / 10} for k in range(2, 8)],
+    }  # fmt: skip
+    summary["stability"] = {
+        "mean_ari": 0.81,
+        "segments": [
+            {"id": s["id"], "jaccard": 0.5 if s["id"] == 4 else 0.9} for s in summary["segments"]
+        ],
+    }
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    table = pd.read_csv(run_dir / "segments.csv", dtype=str, keep_default_na=False)
+    table["borderline"] = ["True" if i % 10 == 0 else "False" for i in range(len(table))]
+    table.to_csv(tmp_path / "segments.csv", index=False)
+
+    run = rd.load_run(tmp_path)
+    assert borderline_shares(run)[0] == pytest.approx(
+        (table["borderline"][table["segment"] == "0"] == "True").mean()
+    )
+    files = build_report(tmp_path, png=False)
+    html = files.html.read_text(encoding="utf-8")
+    for text in (
+        "spec-k_selection",
+        "spec-quality_stability",
+        "spec-quality_borderline",
+        "silhouettes are low",
+        "Not to be trusted (Jaccard below 0.6): 4 ·",
+        "mean adjusted Rand index between runs 0.81",
+        "Dunn",
+        "prefers K = 1, outside the range drawn",
+    ):
+        assert text in html, text
+    assert "gap_se" not in json.dumps(
+        [c.chart.to_dict(validate=False) for c in build_charts(run, {}, {})]
+    ).replace('"gap_se":', "")
+
+
+def test_rows_left_out_are_noted_not_drawn(tmp_path):
+    frame = customers_with_identities(120)
+    frame["Age"] = frame["Age"].astype(object)
+    frame.loc[[3, 50], "Age"] = ""
+    with pytest.warns(custseg.DataWarning, match="2 row"):
+        result = custseg.segment(frame, k=3, missing="drop", random_state=0)
+    result.save(tmp_path)
+    files = build_report(tmp_path, png=False)
+    html = files.html.read_text(encoding="utf-8")
+    assert "2 row(s) were left out of fitting" in html
+    assert "118 customers drawn" in html.replace(",", "") or "All 118 customers" in html
