@@ -1,0 +1,34 @@
+"""Dependencies of the routes, as ``Annotated`` aliases.
+
+The app factory stores the loaded model, its description and the settings on
+``app.state``; routes receive them through these aliases and never reach for
+globals, so two apps with different models can live in one process (tests do).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from custseg.api.settings import Settings
+from custseg.model import SegmentModel
+
+__all__ = ["CardDep", "ModelDep", "SettingsDep"]
+
+
+def get_model(request: Request) -> SegmentModel:
+    return request.app.state.model
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_card(request: Request) -> dict[str, Any]:
+    return request.app.state.card
+
+
+ModelDep = Annotated[SegmentModel, Depends(get_model)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CardDep = Annotated[dict[str, Any], Depends(get_card)]
