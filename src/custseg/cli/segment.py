@@ -11,6 +11,7 @@ from custseg.cli._render import print_result
 from custseg.cli.report import write_run_report
 from custseg.errors import InputError
 from custseg.pipeline import segment as run_segment
+from custseg.transactions.behaviour import segment_transactions
 
 __all__ = ["parse_k", "segment"]
 
@@ -53,13 +54,19 @@ def segment(
     ),
     seed: int = typer.Option(42, "--seed", help="Random seed: same seed, same segments."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only where files went."),
+    transactions: bool = typer.Option(
+        False,
+        "--transactions",
+        help="INPUT is a transaction log: segment customers on recency, log frequency and "
+        "log spend (see custseg features).",
+    ),
     no_report: bool = typer.Option(
         False, "--no-report", help="Skip report.html and charts/*.png (see custseg report)."
     ),
 ) -> None:
     """Segment a customer table: writes segments.csv, summary.json and model.json."""
     with reporting_errors():
-        result = run_segment(
+        result = (segment_transactions if transactions else run_segment)(
             input,
             features=split_features(features),
             id_column=id_column,
@@ -75,4 +82,6 @@ def segment(
             paths.update(write_run_report(out))
     if not quiet:
         print_result(result)
+        if transactions:
+            console.print(result.summary["transactions"]["note"])
     console.print(f"Wrote {', '.join(str(p) for p in paths.values())}")

@@ -2,10 +2,18 @@
 
 ``build_customer_features(log_df)`` is the entry point; the modules behind it
 are ``detect`` (column roles), ``cleaning`` (counted cleaning rules), ``rfm``
-(features and RFM scores) and ``clv`` (BG/NBD + Gamma-Gamma, optional extra).
-All functions are pure: they read no file and print nothing.
+(features and RFM scores), ``clv`` (BG/NBD + Gamma-Gamma, optional extra) and
+``behaviour`` (``segment_transactions``: log to named behaviour segments).
+Nothing here prints; only ``segment_transactions`` reads a file, through
+:mod:`custseg.io.transactions`, when given a path.
 """
 
+from custseg.transactions.behaviour import (
+    BEHAVIOUR_FEATURES,
+    BEHAVIOUR_VOCABULARY,
+    behaviour_table,
+    segment_transactions,
+)
 from custseg.transactions.cleaning import RULES, CleanLog, clean_log
 from custseg.transactions.clv import CLV_COLUMNS, INSTALL_HINT, clv_available, predict_clv
 from custseg.transactions.detect import ROLES, LogColumns, detect_log_columns
@@ -13,6 +21,8 @@ from custseg.transactions.features import build_customer_features, parse_as_of
 from custseg.transactions.rfm import FEATURES, RFM_GRID, customer_features, rfm_scores
 
 __all__ = [
+    "BEHAVIOUR_FEATURES",
+    "BEHAVIOUR_VOCABULARY",
     "CLV_COLUMNS",
     "FEATURES",
     "INSTALL_HINT",
@@ -21,6 +31,7 @@ __all__ = [
     "RULES",
     "CleanLog",
     "LogColumns",
+    "behaviour_table",
     "build_customer_features",
     "clean_log",
     "clv_available",
@@ -29,4 +40,5 @@ __all__ = [
     "parse_as_of",
     "predict_clv",
     "rfm_scores",
+    "segment_transactions",
 ]
