@@ -59,7 +59,7 @@ def test_output_keeps_every_row_and_column(sample_frame):
     result = custseg.segment(sample_frame, k=5)
     table = result.table
     assert list(table.columns[:5]) == list(sample_frame.columns)
-    assert list(table.columns[5:]) == ["segment", "segment_name", "distance_to_center"]
+    assert list(table.columns[5:8]) == ["segment", "segment_name", "distance_to_center"]
     assert len(table) == len(sample_frame)
     assert table["segment_name"].nunique() == 5
     assert (table["distance_to_center"] >= 0).all()
