@@ -355,6 +355,15 @@ def _int_or_none(value: Any) -> int | None:
 
 
 # -- 3. segment map --------------------------------------------------------------------
+def _point_style(n_points: int) -> tuple[int, float]:
+    """Smaller, lighter dots as the points get denser, so clusters stay readable."""
+    if n_points <= 1000:
+        return 30, 0.65
+    if n_points <= 2500:
+        return 20, 0.5
+    return 12, 0.4
+
+
 def _sample_note(drawn: int, total: int, seed: int) -> str:
     if drawn >= total:
         return f"All {total:,} customers drawn"
@@ -378,9 +387,10 @@ def segment_map(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
         title=f"Principal component 2 ({e2:.1%} of variance, scaled units)",
         axis=alt.Axis(grid=False),
     )
+    size, opacity = _point_style(proj.drawn)
     points = (
         alt.Chart(_values(proj.points))
-        .mark_circle(size=28, opacity=0.6)
+        .mark_circle(size=size, opacity=opacity)
         .encode(
             x=x,
             y=y,
@@ -435,9 +445,10 @@ def feature_scatter(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
     means = rd.segment_means(run, [fa, fb])
     x = alt.X("f0:Q", title=fa, scale=alt.Scale(zero=False))
     y = alt.Y("f1:Q", title=fb, scale=alt.Scale(zero=False))
+    size, opacity = _point_style(len(points))
     dots = (
         alt.Chart(_values(points))
-        .mark_circle(size=30, opacity=0.65)
+        .mark_circle(size=size, opacity=opacity)
         .encode(
             x=x,
             y=y,

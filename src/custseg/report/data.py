@@ -276,6 +276,11 @@ def point_sample(run: RunData, max_points: int | None = None) -> np.ndarray:
     return np.sort(np.concatenate(picked))
 
 
+def _noise_first(run: RunData, rows: np.ndarray) -> np.ndarray:
+    """Noise customers (segment -1) first, so they are drawn beneath the segments."""
+    return rows[np.argsort(run.labels[rows] >= 0, kind="stable")]
+
+
 def _imputed(run: RunData) -> np.ndarray:
     """Numeric features with missing values filled as the model fills them."""
     X = run.X.copy()
@@ -331,6 +336,7 @@ def projection(run: RunData, sample: np.ndarray) -> Projection | None:
     Z = _scaled(run, _imputed(run))
     pca = PCA(n_components=2, svd_solver="full").fit(Z[fitted])
     P = pca.transform(Z)
+    sample = _noise_first(run, sample)
     points = pd.DataFrame(
         {
             "x": _round(P[sample, 0]),
@@ -357,6 +363,7 @@ def projection(run: RunData, sample: np.ndarray) -> Projection | None:
 def feature_points(run: RunData, sample: np.ndarray, features: list[str]) -> pd.DataFrame:
     """Observed values of ``features`` for the drawn rows (rows missing one are left out)."""
     cols = [run.numeric.index(f) for f in features]
+    sample = _noise_first(run, sample)
     data = {f"f{i}": _round(run.X[sample, j]) for i, j in enumerate(cols)}
     data["segment"] = [run.label_of[int(s)] for s in run.labels[sample]]
     frame = pd.DataFrame(data)

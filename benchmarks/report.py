@@ -1,0 +1,100 @@
+"""How long the report takes, and how big it gets, as the input grows.
+
+Usage::
+
+    python benchmarks/report.py                 # 200 and 30,000 rows
+    python benchmarks/report.py --rows 200 1000000
+
+For each size: segments the bundled sample (K = 5, stability off) into a temporary
+folder, then times the report's steps in this process — reading the run, building
+the chart specs, serialising them, rendering the PNGs with vl-convert, bundling the
+Vega JavaScript (cold: ``vl_convert.javascript_bundle``; warm: the cache) — and
+prints the HTML size and the number of points drawn. Wall and CPU seconds are both
+printed: on a busy machine the difference is time spent waiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: tuple[float, float]) -> str:
+    wall, cpu = _clock()
+    return f"{wall - start[0]:6.2f} s wall {cpu - start[1]:6.2f} s cpu"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[200, 30_000])
+    args = parser.parse_args()
+    print(
+        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}  cpus={os.cpu_count()}  "
+        f"python {sys.version.split()[0]}"
+    )
+
+    start = _clock()
+    import vl_convert
+
+    import custseg
+    from custseg.report import build_report
+    from custseg.report import data as rd
+    from custseg.report.build import _vl_version, render_png
+    from custseg.report.charts import build_charts
+    from custseg.report.html import vega_bundle
+
+    print(f"imports                      {_since(start)}")
+    vl = _vl_version()
+    # Stability resampling (when this custseg has it) is not the report's cost.
+    params = inspect.signature(custseg.Segmenter).parameters
+    no_stability = {"stability": 0} if "stability" in params else {}
+    start = _clock()
+    vl_convert.javascript_bundle(vl_version=vl)
+    print(f"JavaScript bundle (uncached) {_since(start)}")
+
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp)
+            frame = custseg.make_customers(rows, random_state=0)
+            custseg.segment(frame, k=5, random_state=42, **no_stability).save(out)
+            print(f"\n{rows:,} rows")
+            start = _clock()
+            run = rd.load_run(out)
+            print(f"  read the run               {_since(start)}")
+            start = _clock()
+            charts = build_charts(run, {}, {})
+            print(f"  build {len(charts)} chart specs       {_since(start)}")
+            start = _clock()
+            specs = [c.to_dict() for c in charts]
+            print(f"  serialise specs            {_since(start)}")
+            start = _clock()
+            for spec in specs:
+                render_png(spec, vl)
+            print(f"  render {len(specs)} PNGs             {_since(start)}")
+            start = _clock()
+            vega_bundle(vl)
+            print(f"  JavaScript bundle (cache)  {_since(start)}")
+            start = _clock()
+            files = build_report(out)
+            print(f"  build_report, end to end   {_since(start)}")
+            points = len(rd.point_sample(run))
+            print(
+                f"  report.html {files.html.stat().st_size / 1e6:.2f} MB; "
+                f"{points:,} points drawn per scatter; "
+                f"PNGs {sum(p.stat().st_size for p in files.charts) / 1e6:.2f} MB"
+            )
+
+
+if __name__ == "__main__":
+    main()
