@@ -234,3 +234,22 @@ def test_make_transactions_is_deterministic():
 def test_bad_options_are_input_errors(log, options, message):
     with pytest.raises(InputError, match=re.escape(message)):
         build_customer_features(log, **options)
+
+
+def test_lines_without_invoice_or_product_still_count_correctly():
+    log = pd.DataFrame(
+        {
+            "InvoiceNo": ["1", "", "", "2"],
+            "StockCode": ["A", "", "B", "A"],
+            "CustomerID": ["5", "5", "5", "6"],
+            "InvoiceDate": ["2024-01-01", "2024-01-02", "2024-01-02", "2024-01-03"],
+            "Quantity": ["1", "1", "1", "1"],
+            "UnitPrice": ["1", "1", "1", "1"],
+        }
+    )
+    features, _ = build_customer_features(log, clv=False)
+    got = features.set_index("CustomerID")
+    # Invoice 1, then two lines without an invoice at the same time: one more order.
+    assert got.loc["5", "frequency"] == 2
+    assert got.loc["5", "distinct_products"] == 2  # A and B; the blank is not a product
+    assert got.loc["6", "frequency"] == 1

@@ -49,6 +49,7 @@ def test_an_unknown_behaviour_feature_lists_the_choices(log):
         segment_transactions(log, features=["spend"], k=3)
 
 
+@pytest.mark.slow
 def test_segment_transactions_command(tmp_path, log):
     path = tmp_path / "log.csv"
     log.to_csv(path, index=False)

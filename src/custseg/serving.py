@@ -33,6 +33,7 @@ from custseg.model import SCHEMA_VERSION, SegmentModel
 __all__ = [
     "RANGE_TOLERANCE",
     "SCORE_COLUMNS",
+    "SegmentMap",
     "model_card",
     "model_sha256",
     "probability_columns",
@@ -263,3 +264,55 @@ def score_records(
             }
         )
     return records
+
+
+class SegmentMap:
+    """A 2-D map of customers in which new customers can be placed.
+
+    The axes are the first two principal components of the training customers'
+    features, imputed and scaled exactly as the model scores them (the same
+    projection as the report's segment map). A model with a single feature is
+    drawn on that feature's scaled axis, with every ``y`` equal to 0.
+
+    Parameters
+    ----------
+    model : SegmentModel
+
+    Attributes
+    ----------
+    explained_ : tuple of float
+        Share of the scaled variance on each axis (after :meth:`fit`).
+    """
+
+    def __init__(self, model: SegmentModel) -> None:
+        self.model = model
+
+    def _scaled(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype="float64")
+        X = np.where(np.isnan(X), self.model.impute_values, X)
+        return self.model.scaler.transform(X)
+
+    def fit(self, X: np.ndarray) -> SegmentMap:
+        """Learn the axes from training rows ``X`` (n_rows, n_features), original units."""
+        Z = self._scaled(X)
+        if Z.shape[1] >= 2 and len(Z) >= 3:
+            from sklearn.decomposition import PCA
+
+            self._pca = PCA(n_components=2, svd_solver="full").fit(Z)
+            ratio = self._pca.explained_variance_ratio_
+            self.explained_ = (float(ratio[0]), float(ratio[1]))
+        else:
+            self._pca = None
+            self.explained_ = (1.0, 0.0)
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Map coordinates, shape (n_rows, 2), of rows ``X`` in original units."""
+        Z = self._scaled(X)
+        if self._pca is None:
+            return np.column_stack([Z[:, 0], np.zeros(len(Z))])
+        return self._pca.transform(Z)
+
+    def centers(self) -> np.ndarray:
+        """Map coordinates, shape (n_segments, 2), of the model's segment centres."""
+        return self.transform(self.model.scaler.inverse_transform(self.model.centers))

@@ -532,6 +532,11 @@ def clean_log(
 
     if inv_codes is not None:
         order = inv_codes[rows]
+        blank = order < 0
+        if blank.any():
+            # A line without an invoice number is an order of its own timestamp.
+            stamps = pd.factorize(seconds[rows][blank])[0]
+            order[blank] = int(inv_codes.max()) + 1 + stamps
     else:
         order = pd.factorize(seconds[rows])[0].astype(np.int64)
     product = _text_codes(frame[columns.product])[0][rows] if columns.product else None

@@ -116,7 +116,9 @@ def rfm_scores(recency: np.ndarray, frequency: np.ndarray, monetary: np.ndarray)
 
 
 def _distinct_per_customer(customer: np.ndarray, code: np.ndarray, n: int) -> np.ndarray:
-    """Count distinct ``code`` values per customer code in ``range(n)``."""
+    """Count distinct non-negative ``code`` values per customer code in ``range(n)``."""
+    known = code >= 0  # -1 is a missing value (no product written on the line)
+    customer, code = customer[known], code[known]
     if customer.size == 0:
         return np.zeros(n, dtype=np.int64)
     width = int(code.max()) + 1

@@ -1,0 +1,106 @@
+"""The real dashboard in a real browser: ``custseg dashboard`` + headless Chromium.
+
+Uses Debian's ``/usr/bin/chromium`` through Playwright's Python API (never
+``playwright install``). The screenshot is kept next to the test's temporary
+files and its path printed, so a person can look at it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.api_helpers import running
+
+import custseg
+from custseg.io import write_table
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+TIMEOUT_MS = 180_000
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    log = tmp_path_factory.mktemp("dashboard") / "dashboard.log"
+    with running(["dashboard"], probe="/_stcore/health", log=log, timeout=120) as srv:
+        yield srv
+
+
+def test_sample_segments_in_a_real_browser(dashboard, tmp_path):
+    shot = tmp_path / "dashboard.png"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 3400})
+            page_errors: list[str] = []
+            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            page.goto(dashboard.url, timeout=TIMEOUT_MS)
+            # The bundled sample is the default source: press Segment.
+            page.get_by_role("button", name="Segment").click(timeout=TIMEOUT_MS)
+            page.locator(
+                ".st-key-segment_map canvas, .st-key-segment_map svg.marks"
+            ).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+            page.locator('[data-testid="stDataFrame"]').filter(
+                has=page.locator("canvas")
+            ).last.wait_for(state="visible", timeout=TIMEOUT_MS)
+            page.get_by_text("Personas").wait_for(timeout=TIMEOUT_MS)
+            page.get_by_role("button", name="segments.csv").wait_for(timeout=TIMEOUT_MS)
+            page.wait_for_timeout(1500)  # let the charts finish drawing for the screenshot
+            page.screenshot(path=str(shot), full_page=True)
+            exceptions = page.locator('[data-testid="stException"]')
+            shown = [exceptions.nth(i).inner_text() for i in range(exceptions.count())]
+            errors = page.locator('[data-testid="stAlertContentError"]')
+            error_texts = [errors.nth(i).inner_text() for i in range(errors.count())]
+        finally:
+            browser.close()
+    print(f"dashboard screenshot: {shot}")
+    assert shot.stat().st_size > 20_000
+    assert shown == [], f"the app shows an exception: {shown}"
+    assert error_texts == [], f"the app shows an error: {error_texts}"
+    assert page_errors == [], f"JavaScript errors: {page_errors}"
+    assert "Traceback" not in dashboard.log_text()
+
+
+def test_upload_parquet_in_a_real_browser(dashboard, tmp_path):
+    table = custseg.make_customers(1000, random_state=5)
+    table["Visits"] = (table["Age"] % 7) * 3 + 1
+    upload = write_table(table, tmp_path / "shop.parquet")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 2000})
+            page.goto(dashboard.url, timeout=TIMEOUT_MS)
+            page.get_by_text("Upload a file").click(timeout=TIMEOUT_MS)
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+                str(upload), timeout=TIMEOUT_MS
+            )
+            page.get_by_text("Read shop.parquet: 1,000 rows").wait_for(timeout=TIMEOUT_MS)
+            page.get_by_text("Fixed", exact=True).click(timeout=TIMEOUT_MS)
+            page.get_by_role("button", name="Segment").click(timeout=TIMEOUT_MS)
+            page.locator(".st-key-segment_map canvas").first.wait_for(
+                state="visible", timeout=TIMEOUT_MS
+            )
+            page.get_by_role("button", name="segments.csv").wait_for(timeout=TIMEOUT_MS)
+            page.screenshot(path=str(tmp_path / "upload.png"))
+            exceptions = page.locator('[data-testid="stException"]').count()
+            errors = page.locator('[data-testid="stAlertContentError"]').count()
+        finally:
+            browser.close()
+    print(f"upload screenshot: {tmp_path / 'upload.png'}")
+    assert (exceptions, errors) == (0, 0)
