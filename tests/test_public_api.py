@@ -10,6 +10,7 @@ def test_all_is_sorted_and_complete():
         and n
         not in {
             "cli",
+            "continuity",
             "datasets",
             "engines",
             "errors",

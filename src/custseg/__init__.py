@@ -9,6 +9,7 @@
 
 from custseg._version import __version__
 from custseg.datasets import make_customers
+from custseg.drift import DriftReport, drift
 from custseg.engines import available_engines
 from custseg.errors import (
     CustsegError,
@@ -31,6 +32,7 @@ __all__ = [
     "CustsegWarning",
     "DataFormatError",
     "DataWarning",
+    "DriftReport",
     "EmptyInputError",
     "EngineError",
     "InputError",
@@ -42,6 +44,7 @@ __all__ = [
     "__version__",
     "available_engines",
     "detect_roles",
+    "drift",
     "load_model",
     "make_customers",
     "read_table",

@@ -99,6 +99,24 @@ class SegmentModel:
     def segment_names(self) -> dict[int, str]:
         return {int(s["id"]): str(s["name"]) for s in self.segments}
 
+    @property
+    def center_ids(self) -> np.ndarray:
+        """Segment id of each centre row: 0..K-1 unless the model file's ``center_ids``
+        says otherwise (ids kept across retraining can have gaps; see custseg.continuity).
+        """
+        ids = self.extra.get("center_ids")
+        return np.asarray(range(len(self.centers)) if ids is None else ids, dtype="int64")
+
+    def center_index(self, labels: np.ndarray) -> np.ndarray:
+        """Centre row of each segment id in ``labels`` (-1, noise, stays -1)."""
+        labels = np.asarray(labels, dtype="int64")
+        ids = self.center_ids
+        top = int(ids.max(initial=-1))
+        lookup = np.full(top + 2, -1, dtype="int64")  # the last slot: not a model id
+        lookup[ids] = np.arange(len(ids))
+        return lookup[np.where((labels >= 0) & (labels <= top), labels, top + 1)]
+
+
     # -- scoring -----------------------------------------------------------------
     def feature_matrix(self, frame: pd.DataFrame, *, source: str = "input") -> np.ndarray:
         """Pick and parse the model's features from ``frame`` (original units, NaN kept).
@@ -162,6 +180,8 @@ class SegmentModel:
         ok = ~nan_rows
         Z = self.scaler.transform(X[ok])
         labels, distances, extra = self._predict_scaled(Z)
+        if "center_ids" in self.extra:  # continuity kept ids with gaps: centre row -> id
+            labels = np.where(labels >= 0, self.center_ids[np.maximum(labels, 0)], labels)
         segment = pd.array([pd.NA] * len(X), dtype="Int64")
         segment[ok] = labels
         distance = np.full(len(X), np.nan)

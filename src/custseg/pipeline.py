@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from custseg._version import __version__
+from custseg.continuity import PreviousRun, link_segments, load_previous
+from custseg.drift import training_baseline
 from custseg.engines import get_engine
 from custseg.errors import DataWarning, EmptyInputError, InputError, SchemaError
 from custseg.io import read_table, write_csv, write_json
@@ -68,6 +70,8 @@ class SegmentationResult:
     model: SegmentModel
     schema: TableSchema
     X: np.ndarray = field(repr=False, default=None)  # original-unit features of fitted rows
+    #: Old segment × new segment counts when fitted with ``previous`` (custseg.continuity).
+    transitions: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -87,6 +91,8 @@ class SegmentationResult:
         }
         if len(self.k_selection):
             paths["k_selection"] = write_csv(self.k_selection, out / "k_selection.csv")
+        if self.transitions is not None:
+            paths["transitions"] = write_csv(self.transitions, out / "transitions.csv")
         return paths
 
 
@@ -130,6 +136,10 @@ class Segmenter:
     random_state : int, default=42
     vocabulary : mapping, optional
         Extra naming words; see :func:`custseg.profiles.name_segments`.
+    previous : str, Path, SegmentModel or PreviousRun, optional
+        A previous run (its folder or ``model.json``) to keep segment ids and names
+        from: warm start when K is unchanged, matching, ``transitions``; see
+        :mod:`custseg.continuity`. Its features are the default features.
     """
 
     def __init__(
@@ -145,6 +155,7 @@ class Segmenter:
         algorithm: str = "kmeans",
         random_state: int = 42,
         vocabulary: dict[str, tuple[str, str]] | None = None,
+        previous: str | Path | SegmentModel | PreviousRun | None = None,
     ) -> None:
         self.features = features
         self.id_column = id_column
@@ -156,6 +167,7 @@ class Segmenter:
         self.algorithm = algorithm
         self.random_state = random_state
         self.vocabulary = vocabulary
+        self.previous = previous
 
     # -- validation ----------------------------------------------------------------
     def _check_options(self) -> None:
@@ -169,12 +181,14 @@ class Segmenter:
                 f"{self.k_max}"
             )
 
-    def _choose_features(self, frame: pd.DataFrame, schema: TableSchema) -> tuple[list[str], list[dict]]:
+    def _choose_features(self, frame: pd.DataFrame, schema: TableSchema,
+                         previous: PreviousRun | None = None) -> tuple[list[str], list[dict]]:
         skipped: list[dict] = []
         columns = list(frame.columns)
-        if self.features:
+        wanted = self.features or (previous.features if previous is not None else None)
+        if wanted:
             chosen = []
-            for name in self.features:
+            for name in wanted:
                 col = match_column(name.strip(), columns)
                 info = schema[col]
                 if info.role == "empty":
@@ -251,7 +265,8 @@ class Segmenter:
 
     def _fit_frame(self, frame: pd.DataFrame, source: str) -> SegmentationResult:
         schema = detect_roles(frame, id_column=self.id_column)
-        features, skipped = self._choose_features(frame, schema)
+        previous = load_previous(self.previous) if self.previous is not None else None
+        features, skipped = self._choose_features(frame, schema, previous)
         if not features:
             raise SchemaError(
                 f"no usable numeric feature in {source}; the columns are "
@@ -327,6 +342,8 @@ class Segmenter:
                     "segmented", DataWarning, stacklevel=3,
                 )
 
+        if previous is not None:  # fail before fitting: same features, an ID to follow
+            previous.check_compatible(features, id_col, source)
         scaler = fit_scaler(X_fit, self.scaling)
         Z = scaler.transform(X_fit)
         k_table = pd.DataFrame(columns=["k", "inertia", "silhouette"])
@@ -355,6 +372,11 @@ class Segmenter:
         ids = [s for s in np.unique(fitted.labels) if s >= 0]
         sizes = {s: int((fitted.labels == s).sum()) for s in ids}
         order = sorted(ids, key=lambda s: (-sizes[s], s))
+        link = None
+        if previous is not None:  # keep the previous run's ids instead of size order
+            fitted, link = link_segments(previous, engine, Z, fitted, scaler=scaler,
+                                         random_state=self.random_state)
+            order = link.order
         centers = fitted.centers[order]
         state = engine.reorder(fitted.state, order)
 
@@ -386,6 +408,8 @@ class Segmenter:
             },
             engine_state=state,
         )
+        if link is not None:
+            model.extra.update(link.model_extra())
         # Label the training rows with the model's own scoring rule, so that scoring
         # the training data later reproduces these labels exactly.
         scored = model.predict_matrix(X_all)
@@ -397,6 +421,9 @@ class Segmenter:
         z = profiles.loc[seg_ids, [f"z:{f}" for f in features]].to_numpy()
         names = dict(zip(seg_ids, name_segments(z, features, vocabulary=self.vocabulary),
                          strict=True))
+        if link is not None:
+            names = link.final_names(names, dict(zip(seg_ids, z, strict=True)), features,
+                                     vocabulary=self.vocabulary)
         if -1 in profiles.index:
             names[-1] = "Unassigned"
         profiles.insert(0, "name", [names[int(s)] for s in profiles.index])
@@ -405,6 +432,7 @@ class Segmenter:
              "share": float(profiles.loc[s, "share"])}
             for s in profiles.index
         ]
+        model.extra["baseline"] = training_baseline(model, X_fit)  # for custseg drift
         scored["segment_name"] = [
             names.get(int(s), "") if s is not pd.NA else "" for s in scored["segment"]
         ]
@@ -412,7 +440,7 @@ class Segmenter:
             scored.loc[fit_rows, "reason"] = ""
         table = attach_scores(frame, scored)
 
-        metrics = clustering_metrics(Z, labels_fit, centers)
+        metrics = clustering_metrics(Z, model.center_index(labels_fit), centers)
         summary = {
             "schema_version": SUMMARY_SCHEMA_VERSION,
             "custseg_version": __version__,
@@ -455,6 +483,11 @@ class Segmenter:
                 for s in profiles.index
             ],
         }
+        transitions = None
+        if link is not None:
+            transitions, summary["continuity"] = link.report(
+                table, id_col, names, {int(s): int(profiles.loc[s, "size"]) for s in seg_ids}
+            )
         return SegmentationResult(
             table=table,
             profiles=profiles,
@@ -463,6 +496,7 @@ class Segmenter:
             model=model,
             schema=schema,
             X=X_fit,
+            transitions=transitions,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-__all__ = ["clustering_metrics"]
+__all__ = ["BORDERLINE_MARGIN", "clustering_metrics", "margins"]
 
 SILHOUETTE_SAMPLE = 5000
 
@@ -45,3 +45,37 @@ def clustering_metrics(
         "calinski_harabasz": float(calinski_harabasz_score(Z, labels)),
         "davies_bouldin": float(davies_bouldin_score(Z, labels)),
     }
+
+
+#: A customer is *borderline* when its margin is below this: its own centre is
+#: less than 10% closer than the next one. Shared by segmentation and drift.
+BORDERLINE_MARGIN = 0.1
+
+
+def margins(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """How much closer each customer is to its own centre than to the next one.
+
+    ``margin = (d2 - d1) / d2`` where ``d1`` and ``d2`` are the distances to the
+    nearest and second-nearest centre: 0 on the boundary between two segments, 1
+    on a centre. Relative, so it reads the same whatever the scaling; 1 for every
+    row when there is a single centre. Borderline: ``margin < BORDERLINE_MARGIN``.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_rows, n_features)
+        Scaled features.
+    centers : ndarray of shape (n_segments, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_rows,)
+    """
+    if len(centers) == 1:
+        return np.ones(len(Z))
+    dist = np.sqrt(((Z[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+    two = np.partition(dist, 1, axis=1)[:, :2]
+    d1, d2 = two[:, 0], two[:, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(np.isinf(d2), 1.0, (d2 - d1) / d2)
+    # A row sitting on two coincident centres (d2 == 0) is as borderline as can be.
+    return np.where(np.isnan(out), 0.0, out)

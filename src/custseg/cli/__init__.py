@@ -12,6 +12,7 @@ from custseg.cli._common import app, main
 from custseg.cli import demo, score, segment  # noqa: E402,F401  isort: skip
 from custseg.cli import features  # noqa: F401  isort: skip
 from custseg.cli import report  # noqa: F401  isort: skip
+from custseg.cli import drift  # noqa: F401  isort: skip
 from custseg.cli import dashboard, serve  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]

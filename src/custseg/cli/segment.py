@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from custseg.cli._common import app, console, reporting_errors
+from custseg.cli._continuity import print_continuity
 from custseg.cli._render import print_result
 from custseg.cli.report import write_run_report
 from custseg.errors import InputError
@@ -63,6 +64,11 @@ def segment(
     no_report: bool = typer.Option(
         False, "--no-report", help="Skip report.html and charts/*.png (see custseg report)."
     ),
+    previous: Path = typer.Option(
+        None, "--previous",
+        help="A previous run's folder (or model.json): keep its segment ids and names, "
+        "warm-start when K is unchanged, write transitions.csv.",
+    ),
 ) -> None:
     """Segment a customer table: writes segments.csv, summary.json and model.json."""
     with reporting_errors():
@@ -76,12 +82,14 @@ def segment(
             scaling=scaling,
             missing=missing,
             random_state=seed,
+            previous=previous,
         )
         paths = result.save(out)
         if not no_report:
             paths.update(write_run_report(out))
     if not quiet:
         print_result(result)
+        print_continuity(result.summary.get("continuity"))
         if transactions:
             console.print(result.summary["transactions"]["note"])
     console.print(f"Wrote {', '.join(str(p) for p in paths.values())}")
