@@ -136,12 +136,17 @@ class CleanLog:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def _encode(col: pd.Series) -> tuple[np.ndarray, pa.Array]:
+def _encode(col: pd.Series, cache: dict | None = None) -> tuple[np.ndarray, pa.Array]:
     """Split a column into codes (int64, -1 = missing) and its distinct values as text.
 
     Dictionary-encoded Arrow columns (as read by ``read_transactions``) and pandas
     categoricals are used as they are, so each distinct value is handled once.
+    ``cache`` (keyed by column name) spares encoding a column twice in one run.
     """
+    if cache is not None:
+        if col.name not in cache:
+            cache[col.name] = _encode(col)
+        return cache[col.name]
     dtype = col.dtype
     if isinstance(dtype, pd.ArrowDtype):
         arr = pa.array(col.array)
@@ -158,7 +163,8 @@ def _encode(col: pd.Series) -> tuple[np.ndarray, pa.Array]:
             )
         if not pa.types.is_dictionary(arr.type):
             arr = arr.dictionary_encode()
-        codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        indices = arr.indices if arr.null_count == 0 else arr.indices.fill_null(-1)
+        codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
         values = arr.dictionary
         if not pa.types.is_string(values.type):
             values = pa.array(_as_text(pd.Series(values.to_pylist(), dtype=object)))
@@ -186,9 +192,9 @@ def _as_text(values: pd.Series) -> list[str]:
     return [render(v) for v in values]
 
 
-def _text_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _text_codes(col: pd.Series, cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Codes of a column's trimmed text (-1 for missing or empty) and the distinct texts."""
-    codes, values = _encode(col)
+    codes, values = _encode(col, cache)
     trimmed = pc.utf8_trim_whitespace(values)
     trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
     merged = trimmed.dictionary_encode()  # values equal once trimmed share one code
@@ -259,7 +265,7 @@ def parse_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return out, which, formats
 
 
-def _row_dates(col: pd.Series) -> tuple[np.ndarray, dict[str, int]]:
+def _row_dates(col: pd.Series, cache: dict | None = None) -> tuple[np.ndarray, dict[str, int]]:
     """Seconds since 1970 per line (``_NO_DATE`` if unreadable) and lines per format."""
     if pd.api.types.is_datetime64_any_dtype(col):
         stamps = pd.to_datetime(col)
@@ -267,7 +273,7 @@ def _row_dates(col: pd.Series) -> tuple[np.ndarray, dict[str, int]]:
             stamps = stamps.dt.tz_localize(None)  # keep the wall-clock time
         secs = stamps.astype("datetime64[s]").to_numpy(dtype="int64", na_value=_NO_DATE)
         return secs, {"stored as dates": int((secs != _NO_DATE).sum())}
-    codes, values = _text_codes(col)
+    codes, values = _text_codes(col, cache)
     secs_u, which_u, formats = parse_dates(pd.Series(values, dtype=object))
     secs = np.append(secs_u, _NO_DATE)[codes]
     counts = np.bincount(np.append(which_u, -1)[codes] + 1, minlength=len(formats) + 1)
@@ -330,7 +336,9 @@ def parse_amounts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return numbers.to_numpy(dtype="float64"), as_text
 
 
-def _row_amounts(col: pd.Series, name: str) -> tuple[np.ndarray, dict[str, Any] | None]:
+def _row_amounts(
+    col: pd.Series, name: str, cache: dict | None = None
+) -> tuple[np.ndarray, dict[str, Any] | None]:
     """Numbers per line (NaN when empty) and, if some were text, their count and examples.
 
     Raises
@@ -342,7 +350,7 @@ def _row_amounts(col: pd.Series, name: str) -> tuple[np.ndarray, dict[str, Any] 
         raise SchemaError(f"column '{name}' must hold numbers; it holds {col.dtype} values")
     if pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
         return col.to_numpy(dtype="float64", na_value=np.nan), None
-    codes, values = _text_codes(col)
+    codes, values = _text_codes(col, cache)
     numbers_u, text_u = parse_amounts(pd.Series(values, dtype=object))
     bad_u = np.isnan(numbers_u)
     if bad_u.any():
@@ -370,7 +378,7 @@ def _sort_ids(labels: np.ndarray) -> np.ndarray:
     return np.argsort(text.to_numpy(dtype=str), kind="stable")
 
 
-def _duplicated(frame: pd.DataFrame) -> np.ndarray:
+def _duplicated(frame: pd.DataFrame, cache: dict | None = None) -> np.ndarray:
     """Mark lines equal in every column to an earlier line.
 
     Column codes are packed into one int64 key, column after column. When the
@@ -383,7 +391,7 @@ def _duplicated(frame: pd.DataFrame) -> np.ndarray:
     key = np.zeros(n, dtype=np.int64)
     span = 1
     for name in frame.columns:
-        codes, values = _encode(frame[name])
+        codes, values = _encode(frame[name], cache)
         width = len(values) + 1  # code -1 (missing) becomes 0
         codes = codes[rows] + 1
         if span * width >= 2**62:
@@ -448,25 +456,26 @@ def clean_log(
         )
         return hit
 
-    alive &= ~apply("duplicate_row", _duplicated(frame))
+    encoded: dict = {}  # column name -> (codes, distinct values), shared by the rules
+    alive &= ~apply("duplicate_row", _duplicated(frame, encoded))
 
-    cust_codes, cust_values = _text_codes(frame[columns.customer])
+    cust_codes, cust_values = _text_codes(frame[columns.customer], encoded)
     alive &= ~apply("missing_customer", cust_codes < 0, frame[columns.customer])
 
-    seconds, date_formats = _row_dates(frame[columns.date])
+    seconds, date_formats = _row_dates(frame[columns.date], encoded)
     bad_date = seconds == _NO_DATE
     alive &= ~apply("unparseable_date", bad_date, frame[columns.date])
 
     amount_text: dict[str, Any] = {}
     price = None
     if columns.amount is not None:
-        value, text = _row_amounts(frame[columns.amount], columns.amount)
+        value, text = _row_amounts(frame[columns.amount], columns.amount, encoded)
         if text:
             amount_text[columns.amount] = text
         missing_value = np.isnan(value)
     else:
-        quantity, q_text = _row_amounts(frame[columns.quantity], columns.quantity)
-        price, p_text = _row_amounts(frame[columns.price], columns.price)
+        quantity, q_text = _row_amounts(frame[columns.quantity], columns.quantity, encoded)
+        price, p_text = _row_amounts(frame[columns.price], columns.price, encoded)
         for col, text in ((columns.quantity, q_text), (columns.price, p_text)):
             if text:
                 amount_text[col] = text
@@ -496,7 +505,7 @@ def clean_log(
     is_return = np.zeros(n, dtype=bool)
     inv_codes = None
     if columns.invoice is not None:
-        inv_codes, inv_values = _text_codes(frame[columns.invoice])
+        inv_codes, inv_values = _text_codes(frame[columns.invoice], encoded)
         starts_c = pc.match_substring_regex(pa.array(inv_values, pa.string()), "^[Cc]")
         cancelled = np.append(np.asarray(starts_c, dtype=bool), False)[inv_codes]
         is_return |= apply("cancelled_invoice", cancelled, frame[columns.invoice])
@@ -539,10 +548,10 @@ def clean_log(
             order[blank] = int(inv_codes.max()) + 1 + stamps
     else:
         order = pd.factorize(seconds[rows])[0].astype(np.int64)
-    product = _text_codes(frame[columns.product])[0][rows] if columns.product else None
+    product = _text_codes(frame[columns.product], encoded)[0][rows] if columns.product else None
     category = categories = None
     if columns.category is not None:
-        cat_codes, cat_values = _text_codes(frame[columns.category])
+        cat_codes, cat_values = _text_codes(frame[columns.category], encoded)
         order_cat = np.argsort(cat_values.astype(str), kind="stable")
         categories = cat_values[order_cat]
         sorted_code = np.empty(len(cat_values) + 1, dtype=np.int64)
