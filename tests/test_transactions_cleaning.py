@@ -273,3 +273,18 @@ def test_reader_errors_are_one_clear_line(tmp_path, content, error, message):
         path.write_bytes(content)
     with pytest.raises(error, match=message):
         read_transactions(path)
+
+
+def test_excel_and_parquet_logs_give_the_same_features_as_csv(tmp_path):
+    from custseg.datasets import make_transactions
+
+    log = make_transactions(25, random_state=4)
+    log["InvoiceDate"] = pd.to_datetime(log["InvoiceDate"])  # typed, as a workbook stores it
+    csv_path, xlsx_path, pq_path = (tmp_path / f"log.{ext}" for ext in ("csv", "xlsx", "parquet"))
+    log.to_csv(csv_path, index=False)
+    log.to_excel(xlsx_path, index=False)
+    log.to_parquet(pq_path)
+    expected, _ = build_customer_features(read_transactions(csv_path), clv=False)
+    for path in (xlsx_path, pq_path):
+        got, _ = build_customer_features(read_transactions(path), clv=False)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)
