@@ -35,7 +35,7 @@ def _valid_buyers(frame: pd.DataFrame) -> set[str]:
     return set(frame.loc[ok, "CustomerID"].str.strip())
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines)
 def test_random_logs_segment_or_fail_cleanly_and_keep_every_buyer(rows):
     frame = pd.DataFrame(

@@ -120,8 +120,12 @@ def _by_name(role: str, columns: list[str], taken: set[str]) -> str | None:
 
 
 def _looks_like_dates(values: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True
     sample = values.dropna().astype(str).head(200)
-    if sample.empty or not sample.str.contains(r"\d", regex=True).all():
+    # A date has digits and separators ("2024-01-31", "31/01/2024 10:00"); a bare
+    # number such as 12.5 or 20240131 is more likely an amount or an ID.
+    if sample.empty or not sample.str.contains(r"\d+[-/. :]\d+[-/. :]\d+").all():
         return False
     parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
     return bool(parsed.notna().mean() >= 0.9)
