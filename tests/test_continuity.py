@@ -7,12 +7,16 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import custseg
 from custseg.continuity import PreviousRun, load_previous, match_centers, name_fits
 from custseg.errors import DataWarning, SchemaError
 
 FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
+COORD = st.floats(-10, 10, allow_nan=False).map(lambda v: round(v, 1))
 FAST = {"stability": 0}  # bootstrap stability is issue 3's concern, not this file's
 
 
@@ -246,3 +250,29 @@ def test_a_model_alone_links_ids_but_warns_that_transitions_are_impossible(tmp_p
     result = _segment(base.drop(columns=["CustomerID"]), k=5, previous=previous)
     assert result.transitions is None
     assert len(result.summary["continuity"]["matches"]) == 5
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    old=arrays("float64", st.tuples(st.integers(1, 6), st.just(3)), elements=COORD),
+    new=arrays("float64", st.tuples(st.integers(1, 6), st.just(3)), elements=COORD),
+)
+def test_matching_is_one_to_one_and_within_each_limit(old, new):
+    pairs, distances, limits = match_centers(old, new)
+    assert len(set(pairs.values())) == len(pairs)  # no old segment matched twice
+    assert len(pairs) <= min(len(old), len(new))
+    for row, col in pairs.items():
+        assert distances[row, col] <= limits[col]
+
+
+def test_real_mall_data_retrained_on_itself_keeps_everything(mall_csv, tmp_path):
+    first = _segment(mall_csv, k=5)
+    first.save(tmp_path / "first")
+    again = _segment(mall_csv, k=5, previous=tmp_path / "first", random_state=1)
+    block = again.summary["continuity"]
+    assert again.model.segment_names == first.model.segment_names
+    assert len(block["matches"]) == 5 and block["new"] == block["vanished"] == []
+    assert block["transitions"]["customers_in_both"] == 200
+    assert block["transitions"]["changed"] == 0
+    # Zero-padded IDs are joined as written.
+    assert again.transitions["customers"].sum() == 200

@@ -131,3 +131,12 @@ def test_report_dict_is_json_ready_and_deterministic(model, fresh):
     assert a["verdict"] == "stable"
     assert a["thresholds"]["psi"] == {"watch": 0.1, "retrain": 0.25}
     assert [s["id"] for s in a["segment_shares"]["segments"]] == [0, 1, 2, 3, 4]
+
+
+def test_real_mall_data_against_its_own_model_is_stable(mall_csv):
+    result = custseg.segment(mall_csv, k=5, stability=0)
+    report = custseg.drift(result.model, mall_csv)
+    assert report.verdict == "stable"
+    assert report.rows == {"rows": 200, "scored": 200, "unscored": 0}
+    assert all(f["psi"] == pytest.approx(0.0, abs=1e-9) for f in report.features)
+    assert any("PSI is noisy below 500" in n for n in report.notes)
