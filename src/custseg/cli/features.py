@@ -47,7 +47,7 @@ def print_features_report(report: dict[str, Any]) -> None:
     formats = cleaning["date_formats"]
     if cleaning["mixed_date_formats"]:
         listed = ", ".join(f"{fmt} ({n:,})" for fmt, n in formats.items())
-        console.print(f"Mixed date formats, all read: {listed}")
+        console.print(f"Mixed date formats found: {listed}")
     for column, info in cleaning["amount_text"].items():
         first = info["examples"][0]
         console.print(

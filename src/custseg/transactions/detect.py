@@ -125,10 +125,12 @@ def _looks_like_dates(values: pd.Series) -> bool:
     sample = values.dropna().astype(str).head(200)
     # A date has digits and separators ("2024-01-31", "31/01/2024 10:00"); a bare
     # number such as 12.5 or 20240131 is more likely an amount or an ID.
-    if sample.empty or not sample.str.contains(r"\d+[-/. :]\d+[-/. :]\d+").all():
+    # Three in four values must look like dates and read as dates, so a few bad
+    # entries (counted later by the cleaning) do not hide the column.
+    if sample.empty or sample.str.contains(r"\d+[-/. :]\d+[-/. :]\d+").mean() < 0.75:
         return False
     parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    return bool(parsed.notna().mean() >= 0.9)
+    return bool(parsed.notna().mean() >= 0.75)
 
 
 def _few_distinct_strings(values: pd.Series) -> bool:
