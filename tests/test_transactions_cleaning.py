@@ -188,7 +188,11 @@ def test_roles_are_detected_from_common_names():
 
 def test_a_date_column_is_found_by_content_when_its_name_says_nothing():
     frame = pd.DataFrame(
-        {"client": ["a", "b"], "when": ["2024-01-01", "2024-02-01"], "revenue": ["1", "2"]}
+        {
+            "client": ["a", "b", "c", "d"],
+            "when": ["2024-01-01", "02/01/2024", "yesterday", "2024-02-01"],
+            "revenue": ["1", "2", "3", "20240101"],
+        }
     )
     cols = detect_log_columns(frame)
     assert (cols.date, cols.how["date"]) == ("when", "content")
