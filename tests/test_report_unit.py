@@ -285,3 +285,27 @@ def test_rows_left_out_are_noted_not_drawn(tmp_path):
     html = files.html.read_text(encoding="utf-8")
     assert "2 row(s) were left out of fitting" in html
     assert "118 customers drawn" in html.replace(",", "") or "All 118 customers" in html
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "absent"),
+    [
+        # decimal commas are kept in segments.csv as written and read back the same way
+        ("CUST_ID;spend;visits\n0001;1,5;3\n0002;2,5;4\n0003;10,0;30\n0004;11,0;31\n",
+         {"k": 2}, []),
+        # one feature: no map, no correlation, no second scatter
+        ("id,spend\n1,1\n2,2\n3,9\n4,10\n5,11\n", {"k": 2},
+         ["segment_map", "feature_scatter", "data_correlation"]),
+    ],
+)  # fmt: skip
+def test_odd_small_runs_still_get_a_report(tmp_path, text, options, absent):
+    src = tmp_path / "in.csv"
+    src.write_text(text)
+    custseg.segment(src, random_state=0, **options).save(tmp_path / "run")
+    files = build_report(tmp_path / "run")
+    html = files.html.read_text(encoding="utf-8")
+    names = {p.stem for p in files.charts}
+    assert {"data_distributions", "segment_sizes", "profile_heatmap"} <= names
+    for name in absent:
+        assert name not in names and f"spec-{name}" not in html
+    assert "NaN" not in html.split("<script>")[0]

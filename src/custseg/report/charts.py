@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -87,6 +88,11 @@ _DATASETS: ContextVar[dict[str, list[dict]]] = ContextVar("custseg_report_datase
 
 def _values(frame: pd.DataFrame | list[dict]) -> alt.Data:
     records = frame.to_dict(orient="records") if isinstance(frame, pd.DataFrame) else frame
+    # A DataFrame turns None back into NaN, which JSON cannot hold: a gap is null.
+    records = [
+        {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in r.items()}
+        for r in records
+    ]
     text = json.dumps(records, sort_keys=True, separators=(",", ":"), allow_nan=False)
     name = "data-" + hashlib.sha256(text.encode()).hexdigest()[:16]
     _DATASETS.get()[name] = records

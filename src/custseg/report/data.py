@@ -25,7 +25,7 @@ from custseg.errors import InputError
 from custseg.io import read_json, read_table
 from custseg.model import SegmentModel, load_model
 from custseg.profiles import feature_label
-from custseg.schema import NA_TOKENS
+from custseg.schema import NA_TOKENS, parse_numeric
 
 __all__ = [
     "MAX_POINTS",
@@ -159,7 +159,11 @@ def load_run(run_dir: str | Path) -> RunData:
             "named by summary.json; the files are not from the same run — rerun custseg segment"
         )
     X = (
-        np.column_stack([_parse_float(table[c]) for c in numeric])
+        # The pipeline's own parser: segments.csv keeps values as the input wrote them
+        # (a decimal comma stays "1,5").
+        np.column_stack(
+            [parse_numeric(table, c, source=str(run_dir / "segments.csv")) for c in numeric]
+        )
         if numeric
         else np.empty((len(table), 0))
     )

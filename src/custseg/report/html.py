@@ -272,7 +272,7 @@ def _choosing_k(run: rd.RunData, charts: list[ChartSpec]) -> str:
         }
         text = words.get(str(ksel["structure"]), f"Structure: {ksel['structure']}.")
         if ksel.get("structure_reason"):
-            text += f" ({ksel['structure_reason']})"
+            text += f" Why: {str(ksel['structure_reason']).rstrip('.')}."
         cls = "warn" if ksel["structure"] != "clear" else "note"
         out.append(f'<p class="{cls}">{escape(text)}</p>')
     votes = ksel.get("votes") or {}
