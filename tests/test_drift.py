@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import custseg
-from custseg.drift import PSI_RETRAIN, PSI_WATCH, psi
+from custseg.drift import PSI_RETRAIN, PSI_WATCH, psi, training_baseline
 from custseg.errors import InputError, SchemaError
 
 INCOME = "Annual Income (k$)"
@@ -44,6 +44,11 @@ def test_the_model_stores_a_drift_baseline(model):
         assert sum(stored["shares"]) == pytest.approx(1.0)
     assert 0 < baseline["mean_distance"] < 2
     assert 0 <= baseline["borderline_share"] < 0.3
+
+
+def test_the_stored_baseline_equals_one_computed_afresh(model):
+    X = custseg.make_customers(1000, random_state=0)[model.feature_names].to_numpy(float)
+    assert training_baseline(model, X) == model.extra["baseline"]
 
 
 def test_same_distribution_is_stable(model, fresh):

@@ -141,7 +141,9 @@ def _borderline_share(scored: pd.DataFrame, model: SegmentModel, X: np.ndarray) 
     return float((m < BORDERLINE_MARGIN).mean()) if len(m) else 0.0
 
 
-def training_baseline(model: SegmentModel, X: np.ndarray) -> dict[str, Any]:
+def training_baseline(
+    model: SegmentModel, X: np.ndarray, *, scored: pd.DataFrame | None = None
+) -> dict[str, Any]:
     """What drift compares new customers with, computed on the training rows.
 
     Parameters
@@ -150,6 +152,9 @@ def training_baseline(model: SegmentModel, X: np.ndarray) -> dict[str, Any]:
         The fitted model (its segments must be set).
     X : ndarray of shape (n_rows, n_features)
         The training rows in original units, without missing values.
+    scored : DataFrame, optional
+        ``model.predict_matrix(X)`` when the caller already has it (saves a pass
+        over the rows).
 
     Returns
     -------
@@ -159,7 +164,8 @@ def training_baseline(model: SegmentModel, X: np.ndarray) -> dict[str, Any]:
         ``segment_mean_distance`` (segment id as text → mean distance),
         ``borderline_share`` and ``borderline_margin``.
     """
-    scored = model.predict_matrix(X)
+    if scored is None:
+        scored = model.predict_matrix(X)
     labels = scored["segment"].to_numpy(dtype="float64", na_value=np.nan)
     dist = scored["distance_to_center"].to_numpy(dtype="float64")
     bins = {}

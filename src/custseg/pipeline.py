@@ -432,7 +432,9 @@ class Segmenter:
              "share": float(profiles.loc[s, "share"])}
             for s in profiles.index
         ]
-        model.extra["baseline"] = training_baseline(model, X_fit)  # for custseg drift
+        model.extra["baseline"] = training_baseline(  # for custseg drift
+            model, X_fit, scored=scored.loc[fit_rows].reset_index(drop=True)
+        )
         scored["segment_name"] = [
             names.get(int(s), "") if s is not pd.NA else "" for s in scored["segment"]
         ]
