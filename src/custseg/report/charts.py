@@ -299,25 +299,21 @@ def k_selection(run: rd.RunData) -> ChartSpec | None:
             base.mark_point(color=NEUTRAL, filled=True, size=40),
         ]
         hit = [r for r in recs if r["k"] == best]
-        subtitle = f"dashed line: chosen K = {chosen}"
-        if best is not None and not hit:
-            subtitle += f"; prefers K = {best}, outside the range drawn"
+        # The preferred K is named in the subtitle, not on the plot, where a label
+        # would cross the curve or the dashed line.
         if hit:
-            mark = _values([{**hit[0], "text": best_text}])
+            subtitle = f"ringed: {best_text} K = {best}; dashed: chosen K = {chosen}"
             layers.append(
-                alt.Chart(mark)
+                alt.Chart(_values(hit))
                 .mark_point(
                     shape="circle", size=320, filled=False, color="#D55E00", strokeWidth=2.5
                 )
                 .encode(x=x, y="value:Q")
             )
-            layers.append(
-                alt.Chart(mark)
-                .mark_text(
-                    align="left", dx=10, dy=-12, color="#D55E00", fontSize=11, fontWeight="bold"
-                )
-                .encode(x=x, y="value:Q", text="text:N")
-            )
+        elif best is not None:
+            subtitle = f"prefers K = {best}, outside the range drawn; dashed: chosen K = {chosen}"
+        else:
+            subtitle = f"dashed: chosen K = {chosen}"
         return alt.layer(*layers).properties(
             width=_panel_width(3) if n_panels > 1 else WIDTH - 80,
             height=190,
@@ -334,7 +330,7 @@ def k_selection(run: rd.RunData) -> ChartSpec | None:
                 "Inertia: the elbow curve",
                 "Within-segment sum of squares",
                 _int_or_none(elbow),
-                f"knee: K = {elbow}",
+                "knee at",
             )
         )
     for col in crit:
@@ -342,7 +338,7 @@ def k_selection(run: rd.RunData) -> ChartSpec | None:
         if higher is not None:
             title += " (higher is better)" if higher else " (lower is better)"
         best = _k_best(table, col, votes)
-        panels.append(panel(col, title, y_title, best, f"best: K = {best}"))
+        panels.append(panel(col, title, y_title, best, "best"))
     chart = alt.concat(*panels, columns=_ZOOM_COLUMNS, spacing=30)
     return ChartSpec(
         "k_selection",
