@@ -165,8 +165,14 @@ def predict_clv(log: CleanLog, *, horizon_months: int = 12) -> tuple[pd.DataFram
     with _quiet():
         from importlib.metadata import version
 
-        from pymc_extras.prior import Prior
-        from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+        try:
+            from pymc_extras.prior import Prior
+            from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+        except ImportError as exc:  # installed but broken, e.g. a mismatched PyMC
+            raise EngineError(
+                f"lifetime value needs pymc-marketing, which failed to import ({exc}); "
+                f"reinstall it: {INSTALL_HINT}  (or pass --no-clv)"
+            ) from None
 
         imported = time.perf_counter()
         flat = Prior("HalfFlat")
