@@ -12,23 +12,31 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from custseg.drift import PSI_RETRAIN, PSI_WATCH
+from custseg.report.palette import NEUTRAL, segment_color
 
 if TYPE_CHECKING:
     from custseg.drift import DriftReport
 
 __all__ = ["render_drift_html"]
 
-_COLORS = {"stable": "#2e7d32", "watch": "#ef8f00", "retrain": "#c62828"}
-_LABEL_W = 230
+# Okabe-Ito colours (colour-blind safe); the value is also written beside each bar.
+_COLORS = {"stable": "#009E73", "watch": "#E69F00", "retrain": "#D55E00"}
+_TRAINING = "#BBBBBB"
+_CHAR_W = 7  # a generous average glyph width at 12px, to size the label column
 _BAR_W = 420
 _ROW_H = 24
 
 
+def _label_width(labels: list[str]) -> int:
+    return max(120, _CHAR_W * max((len(t) for t in labels), default=0) + 16)
+
+
 def _svg_psi(features: list[dict]) -> str:
+    label_w = _label_width([f["name"] for f in features])
     values = [f["psi"] or 0.0 for f in features]
     top = max([*values, PSI_RETRAIN * 1.2])
     height = _ROW_H * len(features) + 30
-    width = _LABEL_W + _BAR_W + 70
+    width = label_w + _BAR_W + 70
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'role="img" aria-label="PSI per feature">'
@@ -37,14 +45,14 @@ def _svg_psi(features: list[dict]) -> str:
         y = 10 + i * _ROW_H
         w = _BAR_W * v / top
         parts.append(
-            f'<text x="{_LABEL_W - 8}" y="{y + 15}" text-anchor="end">{escape(f["name"])}</text>'
-            f'<rect x="{_LABEL_W}" y="{y + 3}" width="{w:.1f}" height="{_ROW_H - 8}" '
+            f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{escape(f["name"])}</text>'
+            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{_ROW_H - 8}" '
             f'fill="{_COLORS[f["grade"]]}"><title>{escape(f["name"])}: PSI {v:.3f}</title></rect>'
-            f'<text x="{_LABEL_W + w + 6:.1f}" y="{y + 15}">{v:.3f}</text>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 15}">{v:.3f}</text>'
         )
     bottom = 10 + _ROW_H * len(features)
     for limit, label in ((PSI_WATCH, "watch"), (PSI_RETRAIN, "retrain")):
-        x = _LABEL_W + _BAR_W * limit / top
+        x = label_w + _BAR_W * limit / top
         parts.append(
             f'<line x1="{x:.1f}" y1="5" x2="{x:.1f}" y2="{bottom}" stroke="#555" '
             f'stroke-dasharray="4 3"/><text x="{x:.1f}" y="{bottom + 14}" '
@@ -55,10 +63,11 @@ def _svg_psi(features: list[dict]) -> str:
 
 
 def _svg_shares(segments: list[dict]) -> str:
+    label_w = _label_width([f"{s['id']} · {s['name']}" for s in segments])
     top = max([s["training_share"] for s in segments] + [s["new_share"] for s in segments] + [0.01])
     row = _ROW_H + 14
     height = row * len(segments) + 20
-    width = _LABEL_W + _BAR_W + 70
+    width = label_w + _BAR_W + 70
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'role="img" aria-label="Segment shares, training and new">'
@@ -66,14 +75,17 @@ def _svg_shares(segments: list[dict]) -> str:
     for i, s in enumerate(segments):
         y = 8 + i * row
         label = escape(f"{s['id']} · {s['name']}")
-        parts.append(f'<text x="{_LABEL_W - 8}" y="{y + 17}" text-anchor="end">{label}</text>')
-        for j, (key, color) in enumerate((("training_share", "#9e9e9e"), ("new_share", "#1565c0"))):
+        parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{label}</text>')
+        # New shares take the segment's colour in report.html (ids, and so colours,
+        # stay the same across retraining with --previous).
+        bars = (("training_share", _TRAINING), ("new_share", segment_color(int(s["id"]))))
+        for j, (key, color) in enumerate(bars):
             w = _BAR_W * s[key] / top
             yy = y + 2 + j * (_ROW_H // 2 + 2)
             parts.append(
-                f'<rect x="{_LABEL_W}" y="{yy}" width="{w:.1f}" height="{_ROW_H // 2}" '
+                f'<rect x="{label_w}" y="{yy}" width="{w:.1f}" height="{_ROW_H // 2}" '
                 f'fill="{color}"><title>{key.replace("_", " ")}: {s[key]:.1%}</title></rect>'
-                f'<text x="{_LABEL_W + w + 6:.1f}" y="{yy + 10}" class="axis">'
+                f'<text x="{label_w + w + 6:.1f}" y="{yy + 10}" class="axis">'
                 f"{s[key]:.1%}</text>"
             )
     parts.append("</svg>")
@@ -118,8 +130,9 @@ th:first-child, td:first-child {{ text-align: left; }}
 {PSI_WATCH}, retrain from {PSI_RETRAIN}.</p>
 {_svg_psi(report.features)}
 <h2>Segment shares</h2>
-<p class="legend"><span style="background:#9e9e9e"></span>training
-<span style="background:#1565c0"></span>new data — share PSI {report.share_psi:.3f}
+<p class="legend"><span style="background:{_TRAINING}"></span>training (upper bar)
+<span style="background:{NEUTRAL}"></span>new data (lower bar, in the segment's report colour)
+— share PSI {report.share_psi:.3f}
 ({escape(report.share_grade)})</p>
 {_svg_shares(report.segments)}
 <h2>Fit</h2>
