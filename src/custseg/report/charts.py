@@ -616,7 +616,11 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
     if stats.empty:
         return None
     order = [s["label"] for s in run.segments]
-    width = max(_panel_width(len(run.numeric)), 40 * len(order))
+    # Many segments: narrower boxes, and fewer panels per row so the chart keeps the
+    # page's width.
+    box_px = 22 if len(order) <= 8 else 14
+    width = max(_panel_width(len(run.numeric)), (box_px + 12) * len(order))
+    columns = max(1, min(_ZOOM_COLUMNS, WIDTH // (width + 60)))
     x = alt.X(
         "segment:N",
         sort=order,
@@ -641,12 +645,12 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
         whisker = base.mark_rule(color=NEUTRAL).encode(
             y=alt.Y("lower:Q", title=f, scale=alt.Scale(zero=False)), y2="upper:Q"
         )
-        box = base.mark_bar(size=22, stroke=NEUTRAL, strokeWidth=0.8).encode(
+        box = base.mark_bar(size=box_px, stroke=NEUTRAL, strokeWidth=0.8).encode(
             y="q1:Q", y2="q3:Q", color=_segment_color(run, legend=False), tooltip=tooltip
         )
         # White with a dark edge: visible on every segment colour, yellow and black too.
         median = base.mark_tick(
-            color="white", size=22, thickness=3, stroke="#1f1f1f", strokeWidth=0.8
+            color="white", size=box_px, thickness=3, stroke="#1f1f1f", strokeWidth=0.8
         ).encode(y="median:Q")
         avg = (
             alt.Chart(_values([{"v": round(means[f], 4)}]))
@@ -654,7 +658,7 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
             .encode(y="v:Q")
         )
         panels.append(alt.layer(avg, whisker, box, median).properties(width=width, height=190))
-    chart = alt.concat(*panels, columns=_ZOOM_COLUMNS, spacing=30).properties(
+    chart = alt.concat(*panels, columns=columns, spacing=30).properties(
         title=alt.Title(
             "Spread of each feature by segment",
             subtitle="Box: middle half of the customers, white line: median, "
