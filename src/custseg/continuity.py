@@ -377,7 +377,7 @@ class Linking:
             with a kept one gets " 2", " 3", ...). Fills :attr:`renamed`.
         """
         old_names = self.previous.model.segment_names
-        old_ids = _center_ids(self.previous.model)
+        old_ids = self.previous.model.center_ids.tolist()
         matched = {self.ids[row]: old_ids[col] for row, col in self.pairs.items()}
         final: dict[int, str] = {}
         self.renamed = []
@@ -422,7 +422,8 @@ class Linking:
         old = self.previous.model
         old_ids = [int(s["id"]) for s in old.segments if int(s["id"]) >= 0]
         old_names = old.segment_names
-        old_rows = {sid: i for i, sid in enumerate(_center_ids(old))}
+        old_center_ids = old.center_ids.tolist()
+        old_rows = {sid: i for i, sid in enumerate(old_center_ids)}
         matched_old = set(self.pairs.values())
         matches, new = [], []
         for row, sid in sorted(enumerate(self.ids), key=lambda kv: kv[1]):
@@ -433,7 +434,7 @@ class Linking:
                 matches.append(
                     {
                         **entry,
-                        "previous_name": old_names.get(_center_ids(old)[col], ""),
+                        "previous_name": old_names.get(old_center_ids[col], ""),
                         "distance": float(self.distances[row, col]),
                         "limit": _finite(self.limits[col]),
                     }
@@ -442,7 +443,7 @@ class Linking:
                 new.append(
                     {
                         **entry,
-                        "nearest_previous": int(_center_ids(old)[nearest]),
+                        "nearest_previous": int(old_center_ids[nearest]),
                         "distance": float(self.distances[row, nearest]),
                     }
                 )
@@ -493,11 +494,6 @@ class Linking:
 
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
-
-
-def _center_ids(model: SegmentModel) -> list[int]:
-    ids = model.extra.get("center_ids")
-    return [int(i) for i in ids] if ids is not None else list(range(len(model.centers)))
 
 
 def _transitions(
@@ -601,7 +597,7 @@ def link_segments(
             fitted = warm_fit
     new_centers = old.scaler.transform(scaler.inverse_transform(fitted.centers))
     pairs, distances, limits = match_centers(old.centers, new_centers)
-    old_center_ids = _center_ids(old)
+    old_center_ids = old.center_ids.tolist()
     sizes = np.bincount(fitted.labels[fitted.labels >= 0], minlength=len(fitted.centers))
     ever = [int(s["id"]) for s in old.segments] + old_center_ids
     next_id = max(
