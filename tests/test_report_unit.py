@@ -309,3 +309,20 @@ def test_odd_small_runs_still_get_a_report(tmp_path, text, options, absent):
     for name in absent:
         assert name not in names and f"spec-{name}" not in html
     assert "NaN" not in html.split("<script>")[0]
+
+
+def test_without_the_report_extra_segment_warns_and_report_names_the_install(
+    run_dir, tmp_path, monkeypatch
+):
+    import custseg.report as report_pkg
+    from custseg.cli.report import write_run_report
+    from custseg.errors import CustsegWarning, EngineError
+
+    monkeypatch.setattr(report_pkg, "report_available", lambda: False)
+    with pytest.raises(EngineError, match=r"pip install 'custseg\[report\]'"):
+        report_pkg.build_report(run_dir, out_dir=tmp_path)
+    with pytest.warns(CustsegWarning, match=r"report.html not written: .*custseg\[report\]"):
+        assert write_run_report(run_dir) == {}
+    with pytest.raises(EngineError):
+        write_run_report(run_dir, required=True)
+    assert not (tmp_path / "report.html").exists()
