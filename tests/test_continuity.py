@@ -59,6 +59,12 @@ def test_resampled_data_keeps_ids_and_names(old_run, resampled):
     assert all(m["name"] == m["previous_name"] for m in block["matches"])
     assert block["new"] == [] and block["vanished"] == [] and block["renamed"] == []
     assert block["warm_start"]["possible"] and block["warm_start"]["used"]
+    assert "center_ids" not in resampled.model.extra  # ids 0..4 without gaps: plain model
+    assert resampled.model.extra["lineage"] == {
+        "generation": 2,
+        "next_id": 5,
+        "previous_fingerprint": old_run[0].model.training["fingerprint"],
+    }
     moves = block["transitions"]
     assert moves["customers_in_both"] == 400
     assert moves["only_new"] == 200 and moves["only_previous"] == 200
