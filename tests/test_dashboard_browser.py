@@ -25,6 +25,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 180_000
+# Vega draws the segment map as SVG or canvas depending on the Streamlit version.
+MAP = ".st-key-segment_map svg.marks, .st-key-segment_map canvas"
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -51,9 +53,7 @@ def test_sample_segments_in_a_real_browser(dashboard, tmp_path):
             page.goto(dashboard.url, timeout=TIMEOUT_MS)
             # The bundled sample is the default source: press Segment.
             page.get_by_role("button", name="Segment").click(timeout=TIMEOUT_MS)
-            page.locator(
-                ".st-key-segment_map canvas, .st-key-segment_map svg.marks"
-            ).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+            page.locator(MAP).first.wait_for(state="visible", timeout=TIMEOUT_MS)
             page.locator('[data-testid="stDataFrame"]').filter(
                 has=page.locator("canvas")
             ).last.wait_for(state="visible", timeout=TIMEOUT_MS)
@@ -93,11 +93,11 @@ def test_upload_parquet_in_a_real_browser(dashboard, tmp_path):
             page.get_by_text("Read shop.parquet: 1,000 rows").wait_for(timeout=TIMEOUT_MS)
             page.get_by_text("Fixed", exact=True).click(timeout=TIMEOUT_MS)
             page.get_by_role("button", name="Segment").click(timeout=TIMEOUT_MS)
-            page.locator(".st-key-segment_map canvas").first.wait_for(
-                state="visible", timeout=TIMEOUT_MS
-            )
-            page.get_by_role("button", name="segments.csv").wait_for(timeout=TIMEOUT_MS)
-            page.screenshot(path=str(tmp_path / "upload.png"))
+            try:
+                page.locator(MAP).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+                page.get_by_role("button", name="segments.csv").wait_for(timeout=TIMEOUT_MS)
+            finally:
+                page.screenshot(path=str(tmp_path / "upload.png"))
             exceptions = page.locator('[data-testid="stException"]').count()
             errors = page.locator('[data-testid="stAlertContentError"]').count()
         finally:

@@ -60,6 +60,69 @@ def make_customers(n_rows: int = 200, *, random_state: int = 0) -> pd.DataFrame:
     )
 
 
+def make_blobs_customers(
+    n_rows: int,
+    n_features: int = 3,
+    n_clusters: int = 5,
+    *,
+    random_state: int = 0,
+    separation: float = 6.0,
+) -> pd.DataFrame:
+    """A big synthetic customer table with known, well-separated groups (benchmarks, tests).
+
+    Parameters
+    ----------
+    n_rows : int
+        Customers; ten million take a few seconds to generate.
+    n_features : int, default=3
+        Numeric columns: ``Age``, ``Annual Income (k$)``, ``Spending Score (1-100)``,
+        then ``Feature 4``, ``Feature 5``, ...
+    n_clusters : int, default=5
+        Groups; each centre is at least ``separation`` within-group standard
+        deviations from every other.
+    random_state : int, default=0
+        Same value, same table, byte for byte.
+    separation : float, default=6.0
+
+    Returns
+    -------
+    DataFrame of shape (n_rows, 1 + n_features)
+        ``CustomerID`` (zero-padded text, Arrow-backed) and the feature columns
+        (float64 rounded to 2 decimals, around 100 with a spread of tens), plus
+        ``attrs["true_labels"]``, the group of each row.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if n_rows < 1 or n_features < 1 or n_clusters < 1:
+        raise ValueError(
+            f"n_rows, n_features and n_clusters must be at least 1; got {n_rows}, "
+            f"{n_features}, {n_clusters}"
+        )
+    rng = np.random.default_rng(random_state)
+    centers = np.empty((0, n_features))
+    box = separation * max(1.0, n_clusters ** (1 / n_features))
+    while len(centers) < n_clusters:  # rejection sampling keeps the groups apart
+        candidate = rng.uniform(-box, box, size=(1, n_features))
+        if not len(centers) or np.min(np.linalg.norm(centers - candidate, axis=1)) >= separation:
+            centers = np.vstack([centers, candidate])
+    shares = rng.dirichlet(np.full(n_clusters, 5.0))
+    group = rng.choice(n_clusters, size=n_rows, p=shares)
+    values = centers[group] + rng.standard_normal((n_rows, n_features))
+    values = np.round(100.0 + 5.0 * values, 2)
+    names = [*CUSTOMER_COLUMNS[2:5], *(f"Feature {j + 1}" for j in range(3, n_features))]
+    width = max(4, len(str(n_rows)))
+    ids = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, n_rows + 1)), pa.string()), width, "0")
+    frame = pd.DataFrame({"CustomerID": pd.array(ids, dtype=pd.ArrowDtype(pa.string()))})
+    for j, name in enumerate(names[:n_features]):
+        frame[name] = values[:, j]
+    frame.attrs["true_labels"] = group
+    return frame
+
+
+__all__.append("make_blobs_customers")
+
+
 TRANSACTION_COLUMNS = [
     "InvoiceNo",
     "StockCode",

@@ -21,8 +21,9 @@ from custseg.continuity import PreviousRun, link_segments, load_previous
 from custseg.drift import training_baseline
 from custseg.engines import get_engine
 from custseg.errors import DataWarning, EmptyInputError, InputError, SchemaError
-from custseg.io import read_table, write_csv, write_json
-from custseg.model import SegmentModel, attach_scores, fingerprint
+from custseg.io import write_csv, write_json
+from custseg.io.arrow import read_table_auto, write_csv_auto
+from custseg.model import SegmentModel, attach_scores, fingerprint, segment_name_column
 from custseg.preprocessing import (
     MISSING_POLICIES,
     check_choice,
@@ -30,8 +31,16 @@ from custseg.preprocessing import (
     impute_values,
 )
 from custseg.profiles import name_segments, profile_segments
+from custseg.progress import ProgressFn, emit
 from custseg.quality import clustering_metrics
-from custseg.schema import TableSchema, detect_roles, match_column, parse_numeric
+from custseg.scale import (
+    count_distinct_rows,
+    detect_roles_fast,
+    feature_matrix,
+    fit_final,
+    is_large,
+)
+from custseg.schema import TableSchema, detect_roles, match_column
 from custseg.selection import KChoice, choose_k, sweep_k
 
 __all__ = ["SUMMARY_SCHEMA_VERSION", "SegmentationResult", "Segmenter", "segment"]
@@ -73,6 +82,7 @@ class SegmentationResult:
     #: Old segment × new segment counts when fitted with ``previous`` (custseg.continuity).
     transitions: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
+    progress: Any = field(default=None, repr=False)  # callback for save(); see custseg.progress
 
     @property
     def labels(self) -> pd.Series:
@@ -85,7 +95,7 @@ class SegmentationResult:
         """
         out = Path(out_dir)
         paths = {
-            "segments": write_csv(self.table, out / "segments.csv"),
+            "segments": write_csv_auto(self.table, out / "segments.csv", progress=self.progress),
             "summary": write_json(self.summary, out / "summary.json"),
             "model": self.model.save(out / "model.json"),
         }
@@ -136,6 +146,9 @@ class Segmenter:
     random_state : int, default=42
     vocabulary : mapping, optional
         Extra naming words; see :func:`custseg.profiles.name_segments`.
+    progress : callable, optional
+        ``progress(phase, rows_done, rows_total)`` for long steps (see
+        :mod:`custseg.progress`); the library is silent without it.
     previous : str, Path, SegmentModel or PreviousRun, optional
         A previous run (its folder or ``model.json``) to keep segment ids and names
         from: warm start when K is unchanged, matching, ``transitions``; see
@@ -155,6 +168,7 @@ class Segmenter:
         algorithm: str = "kmeans",
         random_state: int = 42,
         vocabulary: dict[str, tuple[str, str]] | None = None,
+        progress: ProgressFn | None = None,
         previous: str | Path | SegmentModel | PreviousRun | None = None,
     ) -> None:
         self.features = features
@@ -167,6 +181,7 @@ class Segmenter:
         self.algorithm = algorithm
         self.random_state = random_state
         self.vocabulary = vocabulary
+        self.progress = progress
         self.previous = previous
 
     # -- validation ----------------------------------------------------------------
@@ -236,7 +251,9 @@ class Segmenter:
         self._check_options()
         if isinstance(data, str | Path):
             source = str(data)
-            frame = read_table(data)
+            emit(self.progress, "reading", 0)
+            frame = read_table_auto(data)  # Arrow for big CSV/Parquet, else the core reader
+            emit(self.progress, "reading", len(frame), len(frame))
         else:
             frame = data.reset_index(drop=True)
             frame.columns = [str(c) for c in frame.columns]
@@ -251,6 +268,7 @@ class Segmenter:
                 result.warnings.append(str(w.message))
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         result.summary["warnings"] = list(result.warnings)
+        result.progress = self.progress
         self.result_ = result
         self.model_ = result.model
         self.labels_ = result.labels
@@ -264,7 +282,8 @@ class Segmenter:
         return self.model_.predict(data)
 
     def _fit_frame(self, frame: pd.DataFrame, source: str) -> SegmentationResult:
-        schema = detect_roles(frame, id_column=self.id_column)
+        detect = detect_roles_fast if is_large(frame) else detect_roles
+        schema = detect(frame, id_column=self.id_column)
         previous = load_previous(self.previous) if self.previous is not None else None
         features, skipped = self._choose_features(frame, schema, previous)
         if not features:
@@ -273,7 +292,7 @@ class Segmenter:
                 + ", ".join(f"'{c.name}' ({c.role})" for c in schema.columns)
                 + ". Name numeric columns with --features"
             )
-        X_all = np.column_stack([parse_numeric(frame, c, source=source) for c in features])
+        X_all = feature_matrix(frame, features, source=source)  # Arrow-parsed when large
 
         constant = [
             j for j in range(X_all.shape[1])
@@ -327,7 +346,7 @@ class Segmenter:
                 f"only {len(X_fit)} usable row(s) in {source}; segmentation needs at least 3 "
                 "(check missing values and --missing)"
             )
-        n_distinct = len(np.unique(X_fit, axis=0))
+        n_distinct = count_distinct_rows(X_fit, at_least=max(self.k or 0, self.k_max))
         if self.k is not None and self.k > n_distinct:
             raise EmptyInputError(
                 f"--k {self.k} is larger than the {n_distinct} distinct customer profile(s) in "
@@ -367,7 +386,11 @@ class Segmenter:
             k_reason = choice.reason
 
         engine = get_engine(self.algorithm)
-        fitted = engine.fit(Z, k, random_state=self.random_state)
+        emit(self.progress, "fitting", 0, len(Z))
+        fit_info: dict[str, Any] = {}
+        fitted = fit_final(Z, k, algorithm=self.algorithm, random_state=self.random_state,
+                           info=fit_info)  # a big table's K-Means: float32, sample restarts
+        emit(self.progress, "fitting", len(Z), len(Z))
         # Number segments by size, largest first; ties keep the engine's order.
         ids = [s for s in np.unique(fitted.labels) if s >= 0]
         sizes = {s: int((fitted.labels == s).sum()) for s in ids}
@@ -412,7 +435,9 @@ class Segmenter:
             model.extra.update(link.model_extra())
         # Label the training rows with the model's own scoring rule, so that scoring
         # the training data later reproduces these labels exactly.
+        emit(self.progress, "labelling", 0, len(X_all))
         scored = model.predict_matrix(X_all)
+        emit(self.progress, "labelling", len(X_all), len(X_all))
         labels_fit = scored["segment"].to_numpy(dtype="float64", na_value=np.nan)[fit_rows]
         labels_fit = labels_fit.astype("int64")
 
@@ -435,9 +460,7 @@ class Segmenter:
         model.extra["baseline"] = training_baseline(  # for custseg drift
             model, X_fit, scored=scored.loc[fit_rows].reset_index(drop=True)
         )
-        scored["segment_name"] = [
-            names.get(int(s), "") if s is not pd.NA else "" for s in scored["segment"]
-        ]
+        scored["segment_name"] = segment_name_column(scored["segment"], names)
         if self.missing == "drop" and nan_rows.any():
             scored.loc[fit_rows, "reason"] = ""
         table = attach_scores(frame, scored)
@@ -490,6 +513,8 @@ class Segmenter:
             transitions, summary["continuity"] = link.report(
                 table, id_col, names, {int(s): int(profiles.loc[s, "size"]) for s in seg_ids}
             )
+        if fit_info.get("method") != "engine":  # big tables: say how the final fit was done
+            summary["final_fit"] = fit_info
         return SegmentationResult(
             table=table,
             profiles=profiles,

@@ -9,6 +9,7 @@ import typer
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._continuity import print_continuity
 from custseg.cli._render import print_result
+from custseg.cli._scale import check_engine, progress_bars, run_engine
 from custseg.cli.report import write_run_report
 from custseg.errors import InputError
 from custseg.pipeline import segment as run_segment
@@ -69,9 +70,23 @@ def segment(
         help="A previous run's folder (or model.json): keep its segment ids and names, "
         "warm-start when K is unchanged, write transitions.csv.",
     ),
+    engine: str = typer.Option(
+        "local", "--engine",
+        help="local (in memory, Arrow I/O) | chunked (streams batches, larger than memory) | "
+        "spark (Apache Spark; see docs/scale.md).",
+    ),
+    spark_master: str = typer.Option(
+        None, "--spark-master", help="Spark master URL for --engine spark (default local[*])."
+    ),
 ) -> None:
     """Segment a customer table: writes segments.csv, summary.json and model.json."""
-    with reporting_errors():
+    with reporting_errors(), progress_bars(quiet or engine != "local") as bars:
+        if check_engine(engine) != "local":
+            run_engine(engine, input, out, quiet=quiet, spark_master=spark_master,
+                       features=split_features(features), id_column=id_column, k=parse_k(k),
+                       k_min=k_min, k_max=k_max, scaling=scaling, missing=missing,
+                       random_state=seed)
+            return
         result = (segment_transactions if transactions else run_segment)(
             input,
             features=split_features(features),
@@ -83,6 +98,7 @@ def segment(
             missing=missing,
             random_state=seed,
             previous=previous,
+            progress=bars,
         )
         paths = result.save(out)
         if not no_report:

@@ -1,0 +1,66 @@
+"""The ``--engine chunked|spark`` branch of ``custseg segment``, and its progress bars."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from custseg.cli._common import console
+from custseg.errors import InputError
+from custseg.progress import ProgressBars, progress_for
+
+__all__ = ["ENGINES", "check_engine", "progress_bars", "run_engine"]
+
+#: Execution engines of ``custseg segment --engine``.
+ENGINES = ("local", "chunked", "spark")
+
+
+def check_engine(engine: str, algorithm: str = "kmeans") -> str:
+    """Validate ``--engine``; chunked and Spark run K-Means only."""
+    if engine not in ENGINES:
+        raise InputError(f"--engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+    if engine != "local" and algorithm != "kmeans":
+        raise InputError(
+            f"--engine {engine} runs K-Means only; drop --algorithm {algorithm} or use "
+            "--engine local"
+        )
+    return engine
+
+
+@contextlib.contextmanager
+def progress_bars(quiet: bool) -> Iterator[ProgressBars | None]:
+    """Rich bars on an interactive terminal; None with ``--quiet`` or piped output."""
+    bars = progress_for(quiet)
+    if bars is None:
+        yield None
+        return
+    with bars:
+        yield bars
+
+
+def run_engine(
+    engine: str,
+    input: Path,
+    out: Path,
+    *,
+    quiet: bool,
+    spark_master: str | None = None,
+    **options: Any,
+) -> None:
+    """Run the chunked or Spark engine and print what the local engine prints."""
+    from custseg.cli._render import print_result
+
+    with progress_bars(quiet) as bars:
+        if engine == "chunked":
+            from custseg.engines.chunked import segment_chunked
+
+            result = segment_chunked(input, out, progress=bars, **options)
+        else:
+            from custseg.engines.spark import segment_spark
+
+            result = segment_spark(input, out, master=spark_master, progress=bars, **options)
+    if not quiet:
+        print_result(result)
+    console.print(f"Wrote {', '.join(str(p) for p in result.paths.values())}")

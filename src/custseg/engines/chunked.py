@@ -1,0 +1,519 @@
+"""``--engine chunked``: segment a table larger than memory, one batch at a time.
+
+The table (a CSV file, or a Parquet file or folder) is streamed in record
+batches of ``batch_rows`` rows and is never held whole. Four passes:
+
+1. **statistics** — exact count, mean, population standard deviation, minimum
+   and maximum of every feature (Chan's parallel update, in float64), missing
+   counts, the SHA-256 fingerprint of the fitted rows (the same digest the local
+   engine computes), and a seeded uniform sample of ``sample_rows`` rows
+   (bottom-k of random keys: the same rows whatever the batch size).
+2. **fit** — K is given or chosen on the sample (:func:`custseg.selection.select_k`);
+   k-means++ with ``n_init`` restarts on the sample gives the start, then
+   scikit-learn's ``MiniBatchKMeans.partial_fit`` runs over every batch for
+   ``passes`` passes.
+3. **count** — every row is scored with the model's own rule
+   (:meth:`custseg.model.SegmentModel.predict_matrix`) to get exact segment sizes
+   (segments are numbered by size, largest first), per-segment means and the
+   inertia.
+4. **write** — every row is scored again and appended to ``segments.csv``
+   (original columns exactly as read, then ``segment``, ``segment_name``,
+   ``distance_to_center``), atomically.
+
+What is exact and what comes from the sample: scaling (standard and min-max),
+feature means, segment sizes, shares and means, and the inertia are computed
+over every row. The median used to impute missing values, the robust scaler's
+median and IQR, the feature quantiles stored in the model, segment medians,
+and the silhouette, Calinski-Harabasz and Davies-Bouldin indices come from the
+sample (``summary.json`` says how many rows). The model is the same portable
+``model.json`` as the local engine writes, so ``custseg score`` and
+``custseg serve`` use it unchanged; scoring the training data reproduces the
+labels in ``segments.csv``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from custseg._version import __version__
+from custseg.errors import DataWarning, EmptyInputError, SchemaError
+from custseg.io import write_json
+from custseg.io.arrow import CsvAppender, iter_batches
+from custseg.model import SegmentModel, segment_name_column
+from custseg.preprocessing import MISSING_POLICIES, SCALINGS, Scaler, check_choice
+from custseg.profiles import name_segments
+from custseg.progress import ProgressFn, emit
+from custseg.quality import clustering_metrics
+from custseg.scale import detect_roles_fast, feature_matrix
+
+__all__ = ["ChunkedResult", "segment_chunked"]
+
+_QUANTILES = [i / 10 for i in range(11)]
+
+
+@dataclass
+class ChunkedResult:
+    """What :func:`segment_chunked` produced (the table itself is on disk only).
+
+    Attributes
+    ----------
+    summary : dict
+        What ``summary.json`` holds.
+    model : SegmentModel
+    paths : dict of str to Path
+        ``segments``, ``summary``, ``model`` (and ``k_selection`` when K was chosen).
+    k_selection : DataFrame
+    """
+
+    summary: dict[str, Any]
+    model: SegmentModel
+    paths: dict[str, Path]
+    k_selection: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+class _Stats:
+    """Streaming count / mean / M2 / min / max per feature (Chan et al.'s merge)."""
+
+    def __init__(self, d: int) -> None:
+        self.n = 0
+        self.mean = np.zeros(d)
+        self.m2 = np.zeros(d)
+        self.min = np.full(d, np.inf)
+        self.max = np.full(d, -np.inf)
+
+    def update(self, X: np.ndarray) -> None:
+        if not len(X):
+            return
+        n_b = len(X)
+        mean_b = X.mean(axis=0)
+        m2_b = ((X - mean_b) ** 2).sum(axis=0)
+        delta = mean_b - self.mean
+        total = self.n + n_b
+        self.mean = self.mean + delta * n_b / total
+        self.m2 = self.m2 + m2_b + delta**2 * self.n * n_b / total
+        self.n = total
+        self.min = np.minimum(self.min, X.min(axis=0))
+        self.max = np.maximum(self.max, X.max(axis=0))
+
+    @property
+    def std(self) -> np.ndarray:
+        return np.sqrt(self.m2 / max(self.n, 1))
+
+
+class _Sample:
+    """A seeded uniform sample of rows: the ``size`` rows with the smallest random keys."""
+
+    def __init__(self, size: int, random_state: int) -> None:
+        self.size = size
+        self.rng = np.random.default_rng(random_state)
+        self.keys = np.empty(0)
+        self.rows = np.empty(0, dtype="int64")
+        self.X: np.ndarray | None = None
+
+    def update(self, X: np.ndarray, row_ids: np.ndarray) -> None:
+        keys = self.rng.random(len(X))
+        if self.X is None:
+            self.X = np.empty((0, X.shape[1]))
+        keys = np.concatenate([self.keys, keys])
+        rows = np.concatenate([self.rows, row_ids])
+        data = np.concatenate([self.X, X])
+        if len(keys) > self.size:
+            keep = np.argpartition(keys, self.size - 1)[: self.size]
+            keys, rows, data = keys[keep], rows[keep], data[keep]
+        self.keys, self.rows, self.X = keys, rows, data
+
+    def ordered(self) -> np.ndarray:
+        """The sampled rows in file order."""
+        order = np.argsort(self.rows, kind="stable")
+        return self.X[order] if self.X is not None else np.empty((0, 0))
+
+
+def _batch_frame(batch: pa.RecordBatch) -> pd.DataFrame:
+    frame = batch.to_pandas(types_mapper=pd.ArrowDtype)
+    frame.columns = [str(c).strip() or str(c) for c in frame.columns]
+    return frame
+
+
+def _scaler_from(stats: _Stats, sample: np.ndarray, method: str) -> Scaler:
+    d = len(stats.mean)
+    if method == "none":
+        return Scaler(method, np.zeros(d), np.ones(d))
+    if method == "standard":
+        center, scale = stats.mean.copy(), stats.std
+    elif method == "minmax":
+        center, scale = stats.min.copy(), stats.max - stats.min
+    else:
+        q1, med, q3 = np.quantile(sample, [0.25, 0.5, 0.75], axis=0)
+        center, scale = med, q3 - q1
+    scale = np.where(scale == 0, 1.0, scale)
+    return Scaler(method, np.asarray(center, "float64"), np.asarray(scale, "float64"))
+
+
+def segment_chunked(
+    path: str | Path,
+    out_dir: str | Path,
+    *,
+    features: list[str] | None = None,
+    id_column: str | None = None,
+    k: int | None = None,
+    k_min: int = 2,
+    k_max: int = 10,
+    scaling: str = "standard",
+    missing: str = "impute",
+    random_state: int = 42,
+    batch_rows: int = 250_000,
+    sample_rows: int = 100_000,
+    passes: int = 1,
+    n_init: int = 10,
+    progress: ProgressFn | None = None,
+) -> ChunkedResult:
+    """Segment a CSV or Parquet table batch by batch; see the module docstring.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV file (optionally gzipped) or Parquet file/folder.
+    out_dir : str or Path
+        Receives ``segments.csv``, ``summary.json``, ``model.json`` (and
+        ``k_selection.csv`` when K was chosen).
+    features, id_column, k, k_min, k_max, scaling, missing, random_state
+        As for :class:`custseg.Segmenter`.
+    batch_rows : int, default=250_000
+        Rows per batch; memory grows with it, not with the table.
+    sample_rows : int, default=100_000
+        The seeded sample for choosing K, medians, quantiles and sample metrics.
+    passes : int, default=1
+        Mini-batch K-Means passes over all rows after the k-means++ start.
+    n_init : int, default=10
+        k-means++ restarts on the sample.
+    progress : callable, optional
+        ``progress(phase, rows_done, rows_total)``.
+
+    Returns
+    -------
+    ChunkedResult
+
+    Raises
+    ------
+    InputError
+        As the local engine: unreadable file, unknown or non-numeric feature,
+        missing values with ``missing="error"``, too few rows.
+    """
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    from custseg.pipeline import Segmenter
+    from custseg.selection import select_k
+
+    check_choice(missing, MISSING_POLICIES, "--missing")
+    check_choice(scaling, SCALINGS, "--scaling")
+    source = str(path)
+    out = Path(out_dir)
+
+    def batches():
+        return iter_batches(path, batch_rows=batch_rows)
+
+    # -- roles, from the first batch, by the core rules -----------------------------
+    first = next(iter(batches()), None)
+    if first is None:
+        raise EmptyInputError(
+            f"input file '{path}' has a header but no data rows; add customer rows"
+        )
+    head = _batch_frame(first)
+    schema = detect_roles_fast(head, id_column=id_column)
+    chooser = Segmenter(features=features, id_column=id_column)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        names, skipped = chooser._choose_features(head, schema)
+    if not names:
+        raise SchemaError(
+            f"no usable numeric feature in {source}; name numeric columns with --features"
+        )
+    columns = list(head.columns)
+    d = len(names)
+
+    # -- pass 1: statistics, fingerprint, sample --------------------------------------
+    stats = _Stats(d)
+    sample = _Sample(sample_rows, random_state)
+    missing_counts = np.zeros(d, dtype="int64")
+    n_rows = 0
+    n_nan_rows = 0
+    nan_sample = _Sample(sample_rows, random_state + 1)  # for medians incl. rows with NaN
+    emit(progress, "reading", 0)
+    for batch in batches():
+        X = feature_matrix(_batch_frame(batch), names, source=source)
+        nan = np.isnan(X)
+        rows_nan = nan.any(axis=1)
+        if rows_nan.any() and missing == "error":
+            row = n_rows + int(np.flatnonzero(rows_nan)[0])
+            col = names[int(np.flatnonzero(nan[row - n_rows])[0])]
+            raise SchemaError(
+                f"column '{col}' in {source} has a missing value at row {row + 1}; fill it, "
+                "or pass --missing impute or --missing drop"
+            )
+        missing_counts += nan.sum(axis=0)
+        n_nan_rows += int(rows_nan.sum())
+        ids = np.arange(n_rows, n_rows + len(X))
+        nan_sample.update(X, ids)
+        complete = X[~rows_nan]
+        stats.update(complete)
+        sample.update(complete, ids[~rows_nan])
+        n_rows += len(X)
+        emit(progress, "reading", n_rows)
+    emit(progress, "reading", n_rows, n_rows)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fill = np.nanmedian(nan_sample.ordered(), axis=0)
+    fill = np.where(np.isnan(fill), 0.0, fill)
+    if n_nan_rows and missing == "impute":
+        # Imputed rows join the fit: recompute the exact statistics with them filled in.
+        stats, sample = _Stats(d), _Sample(sample_rows, random_state)
+        done = 0
+        for batch in batches():
+            X = feature_matrix(_batch_frame(batch), names, source=source)
+            X = np.where(np.isnan(X), fill, X)
+            stats.update(X)
+            sample.update(X, np.arange(done, done + len(X)))
+            done += len(X)
+        warnings.warn(
+            "missing values imputed with the (sampled) column median ("
+            + ", ".join(f"'{f}': {int(n)}" for f, n in zip(names, missing_counts, strict=True) if n)
+            + ")",
+            DataWarning,
+            stacklevel=2,
+        )
+    if n_nan_rows and missing == "drop":
+        warnings.warn(
+            f"{n_nan_rows} row(s) with missing values left out of fitting; they appear in "
+            "segments.csv with an empty segment and a reason",
+            DataWarning,
+            stacklevel=2,
+        )
+    n_fit = stats.n
+    if n_fit < 3:
+        raise EmptyInputError(
+            f"only {n_fit} usable row(s) in {source}; segmentation needs at least 3 "
+            "(check missing values and --missing)"
+        )
+    Xs = sample.ordered()
+    scaler = _scaler_from(stats, Xs, scaling)
+    Zs = scaler.transform(Xs)
+
+    # -- pass 2: K, then mini-batch K-Means over every batch --------------------------
+    n_distinct = len(np.unique(Xs, axis=0))
+    k_table = pd.DataFrame()
+    if k is not None:
+        if k > n_distinct:
+            raise EmptyInputError(
+                f"--k {k} is larger than the {n_distinct} distinct customer profile(s) found "
+                f"in {source}; choose --k {n_distinct} or fewer"
+            )
+        k_summary: dict[str, Any] = {
+            "method": "given",
+            "chosen": int(k),
+            "reason": f"K={k} was given",
+        }
+    else:
+        k_hi = min(k_max, n_distinct - 1, len(Zs) - 1)
+        if k_hi < k_min:
+            raise EmptyInputError(
+                f"{source} has {n_distinct} distinct customer profile(s), too few to try K "
+                f"from {k_min}; give a smaller --k"
+            )
+        emit(progress, "choosing K", 0, len(Zs))
+        choice = select_k(Zs, list(range(k_min, k_hi + 1)), random_state=random_state)
+        emit(progress, "choosing K", len(Zs), len(Zs))
+        k = int(choice.chosen)
+        k_table = choice.table
+        k_summary = {
+            "method": "auto",
+            "k_min": k_min,
+            "k_max": k_max,
+            **choice.to_summary(),
+            "sample_rows": len(Zs),
+        }
+    start = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(Zs)
+    mbk = MiniBatchKMeans(
+        n_clusters=k,
+        init=start.cluster_centers_,
+        n_init=1,
+        random_state=random_state,
+        batch_size=batch_rows,
+    )
+    emit(progress, "fitting", 0, n_fit * passes)
+    fitted_rows = 0
+    for _ in range(passes):
+        for batch in batches():
+            X = feature_matrix(_batch_frame(batch), names, source=source)
+            X = (
+                np.where(np.isnan(X), fill, X)
+                if missing == "impute"
+                else X[~np.isnan(X).any(axis=1)]
+            )
+            if len(X):
+                mbk.partial_fit(scaler.transform(X))
+            fitted_rows += len(X)
+            emit(progress, "fitting", fitted_rows, n_fit * passes)
+    centers = np.asarray(mbk.cluster_centers_, dtype="float64")
+
+    # -- pass 3: exact sizes, means and inertia with the model's own scoring rule -----
+    model = SegmentModel(
+        features=[],
+        scaler=scaler,
+        missing=missing,
+        impute_values=fill,
+        algorithm="kmeans",
+        centers=centers,
+        segments=[],
+        training={},
+    )
+    counts = np.zeros(k, dtype="int64")
+    sums = np.zeros((k, d))
+    inertia = 0.0
+    # The fingerprint hashes the fitted rows (imputed, or without the dropped ones) in
+    # file order, exactly as custseg.model.fingerprint does over the whole matrix.
+    digest = hashlib.sha256()
+    digest.update(json.dumps(names).encode())
+    for batch in batches():
+        X = feature_matrix(_batch_frame(batch), names, source=source)
+        scored = model.predict_matrix(X)
+        ok = scored["segment"].notna().to_numpy()
+        lab = scored["segment"].to_numpy(dtype="int64", na_value=0)[ok]
+        Xf = np.where(np.isnan(X), fill, X)[ok]
+        counts += np.bincount(lab, minlength=k)
+        np.add.at(sums, lab, Xf)
+        inertia += float((scored["distance_to_center"].to_numpy()[ok] ** 2).sum())
+        digest.update(np.ascontiguousarray(Xf, dtype="float64").tobytes())
+    order = sorted(range(k), key=lambda s: (-counts[s], s))
+    model.centers = centers[order]
+    counts, sums = counts[order], sums[order]
+
+    # -- profiles and names: exact sizes and means, medians from the sample ------------
+    overall_mean, overall_std = stats.mean, np.where(stats.std == 0, 1.0, stats.std)
+    means = sums / np.maximum(counts, 1)[:, None]
+    z = (means - overall_mean) / overall_std
+    seg_names = name_segments(z, names)
+    sample_labels = model.predict_matrix(Xs)["segment"].to_numpy(dtype="int64", na_value=-1)
+    segments = []
+    for s in range(k):
+        part = Xs[sample_labels == s]
+        medians = np.median(part, axis=0) if len(part) else np.full(d, np.nan)
+        segments.append(
+            {
+                "id": s,
+                "name": seg_names[s],
+                "size": int(counts[s]),
+                "share": float(counts[s] / n_fit),
+                "mean": {f: float(means[s, j]) for j, f in enumerate(names)},
+                "median": {f: float(medians[j]) for j, f in enumerate(names)},
+                "z": {f: float(z[s, j]) for j, f in enumerate(names)},
+            }
+        )
+    quantiles = np.quantile(Xs, _QUANTILES, axis=0)
+    model.features = [
+        {
+            "name": f,
+            "dtype": "float64",
+            "kind": "numeric",
+            "min": float(stats.min[j]),
+            "max": float(stats.max[j]),
+            "mean": float(stats.mean[j]),
+            "std": float(stats.std[j]),
+            "quantiles": [float(q) for q in quantiles[:, j]],
+        }
+        for j, f in enumerate(names)
+    ]
+    model.segments = [
+        {"id": s["id"], "name": s["name"], "size": s["size"], "share": s["share"]} for s in segments
+    ]
+    model.training = {
+        "rows": int(n_fit),
+        "fingerprint": "sha256:" + digest.hexdigest(),
+        "random_state": random_state,
+        "engine": "chunked",
+    }
+    sample_metrics = clustering_metrics(
+        scaler.transform(Xs), sample_labels, model.centers, random_state=random_state
+    )
+    metrics = {
+        **sample_metrics,
+        "inertia": inertia,
+        "inertia_rows": int(n_fit),
+        "other_metrics_rows": len(Xs),
+    }
+
+    # -- pass 4: label every row and write -----------------------------------------------
+    extra = ["segment", "segment_name", "distance_to_center"]
+    if n_nan_rows and missing == "drop":
+        extra.append("reason")
+    header = columns + [c if c not in columns else f"{c}_custseg" for c in extra]
+    writer = CsvAppender(out / "segments.csv", header)
+    lookup = model.segment_names
+    written = 0
+    emit(progress, "writing", 0, n_rows)
+    try:
+        for batch in batches():
+            frame = _batch_frame(batch)
+            scored = model.predict_matrix(feature_matrix(frame, names, source=source))
+            scored["segment_name"] = segment_name_column(scored["segment"], lookup)
+            if "reason" in extra and "reason" not in scored.columns:
+                scored["reason"] = ""
+            for col in extra:
+                frame[col if col not in columns else f"{col}_custseg"] = scored[col].to_numpy()
+            writer.write(frame)
+            written += len(frame)
+            emit(progress, "writing", written, n_rows)
+        paths = {"segments": writer.close()}
+    except BaseException:
+        writer.abort()
+        raise
+
+    summary = {
+        "schema_version": 1,
+        "custseg_version": __version__,
+        "engine": "chunked",
+        "input": {"path": source, "rows": int(n_rows), "rows_fitted": int(n_fit)},
+        "columns": schema.to_dict(),
+        "id_column": schema.id_column,
+        "features": names,
+        "skipped": skipped,
+        "scaling": scaling,
+        "missing": {
+            "handling": missing,
+            "counts": {f: int(n) for f, n in zip(names, missing_counts, strict=True)},
+            "rows_with_missing": int(n_nan_rows),
+            "rows_left_out": int(n_nan_rows if missing == "drop" else 0),
+        },
+        "algorithm": "kmeans",
+        "random_state": random_state,
+        "k": int(k),
+        "k_selection": k_summary,
+        "metrics": metrics,
+        "segments": segments,
+        "chunked": {
+            "batch_rows": batch_rows,
+            "passes": passes,
+            "sample_rows": len(Xs),
+            "method": "k-means++ restarts on the sample, then MiniBatchKMeans.partial_fit "
+            "over every batch",
+            "roles_from_rows": len(head),
+        },
+    }
+    from custseg.pipeline import _json_safe
+
+    summary = _json_safe(summary)
+    paths["summary"] = write_json(summary, out / "summary.json")
+    paths["model"] = model.save(out / "model.json")
+    if len(k_table):
+        from custseg.io import write_csv
+
+        paths["k_selection"] = write_csv(k_table, out / "k_selection.csv")
+    return ChunkedResult(summary=summary, model=model, paths=paths, k_selection=k_table)

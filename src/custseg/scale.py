@@ -1,0 +1,291 @@
+"""The fast path for big tables: roles, feature parsing and the final K-Means fit.
+
+The core pipeline was written for a few thousand customers; at millions of rows
+three of its steps dominate. This module gives each a fast equivalent that the
+pipeline calls only for big inputs (:func:`is_large`), so a small run goes
+through exactly the core code and produces exactly the core outputs.
+
+- :func:`detect_roles_fast` decides column roles from the first
+  :data:`ROLE_SAMPLE_ROWS` rows with the core rules, then counts missing and
+  distinct values over every row with Arrow kernels.
+- :func:`feature_matrix` parses only the feature columns with Arrow (trim, the
+  core's missing-value tokens, cast to float64). Anything Arrow cannot parse is
+  handed to :func:`custseg.schema.parse_numeric`, so errors name the same column,
+  row and value as on a small file.
+- :func:`fit_final` fits K-Means on all rows in float32: ``n_init`` restarts of
+  k-means++ on a seeded sample pick the best start, and one Lloyd run from there
+  on every row converges the centres. The Lloyd run uses scikit-learn-intelex
+  when it is installed (3-4x faster here, same algorithm and result within
+  float32 rounding), else scikit-learn. ``benchmarks/scale.py`` holds the
+  measurements behind the choice.
+
+Labels of the training rows still come from :meth:`custseg.model.SegmentModel.predict_matrix`
+in float64, the code that ``custseg score`` runs, so scoring the training data
+reproduces them exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from custseg.engines import Fitted, get_engine
+from custseg.schema import NA_TOKENS, TableSchema, detect_roles, parse_numeric
+
+__all__ = [
+    "FAST_FIT_ROWS",
+    "LARGE_ROWS",
+    "ROLE_SAMPLE_ROWS",
+    "ProgressFn",
+    "count_distinct_rows",
+    "detect_roles_fast",
+    "feature_matrix",
+    "fit_final",
+    "is_large",
+    "kmeans_backend",
+]
+
+#: Tables with at least this many rows take the fast path.
+LARGE_ROWS = 200_000
+#: Column roles are decided on this many leading rows of a large table.
+ROLE_SAMPLE_ROWS = 20_000
+#: K-Means is fitted by :func:`fit_final`'s sample-then-refine scheme from this size up.
+FAST_FIT_ROWS = 200_000
+#: Rows of the seeded sample on which the k-means++ restarts run.
+INIT_SAMPLE_ROWS = 50_000
+
+ProgressFn = Callable[[str, int, int | None], None]
+_NA = pa.array(sorted(NA_TOKENS), type=pa.string())
+
+
+def is_large(frame: pd.DataFrame) -> bool:
+    """True for a table that takes the fast path: many rows, or read by the Arrow reader."""
+    return len(frame) >= LARGE_ROWS or any(
+        isinstance(dtype, pd.ArrowDtype) for dtype in frame.dtypes
+    )
+
+
+def _is_text(col: pd.Series) -> bool:
+    dtype = col.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        return pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(
+            dtype.pyarrow_dtype
+        )
+    return dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype)
+
+
+def _as_core_text(col: pd.Series) -> pd.Series:
+    """A column as the core reader would give it: object ``str`` with ``""`` for missing."""
+    if _is_text(col):
+        values = col.astype(object)
+        return values.where(col.notna(), "")
+    if isinstance(col.dtype, pd.ArrowDtype):
+        return pd.Series(col.to_numpy(dtype=object, na_value=np.nan), index=col.index)
+    return col
+
+
+def _arrow(col: pd.Series) -> pa.Array:
+    arr = pa.array(col, from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _text_present(col: pd.Series) -> pa.Array:
+    """Trimmed text with the core's missing-value tokens turned into nulls."""
+    trimmed = pc.utf8_trim_whitespace(pc.cast(_arrow(col), pa.string()))
+    return pc.if_else(pc.is_in(trimmed, value_set=_NA), pa.scalar(None, pa.string()), trimmed)
+
+
+def detect_roles_fast(frame: pd.DataFrame, *, id_column: str | None = None) -> TableSchema:
+    """Column roles of a large table: the core rules on a head sample, counts on all rows.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n_rows, n_columns)
+        As read by :func:`custseg.io.arrow.read_table_fast` (Arrow text) or any table.
+    id_column : str, optional
+        As in :func:`custseg.schema.detect_roles`.
+
+    Returns
+    -------
+    TableSchema
+        Roles decided on the first :data:`ROLE_SAMPLE_ROWS` rows (a running row
+        number is recognised there too); ``missing`` and ``distinct`` counted over
+        every row.
+    """
+    head = frame.head(ROLE_SAMPLE_ROWS)
+    sample = pd.DataFrame({name: _as_core_text(head[name]) for name in head.columns})
+    schema = detect_roles(sample, id_column=id_column)
+    infos = []
+    for info in schema.columns:
+        col = frame[info.name]
+        present = _text_present(col) if _is_text(col) else _arrow(col)
+        missing = int(present.null_count)
+        distinct = int(pc.count_distinct(present, mode="only_valid").as_py())
+        infos.append(dataclasses.replace(info, missing=missing, distinct=distinct))
+    return TableSchema(infos)
+
+
+def _core_parse(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
+    single = pd.DataFrame({column: _as_core_text(frame[column])})
+    return parse_numeric(single, column, source=source)
+
+
+def _parse_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
+    col = frame[column]
+    if not _is_text(col):
+        if isinstance(col.dtype, pd.ArrowDtype) and not pd.api.types.is_numeric_dtype(col.dtype):
+            return _core_parse(frame, column, source)
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        present = _text_present(col)
+        try:
+            values = pc.cast(present, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            # Decimal commas, or a value that is not a number: the core parser handles
+            # the first and words the error for the second.
+            return _core_parse(frame, column, source)
+        if int(np.isnan(values).sum()) != present.null_count:
+            # Text such as "NAN" that Arrow reads as not-a-number but is no missing-value
+            # token: the core refuses it, with its message.
+            return _core_parse(frame, column, source)
+    if np.isinf(values).any():
+        return _core_parse(frame, column, source)  # raises the core's message
+    return np.asarray(values, dtype="float64")
+
+
+def feature_matrix(
+    frame: pd.DataFrame, features: list[str], *, source: str = "input"
+) -> np.ndarray:
+    """Parse the feature columns of a table into a float matrix.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n_rows, n_columns)
+    features : list of str
+        Column names, already matched.
+    source : str, default="input"
+        The file name, for error messages.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_features)
+        float64, NaN for a missing cell; the same values as
+        :func:`custseg.schema.parse_numeric` gives column by column.
+
+    Raises
+    ------
+    SchemaError
+        As :func:`custseg.schema.parse_numeric`.
+    """
+    if not is_large(frame):
+        return np.column_stack([parse_numeric(frame, c, source=source) for c in features])
+    out = np.empty((len(frame), len(features)), dtype="float64")
+    for j, name in enumerate(features):
+        out[:, j] = _parse_column(frame, name, source)
+    return out
+
+
+def count_distinct_rows(X: np.ndarray, at_least: int) -> int:
+    """Number of distinct rows of ``X``; exact up to ``at_least``, a lower bound above.
+
+    The pipeline only compares this count with K, so on a big table a leading
+    slice that already has more than ``at_least`` distinct rows settles it
+    without sorting every row.
+    """
+    if len(X) > LARGE_ROWS:
+        head = len(np.unique(X[:LARGE_ROWS], axis=0))
+        if head > at_least:
+            return head
+    return len(np.unique(X, axis=0))
+
+
+def kmeans_backend() -> tuple[str, Any]:
+    """The fastest installed K-Means class for the full-data Lloyd run, and its name."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from sklearnex import __version__ as version
+            from sklearnex.cluster import KMeans
+        return f"scikit-learn-intelex {version}", KMeans
+    except Exception:  # not installed, or its native library failed to load
+        import sklearn
+        from sklearn.cluster import KMeans
+
+        return f"scikit-learn {sklearn.__version__}", KMeans
+
+
+def fit_final(
+    Z: np.ndarray,
+    k: int,
+    *,
+    algorithm: str = "kmeans",
+    random_state: int = 42,
+    n_init: int = 10,
+    info: dict[str, Any] | None = None,
+) -> Fitted:
+    """Fit the final model; K-Means on a big table by sample restarts + full Lloyd.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_rows, n_features)
+        Scaled features.
+    k : int
+        Number of segments.
+    algorithm : str, default="kmeans"
+        Engines other than ``kmeans``, and tables under :data:`FAST_FIT_ROWS`
+        rows, are fitted by the registered engine unchanged.
+    random_state : int, default=42
+        Seeds the sample and the restarts: same seed, same centres.
+    n_init : int, default=10
+        k-means++ restarts on the sample; the best (lowest inertia) starts the
+        full-data run.
+    info : dict, optional
+        Filled with what was done (``method``, ``implementation``, ``rows``,
+        ``init_sample_rows``, ``n_iter``), for the summary.
+
+    Returns
+    -------
+    Fitted
+        Centres in float64; labels from the full-data run (float32), used only
+        to order segments by size.
+    """
+    info = info if info is not None else {}
+    if algorithm != "kmeans" or len(Z) < FAST_FIT_ROWS:
+        info.update(method="engine", rows=len(Z))
+        return get_engine(algorithm).fit(Z, k, random_state=random_state)
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(random_state)
+    idx = np.sort(rng.choice(len(Z), size=min(INIT_SAMPLE_ROWS, len(Z)), replace=False))
+    Z32 = np.ascontiguousarray(Z, dtype=np.float32)
+    start = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(Z32[idx])
+    name, Backend = kmeans_backend()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearnex notes it ignores n_init with an init array
+        final = Backend(
+            n_clusters=k,
+            init=start.cluster_centers_,
+            n_init=1,
+            max_iter=300,
+            random_state=random_state,
+        ).fit(Z32)
+    del Z32
+    info.update(
+        method="k-means++ restarts on a seeded sample, then Lloyd on all rows (float32)",
+        implementation=name,
+        rows=len(Z),
+        init_sample_rows=len(idx),
+        n_init=n_init,
+        n_iter=int(final.n_iter_),
+    )
+    return Fitted(
+        labels=np.asarray(final.labels_, dtype="int64"),
+        centers=np.asarray(final.cluster_centers_, dtype="float64"),
+    )

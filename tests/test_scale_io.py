@@ -1,0 +1,115 @@
+"""The fast path for big tables gives the same bytes and values as the core path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import custseg
+from custseg.errors import SchemaError
+from custseg.io import read_table, write_csv
+from custseg.io.arrow import read_table_fast, write_csv_fast
+from custseg.scale import detect_roles_fast, feature_matrix
+from custseg.schema import detect_roles
+
+
+def _bytes_both(frame: pd.DataFrame, tmp_path) -> tuple[bytes, bytes]:
+    write_csv(frame, tmp_path / "pandas.csv")
+    write_csv_fast(frame, tmp_path / "arrow.csv")
+    return (tmp_path / "pandas.csv").read_bytes(), (tmp_path / "arrow.csv").read_bytes()
+
+
+def test_fast_writer_matches_pandas_on_awkward_values(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "id, with comma": ["0001", "a,b", 'say "hi"', "line\nbreak", "", "ünïcode", "cr\r"],
+            "Int": pd.array([1, None, -3, 0, 2**40, 7, None], dtype="Int64"),
+            "int": np.array([1, -2, 3, 0, 5, 6, 7], dtype="int64"),
+            "float": [1.0, 1e-05, 2.5e20, np.nan, -0.0, 1 / 3, 123456789012345.0],
+            "big": [1e16, 1e15, 9.99e12, 1e-4, 0.5, np.inf, -np.inf],
+            "flag": [True, False, True, True, False, False, True],
+            "arrow": pd.array(
+                ["x", None, "y,z", "", "0", "q", None], dtype=pd.ArrowDtype(pa.string())
+            ),
+        }
+    )
+    pandas_bytes, arrow_bytes = _bytes_both(frame, tmp_path)
+    assert arrow_bytes == pandas_bytes
+
+
+def test_fast_writer_matches_pandas_on_random_floats(tmp_path):
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal(60_000) * 10.0 ** rng.integers(-9, 18, 60_000)
+    values[::7] = np.round(values[::7])
+    values[::11] = np.round(values[::11], 2)
+    frame = pd.DataFrame({"d": values, "s": np.arange(60_000).astype(str)})
+    pandas_bytes, arrow_bytes = _bytes_both(frame, tmp_path)
+    assert arrow_bytes == pandas_bytes
+
+
+def test_fast_reader_keeps_text_exactly(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(
+        b'\xef\xbb\xbfCustomerID;Name ;Spend\r\n0001;A b;1,5\r\n0002;;\r\n0003;"x;y";2'
+    )
+    fast = read_table_fast(path)
+    core = read_table(path)
+    assert list(fast.columns) == list(core.columns) == ["CustomerID", "Name", "Spend"]
+    as_text = fast.astype(object).where(fast.notna(), "")
+    pd.testing.assert_frame_equal(as_text, core, check_dtype=False)
+
+
+@pytest.fixture(scope="module")
+def sample_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fast") / "customers.csv"
+    frame = custseg.make_customers(1500, random_state=3)
+    frame = frame.astype({"Age": object})
+    frame.loc[5, "Age"] = ""  # a missing value, imputed
+    write_csv(frame, path)
+    return path
+
+
+def test_fast_roles_and_features_equal_the_core(sample_path):
+    fast, core = read_table_fast(sample_path), read_table(sample_path)
+    assert detect_roles_fast(fast).to_dict() == detect_roles(core).to_dict()
+    features = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
+    np.testing.assert_array_equal(feature_matrix(fast, features), feature_matrix(core, features))
+
+
+def test_fast_path_segments_exactly_like_the_core(sample_path, tmp_path):
+    core = (
+        custseg.segment(read_table(sample_path), k=4, stability=0)
+        if _takes_stability()
+        else custseg.segment(read_table(sample_path), k=4)
+    )
+    fast_frame = read_table_fast(sample_path)
+    fast = (
+        custseg.segment(fast_frame, k=4, stability=0)
+        if _takes_stability()
+        else custseg.segment(fast_frame, k=4)
+    )
+    assert fast.summary == core.summary
+    write_csv(core.table, tmp_path / "core.csv")
+    write_csv_fast(fast.table, tmp_path / "fast.csv")
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "core.csv").read_bytes()
+
+
+def _takes_stability() -> bool:
+    import inspect
+
+    return "stability" in inspect.signature(custseg.Segmenter).parameters
+
+
+def test_fast_parser_reports_a_bad_value_like_the_core(sample_path, tmp_path):
+    frame = read_table(sample_path)
+    frame.loc[41, "Age"] = "forty"
+    core_path = tmp_path / "bad.csv"
+    write_csv(frame, core_path)
+    with pytest.raises(SchemaError) as core_err:
+        feature_matrix(read_table(core_path), ["Age"], source="bad.csv")
+    with pytest.raises(SchemaError) as fast_err:
+        feature_matrix(read_table_fast(core_path), ["Age"], source="bad.csv")
+    assert str(fast_err.value) == str(core_err.value)
+    assert "'forty' at row 42" in str(fast_err.value)
