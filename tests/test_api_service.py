@@ -13,6 +13,7 @@ from tests.api_helpers import serve
 from tests.conftest import CUSTSEG_BIN, REPO, run_cli
 
 import custseg
+from custseg.api.schemas import ScoredCustomer, ScoreResponse
 from custseg.io import write_csv
 
 FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
@@ -82,6 +83,10 @@ def test_scores_equal_custseg_score_exactly(server, trained, new_customers, tmp_
     response = httpx.post(server.url + "/v1/score", json=_as_payload(new_customers), timeout=30)
     assert response.status_code == 200, response.text
     body = response.json()
+    # The documented response schema, field for field.
+    ScoreResponse.model_validate(body)
+    assert set(body) == set(ScoreResponse.model_fields)
+    assert all(set(r) == set(ScoredCustomer.model_fields) for r in body["results"])
     assert body["n_customers"] == len(new_customers)
     results = body["results"]
     assert [r["id"] for r in results] == new_customers["CustomerID"].tolist()
