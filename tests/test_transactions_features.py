@@ -227,6 +227,7 @@ def test_make_transactions_is_deterministic():
     ("options", "message"),
     [
         ({"as_of": "someday"}, "--as-of must be a date like 2011-09-01; got 'someday'"),
+        ({"as_of": ""}, "--as-of must be a date like 2011-09-01; got ''"),
         ({"horizon": 0}, "--horizon must be a whole number of months >= 1; got 0"),
         ({"clv": "yes"}, "clv must be True, False or 'auto'"),
     ],

@@ -29,9 +29,12 @@ def parse_as_of(value: str | pd.Timestamp | None) -> pd.Timestamp | None:
     if value is None or isinstance(value, pd.Timestamp):
         return value
     try:
-        return pd.Timestamp(str(value).strip()).normalize()
+        stamp = pd.Timestamp(str(value).strip())
     except (ValueError, TypeError):
-        raise InputError(f"--as-of must be a date like 2011-09-01; got {value!r}") from None
+        stamp = pd.NaT
+    if pd.isna(stamp):  # an empty text reads as NaT, not as an error
+        raise InputError(f"--as-of must be a date like 2011-09-01; got {value!r}")
+    return stamp.normalize()
 
 
 def build_customer_features(
