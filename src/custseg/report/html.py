@@ -17,9 +17,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from custseg.io import write_text
 from custseg.report import data as rd
-from custseg.report.charts import ChartSpec
+from custseg.report.charts import CRITERIA, ChartSpec
 from custseg.report.palette import segment_color
 from custseg.report.personas import ACTIONS, Persona
 
@@ -277,15 +279,45 @@ def _choosing_k(run: rd.RunData, charts: list[ChartSpec]) -> str:
         out.append(f'<p class="{cls}">{escape(text)}</p>')
     votes = ksel.get("votes") or {}
     if votes:
-        rows = [[escape(str(c).replace("_", " ")), escape(str(v))] for c, v in votes.items()]
+        titles = {"elbow": "Elbow (knee of the inertia curve)"}
+        rows = [
+            [
+                escape(titles.get(c) or CRITERIA.get(c, (str(c).replace("_", " "),))[0]),
+                escape(str(v)),
+            ]
+            for c, v in votes.items()
+        ]
         agree = ksel.get("agreement")
         out.append("<h3>What each criterion prefers</h3>")
         out.append(_table(["criterion", "K"], rows, {1}))
         if agree is not None:
-            out.append(f'<p class="note">Agreement: {escape(str(agree))}.</p>')
+            total = ksel.get("n_criteria", len(votes))
+            out.append(
+                f'<p class="note">{escape(str(agree))} of {escape(str(total))} criteria agree '
+                f"on the chosen K.</p>"
+            )
     if not charts and (ksel.get("method") == "given" or not ksel.get("table")):
         out.append('<p class="note">K was given (--k), so no range of K was tried.</p>')
     out += [_figure(c) for c in charts]
+    table = rd.k_table(run)
+    if not table.empty:
+        # The numbers behind the chart, for print and for readers who cannot hover.
+        cols = list(table.columns)
+        names = {"k": "K", "inertia": "Inertia", "gap_se": "Gap std. error"}
+        headers = [
+            names.get(c) or CRITERIA.get(c, (c.replace("_", " ").capitalize(),))[0] for c in cols
+        ]
+        rows = []
+        for rec in table.to_dict(orient="records"):
+            cells = [
+                str(int(rec[c])) if c == "k" else ("–" if pd.isna(rec[c]) else f"{rec[c]:.4g}")
+                for c in cols
+            ]
+            if int(rec["k"]) == k:
+                cells = [f"<b>{c}</b>" for c in cells]
+            rows.append(cells)
+        out.append("<h3>Every K tried</h3>")
+        out.append(_table(headers, rows, set(range(len(cols)))))
     return "".join(out)
 
 
