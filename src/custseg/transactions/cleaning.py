@@ -387,20 +387,24 @@ def _duplicated(frame: pd.DataFrame, cache: dict | None = None) -> np.ndarray:
     is renumbered, which keeps the test exact and cheap.
     """
     n = len(frame)
-    rows = np.arange(n)
+    rows: np.ndarray | None = None  # None: every line is still a candidate
     key = np.zeros(n, dtype=np.int64)
     span = 1
     for name in frame.columns:
         codes, values = _encode(frame[name], cache)
         width = len(values) + 1  # code -1 (missing) becomes 0
-        codes = codes[rows] + 1
+        codes = codes + 1 if rows is None else codes[rows] + 1
         if span * width >= 2**62:
+            if rows is None:
+                rows = np.arange(n)
             shared = pd.Series(key).duplicated(keep=False).to_numpy()
             rows, key, codes = rows[shared], key[shared], codes[shared]
             key = pd.factorize(key)[0].astype(np.int64)
             span = int(key.max()) + 1 if key.size else 1
         key = key * width + codes
         span *= width
+    if rows is None:
+        return pd.Series(key).duplicated(keep="first").to_numpy()
     out = np.zeros(n, dtype=bool)
     out[rows] = pd.Series(key).duplicated(keep="first").to_numpy()
     return out
@@ -447,13 +451,14 @@ def clean_log(
     def apply(rule: str, hit: np.ndarray, raw: pd.Series | None = None) -> np.ndarray:
         """Count ``hit`` among lines still alive, keep examples, and return that mask."""
         hit = hit & alive
-        if raw is not None:
+        lines = int(hit.sum())
+        if not lines:
+            examples = []
+        elif raw is not None:
             examples = _examples(raw, hit)
         else:
             examples = [{"row": int(r) + 1} for r in np.flatnonzero(hit)[:_N_EXAMPLES]]
-        rules.append(
-            {"rule": rule, "action": RULES[rule], "lines": int(hit.sum()), "examples": examples}
-        )
+        rules.append({"rule": rule, "action": RULES[rule], "lines": lines, "examples": examples})
         return hit
 
     encoded: dict = {}  # column name -> (codes, distinct values), shared by the rules
