@@ -148,6 +148,8 @@ def model_card(model: SegmentModel) -> dict[str, Any]:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (centers - mean) / std
     probe = model.predict_matrix(centers[:1]) if len(centers) else pd.DataFrame()
+    # Centre rows are segments 0..K-1 unless the model keeps ids across retraining.
+    row_of = {int(sid): r for r, sid in enumerate(model.center_ids)}
     segments = []
     for seg in model.segments:
         sid = int(seg["id"])
@@ -159,11 +161,12 @@ def model_card(model: SegmentModel) -> dict[str, Any]:
             "center": None,
             "z": None,
         }
-        if 0 <= sid < len(centers):
-            entry["center"] = {n: float(v) for n, v in zip(names, centers[sid], strict=True)}
+        if sid in row_of:
+            row = row_of[sid]
+            entry["center"] = {n: float(v) for n, v in zip(names, centers[row], strict=True)}
             entry["z"] = {
                 n: (float(v) if np.isfinite(v) else None)
-                for n, v in zip(names, z[sid], strict=True)
+                for n, v in zip(names, z[row], strict=True)
             }
         segments.append(entry)
     features = [
@@ -314,5 +317,8 @@ class SegmentMap:
         return self._pca.transform(Z)
 
     def centers(self) -> np.ndarray:
-        """Map coordinates, shape (n_segments, 2), of the model's segment centres."""
+        """Map coordinates, shape (n_centres, 2), of the model's segment centres.
+
+        Row ``r`` is the centre of segment ``model.center_ids[r]``.
+        """
         return self.transform(self.model.scaler.inverse_transform(self.model.centers))

@@ -259,8 +259,9 @@ def _map_chart(run: Run, new_point: dict[str, Any] | None) -> alt.Chart:
     ]
     centres = run.seg_map.centers()
     names = _segment_labels(run.result)
+    ids = [int(i) for i in run.result.model.center_ids]
     centre_frame = pd.DataFrame(
-        {"x": centres[:, 0], "y": centres[:, 1], "segment": [names[i] for i in sorted(names)]}
+        {"x": centres[:, 0], "y": centres[:, 1], "segment": [names.get(i, str(i)) for i in ids]}
     )
     layers.append(
         alt.Chart(centre_frame)
