@@ -48,6 +48,10 @@ def test_sample_to_segments(segmented):
     headers = [h.value for h in at.subheader]
     for section in ("Segment map", "Choosing K", "Profiles", "Personas", "Downloads"):
         assert section in headers
+    (roles,) = [d.value for d in at.dataframe if "role" in d.value.columns]
+    detected = dict(zip(roles["column"], roles["role"], strict=True))
+    assert detected["CustomerID"] == "id" and detected["Gender"] == "categorical"
+    assert detected["Age"] == "numeric"
     run = at.session_state["run"]
     summary = run.result.summary
     assert summary["input"]["rows"] == 200
@@ -125,3 +129,19 @@ def test_bad_options_show_an_error_not_a_traceback():
     assert not at.exception
     (error,) = at.error
     assert "--k 50 is larger than" in error.value
+
+
+def test_without_the_report_extra_the_page_degrades(monkeypatch):
+    import custseg
+    import custseg.report
+    from custseg.dashboard.views import run_segmentation
+
+    monkeypatch.setattr(custseg.report, "report_available", lambda: False)
+    frame = custseg.make_customers(120, random_state=0).astype(str)
+    run = run_segmentation(frame, {"k": 3, "random_state": 42})
+    assert "report.html" not in run.files and "segments.csv" in run.files
+    assert "pip install 'custseg[report]'" in run.report_note
+    assert run.report_charts == []
+    assert [p["label"] for p in run.personas] == [
+        f"{s['id']} · {s['name']}" for s in run.result.summary["segments"]
+    ]
