@@ -292,3 +292,14 @@ def test_excel_and_parquet_logs_give_the_same_features_as_csv(tmp_path):
     for path in (xlsx_path, pq_path):
         got, _ = build_customer_features(read_transactions(path), clv=False)
         pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_a_truncated_gzip_log_is_a_clear_format_error(tmp_path):
+    from custseg.datasets import make_transactions
+
+    whole = tmp_path / "log.csv.gz"
+    make_transactions(200, random_state=0).to_csv(whole, index=False)
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(DataFormatError, match=r"could not .* '.*cut\.csv\.gz'"):
+        read_transactions(cut)
