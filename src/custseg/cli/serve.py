@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import typer
@@ -41,6 +42,11 @@ def serve(
         # Build the app once here so that a bad model or key file fails now, with one
         # line, instead of inside uvicorn's worker start-up.
         create_app(settings)
+    if host not in ("127.0.0.1", "localhost", "::1") and settings.resolved_api_key() is None:
+        sys.stderr.write(
+            f"custseg: warning: serving on {host} without an API key; anyone who can reach "
+            "this port can score customers (set --api-key-file or CUSTSEG_API_KEY)\n"
+        )
     # Worker processes rebuild the app from the environment (uvicorn's factory mode);
     # the key itself stays in its file or in CUSTSEG_API_KEY, never on a command line.
     os.environ[Settings.env_names()["model_path"]] = str(settings.model_path.resolve())
