@@ -20,6 +20,7 @@ def test_all_is_sorted_and_complete():
             "preprocessing",
             "profiles",
             "quality",
+            "report",
             "schema",
             "selection",
         }
