@@ -372,10 +372,9 @@ def _row_amounts(
 
 def _sort_ids(labels: np.ndarray) -> np.ndarray:
     """Order customer IDs numerically when all are whole numbers, else as text."""
-    text = pd.Series(labels, dtype=object)
-    if text.str.fullmatch(r"\d{1,18}").all():
-        return np.argsort(text.astype("int64").to_numpy(), kind="stable")
-    return np.argsort(text.to_numpy(dtype=str), kind="stable")
+    if all(t.isascii() and t.isdigit() and len(t) <= 18 for t in labels):
+        return np.argsort(labels.astype(np.int64), kind="stable")
+    return np.argsort(labels.astype(str), kind="stable")
 
 
 def _duplicated(frame: pd.DataFrame, cache: dict | None = None) -> np.ndarray:
