@@ -35,7 +35,7 @@ __all__ = ["CHART_BUILDERS", "ChartSpec", "build_charts", "segment_scale"]
 
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 WIDTH = 920  # the report's content width in pixels
-_ZOOM_COLUMNS = 3
+_COLUMNS = 3  # small-multiple panels per row
 
 #: Known K criteria: title, axis title and whether higher values are better.
 CRITERIA: dict[str, tuple[str, str, bool | None]] = {
@@ -143,7 +143,7 @@ CONFIG: dict[str, Any] = {
 
 
 def _panel_width(n_panels: int) -> int:
-    columns = min(_ZOOM_COLUMNS, max(n_panels, 1))
+    columns = min(_COLUMNS, max(n_panels, 1))
     return int((WIDTH - 60 * columns) / columns)
 
 
@@ -174,7 +174,7 @@ def distributions(run: rd.RunData) -> ChartSpec | None:
         .properties(width=width, height=150)
         for feature, bins in hists.items()
     ]
-    chart = alt.concat(*panels, columns=_ZOOM_COLUMNS, spacing=28).properties(
+    chart = alt.concat(*panels, columns=_COLUMNS, spacing=28).properties(
         title=alt.Title(
             "Distribution of each feature", subtitle="All customers; missing values left out"
         )
@@ -339,7 +339,7 @@ def k_selection(run: rd.RunData) -> ChartSpec | None:
             title += " (higher is better)" if higher else " (lower is better)"
         best = _k_best(table, col, votes)
         panels.append(panel(col, title, y_title, best, "best"))
-    chart = alt.concat(*panels, columns=_ZOOM_COLUMNS, spacing=30)
+    chart = alt.concat(*panels, columns=_COLUMNS, spacing=30)
     return ChartSpec(
         "k_selection",
         "choosing-k",
@@ -620,7 +620,7 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
     # page's width.
     box_px = 22 if len(order) <= 8 else 14
     width = max(_panel_width(len(run.numeric)), (box_px + 12) * len(order))
-    columns = max(1, min(_ZOOM_COLUMNS, WIDTH // (width + 60)))
+    columns = max(1, min(_COLUMNS, WIDTH // (width + 60)))
     x = alt.X(
         "segment:N",
         sort=order,

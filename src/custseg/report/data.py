@@ -24,7 +24,6 @@ import pandas as pd
 from custseg.errors import InputError
 from custseg.io import read_json, read_table
 from custseg.model import SegmentModel, load_model
-from custseg.profiles import feature_label
 from custseg.schema import NA_TOKENS, parse_numeric
 
 __all__ = [
@@ -490,8 +489,3 @@ def k_table(run: RunData) -> pd.DataFrame:
     numeric = table.apply(lambda c: pd.to_numeric(c, errors="coerce"))
     numeric = numeric.loc[:, numeric.notna().any()]
     return numeric.sort_values("k").reset_index(drop=True)
-
-
-def feature_short(name: str) -> str:
-    """A feature's short label (see :func:`custseg.profiles.feature_label`)."""
-    return feature_label(name)
