@@ -326,3 +326,14 @@ def test_without_the_report_extra_segment_warns_and_report_names_the_install(
     with pytest.raises(EngineError):
         write_run_report(run_dir, required=True)
     assert not (tmp_path / "report.html").exists()
+
+
+def test_hostile_column_names_are_escaped(tmp_path):
+    evil = "Spend </script><script>alert(1)</script> (k$)"
+    frame = custseg.make_customers(60, random_state=0).rename(
+        columns={"Spending Score (1-100)": evil}
+    )
+    custseg.segment(frame, k=3, random_state=0).save(tmp_path)
+    html = build_report(tmp_path, png=False).html.read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in html
+    assert "Spend &lt;/script&gt;&lt;script&gt;alert(1)" in html  # shown, as text
