@@ -337,3 +337,27 @@ def test_hostile_column_names_are_escaped(tmp_path):
     html = build_report(tmp_path, png=False).html.read_text(encoding="utf-8")
     assert "<script>alert(1)" not in html
     assert "Spend &lt;/script&gt;&lt;script&gt;alert(1)" in html  # shown, as text
+
+
+def test_vega_bundle_is_cached_on_disk(tmp_path, monkeypatch):
+    import vl_convert
+
+    from custseg.report import html as report_html
+    from custseg.report.build import _vl_version
+
+    version = _vl_version()
+    monkeypatch.setenv("CUSTSEG_CACHE_DIR", str(tmp_path))
+    report_html.vega_bundle.cache_clear()
+    try:
+        first = report_html.vega_bundle(version)
+        assert [p.suffix for p in tmp_path.iterdir()] == [".js"]
+        assert "</script" not in first and "window.vegaEmbed=" in first
+
+        def no_bundling(**_kwargs):
+            raise AssertionError("bundled again instead of reading the cache")
+
+        monkeypatch.setattr(vl_convert, "javascript_bundle", no_bundling)
+        report_html.vega_bundle.cache_clear()
+        assert report_html.vega_bundle(version) == first
+    finally:
+        report_html.vega_bundle.cache_clear()

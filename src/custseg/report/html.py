@@ -136,9 +136,15 @@ RENDER_JS = """
 """
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("CUSTSEG_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    return Path(base) / "custseg" if base else Path.home() / ".cache" / "custseg"
+def _cache_dir() -> Path | None:
+    if os.environ.get("CUSTSEG_CACHE_DIR"):
+        return Path(os.environ["CUSTSEG_CACHE_DIR"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "custseg"
+    try:
+        return Path.home() / ".cache" / "custseg"
+    except RuntimeError:  # no home directory: run without a cache
+        return None
 
 
 @functools.cache
@@ -154,17 +160,19 @@ def vega_bundle(vl_version: str) -> str:
     import vl_convert
 
     key = f"vega-bundle-vlc{getattr(vl_convert, '__version__', 'x')}-vl{vl_version}.js"
-    cached = _cache_dir() / key
-    try:
-        js = cached.read_text(encoding="utf-8")
-        if _BUNDLE_MARK in js[-2000:]:
-            return js
-    except OSError:
-        pass
+    folder = _cache_dir()
+    cached = folder / key if folder is not None else None
+    if cached is not None:
+        try:
+            js = cached.read_text(encoding="utf-8")
+            if _BUNDLE_MARK in js[-2000:]:
+                return js
+        except OSError:
+            pass
     js = vl_convert.javascript_bundle(vl_version=vl_version)
     # A literal "</script" inside the code would end the inline script early.
     js = js.replace("</script", "<\\/script")
-    if _BUNDLE_MARK in js[-2000:]:
+    if cached is not None and _BUNDLE_MARK in js[-2000:]:
         with contextlib.suppress(OSError):
             write_text(js, cached)
     return js
