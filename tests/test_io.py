@@ -106,3 +106,14 @@ def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path):
         write_json({"bad": float("nan")}, tmp_path / "out" / "s.json")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.csv"]
     assert target.read_text() == "a\n1\n"
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = write_csv(pd.DataFrame({"a": [1]}), tmp_path / "p.csv")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
