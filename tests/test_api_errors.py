@@ -160,16 +160,23 @@ def test_bad_content_length_is_400(url):
     assert reply.startswith("HTTP/1.1 400")  # uvicorn's own parser refuses it; never a 500
 
 
-def test_unauthorised_has_the_shape(model_path, tmp_path):
-    # The key comes from CUSTSEG_API_KEY here (tests/test_api_service.py uses a key file).
-    with serve(model_path, tmp_path / "log", env={"CUSTSEG_API_KEY": "env-key"}) as srv:
-        score = srv.url + "/v1/score"
-        assert_error_shape(httpx.post(score, json={"customers": [GOOD]}), 401)
-        assert_error_shape(httpx.get(srv.url + "/v1/model"), 401)
-        ok = httpx.post(
-            score, json={"customers": [GOOD]}, headers={"Authorization": "Bearer env-key"}
+def test_unauthorised_has_the_shape(model_path):
+    # In process, with the key from CUSTSEG_API_KEY (test_api_service.py runs a real
+    # server with --api-key-file).
+    from fastapi.testclient import TestClient
+
+    from custseg.api import Settings, create_app
+
+    settings = Settings.from_env({"CUSTSEG_API_KEY": "env-key"}, model_path=model_path)
+    with TestClient(create_app(settings)) as client:
+        assert_error_shape(client.post("/v1/score", json={"customers": [GOOD]}), 401)
+        assert_error_shape(client.get("/v1/model"), 401)
+        assert_error_shape(client.get("/openapi.json"), 401)
+        ok = client.post(
+            "/v1/score", json={"customers": [GOOD]}, headers={"Authorization": "Bearer env-key"}
         )
         assert ok.status_code == 200
+        assert client.get("/healthz").status_code == 200
 
 
 def test_internal_error_has_the_shape(model_path, monkeypatch):
