@@ -59,6 +59,10 @@ def test_sample_segments_in_a_real_browser(dashboard, tmp_path):
             ).last.wait_for(state="visible", timeout=TIMEOUT_MS)
             page.get_by_text("Personas").wait_for(timeout=TIMEOUT_MS)
             page.get_by_role("button", name="segments.csv").wait_for(timeout=TIMEOUT_MS)
+            # Score one new customer: the result names the segment and marks the map.
+            page.locator(".st-key-score_1 input").fill("130")  # Annual Income (k$)
+            page.get_by_role("button", name="Score", exact=True).click(timeout=TIMEOUT_MS)
+            page.get_by_text("Marked ✚ on the map").wait_for(timeout=TIMEOUT_MS)
             page.wait_for_timeout(1500)  # let the charts finish drawing for the screenshot
             page.screenshot(path=str(shot), full_page=True)
             exceptions = page.locator('[data-testid="stException"]')

@@ -243,7 +243,7 @@ def _color(result: SegmentationResult) -> alt.Color:
         scale = alt.Scale(domain=labels, range=colors)
     except ImportError:
         scale = alt.Scale(domain=labels)
-    return alt.Color("segment:N", scale=scale, title="segment")
+    return alt.Color("segment:N", scale=scale, title="segment", legend=alt.Legend(labelLimit=280))
 
 
 def _map_chart(run: Run, new_point: dict[str, Any] | None) -> alt.Chart:
