@@ -59,8 +59,12 @@ def run_engine(
             result = segment_chunked(input, out, progress=bars, **options)
         else:
             from custseg.engines.spark import segment_spark
+            from custseg.spark import stop_session
 
-            result = segment_spark(input, out, master=spark_master, progress=bars, **options)
+            try:
+                result = segment_spark(input, out, master=spark_master, progress=bars, **options)
+            finally:
+                stop_session()  # the CLI owns its JVM: stop it so the process exits at once
     if not quiet:
         print_result(result)
     console.print(f"Wrote {', '.join(str(p) for p in result.paths.values())}")

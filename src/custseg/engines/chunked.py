@@ -170,7 +170,7 @@ def segment_chunked(
     scaling: str = "standard",
     missing: str = "impute",
     random_state: int = 42,
-    batch_rows: int = 250_000,
+    batch_rows: int = 100_000,
     sample_rows: int = 100_000,
     passes: int = 1,
     n_init: int = 10,
@@ -187,7 +187,7 @@ def segment_chunked(
         ``k_selection.csv`` when K was chosen).
     features, id_column, k, k_min, k_max, scaling, missing, random_state
         As for :class:`custseg.Segmenter`.
-    batch_rows : int, default=250_000
+    batch_rows : int, default=100_000
         Rows per batch; memory grows with it, not with the table.
     sample_rows : int, default=100_000
         The seeded sample for choosing K, medians, quantiles and sample metrics.

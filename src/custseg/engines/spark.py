@@ -15,7 +15,7 @@ has to fit on one machine:
    scikit-learn's StandardScaler (and the local engine) uses. The scaled
    features are ``(x - mean) / std`` computed by Spark SQL.
 4. **K**: given, or chosen on a seeded sample (at most 20,000 rows) from MLlib
-   K-Means (k-means||) fits for every K: the cost curve's elbow (kneedle) and
+   K-Means (k-means||, best of 3 seeded runs) fits for every K: the cost curve's elbow (kneedle) and
    MLlib's ``ClusteringEvaluator`` silhouette, combined by the rule of the
    original core: the elbow unless its silhouette is below 90% of the best, then
    the best-silhouette K.
@@ -70,6 +70,7 @@ __all__ = ["CSV_MAX_ROWS", "SparkResult", "segment_spark"]
 CSV_MAX_ROWS = 1_000_000
 ROLE_ROWS = 20_000
 SWEEP_ROWS = 20_000
+SWEEP_RESTARTS = 3
 ELBOW_TOLERANCE = 0.9
 _QUANTILES = [i / 10 for i in range(11)]
 
@@ -184,7 +185,13 @@ def _choose_k(sample: Any, k_values: list[int], seed: int) -> tuple[int, str, pd
     evaluator = ClusteringEvaluator(featuresCol="z", predictionCol="prediction")
     rows = []
     for k in k_values:
-        model = KMeans(k=k, seed=seed, featuresCol="z", initMode="k-means||").fit(sample)
+        # MLlib has no n_init: a few seeded k-means|| runs, the lowest cost kept, so that
+        # one unlucky start does not bend the cost curve.
+        fits = [
+            KMeans(k=k, seed=seed + r, featuresCol="z", initMode="k-means||").fit(sample)
+            for r in range(SWEEP_RESTARTS)
+        ]
+        model = min(fits, key=lambda m: m.summary.trainingCost)
         predictions = model.transform(sample)
         n_found = predictions.select("prediction").distinct().count()
         silhouette = float(evaluator.evaluate(predictions)) if n_found > 1 else float("nan")

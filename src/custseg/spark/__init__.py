@@ -5,6 +5,6 @@ optional ``custseg[spark]`` extra; a missing pyspark or Java becomes an
 :class:`~custseg.errors.EngineError` with the fix in one line.
 """
 
-from custseg.spark.session import check_master, find_java, spark_session
+from custseg.spark.session import check_master, find_java, spark_session, stop_session
 
-__all__ = ["check_master", "find_java", "spark_session"]
+__all__ = ["check_master", "find_java", "spark_session", "stop_session"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from custseg.errors import EngineError
 
-__all__ = ["check_master", "find_java", "spark_session"]
+__all__ = ["check_master", "find_java", "spark_session", "stop_session"]
 
 _MASTER = re.compile(
     r"^(local(\[(\*|\d+)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|yarn|"
@@ -91,25 +91,43 @@ def spark_session(master: str | None = None, *, app_name: str = "custseg") -> An
         return active
     master = check_master(master or "local[*]")
     find_java()
-    if master.startswith("local"):
+    local = master.startswith("local")
+    if local:
         # Local Python workers must run this interpreter (with custseg, pandas, pyarrow),
         # not whatever "python3" is first on PATH. On a cluster, PYSPARK_PYTHON decides.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    try:
-        return (
-            SparkSession.builder.master(master)
-            .appName(app_name)
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "8")
-            # custseg checks numbers itself; ANSI casts would throw on the first bad cell.
-            .config("spark.sql.ansi.enabled", "false")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .getOrCreate()
+    builder = (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        # custseg checks numbers itself; ANSI casts would throw on the first bad cell.
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    )
+    if local:
+        # In local mode the driver talks to itself: loopback, not the machine's network
+        # address (which may not answer, stalling heartbeats and shutdown).
+        builder = builder.config("spark.driver.host", "127.0.0.1").config(
+            "spark.driver.bindAddress", "127.0.0.1"
         )
+    try:
+        return builder.getOrCreate()
     except Exception as exc:  # Py4J and the JVM launcher raise several unrelated types
         detail = " ".join(str(exc).split())[:300]
         raise EngineError(
             f"could not start Spark on master {master!r}: {detail}; check the master URL and "
             "that Java 17+ works (java -version)"
         ) from None
+
+
+def stop_session() -> None:
+    """Stop the active SparkSession, if any (the CLI does this before exiting)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()

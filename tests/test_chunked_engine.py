@@ -1,0 +1,163 @@
+"""``--engine chunked``: streams a table in batches, under a memory limit too."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+from tests.conftest import CUSTSEG_BIN, run_cli
+
+from custseg.datasets import make_blobs_customers
+from custseg.engines.chunked import segment_chunked
+from custseg.io.arrow import write_csv_fast, write_parquet
+
+
+def _quick() -> dict:
+    """Options that skip the bootstrap stability (when this custseg has it): speed only."""
+    import inspect
+
+    import custseg
+
+    return (
+        {"stability": 0} if "stability" in inspect.signature(custseg.Segmenter).parameters else {}
+    )
+
+
+def _labels(path: Path, column: str = "segment") -> list[str]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [row[column] for row in csv.DictReader(fh)]
+
+
+@pytest.fixture(scope="module")
+def blobs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("chunked")
+    frame = make_blobs_customers(30_000, 3, 4, random_state=1)
+    path = folder / "blobs.csv"
+    write_csv_fast(frame, path)
+    return path, frame
+
+
+def test_chunked_segments_in_batches_and_scores_back(blobs, tmp_path):
+    path, frame = blobs
+    out = tmp_path / "out"
+    result = segment_chunked(path, out, k=4, batch_rows=7_000, random_state=0)
+    labels = np.array(_labels(out / "segments.csv"), dtype=int)
+    assert len(labels) == len(frame)
+    assert adjusted_rand_score(frame.attrs["true_labels"], labels) > 0.99
+    sizes = [s["size"] for s in result.summary["segments"]]
+    assert sizes == sorted(sizes, reverse=True) and sum(sizes) == len(frame)
+    # Original columns come back exactly as written, followed by the scoring columns.
+    with open(path, encoding="utf-8") as fh:
+        head_in = [next(fh) for _ in range(3)]
+    with open(out / "segments.csv", encoding="utf-8") as fh:
+        head_out = [next(fh) for _ in range(3)]
+    assert head_out[0].rstrip("\n") == head_in[0].rstrip("\n") + (
+        ",segment,segment_name,distance_to_center"
+    )
+    assert head_out[1].startswith(head_in[1].rstrip("\n") + ",")
+    # The portable model scores the training rows back to the same segments.
+    proc = run_cli("score", out / "model.json", path, "--out", tmp_path / "scored.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert _labels(tmp_path / "scored.csv") == _labels(out / "segments.csv")
+
+
+def test_chunked_matches_the_local_engine_on_parquet(blobs, tmp_path):
+    import custseg
+
+    _path, frame = blobs
+    parquet = tmp_path / "blobs.parquet"
+    write_parquet(frame, parquet)
+    chunked = segment_chunked(parquet, tmp_path / "out", k=4, batch_rows=5_000, random_state=0)
+    local = custseg.segment(frame.drop(columns=[]), k=4, random_state=0, **_quick())
+    ours = np.array(_labels(tmp_path / "out" / "segments.csv"), dtype=int)
+    assert adjusted_rand_score(local.labels.to_numpy(dtype=int), ours) > 0.99
+    # Exact streaming statistics: the scaler equals scikit-learn's on all rows.
+    X = frame[[c for c in frame.columns if c != "CustomerID"]].to_numpy()
+    np.testing.assert_allclose(chunked.model.scaler.center, X.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(chunked.model.scaler.scale, X.std(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(
+        np.sort(chunked.model.centers, axis=0), np.sort(local.model.centers, axis=0), atol=0.02
+    )
+
+
+def test_chunked_fingerprint_equals_the_local_engine(blobs, tmp_path):
+    import custseg
+
+    path, _frame = blobs
+    chunked = segment_chunked(path, tmp_path / "out", k=3, batch_rows=9_999, random_state=0)
+    local = custseg.segment(path, k=3, random_state=0, **_quick())
+    assert chunked.model.training["fingerprint"] == local.model.training["fingerprint"]
+
+
+def _address_space_limit(limit_bytes: int):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+
+    return apply
+
+
+@pytest.mark.slow
+def test_chunked_segments_a_file_that_does_not_fit_under_the_memory_limit(tmp_path):
+    # 1.5 million customers: the local engine holds the Arrow text, the numbers, scaled
+    # copies and the labelled table at once (about 600 bytes a row); the chunked engine
+    # holds one 100,000-row batch and a 100,000-row sample, whatever the file's size.
+    frame = make_blobs_customers(1_500_000, 3, 4, random_state=2)
+    path = tmp_path / "big.csv"
+    write_csv_fast(frame, path)
+    del frame
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MALLOC_ARENA_MAX": "2",
+    }
+    # The limit: what a bare run needs (interpreter + libraries, measured on a tiny
+    # file) plus a margin far below what holding the table takes.
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import resource, custseg.cli, sklearn.cluster, pyarrow.csv;"
+            "print(open('/proc/self/status').read().split('VmPeak:')[1].split()[0])",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    limit = int(probe.stdout.strip()) * 1024 + 600 * 1024**2
+    # Above 50,000 rows the bootstrap stability is off by default.
+    args = ["segment", str(path), "--k", "4", "--quiet", "--no-report"]
+    local = subprocess.run(
+        [str(CUSTSEG_BIN), *args, "--out", str(tmp_path / "local")],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=_address_space_limit(limit),
+        timeout=900,
+    )
+    assert local.returncode != 0, "the limit should be too small to load the table whole"
+    assert "Traceback" not in local.stderr
+    assert "custseg: error:" in local.stderr
+    chunked = subprocess.run(
+        [str(CUSTSEG_BIN), *args, "--engine", "chunked", "--out", str(tmp_path / "chunked")],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=_address_space_limit(limit),
+        timeout=900,
+    )
+    assert chunked.returncode == 0, chunked.stderr
+    summary = json.loads((tmp_path / "chunked" / "summary.json").read_text())
+    assert summary["input"]["rows"] == 1_500_000
+    assert summary["engine"] == "chunked"
+    with open(tmp_path / "chunked" / "segments.csv", "rb") as fh:
+        assert sum(1 for _ in fh) == 1_500_001
