@@ -8,6 +8,7 @@ import typer
 
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._render import print_result
+from custseg.cli.report import write_run_report
 from custseg.datasets import make_customers
 from custseg.io import write_csv
 from custseg.pipeline import segment as run_segment
@@ -27,6 +28,7 @@ def demo(
         data_path = write_csv(customers, Path(out) / "customers.csv")
         result = run_segment(data_path, random_state=seed)
         paths = result.save(out)
+        paths.update(write_run_report(out))
     print_result(result)
     console.print(f"Sample data: {data_path}")
     for name, path in paths.items():
