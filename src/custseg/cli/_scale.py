@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from custseg.cli._common import console
-from custseg.errors import InputError
+from custseg.errors import CustsegWarning, InputError
 from custseg.progress import ProgressBars, progress_for
 
 __all__ = ["ENGINES", "check_engine", "progress_bars", "run_engine"]
@@ -52,7 +53,11 @@ def run_engine(
     """Run the chunked or Spark engine and print what the local engine prints."""
     from custseg.cli._render import print_result
 
-    with progress_bars(quiet) as bars:
+    with progress_bars(quiet) as bars, warnings.catch_warnings():
+        # Only custseg's own warnings reach the user (as one line each): pyspark and
+        # pandas repeat version notices per call, thousands of times on a big table.
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("always", CustsegWarning)
         if engine == "chunked":
             from custseg.engines.chunked import segment_chunked
 

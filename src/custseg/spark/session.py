@@ -101,6 +101,7 @@ def spark_session(master: str | None = None, *, app_name: str = "custseg") -> An
         .appName(app_name)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.log.level", "ERROR")  # custseg reports; Spark's INFO/WARN would drown it
         .config("spark.sql.shuffle.partitions", "8")
         # custseg checks numbers itself; ANSI casts would throw on the first bad cell.
         .config("spark.sql.ansi.enabled", "false")
