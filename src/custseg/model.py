@@ -28,6 +28,7 @@ from custseg.engines.base import nearest_center
 from custseg.errors import InputError, ModelError, SchemaError
 from custseg.io import read_json, write_json
 from custseg.preprocessing import Scaler
+from custseg.quality import borderline_flags, own_margin
 from custseg.schema import match_column, parse_numeric
 
 __all__ = [
@@ -132,7 +133,6 @@ class SegmentModel:
         lookup[ids] = np.arange(len(ids))
         return lookup[np.where((labels >= 0) & (labels <= top), labels, top + 1)]
 
-
     # -- scoring -----------------------------------------------------------------
     def feature_matrix(self, frame: pd.DataFrame, *, source: str = "input") -> np.ndarray:
         """Pick and parse the model's features from ``frame`` (original units, NaN kept).
@@ -196,9 +196,9 @@ class SegmentModel:
         ok = ~nan_rows
         Z = self.scaler.transform(X[ok])
         labels, distances, extra = self._predict_scaled(Z)
+        values = np.zeros(len(X), dtype="int64")
         if "center_ids" in self.extra:  # continuity kept ids with gaps: centre row -> id
             labels = np.where(labels >= 0, self.center_ids[np.maximum(labels, 0)], labels)
-        values = np.zeros(len(X), dtype="int64")
         values[ok] = labels
         segment = pd.arrays.IntegerArray(values, ~ok)  # vectorised: no per-row pd.NA
         distance = np.full(len(X), np.nan)
@@ -215,6 +215,11 @@ class SegmentModel:
             col = np.full(len(X), np.nan)
             col[ok] = values
             out[key] = col
+            if key == "margin":  # borderline right after margin; empty for unscored rows
+                out["borderline"] = pd.array(
+                    np.where(ok, borderline_flags(col), False), dtype="boolean"
+                )
+                out.loc[~ok, "borderline"] = pd.NA
         if nan_rows.any():
             out["reason"] = reasons
         return out
@@ -236,6 +241,7 @@ class SegmentModel:
                 diff = part[assigned] - self.centers[lab[assigned]]
                 dist[assigned] = np.sqrt((diff**2).sum(axis=1))
             distances[start : start + len(part)] = dist
+            cols = {"margin": own_margin(part, self.centers, lab), **cols}
             for key, values in cols.items():
                 extra.setdefault(key, []).append(values)
         return labels, distances, {k: np.concatenate(v) for k, v in extra.items()}

@@ -32,7 +32,7 @@ from custseg.preprocessing import (
 )
 from custseg.profiles import name_segments, profile_segments
 from custseg.progress import ProgressFn, emit
-from custseg.quality import clustering_metrics
+from custseg.quality import clustering_metrics, trust_summary
 from custseg.scale import (
     count_distinct_rows,
     detect_roles_fast,
@@ -41,7 +41,7 @@ from custseg.scale import (
     is_large,
 )
 from custseg.schema import TableSchema, detect_roles, match_column
-from custseg.selection import KChoice, choose_k, sweep_k
+from custseg.selection import KSelection, describe_k_choice, select_k
 
 __all__ = ["SUMMARY_SCHEMA_VERSION", "SegmentationResult", "Segmenter", "segment"]
 
@@ -134,7 +134,7 @@ class Segmenter:
         The customer ID column; detected when not given.
     k : int, optional
         Number of segments. When None, chosen over ``k_min..k_max`` by
-        :func:`custseg.selection.choose_k`.
+        :func:`custseg.selection.select_k`.
     k_min, k_max : int, default=2, 10
     scaling : {"standard", "robust", "minmax", "none"}, default="standard"
     missing : {"impute", "drop", "error"}, default="impute"
@@ -149,6 +149,10 @@ class Segmenter:
     progress : callable, optional
         ``progress(phase, rows_done, rows_total)`` for long steps (see
         :mod:`custseg.progress`); the library is silent without it.
+    stability : int, optional
+        Bootstrap resamples for segment stability (see
+        :func:`custseg.quality.bootstrap_stability`); 0 turns it off. Default: 20
+        when at most 50,000 rows are fitted, else off.
     previous : str, Path, SegmentModel or PreviousRun, optional
         A previous run (its folder or ``model.json``) to keep segment ids and names
         from: warm start when K is unchanged, matching, ``transitions``; see
@@ -169,6 +173,7 @@ class Segmenter:
         random_state: int = 42,
         vocabulary: dict[str, tuple[str, str]] | None = None,
         progress: ProgressFn | None = None,
+        stability: int | None = None,
         previous: str | Path | SegmentModel | PreviousRun | None = None,
     ) -> None:
         self.features = features
@@ -181,6 +186,7 @@ class Segmenter:
         self.algorithm = algorithm
         self.random_state = random_state
         self.vocabulary = vocabulary
+        self.stability = stability
         self.progress = progress
         self.previous = previous
 
@@ -190,6 +196,10 @@ class Segmenter:
         get_engine(self.algorithm)  # fails early on an unknown name
         if self.k is not None and self.k < 1:
             raise InputError(f"--k must be at least 1; got {self.k}")
+        if self.stability is not None and self.stability < 0:
+            raise InputError(
+                f"--stability must be 0 (off) or a number of resamples; got {self.stability}"
+            )
         if self.k is None and not 2 <= self.k_min <= self.k_max:
             raise InputError(
                 f"--k-min and --k-max must satisfy 2 <= k-min <= k-max; got {self.k_min} and "
@@ -366,10 +376,9 @@ class Segmenter:
         scaler = fit_scaler(X_fit, self.scaling)
         Z = scaler.transform(X_fit)
         k_table = pd.DataFrame(columns=["k", "inertia", "silhouette"])
-        choice: KChoice | None = None
-        if self.k is not None:
+        choice: KSelection | None = None
+        if self.k is not None or not get_engine(self.algorithm).needs_k:
             k = self.k
-            k_reason = f"K={k} was given"
         else:
             k_hi = min(self.k_max, n_distinct - 1, len(X_fit) - 1)
             if k_hi < self.k_min:
@@ -377,13 +386,14 @@ class Segmenter:
                     f"{source} has {n_distinct} distinct customer profile(s), too few to try "
                     f"K from {self.k_min}; give a smaller --k"
                 )
-            k_table = sweep_k(
+            emit(self.progress, "choosing K", 0, len(Z))
+            choice = select_k(
                 Z, list(range(self.k_min, k_hi + 1)), algorithm=self.algorithm,
                 random_state=self.random_state,
             )
-            choice = choose_k(k_table)
+            emit(self.progress, "choosing K", len(Z), len(Z))
+            k_table = choice.table
             k = choice.chosen
-            k_reason = choice.reason
 
         engine = get_engine(self.algorithm)
         emit(self.progress, "fitting", 0, len(Z))
@@ -402,6 +412,7 @@ class Segmenter:
             order = link.order
         centers = fitted.centers[order]
         state = engine.reorder(fitted.state, order)
+        k = len(order)  # what was found: density engines choose, an empty segment is dropped
 
         feature_meta = [
             {
@@ -484,16 +495,15 @@ class Segmenter:
             "algorithm": self.algorithm,
             "random_state": self.random_state,
             "k": int(k),
-            "k_selection": {
-                "method": "given" if self.k is not None else "auto",
-                "k_min": self.k_min,
-                "k_max": self.k_max,
-                "table": k_table.to_dict(orient="records"),
-                "chosen": int(k),
-                "elbow": choice.elbow if choice else None,
-                "best_silhouette": choice.silhouette if choice else None,
-                "reason": k_reason,
-            },
+            "k_selection": describe_k_choice(
+                choice, Z, labels_fit, k_min=self.k_min, k_max=self.k_max, given_k=self.k,
+                algorithm=self.algorithm, random_state=self.random_state,
+            ),
+            **trust_summary(
+                Z, labels_fit, scored["margin"].to_numpy(dtype="float64")[fit_rows],
+                algorithm=self.algorithm, stability=self.stability,
+                random_state=self.random_state,
+            ),
             "metrics": metrics,
             "segments": [
                 {
@@ -508,13 +518,13 @@ class Segmenter:
                 for s in profiles.index
             ],
         }
+        if fit_info.get("method") != "engine":  # big tables: say how the final fit was done
+            summary["final_fit"] = fit_info
         transitions = None
         if link is not None:
             transitions, summary["continuity"] = link.report(
                 table, id_col, names, {int(s): int(profiles.loc[s, "size"]) for s in seg_ids}
             )
-        if fit_info.get("method") != "engine":  # big tables: say how the final fit was done
-            summary["final_fit"] = fit_info
         return SegmentationResult(
             table=table,
             profiles=profiles,

@@ -1,133 +1,662 @@
-"""Choosing the number of segments K.
+"""Choosing the number of segments K, and saying whether there is structure at all.
 
-For every K in ``k_min..k_max`` the engine is fitted and two criteria are
-recorded: the within-segment sum of squares (inertia) and the silhouette.
+For every K in ``k_min..k_max`` the engine is fitted (on a seeded sample of the
+rows when the table is large, see :func:`representative_sample`) and these
+criteria are recorded, each of which *votes* for one K:
 
-The combining rule
-------------------
-1. The *elbow* is the knee of the inertia curve found by the kneedle method
-   (Satopää et al., 2011; the ``kneed`` package), as in the classic notebook.
-2. The *silhouette* K is the K with the highest mean silhouette.
-3. When the two agree, that K is chosen. When they differ, the elbow K is kept
-   if its silhouette is at least 90% of the best silhouette (the elbow is the
-   simpler, familiar answer and the silhouette does not object to it);
-   otherwise the silhouette K is chosen. When no knee exists, the silhouette K
-   is chosen.
+==================  =====================================================  ==========
+criterion           what it measures                                       vote
+==================  =====================================================  ==========
+elbow               knee of the inertia curve K=1..k_max, by kneedle       the knee
+                    (Satopää et al., 2011; the ``kneed`` package)
+silhouette          how much closer customers are to their own segment     highest
+                    than to the next (Rousseeuw, 1987)
+calinski_harabasz   between- over within-segment dispersion (1974)         highest
+davies_bouldin      mean worst-case similarity of a segment to another     lowest
+gap                 gap statistic (Tibshirani, Walther & Hastie, 2001):    see below
+                    log within-dispersion of uniform reference data minus
+                    the data's own; 10 references, K-Means, K = 1..k_max+1
+bic                 Bayesian information criterion, mixture engines only   lowest
+==================  =====================================================  ==========
 
-Silhouette is O(n²); on more than ``SILHOUETTE_SAMPLE`` rows it is computed on a
-seeded sample of that size.
+The gap's reference data are drawn uniformly over the tighter (smaller-volume)
+of the data's box and its principal-component box. Its vote follows Dudoit &
+Fridlyand's "global maximum within one standard error": with ``G*`` the highest
+gap and ``s*`` its standard error, the vote is the smallest K >= 2 with
+``Gap(K) >= G* - s*`` — unless ``G* - s*`` is no more than 0.1 above ``Gap(1)``,
+in which case the vote is 1: "no more structure than uniform random data".
+
+The combining rule (a rank vote)
+--------------------------------
+1. Calinski-Harabasz and Davies-Bouldin each rank every K tried (best = 0).
+2. The K with the lowest sum of the two ranks is chosen.
+3. A tie goes to the K with the larger gap statistic (the silhouette when the
+   gap was not computed).
+
+Every criterion's own vote is still reported, and ``agreement`` counts how many
+voted for the chosen K. Why this rule: on ``benchmarks/k_selection.py`` (114 data
+sets with known K) a plain plurality vote of the five criteria found the exact K
+less often (78%) than Calinski-Harabasz alone (84%); the rank vote found it in
+90%, and in 98% of the well-separated sets. The elbow (38%) and the gap (44%)
+are weak alone and are kept as reported opinions; the gap is the tie-breaker
+and the judge of structure. ``docs/choosing-k.md`` gives all figures, including
+a held-out suite.
+
+Structure
+---------
+``structure`` says how far to trust that segments exist at all. The silhouette
+thresholds are Kaufman & Rousseeuw's (1990): at most 0.25 "no substantial
+structure", 0.26-0.50 "weak, could be artificial", above 0.50 "reasonable".
+
+* ``none`` — the gap statistic votes 1, or every silhouette is at most 0.25.
+  Segments are still produced, but they cut a continuum rather than find
+  groups.
+* ``clear`` — not ``none``, the chosen K's silhouette is above 0.50 and at least
+  half of the criteria agree on it.
+* ``weak`` — everything in between.
+
+Large inputs
+------------
+The silhouette is O(n²), so the sweep runs on at most :data:`SWEEP_SAMPLE` rows
+(the gap statistic on at most :data:`GAP_SAMPLE`), drawn by
+:func:`representative_sample` so that small clusters stay represented. The final
+model is always fitted on every row.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from kneed import KneeLocator
-from sklearn.metrics import silhouette_score
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
 
-__all__ = ["KChoice", "choose_k", "knee_of", "sweep_k"]
+__all__ = [
+    "CRITERIA",
+    "GAP_REFERENCES",
+    "GAP_SAMPLE",
+    "SWEEP_SAMPLE",
+    "KSelection",
+    "combine_votes",
+    "criterion_votes",
+    "describe_k_choice",
+    "gap_statistic",
+    "judge_structure",
+    "knee_of",
+    "representative_sample",
+    "select_k",
+    "structure_for_given_k",
+    "sweep_k",
+]
 
-SILHOUETTE_SAMPLE = 5000
-ELBOW_TOLERANCE = 0.9
+CRITERIA = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "bic")
+SWEEP_SAMPLE = 4000
+GAP_SAMPLE = 1000
+GAP_REFERENCES = 10
+GAP_MIN_GAIN = 0.1
+NO_STRUCTURE_SILHOUETTE = 0.25
+CLEAR_SILHOUETTE = 0.50
+_MICRO_CLUSTERS = 50
 
 
-@dataclass(frozen=True)
-class KChoice:
-    """The chosen K and why."""
+@dataclass
+class KSelection:
+    """The outcome of choosing K.
 
+    Attributes
+    ----------
+    table : DataFrame
+        One row per K tried: ``k``, ``inertia``, ``silhouette``, ``calinski_harabasz``,
+        ``davies_bouldin``, ``gap``, ``gap_se`` and, for mixture engines, ``bic``.
+    chosen : int
+    votes : dict
+        Criterion → the K it prefers (the gap may say 1; None when it has no opinion).
+    agreement : int
+        How many criteria voted for ``chosen``.
+    n_criteria : int
+    reason : str
+        One sentence.
+    structure : {"clear", "weak", "none"}
+    structure_reason : str
+    rows_used : int
+        Rows the sweep was computed on.
+    gap_rows : int
+        Rows the gap statistic was computed on.
+    gap_k1 : float or None
+        Gap at K = 1.
+    """
+
+    table: pd.DataFrame
     chosen: int
+    votes: dict[str, int | None]
+    agreement: int
+    n_criteria: int
     reason: str
-    elbow: int | None
-    silhouette: int
+    structure: str
+    structure_reason: str
+    rows_used: int
+    gap_rows: int
+    gap_k1: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_summary(self) -> dict[str, Any]:
+        """The ``k_selection`` fields of ``summary.json`` (besides ``method`` and range)."""
+        return {
+            "table": self.table.to_dict(orient="records"),
+            "chosen": int(self.chosen),
+            "votes": dict(self.votes),
+            "agreement": int(self.agreement),
+            "n_criteria": int(self.n_criteria),
+            "reason": self.reason,
+            "structure": self.structure,
+            "structure_reason": self.structure_reason,
+            "rows_used": int(self.rows_used),
+            "gap_rows": int(self.gap_rows),
+        }
 
 
-def sweep_k(
-    X: np.ndarray, k_values: list[int], *, algorithm: str = "kmeans", random_state: int = 42
-) -> pd.DataFrame:
-    """Fit the engine for each K and record inertia and silhouette.
+# -- sampling -------------------------------------------------------------------------
+def representative_sample(X: np.ndarray, size: int, *, random_state: int = 42) -> np.ndarray:
+    """Row indices of a seeded sample that keeps small clusters represented.
+
+    The rows are first grouped into 50 micro-clusters (mini-batch K-Means). Each
+    micro-cluster contributes its proportional share of ``size`` rows, but never
+    fewer than ``size // 100`` (or all its rows when it has fewer), so a group of
+    customers far rarer than 1 in ``size`` still appears in the sample. Small
+    groups are thereby over-represented a little; that is the point.
 
     Parameters
     ----------
     X : ndarray of shape (n_rows, n_features)
-        Scaled feature values.
+    size : int
+        Target sample size (the result may exceed it by up to ``size // 2``).
+    random_state : int, default=42
+
+    Returns
+    -------
+    ndarray of int
+        Sorted row indices; ``arange(n_rows)`` when ``n_rows <= size``.
+    """
+    n = len(X)
+    if n <= size:
+        return np.arange(n)
+    rng = np.random.default_rng(random_state)
+    # The micro-clusters are learnt on a uniform sample, then every row is assigned.
+    fit_rows = rng.choice(n, size=min(n, 20 * size), replace=False)
+    micro = MiniBatchKMeans(
+        n_clusters=_MICRO_CLUSTERS, n_init=1, batch_size=4096, random_state=random_state
+    ).fit(X[fit_rows])
+    groups = micro.predict(X)
+    floor = max(1, size // 100)
+    chosen: list[np.ndarray] = []
+    for g in range(_MICRO_CLUSTERS):
+        members = np.flatnonzero(groups == g)
+        if not len(members):
+            continue
+        quota = min(len(members), max(floor, round(size * len(members) / n)))
+        chosen.append(rng.choice(members, size=quota, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+# -- criteria -------------------------------------------------------------------------
+def _reference_box(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The tighter of the data's box and its principal-component box.
+
+    Tibshirani et al. offer both: (a) the range of each feature, (b) the range of
+    each principal component. The PC box hugs elongated, diagonal data; on round
+    data it is a rotated, larger box, which would make any data look clustered.
+    Taking the box of smaller volume suits both.
+
+    Returns
+    -------
+    mean, rotation, lo, hi
+        Reference rows are ``uniform(lo, hi) @ rotation + mean``.
+    """
+    mean = X.mean(axis=0)
+    _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
+    candidates = [np.eye(X.shape[1]), vt]
+    best = None
+    for rot in candidates:
+        proj = (X - mean) @ rot.T
+        lo, hi = proj.min(axis=0), proj.max(axis=0)
+        if len(lo) < X.shape[1]:  # fewer rows than features: rank-deficient PC box
+            continue
+        log_volume = float(np.log(np.maximum(hi - lo, 1e-12)).sum())
+        if best is None or log_volume < best[0] - 1e-9:
+            best = (log_volume, rot, lo, hi)
+    _, rot, lo, hi = best
+    return mean, rot, lo, hi
+
+
+def _log_w(X: np.ndarray, k: int, random_state: int, n_init: int) -> float:
+    if k == 1:
+        w = float(((X - X.mean(axis=0)) ** 2).sum())
+    else:
+        model = KMeans(n_clusters=k, n_init=n_init, random_state=random_state)
+        w = float(model.fit(X).inertia_)
+    return math.log(max(w, 1e-300))
+
+
+def gap_statistic(
+    X: np.ndarray, k_values: list[int], *, n_refs: int = GAP_REFERENCES, random_state: int = 42
+) -> pd.DataFrame:
+    """Gap statistic of Tibshirani, Walther & Hastie (2001) with K-Means.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+        Scaled features (at most a few thousand rows: 10 × len(k_values) fits).
     k_values : list of int
-        The candidate numbers of segments, each in 2..n_rows-1.
-    algorithm : str, default="kmeans"
-        A registered engine name.
+        Ascending, may start at 1.
+    n_refs : int, default=10
+        Reference data sets drawn uniformly over the principal-component box.
     random_state : int, default=42
 
     Returns
     -------
     DataFrame
-        Columns ``k``, ``inertia``, ``silhouette``; one row per K.
+        ``k``, ``gap`` and ``gap_se`` (= sd · sqrt(1 + 1/n_refs)).
     """
-    engine = get_engine(algorithm)
+    rng = np.random.default_rng(random_state)
+    mean, rot, lo, hi = _reference_box(X)
+    refs = [rng.uniform(lo, hi, size=(len(X), len(lo))) @ rot + mean for _ in range(n_refs)]
     rows = []
-    sample = min(len(X), SILHOUETTE_SAMPLE)
     for k in k_values:
-        fitted = engine.fit(X, k, random_state=random_state)
-        inertia = float(((X - fitted.centers[fitted.labels]) ** 2).sum())
-        if len(np.unique(fitted.labels)) > 1:
-            sil = float(
-                silhouette_score(
-                    X, fitted.labels, sample_size=sample if sample < len(X) else None,
-                    random_state=random_state,
-                )
-            )
-        else:
-            sil = float("nan")
-        rows.append({"k": k, "inertia": inertia, "silhouette": sil})
+        if k > len(np.unique(X, axis=0)):
+            rows.append({"k": k, "gap": np.nan, "gap_se": np.nan})
+            continue
+        # One restart per reference: on uniform data the restarts barely differ.
+        observed = _log_w(X, k, random_state, n_init=3)
+        ref_logs = np.array([_log_w(R, k, random_state, n_init=1) for R in refs])
+        rows.append(
+            {
+                "k": k,
+                "gap": float(ref_logs.mean() - observed),
+                "gap_se": float(ref_logs.std() * math.sqrt(1 + 1 / n_refs)),
+            }
+        )
     return pd.DataFrame(rows)
+
+
+def _gap_vote(gap: pd.DataFrame) -> int | None:
+    """The gap statistic's K by the rule in the module docstring (1 = no structure)."""
+    g = gap.dropna()
+    if g.empty:
+        return None
+    ks, vals, ses = g["k"].tolist(), g["gap"].to_numpy(), g["gap_se"].to_numpy()
+    best = int(np.argmax(vals))
+    floor = vals[best] - ses[best]
+    if 1 in ks and floor <= vals[ks.index(1)] + GAP_MIN_GAIN:
+        return 1
+    return int(next(k for k, v in zip(ks, vals, strict=True) if k >= 2 and v >= floor))
 
 
 def knee_of(k: list[int], inertia: list[float]) -> int | None:
     """Knee of a decreasing, convex inertia curve by kneedle; None when there is none."""
     if len(k) < 3:
         return None
-    locator = KneeLocator(k, inertia, curve="convex", direction="decreasing", online=True)
+    locator = KneeLocator(k, inertia, curve="convex", direction="decreasing", online=False)
     return int(locator.knee) if locator.knee is not None else None
 
 
-def choose_k(table: pd.DataFrame) -> KChoice:
-    """Combine the elbow and the silhouette by the rule in the module docstring."""
+def sweep_k(
+    X: np.ndarray,
+    k_values: list[int],
+    *,
+    algorithm: str = "kmeans",
+    random_state: int = 42,
+    gap: bool = True,
+    labels_out: dict[int, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Fit the engine for each K and compute every criterion.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+        Scaled feature values (already sampled if the table is large).
+    k_values : list of int
+        The candidate numbers of segments, each in 2..n_rows-1, ascending.
+    algorithm : str, default="kmeans"
+        A registered engine name that takes K.
+    random_state : int, default=42
+    gap : bool, default=True
+        Also compute the gap statistic (on at most :data:`GAP_SAMPLE` rows), for
+        K = 1..max(k_values)+1. Its K = 1 and K = max+1 rows are kept in
+        ``DataFrame.attrs["gap_extra"]``.
+
+    Returns
+    -------
+    DataFrame
+        ``k``, ``inertia``, ``silhouette``, ``calinski_harabasz``, ``davies_bouldin``,
+        ``gap``, ``gap_se``, and ``bic`` for mixture engines. ``attrs`` holds
+        ``total_inertia`` (K = 1) and ``gap_rows``.
+    labels_out : dict, optional
+        Filled with K → the labels of ``X`` (for benchmarks).
+    """
+    engine = get_engine(algorithm)
+    # Single-threaded: on a sample of a few thousand rows, thread start-up costs more
+    # than it saves (and results do not depend on the machine's core count).
+    with threadpool_limits(limits=1):
+        return _sweep(X, k_values, engine, random_state, gap, labels_out)
+
+
+def _sweep(X, k_values, engine, random_state, gap, labels_out) -> pd.DataFrame:
+    rows = []
+    for k in k_values:
+        fitted = engine.fit(X, k, random_state=random_state)
+        labels = fitted.labels
+        if labels_out is not None:
+            labels_out[k] = labels
+        inertia = float(((X - fitted.centers[labels]) ** 2).sum())
+        row: dict[str, float] = {"k": k, "inertia": inertia}
+        n_labels = len(np.unique(labels))
+        if 1 < n_labels < len(X):
+            row["silhouette"] = float(silhouette_score(X, labels))
+            row["calinski_harabasz"] = float(calinski_harabasz_score(X, labels))
+            row["davies_bouldin"] = float(davies_bouldin_score(X, labels))
+        else:
+            row.update(silhouette=np.nan, calinski_harabasz=np.nan, davies_bouldin=np.nan)
+        if engine.mixture:
+            bic = engine.bic(X, fitted)
+            row["bic"] = np.nan if bic is None else float(bic)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table.attrs["total_inertia"] = float(((X - X.mean(axis=0)) ** 2).sum())
+    if gap:
+        gap_rows = representative_sample(X, GAP_SAMPLE, random_state=random_state)
+        Xg = X[gap_rows]
+        g = gap_statistic(Xg, list(range(1, max(k_values) + 2)), random_state=random_state)
+        table = table.merge(g, on="k", how="left")
+        table.attrs["total_inertia"] = float(((X - X.mean(axis=0)) ** 2).sum())
+        table.attrs["gap_full"] = g.to_dict(orient="list")
+        table.attrs["gap_rows"] = len(Xg)
+    cols = ["k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin"]
+    cols += [c for c in ("gap", "gap_se", "bic") if c in table.columns]
+    attrs = dict(table.attrs)
+    table = table[cols]
+    table.attrs.update(attrs)
+    return table
+
+
+def criterion_votes(table: pd.DataFrame) -> dict[str, int | None]:
+    """Each criterion's preferred K from a :func:`sweep_k` table (see module docstring)."""
     ks = [int(v) for v in table["k"]]
-    sil = table["silhouette"].to_numpy(dtype=float)
-    best_sil_k = ks[int(np.nanargmax(sil))] if not np.isnan(sil).all() else ks[0]
-    best_sil = float(np.nanmax(sil)) if not np.isnan(sil).all() else float("nan")
-    elbow = knee_of(ks, [float(v) for v in table["inertia"]])
-    if elbow is None:
-        return KChoice(
-            best_sil_k,
-            f"no clear elbow in the inertia curve; K={best_sil_k} has the best silhouette "
-            f"({best_sil:.2f})",
-            None,
-            best_sil_k,
-        )
-    elbow_sil = float(sil[ks.index(elbow)])
-    if elbow == best_sil_k:
-        return KChoice(
-            elbow,
-            f"the elbow of the inertia curve and the best silhouette ({best_sil:.2f}) "
-            f"both point to K={elbow}",
-            elbow,
-            best_sil_k,
-        )
-    if elbow_sil >= ELBOW_TOLERANCE * best_sil:
-        return KChoice(
-            elbow,
-            f"the elbow is at K={elbow}, and its silhouette ({elbow_sil:.2f}) is within 10% "
-            f"of the best (K={best_sil_k}, {best_sil:.2f})",
-            elbow,
-            best_sil_k,
-        )
-    return KChoice(
-        best_sil_k,
-        f"the elbow (K={elbow}) has a clearly lower silhouette ({elbow_sil:.2f}) than "
-        f"K={best_sil_k} ({best_sil:.2f})",
-        elbow,
-        best_sil_k,
+    votes: dict[str, int | None] = {}
+    k_curve = [1, *ks] if "total_inertia" in table.attrs else ks
+    inertia = table["inertia"].tolist()
+    curve = [table.attrs["total_inertia"], *inertia] if "total_inertia" in table.attrs else inertia
+    knee = knee_of(k_curve, curve)
+    votes["elbow"] = knee if knee is not None and knee >= ks[0] else None
+
+    def arg(col: str, best: str) -> int | None:
+        vals = table[col].to_numpy(dtype=float)
+        if np.isnan(vals).all():
+            return None
+        i = int(np.nanargmax(vals) if best == "max" else np.nanargmin(vals))
+        return ks[i]
+
+    votes["silhouette"] = arg("silhouette", "max")
+    votes["calinski_harabasz"] = arg("calinski_harabasz", "max")
+    votes["davies_bouldin"] = arg("davies_bouldin", "min")
+    if "gap_full" in table.attrs:
+        full = pd.DataFrame(table.attrs["gap_full"])
+        votes["gap"] = _gap_vote(full)
+    if "bic" in table.columns:
+        votes["bic"] = arg("bic", "min")
+    return votes
+
+
+def _ranks(values: np.ndarray, best: str) -> np.ndarray:
+    """Rank 0 for the best value; NaN ranks last."""
+    v = np.where(np.isnan(values), -np.inf if best == "max" else np.inf, values)
+    order = np.argsort(-v if best == "max" else v, kind="stable")
+    ranks = np.empty(len(v), dtype=int)
+    ranks[order] = np.arange(len(v))
+    return ranks
+
+
+def combine_votes(votes: dict[str, int | None], table: pd.DataFrame) -> tuple[int, int, str]:
+    """The combining rule of the module docstring (a rank vote).
+
+    Parameters
+    ----------
+    votes : dict
+        Criterion → K, from :func:`criterion_votes`.
+    table : DataFrame
+        The :func:`sweep_k` table (``k``, ``calinski_harabasz``, ``davies_bouldin``,
+        ``silhouette``, and ``gap`` when computed).
+
+    Returns
+    -------
+    chosen : int
+    agreement : int
+        Number of criteria whose own vote is ``chosen``.
+    reason : str
+    """
+    ks = [int(v) for v in table["k"]]
+    rank_sum = _ranks(table["calinski_harabasz"].to_numpy(dtype=float), "max") + _ranks(
+        table["davies_bouldin"].to_numpy(dtype=float), "min"
     )
+    tied = [k for k, r in zip(ks, rank_sum, strict=True) if r == rank_sum.min()]
+    if "gap" in table.columns and table["gap"].notna().any():
+        tiebreak, tb_name = table["gap"].to_numpy(dtype=float), "gap statistic"
+    else:
+        tiebreak, tb_name = table["silhouette"].to_numpy(dtype=float), "silhouette"
+    score = dict(zip(ks, np.nan_to_num(tiebreak, nan=-np.inf), strict=True))
+    chosen = max(tied, key=lambda k: (score[k], -k))
+    supporters = [c for c, v in votes.items() if v == chosen]
+    agreement = len(supporters)
+    if len(tied) == 1:
+        why = f"Calinski-Harabasz and Davies-Bouldin together rank K={chosen} best"
+    else:
+        why = (
+            f"Calinski-Harabasz and Davies-Bouldin together rank K="
+            f"{' and K='.join(map(str, tied))} equally; the {tb_name} prefers K={chosen}"
+        )
+    if supporters:
+        why += f"; {agreement} of {len(votes)} criteria vote for it ({', '.join(supporters)})"
+    else:
+        why += f"; no single criterion votes for it (0 of {len(votes)})"
+    return chosen, agreement, why
+
+
+def judge_structure(
+    votes: dict[str, int | None], table: pd.DataFrame, chosen: int, agreement: int
+) -> tuple[str, str]:
+    """``clear`` / ``weak`` / ``none`` and a sentence, by the rule in the module docstring."""
+    sil = table.set_index("k")["silhouette"]
+    best = float(np.nanmax(sil.to_numpy(dtype=float))) if sil.notna().any() else float("nan")
+    chosen_sil = float(sil.get(chosen, np.nan))
+    n_criteria = len(votes)
+    if votes.get("gap") == 1:
+        return "none", (
+            "the gap statistic finds no more structure than in uniform random data (it prefers "
+            "K=1): the segments cut a continuum rather than separate distinct groups"
+        )
+    if not best > NO_STRUCTURE_SILHOUETTE:
+        return "none", (
+            f"every silhouette is at most {NO_STRUCTURE_SILHOUETTE} (best {best:.2f}): the "
+            "segments overlap almost completely"
+        )
+    if chosen_sil > CLEAR_SILHOUETTE and 2 * agreement >= n_criteria:
+        return "clear", (
+            f"{agreement} of {n_criteria} criteria agree and the silhouette is "
+            f"{chosen_sil:.2f} (> {CLEAR_SILHOUETTE})"
+        )
+    return "weak", (
+        f"{agreement} of {n_criteria} criteria agree and the silhouette is {chosen_sil:.2f}; "
+        "the segments are usable but their borders are soft"
+    )
+
+
+def select_k(
+    Z: np.ndarray,
+    k_values: list[int],
+    *,
+    algorithm: str = "kmeans",
+    random_state: int = 42,
+    sample_size: int = SWEEP_SAMPLE,
+) -> KSelection:
+    """Sweep K over ``k_values`` and apply the combining rule.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_rows, n_features)
+        Scaled features of every usable row.
+    k_values : list of int
+        Ascending candidates, each at least 2.
+    algorithm : str, default="kmeans"
+    random_state : int, default=42
+    sample_size : int, default=:data:`SWEEP_SAMPLE`
+        The sweep runs on a :func:`representative_sample` of this many rows when
+        ``Z`` is larger.
+
+    Returns
+    -------
+    KSelection
+    """
+    rows = representative_sample(Z, sample_size, random_state=random_state)
+    Zs = Z[rows]
+    table = sweep_k(Zs, k_values, algorithm=algorithm, random_state=random_state)
+    votes = criterion_votes(table)
+    chosen, agreement, reason = combine_votes(votes, table)
+    structure, structure_reason = judge_structure(votes, table, chosen, agreement)
+    gap_full = pd.DataFrame(table.attrs.get("gap_full", {"k": [], "gap": []}))
+    gap_k1 = gap_full.loc[gap_full["k"] == 1, "gap"]
+    return KSelection(
+        table=table.reset_index(drop=True),
+        chosen=int(chosen),
+        votes=votes,
+        agreement=agreement,
+        n_criteria=len(votes),
+        reason=reason,
+        structure=structure,
+        structure_reason=structure_reason,
+        rows_used=len(Zs),
+        gap_rows=int(table.attrs.get("gap_rows", 0)),
+        gap_k1=float(gap_k1.iloc[0]) if len(gap_k1) else None,
+    )
+
+
+def structure_for_given_k(
+    Z: np.ndarray, labels: np.ndarray, k: int, *, random_state: int = 42
+) -> tuple[str, str, dict[str, Any]]:
+    """Structure verdict when K was given (or chosen by a density engine).
+
+    Uses the same thresholds as :func:`judge_structure`: the gap statistic over
+    K = 1..k+1 (1-SE rule) and the silhouette of ``labels``.
+
+    Returns
+    -------
+    structure : str
+    reason : str
+    details : dict
+        ``silhouette``, ``gap_vote``, ``gap_rows``.
+    """
+    rows = representative_sample(Z, GAP_SAMPLE, random_state=random_state)
+    Zg = Z[rows]
+    n_distinct = len(np.unique(Zg, axis=0))
+    ks = list(range(1, min(max(k, 1) + 1, n_distinct) + 1))
+    gap_vote = _gap_vote(gap_statistic(Zg, ks, random_state=random_state)) if len(ks) > 1 else None
+    sample = representative_sample(Z, SWEEP_SAMPLE, random_state=random_state)
+    keep = labels[sample] >= 0
+    lab = labels[sample][keep]
+    n_lab = len(np.unique(lab))
+    sil = float(silhouette_score(Z[sample][keep], lab)) if 1 < n_lab < len(lab) else float("nan")
+    details = {"silhouette": sil, "gap_vote": gap_vote, "gap_rows": len(Zg)}
+    if n_lab < 2:
+        return "none", "a single segment was found: there is nothing to separate", details
+    if gap_vote == 1:
+        return (
+            "none",
+            "the gap statistic finds no more structure than in uniform random data (it prefers "
+            "K=1): the segments cut a continuum rather than separate distinct groups",
+            details,
+        )
+    if not sil > NO_STRUCTURE_SILHOUETTE:
+        return (
+            "none",
+            (
+                f"the silhouette is {sil:.2f} (at most {NO_STRUCTURE_SILHOUETTE}): the segments "
+                "overlap almost completely"
+            ),
+            details,
+        )
+    if sil > CLEAR_SILHOUETTE:
+        return "clear", f"the silhouette is {sil:.2f} (> {CLEAR_SILHOUETTE})", details
+    return "weak", f"the silhouette is {sil:.2f}; the segments' borders are soft", details
+
+
+def describe_k_choice(
+    choice: KSelection | None,
+    Z: np.ndarray,
+    labels: np.ndarray,
+    *,
+    k_min: int,
+    k_max: int,
+    given_k: int | None,
+    algorithm: str = "kmeans",
+    random_state: int = 42,
+) -> dict[str, Any]:
+    """The ``k_selection`` block of ``summary.json``.
+
+    Keys: ``method`` (``auto``, ``given`` or ``density``), ``k_min``, ``k_max``,
+    ``table``, ``chosen``, ``votes``, ``agreement``, ``n_criteria``, ``reason``,
+    ``structure``, ``structure_reason``, ``rows_used``, ``gap_rows``, and for
+    compatibility ``elbow`` and ``best_silhouette`` (the two classic votes).
+
+    Parameters
+    ----------
+    choice : KSelection or None
+        The sweep's outcome; None when K was given or the engine chose it.
+    Z : ndarray of shape (n_rows, n_features)
+        Scaled features of the fitted rows.
+    labels : ndarray of shape (n_rows,)
+        The final segmentation (used for the structure verdict without a sweep).
+    k_min, k_max : int
+    given_k : int or None
+    algorithm : str, default="kmeans"
+    random_state : int, default=42
+    """
+    found = len(np.unique(labels[labels >= 0]))
+    if choice is not None:
+        block = {"method": "auto", "k_min": k_min, "k_max": k_max, **choice.to_summary()}
+        if found != choice.chosen:
+            block["reason"] += f" ({found} non-empty segments remained in the final fit)"
+    else:
+        structure, why, details = structure_for_given_k(
+            Z, labels, max(found, 1), random_state=random_state
+        )
+        if given_k is not None:
+            method, reason = "given", f"K={given_k} was given"
+        else:
+            noise = int((labels < 0).sum())
+            method = "density"
+            reason = f"{algorithm} found {found} dense group(s)" + (
+                f" and left {noise} customer(s) unassigned" if noise else ""
+            )
+        block = {
+            "method": method,
+            "k_min": k_min,
+            "k_max": k_max,
+            "table": [],
+            "chosen": int(given_k if given_k is not None else found),
+            "votes": {"gap": details["gap_vote"]} if details["gap_vote"] is not None else {},
+            "agreement": None,
+            "n_criteria": 0,
+            "reason": reason,
+            "structure": structure,
+            "structure_reason": why,
+            "rows_used": len(Z),
+            "gap_rows": details["gap_rows"],
+        }
+    block["elbow"] = block["votes"].get("elbow")
+    block["best_silhouette"] = block["votes"].get("silhouette")
+    return block

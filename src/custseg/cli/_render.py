@@ -69,6 +69,7 @@ def print_result(result: SegmentationResult) -> None:
     )
     print_k_table(result)
     console.print(f"K = {summary['k']}: {summary['k_selection']['reason']}.")
+    print_k_trust(summary)
     table = Table(title="Segments", title_justify="left", box=None, pad_edge=False)
     for col, justify in (
         ("id", "right"),
@@ -76,6 +77,8 @@ def print_result(result: SegmentationResult) -> None:
         ("size", "right"),
         ("share", "right"),
         ("what sets it apart", "left"),
+        ("stability", "right"),
+        ("borderline", "right"),
     ):
         table.add_column(col, justify=justify)
     for seg in summary["segments"]:
@@ -85,11 +88,79 @@ def print_result(result: SegmentationResult) -> None:
             str(seg["size"]),
             f"{seg['share']:.1%}",
             segment_highlights(seg, result.model.features),
+            *segment_trust_cells(summary, seg["id"]),
         )
     console.print(table)
+    print_stability_note(summary)
     metrics = summary["metrics"]
     if metrics.get("silhouette") is not None:
         console.print(
             f"Silhouette {metrics['silhouette']:.3f}, Calinski-Harabasz "
             f"{metrics['calinski_harabasz']:.1f}, Davies-Bouldin {metrics['davies_bouldin']:.3f}."
+        )
+
+
+def print_k_trust(summary: dict) -> None:
+    """Each criterion's K, the agreement, the structure verdict and the rows each step used."""
+    ks = summary.get("k_selection") or {}
+    votes = ks.get("votes") or {}
+    if votes and ks.get("method") == "auto":
+        listed = ", ".join(f"{name} {'-' if k is None else k}" for name, k in votes.items())
+        console.print(
+            f"Votes: {listed} — {ks.get('agreement')} of {ks.get('n_criteria')} agree on "
+            f"K={ks.get('chosen')}."
+        )
+    structure = ks.get("structure")
+    if structure == "none":
+        console.print(
+            f"WARNING: no real cluster structure — {ks.get('structure_reason')}. The "
+            "segments below are still written, but treat them as slices of a continuum."
+        )
+    elif structure:
+        console.print(f"Structure: {structure} — {ks.get('structure_reason')}.")
+    steps = []
+    if ks.get("method") == "auto":
+        steps.append(
+            f"K sweep on {ks.get('rows_used')} rows (gap statistic on {ks.get('gap_rows')})"
+        )
+    steps.append(f"final fit on {summary['input']['rows_fitted']} rows")
+    stab = summary.get("stability") or {}
+    if stab.get("resamples"):
+        steps.append(f"stability: {stab['resamples']} bootstrap refits on {stab['rows_used']} rows")
+    console.print("Rows used: " + "; ".join(steps) + ".")
+
+
+def segment_trust_cells(summary: dict, segment_id: int) -> tuple[str, str]:
+    """Stability (mean best-match Jaccard, '!' when unstable) and borderline share."""
+    stab = {s["id"]: s for s in (summary.get("stability") or {}).get("segments", [])}
+    border = (summary.get("borderline") or {}).get("by_segment", {})
+    cell = "-"
+    if segment_id in stab and stab[segment_id]["jaccard"] is not None:
+        s = stab[segment_id]
+        mark = {"stable": "", "weak": " ?", "unstable": " !"}.get(s["verdict"], "")
+        cell = f"{s['jaccard']:.2f}{mark}"
+    share = border.get(str(segment_id), border.get(segment_id))
+    return cell, "-" if share is None else f"{share:.0%}"
+
+
+def print_stability_note(summary: dict) -> None:
+    stab = summary.get("stability") or {}
+    if not stab.get("resamples"):
+        if stab.get("reason"):
+            console.print(f"Stability not assessed: {stab['reason']}.")
+        return
+    line = (
+        f"Stability: mean Jaccard over {stab['resamples']} bootstrap refits (>= 0.75 stable, "
+        f"0.60-0.75 weak '?', < 0.60 not to be trusted '!'); mean ARI between the refits and "
+        f"these segments {stab['mean_ari']:.2f}."
+    )
+    console.print(line)
+    if stab.get("unstable"):
+        ids = ", ".join(str(i) for i in stab["unstable"])
+        console.print(f"Unstable segment(s): {ids} — they change when the data is resampled.")
+    border = summary.get("borderline") or {}
+    if border:
+        console.print(
+            f"Borderline customers (own centre less than {border['threshold']:.0%} nearer than "
+            f"the next): {border['share']:.0%}; see the 'borderline' column of segments.csv."
         )

@@ -11,11 +11,12 @@ from custseg.cli._continuity import print_continuity
 from custseg.cli._render import print_result
 from custseg.cli._scale import check_engine, progress_bars, run_engine
 from custseg.cli.report import write_run_report
+from custseg.engines import available_engines
 from custseg.errors import InputError
 from custseg.pipeline import segment as run_segment
 from custseg.transactions.behaviour import segment_transactions
 
-__all__ = ["parse_k", "segment"]
+__all__ = ["parse_k", "parse_stability", "segment"]
 
 
 def parse_k(value: str) -> int | None:
@@ -29,6 +30,21 @@ def parse_k(value: str) -> int | None:
     if k < 1:
         raise InputError(f"--k must be at least 1; got {k}")
     return k
+
+
+def parse_stability(value: str) -> int | None:
+    """``auto`` → None (20 resamples up to 50,000 rows, else off); a whole number ≥ 0."""
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        raise InputError(
+            f"--stability must be a whole number of resamples (0 = off) or 'auto'; got {value!r}"
+        ) from None
+    if n < 0:
+        raise InputError(f"--stability must be 0 (off) or a number of resamples; got {n}")
+    return n
 
 
 def split_features(value: str | None) -> list[str] | None:
@@ -53,6 +69,14 @@ def segment(
     ),
     missing: str = typer.Option(
         "impute", "--missing", help="impute (median) | drop (leave the row out) | error."
+    ),
+    algorithm: str = typer.Option(
+        "kmeans", "--algorithm",
+        help="Clustering engine: " + ", ".join(available_engines()) + ".",
+    ),
+    stability: str = typer.Option(
+        "auto", "--stability",
+        help="Bootstrap resamples for segment stability; 0 = off; auto = 20 up to 50,000 rows.",
     ),
     seed: int = typer.Option(42, "--seed", help="Random seed: same seed, same segments."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only where files went."),
@@ -81,7 +105,7 @@ def segment(
 ) -> None:
     """Segment a customer table: writes segments.csv, summary.json and model.json."""
     with reporting_errors(), progress_bars(quiet or engine != "local") as bars:
-        if check_engine(engine) != "local":
+        if check_engine(engine, algorithm) != "local":
             run_engine(engine, input, out, quiet=quiet, spark_master=spark_master,
                        features=split_features(features), id_column=id_column, k=parse_k(k),
                        k_min=k_min, k_max=k_max, scaling=scaling, missing=missing,
@@ -98,6 +122,8 @@ def segment(
             missing=missing,
             random_state=seed,
             previous=previous,
+            algorithm=algorithm,
+            stability=parse_stability(stability),
             progress=bars,
         )
         paths = result.save(out)
@@ -105,7 +131,7 @@ def segment(
             paths.update(write_run_report(out))
     if not quiet:
         print_result(result)
-        print_continuity(result.summary.get("continuity"))
         if transactions:
             console.print(result.summary["transactions"]["note"])
+        print_continuity(result.summary.get("continuity"))
     console.print(f"Wrote {', '.join(str(p) for p in paths.values())}")

@@ -1,4 +1,42 @@
-"""The engine contract and the registry."""
+"""The engine contract and the registry.
+
+The contract
+------------
+An engine is a class registered under a ``name`` with :func:`register`. It works
+on *scaled* features (an ndarray of shape (n_rows, n_features), no NaN) and
+never touches disk. It must provide:
+
+``fit(X, n_clusters, *, random_state) -> Fitted``
+    Learn the segments. ``n_clusters`` is ignored by engines with
+    ``needs_k = False`` (density engines find their own number). The same
+    ``random_state`` must give the same result. ``Fitted.labels`` must equal
+    ``predict(X, Fitted.centers, Fitted.state)[0]``: training rows are labelled by
+    the scoring rule, so a saved model scores its training data back to its own
+    segments. Use :meth:`Engine.finish` to guarantee this.
+``predict(X, centers, state) -> (labels, columns)``
+    Score rows with the stored centres and JSON state only (no fitted library
+    object survives a save). ``columns`` maps extra per-row column names to float
+    arrays, e.g. mixture probabilities. The default is the nearest centre.
+``reorder(state, order) -> state``
+    Renumber segment-indexed state (custseg numbers segments by size).
+``bic(X, fitted) -> float | None``
+    The Bayesian information criterion where the engine is a likelihood model
+    (``mixture = True``); None otherwise.
+
+Class attributes: ``name``; ``needs_k`` (False for density engines); ``mixture``
+(True when :meth:`bic` is meaningful); ``predict_rule`` (one sentence saying how
+new customers are assigned, shown in the docs); ``max_fit_rows`` (an engine whose
+fit is quadratic in memory fits on a seeded sample of this many rows and
+assigns the rest with its predict rule; None means every row).
+
+``Fitted.state`` must be JSON-serialisable (lists, numbers, strings): it is
+written into ``model.json`` as is. Label ``-1`` means "noise" (no segment); the
+pipeline names it "Unassigned".
+
+Engines added later (``chunked``, ``spark``) follow the same contract; an engine
+that needs an optional dependency should import it inside ``fit`` and raise
+:class:`~custseg.errors.EngineError` with the ``pip install`` line when absent.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +47,18 @@ import numpy as np
 
 from custseg.errors import InputError
 
-__all__ = ["Engine", "Fitted", "available_engines", "get_engine", "nearest_center", "register"]
+__all__ = [
+    "Engine",
+    "Fitted",
+    "available_engines",
+    "get_engine",
+    "nearest_center",
+    "nearest_two",
+    "register",
+]
 
 _REGISTRY: dict[str, type[Engine]] = {}
+_CHUNK = 100_000  # rows per block when computing distances, bounds memory
 
 
 @dataclass
@@ -46,6 +93,33 @@ def nearest_center(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.n
     return labels, np.sqrt(d2[np.arange(len(X)), labels])
 
 
+def nearest_two(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distances to the nearest and the second-nearest centre.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+    centers : ndarray of shape (n_segments, n_features)
+
+    Returns
+    -------
+    d1, d2 : ndarray of shape (n_rows,)
+        ``d2`` is inf when there is a single centre.
+    """
+    d1 = np.empty(len(X))
+    d2 = np.full(len(X), np.inf)
+    for start in range(0, len(X), _CHUNK):
+        part = X[start : start + _CHUNK]
+        dist = np.sqrt(((part[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+        if centers.shape[0] == 1:
+            d1[start : start + len(part)] = dist[:, 0]
+            continue
+        two = np.partition(dist, 1, axis=1)[:, :2]
+        d1[start : start + len(part)] = two[:, 0]
+        d2[start : start + len(part)] = two[:, 1]
+    return d1, d2
+
+
 class Engine:
     """Base class: fit on scaled data, predict by the nearest centre.
 
@@ -56,6 +130,12 @@ class Engine:
     name: ClassVar[str] = ""
     #: Whether the number of segments is an input (False for density engines).
     needs_k: ClassVar[bool] = True
+    #: Whether :meth:`bic` gives a likelihood criterion for choosing K.
+    mixture: ClassVar[bool] = False
+    #: How new customers are assigned, in one sentence (documentation).
+    predict_rule: ClassVar[str] = "nearest centre (Euclidean, in the scaled space)"
+    #: Fit on at most this many rows (seeded sample); None = all rows.
+    max_fit_rows: ClassVar[int | None] = None
 
     def fit(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
         raise NotImplementedError
@@ -64,12 +144,36 @@ class Engine:
         self, X: np.ndarray, centers: np.ndarray, state: dict[str, Any]
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Return labels and any extra per-row columns (e.g. probabilities)."""
-        labels, _ = nearest_center(X, centers)
+        labels = np.empty(len(X), dtype="int64")
+        for start in range(0, len(X), _CHUNK):
+            part = X[start : start + _CHUNK]
+            labels[start : start + len(part)] = nearest_center(part, centers)[0]
         return labels, {}
 
     def reorder(self, state: dict[str, Any], order: list[int]) -> dict[str, Any]:
         """Renumber segment-indexed state: new segment ``i`` is old segment ``order[i]``."""
         return state
+
+    def bic(self, X: np.ndarray, fitted: Fitted) -> float | None:
+        """Bayesian information criterion of ``fitted`` on ``X``; None for non-mixtures."""
+        return None
+
+    def finish(
+        self, X: np.ndarray, centers: np.ndarray, state: dict[str, Any] | None = None
+    ) -> Fitted:
+        """Build a :class:`Fitted` whose labels are the predict rule's labels of ``X``."""
+        centers = np.asarray(centers, dtype="float64")
+        state = state or {}
+        labels, _ = self.predict(X, centers, state)
+        return Fitted(labels=np.asarray(labels, dtype="int64"), centers=centers, state=state)
+
+
+def fit_sample(n_rows: int, limit: int | None, random_state: int) -> np.ndarray | None:
+    """Sorted row indices of a seeded sample of ``limit`` rows, or None to use all."""
+    if limit is None or n_rows <= limit:
+        return None
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n_rows, size=limit, replace=False))
 
 
 def register(cls: type[Engine]) -> type[Engine]:

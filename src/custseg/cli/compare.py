@@ -1,0 +1,89 @@
+"""``custseg compare``: algorithms × K side by side, with a recommendation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from custseg.cli._common import app, console, reporting_errors
+from custseg.comparison import DEFAULT_ALGORITHMS, compare_algorithms
+from custseg.engines import available_engines
+from custseg.io import write_csv
+
+__all__ = ["compare"]
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None or not value.strip():
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@app.command()
+def compare(
+    input: Path = typer.Argument(..., help="Customer table: CSV, .csv.gz, Parquet or .xlsx."),
+    out: Path = typer.Option(Path("custseg-out"), "--out", "-o", help="Folder for compare.csv."),
+    algorithms: str = typer.Option(
+        ",".join(DEFAULT_ALGORITHMS),
+        "--algorithms",
+        help="Comma-separated engines, from: " + ", ".join(available_engines()) + ".",
+    ),
+    k_min: int = typer.Option(2, "--k-min", help="Smallest K compared."),
+    k_max: int = typer.Option(10, "--k-max", help="Largest K compared."),
+    features: str = typer.Option(None, "--features", help="Feature columns, comma-separated."),
+    id_column: str = typer.Option(None, "--id-column", help="The customer ID column."),
+    scaling: str = typer.Option("standard", "--scaling", help="standard | robust | minmax | none."),
+    missing: str = typer.Option("impute", "--missing", help="impute | drop | error."),
+    stability: int = typer.Option(10, "--stability", help="Bootstrap resamples; 0 = off."),
+    seed: int = typer.Option(42, "--seed", help="Random seed."),
+) -> None:
+    """Compare algorithms and K: writes compare.csv and recommends one combination."""
+    with reporting_errors():
+        result = compare_algorithms(
+            input,
+            algorithms=_split(algorithms),
+            k_min=k_min,
+            k_max=k_max,
+            features=_split(features),
+            id_column=id_column,
+            scaling=scaling,
+            missing=missing,
+            stability=stability,
+            random_state=seed,
+        )
+        path = write_csv(result.table, out / "compare.csv")
+    table = Table(title="Algorithms × K", title_justify="left", box=None, pad_edge=False)
+    heads = (
+        "algorithm",
+        "k",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "stability_mean_jaccard",
+        "stability_min_jaccard",
+        "unassigned_share",
+        "sizes",
+    )
+    for col in heads:
+        table.add_column(
+            col.replace("stability_", "stab. ").replace("_", " "),
+            justify="left" if col in ("algorithm", "sizes") else "right",
+        )
+    for row in result.table.to_dict(orient="records"):
+        cells = []
+        for col in heads:
+            v = row[col]
+            cells.append(
+                f"{v:.3g}"
+                if isinstance(v, float) and v == v
+                else ("-" if isinstance(v, float) else str(v))
+            )
+        if row["recommended"]:
+            cells[0] = f"* {cells[0]}"
+        table.add_row(*cells)
+    console.print(f"Compared on {result.rows_used} rows; features: {', '.join(result.features)}.")
+    console.print(table)
+    console.print(f"Recommended (*): {result.reason}.")
+    console.print(f"Wrote {path}")
