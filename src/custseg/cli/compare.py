@@ -70,6 +70,7 @@ def compare(
         table.add_column(
             col.replace("stability_", "stab. ").replace("_", " "),
             justify="left" if col in ("algorithm", "sizes") else "right",
+            overflow="fold",  # sizes wrap rather than end in an ellipsis
         )
     for row in result.table.to_dict(orient="records"):
         cells = []
