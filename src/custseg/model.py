@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from custseg._version import __version__
+from custseg.encoding import indicator_column
 from custseg.engines import get_engine
 from custseg.engines.base import nearest_center
 from custseg.errors import InputError, ModelError, SchemaError
@@ -145,7 +146,8 @@ class SegmentModel:
         columns = [str(c) for c in frame.columns]
         missing = []
         resolved = []
-        for name in self.feature_names:
+        # A categorical indicator ("Gender=Female") is computed from its source column.
+        for name in (f.get("source", f["name"]) for f in self.features):
             try:
                 resolved.append(match_column(name, columns))
             except SchemaError:
@@ -158,7 +160,13 @@ class SegmentModel:
             )
         if not len(frame):
             return np.empty((0, len(resolved)))
-        return np.column_stack([parse_numeric(frame, c, source=source) for c in resolved])
+        return np.column_stack(
+            [
+                indicator_column(frame, c, f["category"]) if f.get("kind") == "category"
+                else parse_numeric(frame, c, source=source)
+                for c, f in zip(resolved, self.features, strict=True)
+            ]
+        )
 
     def predict_matrix(self, X: np.ndarray) -> pd.DataFrame:
         """Score a matrix of original-unit feature values.

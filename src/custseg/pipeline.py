@@ -19,6 +19,12 @@ import pandas as pd
 from custseg._version import __version__
 from custseg.continuity import PreviousRun, link_segments, load_previous
 from custseg.drift import training_baseline
+from custseg.encoding import (
+    annotate_categoricals,
+    category_words,
+    expand_categoricals,
+    weight_categoricals,
+)
 from custseg.engines import get_engine
 from custseg.errors import DataWarning, EmptyInputError, InputError, SchemaError
 from custseg.io import write_csv, write_json
@@ -302,7 +308,9 @@ class Segmenter:
                 + ", ".join(f"'{c.name}' ({c.role})" for c in schema.columns)
                 + ". Name numeric columns with --features"
             )
-        X_all = feature_matrix(frame, features, source=source)  # Arrow-parsed when large
+        # Categorical features become weighted indicator columns (custseg.encoding).
+        frame_x, features, categories = expand_categoricals(frame, features, schema)
+        X_all = feature_matrix(frame_x, features, source=source)  # Arrow-parsed when large
 
         constant = [
             j for j in range(X_all.shape[1])
@@ -374,6 +382,7 @@ class Segmenter:
         if previous is not None:  # fail before fitting: same features, an ID to follow
             previous.check_compatible(features, id_col, source)
         scaler = fit_scaler(X_fit, self.scaling)
+        scaler = weight_categoricals(scaler, X_fit, features, categories)
         Z = scaler.transform(X_fit)
         k_table = pd.DataFrame(columns=["k", "inertia", "silhouette"])
         choice: KSelection | None = None
@@ -427,6 +436,7 @@ class Segmenter:
             }
             for j, f in enumerate(features)
         ]
+        annotate_categoricals(feature_meta, categories)
         model = SegmentModel(
             features=feature_meta,
             scaler=scaler,
@@ -455,11 +465,12 @@ class Segmenter:
         profiles = profile_segments(X_fit, labels_fit, features)
         seg_ids = [int(s) for s in profiles.index if s >= 0]
         z = profiles.loc[seg_ids, [f"z:{f}" for f in features]].to_numpy()
-        names = dict(zip(seg_ids, name_segments(z, features, vocabulary=self.vocabulary),
+        vocabulary = {**category_words(categories), **(self.vocabulary or {})}
+        names = dict(zip(seg_ids, name_segments(z, features, vocabulary=vocabulary),
                          strict=True))
         if link is not None:
             names = link.final_names(names, dict(zip(seg_ids, z, strict=True)), features,
-                                     vocabulary=self.vocabulary)
+                                     vocabulary=vocabulary)
         if -1 in profiles.index:
             names[-1] = "Unassigned"
         profiles.insert(0, "name", [names[int(s)] for s in profiles.index])
