@@ -95,4 +95,7 @@ def test_hdbscan_keeps_noise_customers_as_unassigned():
     assert noise.iloc[-6:].all()
     assert (result.table.loc[noise, "segment_name"] == "Unassigned").all()
     assert result.summary["k_selection"]["method"] == "density"
-    assert result.summary["k"] == 3
+    assert result.summary["k"] == 3 == result.summary["k_selection"]["chosen"]
+    given = custseg.segment(frame, algorithm="hdbscan", k=5, stability=0)
+    assert given.summary["k_selection"]["method"] == "density"
+    assert "--k 5 does not apply" in given.summary["k_selection"]["reason"]

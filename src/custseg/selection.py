@@ -635,7 +635,7 @@ def describe_k_choice(
         structure, why, details = structure_for_given_k(
             Z, labels, max(found, 1), random_state=random_state
         )
-        if given_k is not None:
+        if given_k is not None and get_engine(algorithm).needs_k:
             method, reason = "given", f"K={given_k} was given"
         else:
             noise = int((labels < 0).sum())
@@ -643,12 +643,14 @@ def describe_k_choice(
             reason = f"{algorithm} found {found} dense group(s)" + (
                 f" and left {noise} customer(s) unassigned" if noise else ""
             )
+            if given_k is not None:
+                reason += f" (--k {given_k} does not apply: it chooses the number itself)"
         block = {
             "method": method,
             "k_min": k_min,
             "k_max": k_max,
             "table": [],
-            "chosen": int(given_k if given_k is not None else found),
+            "chosen": int(given_k if method == "given" else found),
             "votes": {"gap": details["gap_vote"]} if details["gap_vote"] is not None else {},
             "agreement": None,
             "n_criteria": 0,
