@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.table import Table
 
 from custseg.cli._common import console
@@ -138,7 +140,8 @@ def segment_trust_cells(summary: dict, segment_id: int) -> tuple[str, str]:
     if segment_id in stab and stab[segment_id]["jaccard"] is not None:
         s = stab[segment_id]
         mark = {"stable": "", "weak": " ?", "unstable": " !"}.get(s["verdict"], "")
-        cell = f"{s['jaccard']:.2f}{mark}"
+        # Rounded down, so 0.599 (unstable) never prints as 0.60.
+        cell = f"{math.floor(s['jaccard'] * 100) / 100:.2f}{mark}"
     share = border.get(str(segment_id), border.get(segment_id))
     return cell, "-" if share is None else f"{share:.0%}"
 

@@ -19,6 +19,9 @@ never touches disk. It must provide:
     arrays, e.g. mixture probabilities. The default is the nearest centre.
 ``reorder(state, order) -> state``
     Renumber segment-indexed state (custseg numbers segments by size).
+``fit(..., init_centers=C)`` (optional keyword)
+    Start from given centres (warm start, used by :mod:`custseg.continuity`); an
+    engine without the keyword is always fitted cold.
 ``bic(X, fitted) -> float | None``
     The Bayesian information criterion where the engine is a likelihood model
     (``mixture = True``); None otherwise.
