@@ -51,16 +51,19 @@ def segment_name_column(segment: pd.api.extensions.ExtensionArray | pd.Series,
                         names: dict[int, str]) -> np.ndarray:
     """Object array of each row's segment name; ``""`` for an empty segment.
 
-    One mask per segment instead of a Python call per row: ten million rows in
-    a fraction of a second.
+    One table lookup instead of a Python call per row: ten million rows in a
+    fraction of a second. An id without a name gives ``""``.
     """
     segment = pd.array(segment, dtype="Int64")
     present = ~np.asarray(segment.isna())
-    values = segment.to_numpy(dtype="int64", na_value=0)
-    out = np.full(len(values), "", dtype=object)
-    for seg in np.unique(values[present]):
-        out[present & (values == seg)] = names.get(int(seg), "")
-    return out
+    values = segment.to_numpy(dtype="int64", na_value=-1)
+    low = min(0, int(values.min())) if len(values) else 0
+    high = max([0, *names, int(values.max()) if len(values) else 0])
+    table = np.full(high - low + 2, "", dtype=object)  # the last slot: empty segment
+    for seg, name in names.items():
+        table[int(seg) - low] = name
+    index = np.where(present, values - low, len(table) - 1)
+    return table[index]
 
 
 def fingerprint(X: np.ndarray, features: list[str]) -> str:
