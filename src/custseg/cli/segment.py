@@ -106,10 +106,21 @@ def segment(
     """Segment a customer table: writes segments.csv, summary.json and model.json."""
     with reporting_errors(), progress_bars(quiet or engine != "local") as bars:
         if check_engine(engine, algorithm) != "local":
-            run_engine(engine, input, out, quiet=quiet, spark_master=spark_master,
-                       features=split_features(features), id_column=id_column, k=parse_k(k),
-                       k_min=k_min, k_max=k_max, scaling=scaling, missing=missing,
-                       random_state=seed)
+            run_engine(
+                engine,
+                input,
+                out,
+                quiet=quiet,
+                spark_master=spark_master,
+                features=split_features(features),
+                id_column=id_column,
+                k=parse_k(k),
+                k_min=k_min,
+                k_max=k_max,
+                scaling=scaling,
+                missing=missing,
+                random_state=seed,
+            )
             return
         result = (segment_transactions if transactions else run_segment)(
             input,
