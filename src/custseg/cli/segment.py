@@ -71,11 +71,13 @@ def segment(
         "impute", "--missing", help="impute (median) | drop (leave the row out) | error."
     ),
     algorithm: str = typer.Option(
-        "kmeans", "--algorithm",
+        "kmeans",
+        "--algorithm",
         help="Clustering engine: " + ", ".join(available_engines()) + ".",
     ),
     stability: str = typer.Option(
-        "auto", "--stability",
+        "auto",
+        "--stability",
         help="Bootstrap resamples for segment stability; 0 = off; auto = 20 up to 50,000 rows.",
     ),
     seed: int = typer.Option(42, "--seed", help="Random seed: same seed, same segments."),
