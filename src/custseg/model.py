@@ -25,7 +25,6 @@ import pandas as pd
 from custseg._version import __version__
 from custseg.encoding import indicator_column
 from custseg.engines import get_engine
-from custseg.engines.base import nearest_center
 from custseg.errors import InputError, ModelError, SchemaError
 from custseg.io import read_json, write_json
 from custseg.preprocessing import Scaler
@@ -47,8 +46,9 @@ SUPPORTED_SCHEMA_VERSIONS = (1,)
 _CHUNK_ROWS = 200_000  # bounds the (rows × segments × features) distance array
 
 
-def segment_name_column(segment: pd.api.extensions.ExtensionArray | pd.Series,
-                        names: dict[int, str]) -> np.ndarray:
+def segment_name_column(
+    segment: pd.api.extensions.ExtensionArray | pd.Series, names: dict[int, str]
+) -> np.ndarray:
     """Object array of each row's segment name; ``""`` for an empty segment.
 
     One table lookup instead of a Python call per row: ten million rows in a

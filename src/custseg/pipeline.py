@@ -235,7 +235,7 @@ class Segmenter:
                     chosen.append(col)
         else:
             chosen = schema.by_role("numeric") + schema.by_role("constant")
-            chosen = [c for c in columns if c in chosen and schema[c].role == "numeric" or (
+            chosen = [c for c in columns if (c in chosen and schema[c].role == "numeric") or (
                 c in chosen and schema[c].role == "constant" and _is_numeric_constant(frame[c])
             )]
         for info in schema.columns:
@@ -407,8 +407,10 @@ class Segmenter:
         engine = get_engine(self.algorithm)
         emit(self.progress, "fitting", 0, len(Z))
         fit_info: dict[str, Any] = {}
-        fitted = fit_final(Z, k, algorithm=self.algorithm, random_state=self.random_state,
-                           info=fit_info)  # a big table's K-Means: float32, sample restarts
+        # A big table's K-Means: float32, k-means++ restarts on a sample, Lloyd on all rows.
+        fitted = fit_final(
+            Z, k, algorithm=self.algorithm, random_state=self.random_state, info=fit_info
+        )
         emit(self.progress, "fitting", len(Z), len(Z))
         # Number segments by size, largest first; ties keep the engine's order.
         ids = [s for s in np.unique(fitted.labels) if s >= 0]
@@ -446,7 +448,7 @@ class Segmenter:
             centers=centers,
             segments=[],
             training={
-                "rows": int(len(X_fit)),
+                "rows": len(X_fit),
                 "fingerprint": fingerprint(X_fit, features),
                 "random_state": self.random_state,
             },
@@ -491,7 +493,7 @@ class Segmenter:
         summary = {
             "schema_version": SUMMARY_SCHEMA_VERSION,
             "custseg_version": __version__,
-            "input": {"path": source, "rows": int(len(frame)), "rows_fitted": int(len(X_fit))},
+            "input": {"path": source, "rows": len(frame), "rows_fitted": len(X_fit)},
             "columns": schema.to_dict(),
             "id_column": id_col,
             "features": features,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from custseg.cli._common import app, main
 
 # Importing the command modules registers their commands on `app`.
-from custseg.cli import demo, score, segment  # noqa: E402,F401  isort: skip
+from custseg.cli import demo, score, segment  # noqa: F401  isort: skip
 from custseg.cli import features  # noqa: F401  isort: skip
 from custseg.cli import compare  # noqa: F401  isort: skip
 from custseg.cli import report  # noqa: F401  isort: skip
