@@ -48,7 +48,7 @@ format: install-dev
 	$(BIN)/ruff check --fix src tests benchmarks
 
 test: install-dev system-deps lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) custseg-demo custseg-out .pytest_cache .ruff_cache
