@@ -12,10 +12,10 @@ CUSTOMER_COLUMNS = ["CustomerID", "Gender", "Age", "Annual Income (k$)", "Spendi
 # Five shopper groups in the spirit of the classic mall data: share, age (mean, sd),
 # income k$ (mean, sd), spending score (mean, sd).
 _GROUPS = [
-    (0.40, (43, 14), (55, 9), (50, 7)),   # middle income, middle spending
-    (0.20, (33, 4), (87, 14), (82, 8)),   # affluent big spenders
+    (0.40, (43, 14), (55, 9), (50, 7)),  # middle income, middle spending
+    (0.20, (33, 4), (87, 14), (82, 8)),  # affluent big spenders
     (0.18, (41, 11), (88, 15), (17, 9)),  # affluent, careful
-    (0.11, (25, 5), (26, 7), (79, 9)),    # young, modest income, spend freely
+    (0.11, (25, 5), (26, 7), (79, 9)),  # young, modest income, spend freely
     (0.11, (45, 13), (26, 7), (21, 12)),  # modest income, careful
 ]
 

@@ -165,7 +165,8 @@ class SegmentModel:
             return np.empty((0, len(resolved)))
         return np.column_stack(
             [
-                indicator_column(frame, c, f["category"]) if f.get("kind") == "category"
+                indicator_column(frame, c, f["category"])
+                if f.get("kind") == "category"
                 else parse_numeric(frame, c, source=source)
                 for c, f in zip(resolved, self.features, strict=True)
             ]
@@ -285,7 +286,7 @@ class SegmentModel:
     def from_dict(cls, data: dict[str, Any], *, source: str = "model") -> SegmentModel:
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             raise ModelError(
-                f"'{source}' is not a custseg model (no \"format\": \"{MODEL_FORMAT}\"); "
+                f'\'{source}\' is not a custseg model (no "format": "{MODEL_FORMAT}"); '
                 "pass the model.json written by custseg segment"
             )
         version = data.get("schema_version")
@@ -296,8 +297,16 @@ class SegmentModel:
                 "upgrade custseg or retrain the model"
             )
         known = {
-            "format", "schema_version", "custseg_version", "features", "preprocessing",
-            "algorithm", "centers", "engine_state", "segments", "training",
+            "format",
+            "schema_version",
+            "custseg_version",
+            "features",
+            "preprocessing",
+            "algorithm",
+            "centers",
+            "engine_state",
+            "segments",
+            "training",
         }
         try:
             pre = data["preprocessing"]

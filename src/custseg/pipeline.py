@@ -212,8 +212,9 @@ class Segmenter:
                 f"{self.k_max}"
             )
 
-    def _choose_features(self, frame: pd.DataFrame, schema: TableSchema,
-                         previous: PreviousRun | None = None) -> tuple[list[str], list[dict]]:
+    def _choose_features(
+        self, frame: pd.DataFrame, schema: TableSchema, previous: PreviousRun | None = None
+    ) -> tuple[list[str], list[dict]]:
         skipped: list[dict] = []
         columns = list(frame.columns)
         wanted = self.features or (previous.features if previous is not None else None)
@@ -235,9 +236,12 @@ class Segmenter:
                     chosen.append(col)
         else:
             chosen = schema.by_role("numeric") + schema.by_role("constant")
-            chosen = [c for c in columns if (c in chosen and schema[c].role == "numeric") or (
-                c in chosen and schema[c].role == "constant" and _is_numeric_constant(frame[c])
-            )]
+            chosen = [
+                c
+                for c in columns
+                if (c in chosen and schema[c].role == "numeric")
+                or (c in chosen and schema[c].role == "constant" and _is_numeric_constant(frame[c]))
+            ]
         for info in schema.columns:
             if info.name in chosen:
                 continue
@@ -252,7 +256,8 @@ class Segmenter:
             }[info.role]
             if info.role == "empty":
                 warnings.warn(
-                    f"column '{info.name}' is entirely empty and is skipped", DataWarning,
+                    f"column '{info.name}' is entirely empty and is skipped",
+                    DataWarning,
                     stacklevel=3,
                 )
             skipped.append({"column": info.name, "role": info.role, "reason": reason})
@@ -313,16 +318,19 @@ class Segmenter:
         X_all = feature_matrix(frame_x, features, source=source)  # Arrow-parsed when large
 
         constant = [
-            j for j in range(X_all.shape[1])
+            j
+            for j in range(X_all.shape[1])
             if np.unique(X_all[~np.isnan(X_all[:, j]), j]).size <= 1
         ]
         for j in constant:
             warnings.warn(
-                f"feature '{features[j]}' has a single value and is dropped", DataWarning,
+                f"feature '{features[j]}' has a single value and is dropped",
+                DataWarning,
                 stacklevel=3,
             )
-            skipped.append({"column": features[j], "role": "constant",
-                            "reason": "a single value in every row"})
+            skipped.append(
+                {"column": features[j], "role": "constant", "reason": "a single value in every row"}
+            )
         keep = [j for j in range(len(features)) if j not in constant]
         features = [features[j] for j in keep]
         X_all = X_all[:, keep]
@@ -348,7 +356,8 @@ class Segmenter:
             if self.missing == "impute":
                 counts = ", ".join(f"'{f}': {n}" for f, n in missing_counts.items() if n)
                 warnings.warn(
-                    f"missing values imputed with the column median ({counts})", DataWarning,
+                    f"missing values imputed with the column median ({counts})",
+                    DataWarning,
                     stacklevel=3,
                 )
             else:
@@ -356,7 +365,8 @@ class Segmenter:
                 warnings.warn(
                     f"{int(nan_rows.sum())} row(s) with missing values left out of fitting; "
                     "they appear in segments.csv with an empty segment and a reason",
-                    DataWarning, stacklevel=3,
+                    DataWarning,
+                    stacklevel=3,
                 )
         X_fit = np.where(np.isnan(X_all), fill, X_all)[fit_rows]
         if len(X_fit) < 3:
@@ -376,7 +386,9 @@ class Segmenter:
             if dupes:
                 warnings.warn(
                     f"ID column '{id_col}' has {dupes} duplicate value(s); every row is still "
-                    "segmented", DataWarning, stacklevel=3,
+                    "segmented",
+                    DataWarning,
+                    stacklevel=3,
                 )
 
         if previous is not None:  # fail before fitting: same features, an ID to follow
@@ -397,7 +409,9 @@ class Segmenter:
                 )
             emit(self.progress, "choosing K", 0, len(Z))
             choice = select_k(
-                Z, list(range(self.k_min, k_hi + 1)), algorithm=self.algorithm,
+                Z,
+                list(range(self.k_min, k_hi + 1)),
+                algorithm=self.algorithm,
                 random_state=self.random_state,
             )
             emit(self.progress, "choosing K", len(Z), len(Z))
@@ -418,8 +432,9 @@ class Segmenter:
         order = sorted(ids, key=lambda s: (-sizes[s], s))
         link = None
         if previous is not None:  # keep the previous run's ids instead of size order
-            fitted, link = link_segments(previous, engine, Z, fitted, scaler=scaler,
-                                         random_state=self.random_state)
+            fitted, link = link_segments(
+                previous, engine, Z, fitted, scaler=scaler, random_state=self.random_state
+            )
             order = link.order
         centers = fitted.centers[order]
         state = engine.reorder(fitted.state, order)
@@ -468,17 +483,21 @@ class Segmenter:
         seg_ids = [int(s) for s in profiles.index if s >= 0]
         z = profiles.loc[seg_ids, [f"z:{f}" for f in features]].to_numpy()
         vocabulary = {**category_words(categories), **(self.vocabulary or {})}
-        names = dict(zip(seg_ids, name_segments(z, features, vocabulary=vocabulary),
-                         strict=True))
+        names = dict(zip(seg_ids, name_segments(z, features, vocabulary=vocabulary), strict=True))
         if link is not None:
-            names = link.final_names(names, dict(zip(seg_ids, z, strict=True)), features,
-                                     vocabulary=vocabulary)
+            names = link.final_names(
+                names, dict(zip(seg_ids, z, strict=True)), features, vocabulary=vocabulary
+            )
         if -1 in profiles.index:
             names[-1] = "Unassigned"
         profiles.insert(0, "name", [names[int(s)] for s in profiles.index])
         model.segments = [
-            {"id": int(s), "name": names[int(s)], "size": int(profiles.loc[s, "size"]),
-             "share": float(profiles.loc[s, "share"])}
+            {
+                "id": int(s),
+                "name": names[int(s)],
+                "size": int(profiles.loc[s, "size"]),
+                "share": float(profiles.loc[s, "share"]),
+            }
             for s in profiles.index
         ]
         model.extra["baseline"] = training_baseline(  # for custseg drift
@@ -509,12 +528,21 @@ class Segmenter:
             "random_state": self.random_state,
             "k": int(k),
             "k_selection": describe_k_choice(
-                choice, Z, labels_fit, k_min=self.k_min, k_max=self.k_max, given_k=self.k,
-                algorithm=self.algorithm, random_state=self.random_state,
+                choice,
+                Z,
+                labels_fit,
+                k_min=self.k_min,
+                k_max=self.k_max,
+                given_k=self.k,
+                algorithm=self.algorithm,
+                random_state=self.random_state,
             ),
             **trust_summary(
-                Z, labels_fit, scored["margin"].to_numpy(dtype="float64")[fit_rows],
-                algorithm=self.algorithm, stability=self.stability,
+                Z,
+                labels_fit,
+                scored["margin"].to_numpy(dtype="float64")[fit_rows],
+                algorithm=self.algorithm,
+                stability=self.stability,
                 random_state=self.random_state,
             ),
             "metrics": metrics,

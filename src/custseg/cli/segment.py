@@ -64,9 +64,7 @@ def segment(
     k: str = typer.Option("auto", "--k", help="Number of segments, or 'auto' to choose it."),
     k_min: int = typer.Option(2, "--k-min", help="Smallest K tried by --k auto."),
     k_max: int = typer.Option(10, "--k-max", help="Largest K tried by --k auto."),
-    scaling: str = typer.Option(
-        "standard", "--scaling", help="standard | robust | minmax | none."
-    ),
+    scaling: str = typer.Option("standard", "--scaling", help="standard | robust | minmax | none."),
     missing: str = typer.Option(
         "impute", "--missing", help="impute (median) | drop (leave the row out) | error."
     ),
@@ -92,12 +90,14 @@ def segment(
         False, "--no-report", help="Skip report.html and charts/*.png (see custseg report)."
     ),
     previous: Path = typer.Option(
-        None, "--previous",
+        None,
+        "--previous",
         help="A previous run's folder (or model.json): keep its segment ids and names, "
         "warm-start when K is unchanged, write transitions.csv.",
     ),
     engine: str = typer.Option(
-        "local", "--engine",
+        "local",
+        "--engine",
         help="local (in memory, Arrow I/O) | chunked (streams batches, larger than memory) | "
         "spark (Apache Spark; see docs/scale.md).",
     ),
