@@ -235,12 +235,12 @@ class Segmenter:
                 if col not in chosen:
                     chosen.append(col)
         else:
-            chosen = schema.by_role("numeric") + schema.by_role("constant")
+            # A numeric constant is kept here so that the constant-feature warning names it.
             chosen = [
-                c
-                for c in columns
-                if (c in chosen and schema[c].role == "numeric")
-                or (c in chosen and schema[c].role == "constant" and _is_numeric_constant(frame[c]))
+                info.name
+                for info in schema.columns
+                if info.role == "numeric"
+                or (info.role == "constant" and _is_numeric_constant(frame[info.name]))
             ]
         for info in schema.columns:
             if info.name in chosen:
