@@ -50,7 +50,7 @@ from custseg.io import write_json
 from custseg.io.arrow import CsvAppender, iter_batches
 from custseg.model import SegmentModel, segment_name_column
 from custseg.preprocessing import MISSING_POLICIES, SCALINGS, Scaler, check_choice
-from custseg.profiles import name_segments
+from custseg.profiles import name_segments, summary_segments
 from custseg.progress import ProgressFn, emit
 from custseg.quality import clustering_metrics
 from custseg.scale import detect_roles_fast, feature_matrix
@@ -402,21 +402,7 @@ def segment_chunked(
     z = (means - overall_mean) / overall_std
     seg_names = name_segments(z, names)
     sample_labels = model.predict_matrix(Xs)["segment"].to_numpy(dtype="int64", na_value=-1)
-    segments = []
-    for s in range(k):
-        part = Xs[sample_labels == s]
-        medians = np.median(part, axis=0) if len(part) else np.full(d, np.nan)
-        segments.append(
-            {
-                "id": s,
-                "name": seg_names[s],
-                "size": int(counts[s]),
-                "share": float(counts[s] / n_fit),
-                "mean": {f: float(means[s, j]) for j, f in enumerate(names)},
-                "median": {f: float(medians[j]) for j, f in enumerate(names)},
-                "z": {f: float(z[s, j]) for j, f in enumerate(names)},
-            }
-        )
+    segments = summary_segments(names, seg_names, counts, means, z, Xs, sample_labels, n_fit)
     quantiles = np.quantile(Xs, _QUANTILES, axis=0)
     model.features = [
         {

@@ -56,7 +56,7 @@ from custseg.io.arrow import csv_header
 from custseg.io.readers import _kind
 from custseg.model import SegmentModel, segment_name_column
 from custseg.preprocessing import MISSING_POLICIES, SCALINGS, Scaler, check_choice
-from custseg.profiles import name_segments
+from custseg.profiles import name_segments, summary_segments
 from custseg.progress import ProgressFn, emit
 from custseg.quality import clustering_metrics
 from custseg.scale import detect_roles_fast
@@ -477,21 +477,7 @@ def segment_spark(
         else np.empty(0, dtype="int64")
     )
     Xs = scaler.inverse_transform(Zs)
-    segments = []
-    for s in range(k):
-        part = Xs[labels_s == s]
-        med = np.median(part, axis=0) if len(part) else np.full(d, np.nan)
-        segments.append(
-            {
-                "id": s,
-                "name": seg_names[s],
-                "size": int(sizes_arr[s]),
-                "share": float(sizes_arr[s] / n_fit),
-                "mean": {f: float(means[s, j]) for j, f in enumerate(names)},
-                "median": {f: float(med[j]) for j, f in enumerate(names)},
-                "z": {f: float(z[s, j]) for j, f in enumerate(names)},
-            }
-        )
+    segments = summary_segments(names, seg_names, sizes_arr, means, z, Xs, labels_s, n_fit)
     model.features = [
         {
             "name": f,

@@ -152,26 +152,34 @@ def _to_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def read_parquet_typed(path: Path) -> pd.DataFrame:
+    """Read a Parquet file or folder with its stored types; a bad file is a DataFormatError."""
     try:
-        frame = pd.read_parquet(path)
+        return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DataFormatError(
             f"could not read '{path}' as Parquet: {str(exc).splitlines()[0]}; "
             "check the file or export it as CSV"
         ) from None
-    return _to_text(frame)
 
 
-def _read_excel(path: Path) -> pd.DataFrame:
+def read_excel_typed(path: Path) -> pd.DataFrame:
+    """Read the first sheet of an .xlsx workbook with its stored types."""
     try:
-        frame = pd.read_excel(path, sheet_name=0, engine="openpyxl")
+        return pd.read_excel(path, sheet_name=0, engine="openpyxl")
     except Exception as exc:  # openpyxl and zipfile raise several unrelated types
         raise DataFormatError(
             f"could not read '{path}' as Excel .xlsx: {str(exc).splitlines()[0]}; "
             "save it again as .xlsx or export it as CSV"
         ) from None
-    return _to_text(frame)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    return _to_text(read_parquet_typed(path))
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    return _to_text(read_excel_typed(path))
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

@@ -29,6 +29,8 @@ from custseg.io.readers import (
     _decode,
     _head_bytes,
     _kind,
+    read_excel_typed,
+    read_parquet_typed,
     sniff_delimiter,
 )
 
@@ -112,26 +114,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return table.to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise DataFormatError(
-            f"could not read '{path}' as Parquet: {str(exc).splitlines()[0]}; "
-            "check the file or export it as CSV"
-        ) from None
-
-
-def _read_excel(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_excel(path, sheet_name=0, engine="openpyxl")
-    except Exception as exc:  # openpyxl and zipfile raise several unrelated types
-        raise DataFormatError(
-            f"could not read '{path}' as Excel .xlsx: {str(exc).splitlines()[0]}; "
-            "save it again as .xlsx or export it as CSV"
-        ) from None
-
-
 def read_transactions(path: str | Path) -> pd.DataFrame:
     """Read a transaction log from CSV, gzipped CSV, Parquet or Excel.
 
@@ -163,7 +145,7 @@ def read_transactions(path: str | Path) -> pd.DataFrame:
     kind = _kind(path)
     if path.is_file() and path.stat().st_size == 0:
         raise DataFormatError(_EMPTY.format(path=path))
-    reader = {"csv": _read_csv, "parquet": _read_parquet, "excel": _read_excel}[kind]
+    reader = {"csv": _read_csv, "parquet": read_parquet_typed, "excel": read_excel_typed}[kind]
     frame = reader(path)
     if frame.shape[1] == 0:
         raise DataFormatError(f"input file '{path}' has no columns; check the file")
