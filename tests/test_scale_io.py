@@ -9,7 +9,7 @@ import pytest
 
 import custseg
 from custseg.errors import SchemaError
-from custseg.io import read_table, write_csv
+from custseg.io import arrow, read_table, write_csv
 from custseg.io.arrow import read_table_fast, write_csv_fast
 from custseg.scale import detect_roles_fast, feature_matrix
 from custseg.schema import detect_roles
@@ -47,6 +47,53 @@ def test_fast_writer_matches_pandas_on_random_floats(tmp_path):
     frame = pd.DataFrame({"d": values, "s": np.arange(60_000).astype(str)})
     pandas_bytes, arrow_bytes = _bytes_both(frame, tmp_path)
     assert arrow_bytes == pandas_bytes
+
+
+def test_fast_writer_matches_pandas_across_chunks(tmp_path, monkeypatch):
+    # Small chunks and two threads: each chunk is formatted on its own, so a rare
+    # value (an exponent float, a quoted text) must be handled where it appears and
+    # the chunks must land in order.
+    monkeypatch.setattr(arrow, "_WRITE_CHUNK_ROWS", 1000)
+    monkeypatch.setattr(arrow, "_WRITE_THREADS", 2)
+    n = 5000
+    rng = np.random.default_rng(1)
+    ids = pa.chunked_array(
+        [pa.array([f"{i:08d}" for i in range(s, min(s + 700, n))]) for s in range(0, n, 700)]
+    )
+    text = np.array([f"t{i}" for i in range(n)], dtype=object)
+    text[[2500, 2600, 2700, 4999]] = ["a,b", 'say "hi"', "x\ny", "cr\r"]  # chunks 2 and 4 only
+    names = rng.choice(["Average", "Very low income · High spending"], n).astype(object)
+    names[3333] = 'Big, "loyal"'
+    margin = rng.random(n)
+    odd = {
+        10: 3e-05,
+        3010: -5e-7,
+        20: 2.0,
+        30: np.nan,
+        40: 1e16,
+        41: -1.5e17,
+        42: 1e15,
+        43: 12345678901.0,
+        44: -0.0,
+        45: 1e-4,
+        46: 0.0,
+        4001: 1e300,
+    }
+    margin[list(odd)] = list(odd.values())
+    frame = pd.DataFrame(
+        {
+            "CustomerID": pd.Series(pd.arrays.ArrowExtensionArray(ids)),
+            "note": text,
+            "segment": pd.array(rng.integers(1, 6, n), dtype="Int64"),
+            "segment_name": pd.Series(names, dtype="str"),
+            "margin": margin,
+            "whole": np.round(rng.standard_normal(n) * 1e6),
+            "borderline": pd.array(rng.random(n) < 0.1, dtype="boolean"),
+        }
+    )
+    pandas_bytes, arrow_bytes = _bytes_both(frame, tmp_path)
+    assert arrow_bytes == pandas_bytes
+    assert b'"a,b"' in arrow_bytes and b"3e-05" in arrow_bytes  # the cases really occur
 
 
 def test_fast_reader_keeps_text_exactly(tmp_path):
