@@ -6,14 +6,25 @@
 * :func:`bootstrap_stability` — per segment, the mean best-match Jaccard over
   bootstrap refits (Hennig's clusterboot) and the mean ARI between the runs and the
   segmentation.
+
+Big tables
+----------
+The metrics keep scikit-learn's definitions but not its cost. Calinski-Harabasz,
+Davies-Bouldin and the inertia come from per-segment sums gathered in row chunks
+(:func:`validity_scores`): no temporary as large as the table, two passes over it.
+The silhouette is O(n²), so it is taken on a seeded sample of
+:data:`SILHOUETTE_SAMPLE` rows, and :func:`silhouettes` scores several labellings
+of the same rows from one set of pairwise distances (the K sweep scores every K at
+once). Results agree with scikit-learn's functions to rounding (about 1e-12).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import pairwise_distances
 from threadpoolctl import threadpool_limits
 
 __all__ = [
@@ -25,10 +36,211 @@ __all__ = [
     "jaccard_verdict",
     "margins",
     "own_margin",
+    "segment_ids",
+    "silhouettes",
     "trust_summary",
+    "validity_scores",
 ]
 
 SILHOUETTE_SAMPLE = 5000
+#: Up to this many rows the silhouette sample is drawn exactly as scikit-learn's
+#: ``silhouette_score(sample_size=...)`` draws it (a permutation of every row);
+#: above it, by an O(sample) seeded draw, since permuting 10 million rows alone
+#: takes about half a second.
+SILHOUETTE_PERMUTATION_MAX_ROWS = 1_000_000
+#: Rows per chunk for the per-segment sums (about 6 MB of float64 at 3 features).
+_CHUNK_ROWS = 1 << 18
+#: Rows per block of pairwise distances in :func:`silhouettes` (block × n_rows floats).
+_SILHOUETTE_BLOCK = 128
+
+
+def segment_ids(labels: np.ndarray) -> np.ndarray:
+    """Sorted distinct ids of the assigned rows (label >= 0); ``np.unique`` without a sort.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_rows,)
+        Integer segment ids; -1 (noise) is left out.
+
+    Returns
+    -------
+    ndarray of int
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu" or not len(labels):
+        return np.unique(labels[labels >= 0])
+    hi = int(labels.max())
+    if hi < 0:
+        return np.empty(0, dtype=labels.dtype)
+    # Segment ids are small (centre rows, or kept ids): one counting pass beats a sort.
+    counts = np.bincount(labels[labels >= 0] if labels.min() < 0 else labels, minlength=hi + 1)
+    return np.flatnonzero(counts).astype(labels.dtype)
+
+
+def silhouettes(
+    X: np.ndarray, labelings: Sequence[np.ndarray], *, block_rows: int = _SILHOUETTE_BLOCK
+) -> list[float]:
+    """Mean silhouette of several labellings of the same rows, as scikit-learn defines it.
+
+    For each row, ``a`` is its mean distance to the other members of its own
+    segment (size - 1 of them), ``b`` the lowest mean distance to another
+    segment's members, ``s = (b - a) / max(a, b)``, and 0 for a segment of one;
+    the score is the mean of ``s`` (Rousseeuw, 1987; ``sklearn.metrics.
+    silhouette_score``). The pairwise distances are computed once per block of
+    rows, with scikit-learn's formula, and every labelling's per-segment distance
+    sums come from one matrix product with the stacked one-hot label matrices,
+    so scoring ten labellings costs little more than scoring one.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+        At most a few thousand rows (the distances are O(n_rows²) work).
+    labelings : sequence of ndarray of shape (n_rows,)
+        Each with between 2 and n_rows - 1 distinct labels.
+    block_rows : int, default=128
+        Rows per block of distances (memory: ``block_rows × n_rows`` floats).
+
+    Returns
+    -------
+    list of float
+        One score per labelling, in order.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    n = len(X)
+    parts = []  # (column offset, codes, segment sizes) per labelling
+    offset = 0
+    for labels in labelings:
+        classes, codes = np.unique(np.asarray(labels), return_inverse=True)
+        if not 1 < len(classes) < n:
+            raise ValueError(
+                f"a silhouette needs between 2 and n_rows - 1 = {n - 1} segments; "
+                f"got {len(classes)}"
+            )
+        codes = codes.reshape(-1)
+        parts.append((offset, codes, np.bincount(codes)))
+        offset += len(classes)
+    onehot = np.zeros((n, offset))
+    for off, codes, _ in parts:
+        onehot[np.arange(n), off + codes] = 1.0
+    intra = [np.empty(n) for _ in parts]
+    inter = [np.empty(n) for _ in parts]
+    sq_norms = np.einsum("ij,ij->i", X, X)
+    for start in range(0, n, block_rows):
+        stop = min(start + block_rows, n)
+        rows = np.arange(stop - start)
+        # scikit-learn's euclidean_distances: |x|² - 2 x·y + |y|², clipped at 0,
+        # exactly 0 from a row to itself.
+        dist = -2 * (X[start:stop] @ X.T)
+        dist += sq_norms[start:stop, None]
+        dist += sq_norms[None, :]
+        np.maximum(dist, 0, out=dist)
+        dist[rows, rows + start] = 0.0
+        np.sqrt(dist, out=dist)
+        sums = dist @ onehot  # (block, all labellings' segments)
+        for (off, codes, sizes), a, b in zip(parts, intra, inter, strict=True):
+            per_segment = sums[:, off : off + len(sizes)].copy()
+            own = codes[start:stop]
+            a[start:stop] = per_segment[rows, own]
+            per_segment[rows, own] = np.inf
+            per_segment /= sizes
+            b[start:stop] = per_segment.min(axis=1)
+    scores = []
+    for (_, codes, sizes), a, b in zip(parts, intra, inter, strict=True):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a /= (sizes - 1).take(codes, mode="clip")
+            s = (b - a) / np.maximum(a, b)
+        scores.append(float(np.mean(np.nan_to_num(s))))  # NaN: a segment of one -> 0
+    return scores
+
+
+def _segment_sums(
+    Z: np.ndarray, labels: np.ndarray, n_ids: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-segment size, mean, sum of squared and sum of plain distances to the mean.
+
+    Two chunked passes (sums, then distances to the means); ``labels`` in
+    ``0..n_ids-1``. Means of empty segments are NaN.
+    """
+    n, d = Z.shape
+    counts = np.bincount(labels, minlength=n_ids).astype(np.float64)
+    sums = np.zeros((n_ids, d))
+    for start in range(0, n, _CHUNK_ROWS):
+        part = Z[start : start + _CHUNK_ROWS]
+        lab = labels[start : start + _CHUNK_ROWS]
+        for j in range(d):
+            sums[:, j] += np.bincount(lab, weights=part[:, j], minlength=n_ids)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means_by_feature = (sums / counts[:, None]).T
+    sq_dist = np.zeros(n_ids)
+    dist = np.zeros(n_ids)
+    for start in range(0, n, _CHUNK_ROWS):
+        lab = labels[start : start + _CHUNK_ROWS]
+        # Feature columns, contiguous: one-dimensional gathers of the means are cheap.
+        columns = np.ascontiguousarray(Z[start : start + _CHUNK_ROWS].T, dtype=np.float64)
+        sq = (columns[0] - means_by_feature[0][lab]) ** 2
+        for f in range(1, d):
+            sq += (columns[f] - means_by_feature[f][lab]) ** 2
+        sq_dist += np.bincount(lab, weights=sq, minlength=n_ids)
+        dist += np.bincount(lab, weights=np.sqrt(sq), minlength=n_ids)
+    means = means_by_feature.T
+    return counts, means, sq_dist, dist
+
+
+def _scores_from_sums(
+    counts: np.ndarray, means: np.ndarray, sq_dist: np.ndarray, dist: np.ndarray
+) -> tuple[float, float]:
+    """Calinski-Harabasz and Davies-Bouldin of the non-empty segments, as scikit-learn."""
+    present = counts > 0
+    counts, means = counts[present], means[present]
+    sq_dist, dist = sq_dist[present], dist[present]
+    n, n_labels = counts.sum(), len(counts)
+    grand_mean = (counts[:, None] * means).sum(axis=0) / n
+    between = float((counts * ((means - grand_mean) ** 2).sum(axis=1)).sum())
+    within = float(sq_dist.sum())
+    ch = 1.0 if within == 0.0 else between * (n - n_labels) / (within * (n_labels - 1.0))
+    spread = dist / counts
+    centroid_dist = pairwise_distances(means)
+    if np.allclose(spread, 0) or np.allclose(centroid_dist, 0):
+        return float(ch), 0.0
+    centroid_dist[centroid_dist == 0] = np.inf
+    db = float(np.mean(np.max((spread[:, None] + spread) / centroid_dist, axis=1)))
+    return float(ch), db
+
+
+def validity_scores(Z: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Calinski-Harabasz and Davies-Bouldin of a labelling, from per-segment sums.
+
+    Same definitions as ``sklearn.metrics.calinski_harabasz_score`` and
+    ``davies_bouldin_score`` (segment means of the labelled rows), computed in row
+    chunks without temporaries the size of the table.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_rows, n_features)
+    labels : ndarray of shape (n_rows,)
+        Any labels (no noise handling); between 2 and n_rows - 1 distinct values.
+
+    Returns
+    -------
+    calinski_harabasz, davies_bouldin : float
+    """
+    classes, codes = np.unique(np.asarray(labels), return_inverse=True)
+    if not 1 < len(classes) < len(Z):
+        raise ValueError(
+            f"Calinski-Harabasz and Davies-Bouldin need between 2 and n_rows - 1 = "
+            f"{len(Z) - 1} segments; got {len(classes)}"
+        )
+    return _scores_from_sums(*_segment_sums(Z, codes.reshape(-1), len(classes)))
+
+
+def _silhouette_sample(n: int, random_state: int) -> np.ndarray | None:
+    """Rows of the metrics' silhouette sample (None = every row); see the constants."""
+    if n <= SILHOUETTE_SAMPLE:
+        return None
+    if n <= SILHOUETTE_PERMUTATION_MAX_ROWS:
+        return np.random.RandomState(random_state).permutation(n)[:SILHOUETTE_SAMPLE]
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n, size=SILHOUETTE_SAMPLE, replace=False))
 
 
 def clustering_metrics(
@@ -41,41 +253,83 @@ def clustering_metrics(
     Z : ndarray of shape (n_rows, n_features)
         Scaled features.
     labels : ndarray of shape (n_rows,)
-        Segment ids; rows labelled -1 (noise) are left out of the metrics.
+        Segment ids (rows of ``centers``); rows labelled -1 (noise) are left out
+        of the metrics.
     centers : ndarray of shape (n_segments, n_features)
+    random_state : int, default=0
+        Seed of the silhouette sample.
 
     Returns
     -------
     dict
         ``inertia`` (sum of squared distances to the assigned centre),
-        ``silhouette`` (on a seeded sample of at most 5,000 rows), ``calinski_harabasz``,
-        ``davies_bouldin``; None where fewer than two segments exist.
+        ``silhouette`` (on a seeded sample of at most 5,000 rows: the same rows
+        as ``sklearn.metrics.silhouette_score(sample_size=5000)`` up to
+        :data:`SILHOUETTE_PERMUTATION_MAX_ROWS` rows), ``calinski_harabasz``,
+        ``davies_bouldin`` (scikit-learn's definitions, from per-segment sums);
+        None where fewer than two segments exist (the silhouette also when its
+        sample holds fewer than two).
     """
+    labels = np.asarray(labels)
     keep = labels >= 0
-    Z, labels = Z[keep], labels[keep]
-    inertia = float(((Z - centers[labels]) ** 2).sum()) if len(Z) else 0.0
-    n_labels = len(np.unique(labels))
+    if not keep.all():  # the common case keeps every row: no copy of the table
+        Z, labels = Z[keep], labels[keep]
+    empty = {"silhouette": None, "calinski_harabasz": None, "davies_bouldin": None}
+    if not len(Z):
+        return {"inertia": 0.0, **empty}
+    centers = np.asarray(centers, dtype=np.float64)
+    if int(labels.max()) >= len(centers):
+        raise ValueError(f"label {int(labels.max())} has no centre (only {len(centers)} given)")
+    counts, means, sq_dist, dist = _segment_sums(Z, labels, len(centers))
+    present = counts > 0
+    # Sum of squares to the given centre = to the segment mean + size × (mean - centre)².
+    offset = (means[present] - centers[present]) ** 2
+    inertia = float(sq_dist[present].sum() + (counts[present] * offset.sum(axis=1)).sum())
+    n_labels = int(present.sum())
     if n_labels < 2 or n_labels >= len(Z):
-        return {
-            "inertia": inertia,
-            "silhouette": None,
-            "calinski_harabasz": None,
-            "davies_bouldin": None,
-        }
-    sample = SILHOUETTE_SAMPLE if len(Z) > SILHOUETTE_SAMPLE else None
+        return {"inertia": inertia, **empty}
+    ch, db = _scores_from_sums(counts, means, sq_dist, dist)
+    rows = _silhouette_sample(len(Z), random_state)
+    Zs, ls = (Z, labels) if rows is None else (Z[rows], labels[rows])
+    n_sample_labels = len(np.unique(ls))
+    silhouette = None
+    if 1 < n_sample_labels < len(ls):
+        with threadpool_limits(limits=1, user_api="blas"):  # same sums on any machine
+            silhouette = silhouettes(Zs, [ls])[0]
     return {
         "inertia": inertia,
-        "silhouette": float(
-            silhouette_score(Z, labels, sample_size=sample, random_state=random_state)
-        ),
-        "calinski_harabasz": float(calinski_harabasz_score(Z, labels)),
-        "davies_bouldin": float(davies_bouldin_score(Z, labels)),
+        "silhouette": silhouette,
+        "calinski_harabasz": ch,
+        "davies_bouldin": db,
     }
 
 
 #: A customer is *borderline* when its margin is below this: its own centre is
 #: less than 10% closer than the next one. Shared by segmentation and drift.
 BORDERLINE_MARGIN = 0.1
+
+
+def _center_distances(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Euclidean distance of every centre to every row, shape (n_centres, n_rows).
+
+    Bit for bit ``sqrt(((Z[:, None] - centers[None]) ** 2).sum(axis=2)).T`` without its
+    (n_rows, n_centres, n_features) temporaries. numpy sums fewer than 8 terms left
+    to right, so for few features a running sum over the feature columns gives the
+    same bits about ten times faster; from 8 features on, its pairwise sum is used.
+    """
+    Z = np.asarray(Z)
+    out = np.empty((len(centers), len(Z)), dtype=np.result_type(Z, centers, np.float64))
+    if Z.shape[1] < 8:
+        columns = np.ascontiguousarray(Z.T)
+        for j, center in enumerate(centers):
+            acc = (columns[0] - center[0]) ** 2
+            for f in range(1, len(columns)):
+                acc += (columns[f] - center[f]) ** 2
+            out[j] = np.sqrt(acc)
+    else:
+        for j, center in enumerate(centers):
+            out[j] = np.sqrt(((Z - center) ** 2).sum(axis=1))
+    return out
 
 
 def margins(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -98,7 +352,7 @@ def margins(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """
     if len(centers) == 1:
         return np.ones(len(Z))
-    dist = np.sqrt(((Z[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+    dist = _center_distances(Z, centers).T
     two = np.partition(dist, 1, axis=1)[:, :2]
     d1, d2 = two[:, 0], two[:, 1]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -129,8 +383,17 @@ def borderline_summary(labels: np.ndarray, margin: np.ndarray) -> dict[str, Any]
         ``threshold``, ``share`` (over assigned rows) and ``by_segment`` (id → share).
     """
     flags = borderline_flags(margin)
+    labels = np.asarray(labels)
     assigned = labels >= 0
-    by_segment = {int(s): float(flags[labels == s].mean()) for s in np.unique(labels[assigned])}
+    ids = segment_ids(labels)
+    if labels.dtype.kind in "iu" and len(ids):
+        # Counts of 0/1 are exact, so these equal the per-segment means of the flags.
+        lab = labels if assigned.all() else labels[assigned]
+        size = np.bincount(lab, minlength=int(ids[-1]) + 1)
+        flagged = np.bincount(lab, weights=flags[assigned], minlength=len(size))
+        by_segment = {int(s): float(flagged[s] / size[s]) for s in ids}
+    else:
+        by_segment = {int(s): float(flags[labels == s].mean()) for s in ids}
     return {
         "threshold": BORDERLINE_MARGIN,
         "share": float(flags[assigned].mean()) if assigned.any() else 0.0,
@@ -296,12 +559,12 @@ def own_margin(Z: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.nda
     if len(centers) == 1:
         out[assigned] = 1.0
         return out
-    Za, la = Z[assigned], labels[assigned]
-    d = np.sqrt(((Za[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+    Za, la = (Z, labels) if assigned.all() else (Z[assigned], labels[assigned])
+    d = _center_distances(Za, centers)  # (n_centres, n_rows): row-wise minimum is cheap
     rows = np.arange(len(Za))
-    d_own = d[rows, la]
-    d[rows, la] = np.inf
-    d_other = d.min(axis=1)
+    d_own = d[la, rows]
+    d[la, rows] = np.inf
+    d_other = d.min(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         m = (d_other - d_own) / d_other
     out[assigned] = np.where(np.isnan(m), 0.0, m)
@@ -343,7 +606,7 @@ def trust_summary(
         )
     else:
         off_reason = "turned off with --stability 0"
-    n_segments = len(np.unique(labels[labels >= 0]))
+    n_segments = len(segment_ids(labels))
     if stability and n_segments >= 2:
         block = bootstrap_stability(
             Z,
