@@ -142,7 +142,11 @@ def _borderline_share(scored: pd.DataFrame, model: SegmentModel, X: np.ndarray) 
 
 
 def training_baseline(
-    model: SegmentModel, X: np.ndarray, *, scored: pd.DataFrame | None = None
+    model: SegmentModel,
+    X: np.ndarray,
+    *,
+    scored: pd.DataFrame | None = None,
+    deciles: list[list[float]] | None = None,
 ) -> dict[str, Any]:
     """What drift compares new customers with, computed on the training rows.
 
@@ -155,6 +159,9 @@ def training_baseline(
     scored : DataFrame, optional
         ``model.predict_matrix(X)`` when the caller already has it (saves a pass
         over the rows).
+    deciles : list of list of float, optional
+        Per feature, the 0, 10, ..., 100th percentiles of ``X``'s column when the
+        caller already has them (the model's feature summary): no second sort.
 
     Returns
     -------
@@ -170,7 +177,10 @@ def training_baseline(
     dist = scored["distance_to_center"].to_numpy(dtype="float64")
     bins = {}
     for j, name in enumerate(model.feature_names):
-        edges = _bin_edges(X[:, j])
+        if deciles is None:
+            edges = _bin_edges(X[:, j])
+        else:
+            edges = [float(q) for q in np.unique(deciles[j][1:-1])]
         bins[name] = {"edges": edges, "shares": [float(v) for v in _bin_shares(X[:, j], edges)]}
     assigned = ~np.isnan(dist)
     per_segment = {

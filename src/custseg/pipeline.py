@@ -317,11 +317,10 @@ class Segmenter:
         frame_x, features, categories = expand_categoricals(frame, features, schema)
         X_all = feature_matrix(frame_x, features, source=source)  # Arrow-parsed when large
 
-        constant = [
-            j
-            for j in range(X_all.shape[1])
-            if np.unique(X_all[~np.isnan(X_all[:, j]), j]).size <= 1
-        ]
+        with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column
+            lo, hi = np.nanmin(X_all, axis=0), np.nanmax(X_all, axis=0)
+        constant = [j for j in range(X_all.shape[1]) if not hi[j] > lo[j]]
         for j in constant:
             warnings.warn(
                 f"feature '{features[j]}' has a single value and is dropped",
@@ -368,7 +367,8 @@ class Segmenter:
                     DataWarning,
                     stacklevel=3,
                 )
-        X_fit = np.where(np.isnan(X_all), fill, X_all)[fit_rows]
+        # Without missing values the fitting rows are the parsed table itself (no copy).
+        X_fit = np.where(np.isnan(X_all), fill, X_all)[fit_rows] if nan_rows.any() else X_all
         if len(X_fit) < 3:
             raise EmptyInputError(
                 f"only {len(X_fit)} usable row(s) in {source}; segmentation needs at least 3 "
@@ -382,7 +382,9 @@ class Segmenter:
             )
         id_col = schema.id_column
         if id_col is not None:
-            dupes = int(frame[id_col].duplicated().sum())
+            # From the role counts (trimmed, missing left out): no second pass over IDs.
+            info = next(c for c in schema.columns if c.name == id_col)
+            dupes = len(frame) - info.missing - info.distinct
             if dupes:
                 warnings.warn(
                     f"ID column '{id_col}' has {dupes} duplicate value(s); every row is still "
@@ -440,19 +442,7 @@ class Segmenter:
         state = engine.reorder(fitted.state, order)
         k = len(order)  # what was found: density engines choose, an empty segment is dropped
 
-        feature_meta = [
-            {
-                "name": f,
-                "dtype": "float64",
-                "kind": "numeric",
-                "min": float(X_fit[:, j].min()),
-                "max": float(X_fit[:, j].max()),
-                "mean": float(X_fit[:, j].mean()),
-                "std": float(X_fit[:, j].std()),
-                "quantiles": [float(q) for q in np.quantile(X_fit[:, j], _QUANTILES)],
-            }
-            for j, f in enumerate(features)
-        ]
+        feature_meta = [feature_summary(f, X_fit[:, j]) for j, f in enumerate(features)]
         annotate_categoricals(feature_meta, categories)
         model = SegmentModel(
             features=feature_meta,
@@ -501,7 +491,10 @@ class Segmenter:
             for s in profiles.index
         ]
         model.extra["baseline"] = training_baseline(  # for custseg drift
-            model, X_fit, scored=scored.loc[fit_rows].reset_index(drop=True)
+            model,
+            X_fit,
+            scored=scored if fit_rows.all() else scored.loc[fit_rows].reset_index(drop=True),
+            deciles=[m["quantiles"] for m in feature_meta],
         )
         scored["segment_name"] = segment_name_column(scored["segment"], names)
         if self.missing == "drop" and nan_rows.any():
@@ -576,6 +569,34 @@ class Segmenter:
             X=X_fit,
             transitions=transitions,
         )
+
+
+def feature_summary(name: str, values: np.ndarray) -> dict[str, Any]:
+    """The model's record of one numeric feature: range, mean, std and deciles.
+
+    Parameters
+    ----------
+    name : str
+    values : ndarray of shape (n_rows,)
+        The fitting rows' values, without NaN.
+
+    Returns
+    -------
+    dict
+        ``name``, ``dtype``, ``kind``, ``min``, ``max``, ``mean``, ``std`` and
+        ``quantiles`` (the 0, 10, ..., 100th percentiles).
+    """
+    col = np.ascontiguousarray(values)  # one copy; five passes over a column of a wide matrix
+    return {
+        "name": name,
+        "dtype": "float64",
+        "kind": "numeric",
+        "min": float(col.min()),
+        "max": float(col.max()),
+        "mean": float(col.mean()),
+        "std": float(col.std()),
+        "quantiles": [float(q) for q in np.quantile(col, _QUANTILES)],
+    }
 
 
 def _is_numeric_constant(col: pd.Series) -> bool:

@@ -40,7 +40,9 @@ class Scaler:
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Scale ``X`` of shape (n_rows, n_features)."""
-        return (X - self.center) / self.scale
+        out = X - self.center
+        out /= self.scale  # in place: one full-size array instead of two
+        return out
 
     def inverse_transform(self, Z: np.ndarray) -> np.ndarray:
         """Map scaled values back to original units."""

@@ -56,8 +56,10 @@ __all__ = [
     "available_engines",
     "get_engine",
     "nearest_center",
+    "nearest_center_margin",
     "nearest_two",
     "register",
+    "squared_distances",
 ]
 
 _REGISTRY: dict[str, type[Engine]] = {}
@@ -84,16 +86,73 @@ class Fitted:
     state: dict[str, Any] = field(default_factory=dict)
 
 
+def squared_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distance from every row to every centre.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+    centers : ndarray of shape (n_segments, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_segments)
+    """
+    # Summed feature by feature from the differences, not through the expanded
+    # dot-product form: each row's distances depend on that row alone, so training
+    # and scoring agree bit for bit whatever the batch size, and no
+    # (rows × segments × features) temporary is built.
+    d2 = np.zeros((len(X), len(centers)))
+    for j in range(X.shape[1]):
+        diff = X[:, j, None] - centers[None, :, j]
+        d2 += diff * diff
+    return d2
+
+
 def nearest_center(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of and Euclidean distance to the nearest centre for each row.
 
     Ties go to the lowest index, so the result is deterministic.
     """
-    # Computed directly (not through the expanded dot-product form) so that training
-    # and scoring give bit-identical distances whatever the batch size.
-    d2 = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+    d2 = squared_distances(X, centers)
     labels = d2.argmin(axis=1)
     return labels, np.sqrt(d2[np.arange(len(X)), labels])
+
+
+def nearest_center_margin(
+    X: np.ndarray, centers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest centre, the distance to it and the margin, from one distance pass.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+    centers : ndarray of shape (n_segments, n_features)
+
+    Returns
+    -------
+    labels : ndarray of shape (n_rows,)
+        As :func:`nearest_center`.
+    distance : ndarray of shape (n_rows,)
+        As :func:`nearest_center`.
+    margin : ndarray of shape (n_rows,)
+        ``(d_other - d_own) / d_other`` as :func:`custseg.quality.own_margin`
+        computes it for these labels, bit for bit: 1 with a single centre, 0 where
+        the two nearest centres coincide.
+    """
+    d2 = squared_distances(X, centers)
+    rows = np.arange(len(X))
+    labels = d2.argmin(axis=1)
+    distance = np.sqrt(d2[rows, labels])
+    if len(centers) == 1:
+        return labels, distance, np.ones(len(X))
+    d2[rows, labels] = np.inf
+    # sqrt is monotone, so the square root of the smallest other squared distance
+    # is exactly the smallest other distance.
+    other = np.sqrt(d2.min(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        margin = (other - distance) / other
+    return labels, distance, np.where(np.isnan(margin), 0.0, margin)
 
 
 def nearest_two(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,7 +172,7 @@ def nearest_two(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndar
     d2 = np.full(len(X), np.inf)
     for start in range(0, len(X), _CHUNK):
         part = X[start : start + _CHUNK]
-        dist = np.sqrt(((part[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+        dist = np.sqrt(squared_distances(part, centers))
         if centers.shape[0] == 1:
             d1[start : start + len(part)] = dist[:, 0]
             continue
