@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from custseg._version import __version__
 from custseg.encoding import indicator_column
@@ -50,26 +49,24 @@ _CHUNK_ROWS = 200_000  # bounds the (rows × segments × features) distance arra
 
 def segment_name_column(
     segment: pd.api.extensions.ExtensionArray | pd.Series, names: dict[int, str]
-) -> pd.api.extensions.ExtensionArray:
-    """Text array of each row's segment name; ``""`` for an empty segment.
+) -> np.ndarray:
+    """Object array of each row's segment name; ``""`` for an empty segment.
 
-    One Arrow lookup instead of a Python call per row, built directly as pandas'
-    ``str`` type (what pandas would infer from Python strings, without the
-    per-row inference): ten million rows in a fraction of a second. An id
-    without a name gives ``""``.
+    One table lookup instead of a Python call per row: ten million rows in a
+    fraction of a second. An id without a name gives ``""``. Put it in a frame as
+    ``pd.Series(..., dtype=object)``: pandas would otherwise inspect every row to
+    infer a text type, which costs more than the lookup.
     """
     segment = pd.array(segment, dtype="Int64")
     present = ~np.asarray(segment.isna())
     values = segment.to_numpy(dtype="int64", na_value=-1)
     low = min(0, int(values.min())) if len(values) else 0
     high = max([0, *names, int(values.max()) if len(values) else 0])
-    table = [""] * (high - low + 2)  # the last slot: empty segment
+    table = np.full(high - low + 2, "", dtype=object)  # the last slot: empty segment
     for seg, name in names.items():
         table[int(seg) - low] = name
-    index = np.where(present, values - low, len(table) - 1).astype(np.int32)
-    # Decoding a dictionary array is several times faster than an Arrow take here.
-    text = pa.DictionaryArray.from_arrays(pa.array(index), pa.array(table, type=pa.string()))
-    return pd.array(text.cast(pa.string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    index = np.where(present, values - low, len(table) - 1)
+    return table[index]
 
 
 def fingerprint(X: np.ndarray, features: list[str]) -> str:
@@ -227,7 +224,7 @@ class SegmentModel:
         out = pd.DataFrame(
             {
                 "segment": segment,
-                "segment_name": segment_name_column(segment, names),
+                "segment_name": pd.Series(segment_name_column(segment, names), dtype=object),
                 "distance_to_center": distance,
             }
         )

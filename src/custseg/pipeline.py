@@ -496,7 +496,9 @@ class Segmenter:
             scored=scored if fit_rows.all() else scored.loc[fit_rows].reset_index(drop=True),
             deciles=[m["quantiles"] for m in feature_meta],
         )
-        scored["segment_name"] = segment_name_column(scored["segment"], names)
+        scored["segment_name"] = pd.Series(
+            segment_name_column(scored["segment"], names), index=scored.index, dtype=object
+        )
         if self.missing == "drop" and nan_rows.any():
             scored.loc[fit_rows, "reason"] = ""
         table = attach_scores(frame, scored)
