@@ -165,3 +165,37 @@ def test_pipeline_flags_noise_even_when_k_is_given():
     assert block["method"] == "given" and block["reason"] == "K=4 was given"
     assert block["structure"] == "none"
     assert result.summary["k"] == 4 and result.table["segment"].notna().all()
+
+
+def test_sweep_scores_match_scikit_learn_for_every_k():
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+    from custseg.selection import sweep_k
+
+    X, _ = make_blobs(n_samples=600, centers=5, n_features=3, random_state=8)
+    labels = {}
+    table = sweep_k(_std(X), [2, 3, 5, 8], random_state=0, gap=False, labels_out=labels)
+    for row in table.itertuples():
+        lab = labels[row.k]
+        assert row.silhouette == pytest.approx(silhouette_score(_std(X), lab), abs=1e-12)
+        assert row.calinski_harabasz == pytest.approx(
+            calinski_harabasz_score(_std(X), lab), rel=1e-9
+        )
+        assert row.davies_bouldin == pytest.approx(davies_bouldin_score(_std(X), lab), rel=1e-9)
+
+
+def test_representative_sample_of_a_million_rows_keeps_a_half_percent_group():
+    from custseg.selection import POOL_FACTOR
+
+    rng = np.random.default_rng(2)
+    n, rare = 1_000_000, 5_000  # 0.5% of the rows, far from the rest
+    X = rng.normal(0, 1, size=(n, 2))
+    X[rng.choice(n, rare, replace=False)] = rng.normal(9, 0.3, size=(rare, 2))
+    assert n > POOL_FACTOR * 4000  # drawn within a seeded uniform pool, not over every row
+    rows = representative_sample(X, 4000, random_state=3)
+    assert np.array_equal(rows, np.sort(rows)) and len(np.unique(rows)) == len(rows)
+    assert 4000 <= len(rows) <= 6000 and rows.max() < n
+    in_rare = (X[rows, 0] > 5).sum()
+    assert in_rare >= 40  # a floor of size // 100 rows; a plain sample would hold about 20
+    np.testing.assert_array_equal(rows, representative_sample(X, 4000, random_state=3))
+    assert not np.array_equal(rows, representative_sample(X, 4000, random_state=4))

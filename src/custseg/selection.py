@@ -61,7 +61,11 @@ Large inputs
 The silhouette is O(n²), so the sweep runs on at most :data:`SWEEP_SAMPLE` rows
 (the gap statistic on at most :data:`GAP_SAMPLE`), drawn by
 :func:`representative_sample` so that small clusters stay represented. The final
-model is always fitted on every row.
+model is always fitted on every row. The sweep computes the sample's pairwise
+distances once and scores every K's silhouette from them
+(:func:`custseg.quality.silhouettes`); Calinski-Harabasz and Davies-Bouldin come
+from per-segment sums (:func:`custseg.quality.validity_scores`). Both keep
+scikit-learn's definitions and agree with its functions to rounding.
 """
 
 from __future__ import annotations
@@ -74,10 +78,10 @@ import numpy as np
 import pandas as pd
 from kneed import KneeLocator
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
+from custseg.quality import segment_ids, silhouettes, validity_scores
 
 __all__ = [
     "CRITERIA",
@@ -105,6 +109,9 @@ GAP_MIN_GAIN = 0.1
 NO_STRUCTURE_SILHOUETTE = 0.25
 CLEAR_SILHOUETTE = 0.50
 _MICRO_CLUSTERS = 50
+#: Above ``POOL_FACTOR × size`` rows, :func:`representative_sample` works within a
+#: seeded uniform pool of that many rows instead of assigning every row.
+POOL_FACTOR = 100
 
 
 @dataclass
@@ -173,6 +180,14 @@ def representative_sample(X: np.ndarray, size: int, *, random_state: int = 42) -
     customers far rarer than 1 in ``size`` still appears in the sample. Small
     groups are thereby over-represented a little; that is the point.
 
+    Tables of more than :data:`POOL_FACTOR` × ``size`` rows are first reduced to a
+    seeded uniform pool of that many rows (400,000 for the sweep's 4,000), and the
+    grouping and drawing happen within the pool: assigning all 10 million rows of
+    a big table to micro-clusters cost about a second and changed nothing that
+    matters, since the micro-clusters are learnt on a 20 × ``size`` subset anyway,
+    so a group too rare to appear in the pool could not get one of its own. Up to
+    that size the sample is exactly what it was without the pool.
+
     Parameters
     ----------
     X : ndarray of shape (n_rows, n_features)
@@ -189,6 +204,10 @@ def representative_sample(X: np.ndarray, size: int, *, random_state: int = 42) -
     if n <= size:
         return np.arange(n)
     rng = np.random.default_rng(random_state)
+    pool = None
+    if n > POOL_FACTOR * size:
+        pool = np.sort(rng.choice(n, size=POOL_FACTOR * size, replace=False))
+        X, n = X[pool], len(pool)
     # The micro-clusters are learnt on a uniform sample, then every row is assigned.
     fit_rows = rng.choice(n, size=min(n, 20 * size), replace=False)
     micro = MiniBatchKMeans(
@@ -203,7 +222,8 @@ def representative_sample(X: np.ndarray, size: int, *, random_state: int = 42) -
             continue
         quota = min(len(members), max(floor, round(size * len(members) / n)))
         chosen.append(rng.choice(members, size=quota, replace=False))
-    return np.sort(np.concatenate(chosen))
+    rows = np.sort(np.concatenate(chosen))
+    return rows if pool is None else pool[rows]
 
 
 # -- criteria -------------------------------------------------------------------------
@@ -350,6 +370,7 @@ def sweep_k(
 
 def _sweep(X, k_values, engine, random_state, gap, labels_out) -> pd.DataFrame:
     rows = []
+    scored: dict[int, np.ndarray] = {}  # row index -> labels with 2..n-1 segments
     for k in k_values:
         fitted = engine.fit(X, k, random_state=random_state)
         labels = fitted.labels
@@ -359,15 +380,19 @@ def _sweep(X, k_values, engine, random_state, gap, labels_out) -> pd.DataFrame:
         row: dict[str, float] = {"k": k, "inertia": inertia}
         n_labels = len(np.unique(labels))
         if 1 < n_labels < len(X):
-            row["silhouette"] = float(silhouette_score(X, labels))
-            row["calinski_harabasz"] = float(calinski_harabasz_score(X, labels))
-            row["davies_bouldin"] = float(davies_bouldin_score(X, labels))
+            scored[len(rows)] = labels
+            ch, db = validity_scores(X, labels)
+            row.update(calinski_harabasz=ch, davies_bouldin=db)
         else:
-            row.update(silhouette=np.nan, calinski_harabasz=np.nan, davies_bouldin=np.nan)
+            row.update(calinski_harabasz=np.nan, davies_bouldin=np.nan)
+        row["silhouette"] = np.nan
         if engine.mixture:
             bic = engine.bic(X, fitted)
             row["bic"] = np.nan if bic is None else float(bic)
         rows.append(row)
+    # Every K's silhouette from one pass over the pairwise distances.
+    for i, value in zip(scored, silhouettes(X, list(scored.values())), strict=True):
+        rows[i]["silhouette"] = value
     table = pd.DataFrame(rows)
     table.attrs["total_inertia"] = float(((X - X.mean(axis=0)) ** 2).sum())
     if gap:
@@ -570,7 +595,10 @@ def structure_for_given_k(
     keep = labels[sample] >= 0
     lab = labels[sample][keep]
     n_lab = len(np.unique(lab))
-    sil = float(silhouette_score(Z[sample][keep], lab)) if 1 < n_lab < len(lab) else float("nan")
+    sil = float("nan")
+    if 1 < n_lab < len(lab):
+        with threadpool_limits(limits=1):  # as in the sweep: same sums on any machine
+            sil = silhouettes(Z[sample][keep], [lab])[0]
     details = {"silhouette": sil, "gap_vote": gap_vote, "gap_rows": len(Zg)}
     if n_lab < 2:
         return "none", "a single segment was found: there is nothing to separate", details
@@ -626,7 +654,7 @@ def describe_k_choice(
     algorithm : str, default="kmeans"
     random_state : int, default=42
     """
-    found = len(np.unique(labels[labels >= 0]))
+    found = len(segment_ids(labels))
     if choice is not None:
         block = {"method": "auto", "k_min": k_min, "k_max": k_max, **choice.to_summary()}
         if found != choice.chosen:
