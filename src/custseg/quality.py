@@ -364,8 +364,7 @@ def margins(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
 def borderline_flags(margin: np.ndarray) -> np.ndarray:
     """True where ``margin < BORDERLINE_MARGIN``; False for NaN (noise, unscored)."""
     margin = np.asarray(margin, dtype="float64")
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isnan(margin), False, margin < BORDERLINE_MARGIN)
+    return margin < BORDERLINE_MARGIN  # NaN compares False
 
 
 def borderline_summary(labels: np.ndarray, margin: np.ndarray) -> dict[str, Any]:
@@ -385,18 +384,18 @@ def borderline_summary(labels: np.ndarray, margin: np.ndarray) -> dict[str, Any]
     flags = borderline_flags(margin)
     labels = np.asarray(labels)
     assigned = labels >= 0
-    ids = segment_ids(labels)
-    if labels.dtype.kind in "iu" and len(ids):
-        # Counts of 0/1 are exact, so these equal the per-segment means of the flags.
-        lab = labels if assigned.all() else labels[assigned]
-        size = np.bincount(lab, minlength=int(ids[-1]) + 1)
-        flagged = np.bincount(lab, weights=flags[assigned], minlength=len(size))
-        by_segment = {int(s): float(flagged[s] / size[s]) for s in ids}
+    every = bool(assigned.all())
+    lab, flags = (labels, flags) if every else (labels[assigned], flags[assigned])
+    if labels.dtype.kind in "iu" and len(lab):
+        # Integer counts: the shares equal the per-segment means of the flags, bit for bit.
+        size = np.bincount(lab)
+        flagged = np.bincount(lab[flags], minlength=len(size))
+        by_segment = {int(s): float(flagged[s] / size[s]) for s in np.flatnonzero(size)}
     else:
-        by_segment = {int(s): float(flags[labels == s].mean()) for s in ids}
+        by_segment = {int(s): float(flags[lab == s].mean()) for s in np.unique(lab)}
     return {
         "threshold": BORDERLINE_MARGIN,
-        "share": float(flags[assigned].mean()) if assigned.any() else 0.0,
+        "share": float(flags.mean()) if len(lab) else 0.0,
         "by_segment": by_segment,
     }
 
