@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 import custseg
+from custseg import scale
 from custseg.errors import SchemaError
 from custseg.io import arrow, read_table, write_csv
 from custseg.io.arrow import read_table_fast, write_csv_fast
@@ -147,6 +148,43 @@ def _takes_stability() -> bool:
     import inspect
 
     return "stability" in inspect.signature(custseg.Segmenter).parameters
+
+
+def test_fast_counts_and_features_equal_the_core_on_awkward_text(monkeypatch):
+    # A short head sample, so that a repeat after it must still be counted; padded
+    # values, missing-value tokens, empty text and nulls take each shortcut's slow way.
+    monkeypatch.setattr(scale, "ROLE_SAMPLE_ROWS", 50)
+    n = 400
+    rng = np.random.default_rng(2)
+    up = [f"{i:05d}" for i in range(n)]
+    repeat = up.copy()
+    repeat[300] = up[299]
+    spend = [f"{v:.2f}" for v in rng.random(n) * 100]
+    odd = [" 12.5 ", "NA", "  ", "n/a", "null", None, "-NaN", "1e3"]
+    for i, v in enumerate(odd):
+        spend[3 + 20 * i] = v
+    plain = [str(v) for v in rng.integers(0, 50, n)]
+    plain[7], plain[9] = None, ""
+    columns = {
+        "CustomerID": up,
+        "down_id": up[::-1],
+        "repeat_id": repeat,
+        "shuffled_id": [up[i] for i in rng.permutation(n)],
+        "spend": spend,
+        "plain": plain,
+        "word": list(rng.choice(["a", "b", " a", "c "], n)),
+    }
+    text = pd.ArrowDtype(pa.string())
+    fast = pd.DataFrame({k: pd.array(v, dtype=text) for k, v in columns.items()})
+    core = pd.DataFrame({k: ["" if x is None else x for x in v] for k, v in columns.items()})
+
+    def counts(schema):
+        return [(c["name"], c["missing"], c["distinct"]) for c in schema.to_dict()]
+
+    assert counts(detect_roles_fast(fast)) == counts(detect_roles(core))
+    assert counts(detect_roles_fast(fast))[2] == ("repeat_id", 0, n - 1)
+    features = ["spend", "plain"]
+    np.testing.assert_array_equal(feature_matrix(fast, features), feature_matrix(core, features))
 
 
 def test_fast_parser_reports_a_bad_value_like_the_core(sample_path, tmp_path):
