@@ -425,7 +425,9 @@ def _stratified_rows(labels: np.ndarray, size: int, rng: np.random.Generator) ->
     if len(labels) <= size:
         return np.arange(len(labels))
     picked = []
-    for s in np.unique(labels):
+    # np.unique(labels) without sorting every row: noise ids, then segment ids by counting.
+    ids = np.concatenate([np.unique(labels[labels < 0]), segment_ids(labels)])
+    for s in ids:
         members = np.flatnonzero(labels == s)
         quota = min(len(members), max(30, round(size * len(members) / len(labels))))
         picked.append(rng.choice(members, size=quota, replace=False))
