@@ -387,10 +387,12 @@ def _chunk_lines(frame: pd.DataFrame) -> pa.Buffer | None:
     )
     if len(texts) == 1:
         lines = texts[0]
-    else:
+    elif any(text.null_count for text in texts):
         lines = pc.binary_join_element_wise(
             *texts, ",", null_handling="replace", null_replacement=""
         )
+    else:
+        lines = pc.binary_join_element_wise(*texts, ",")  # no nulls: the faster kernel path
     lines = _as_array(lines)
     offsets = _offsets(lines)
     return lines.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
