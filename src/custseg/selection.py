@@ -209,11 +209,14 @@ def representative_sample(X: np.ndarray, size: int, *, random_state: int = 42) -
         pool = np.sort(rng.choice(n, size=POOL_FACTOR * size, replace=False))
         X, n = X[pool], len(pool)
     # The micro-clusters are learnt on a uniform sample, then every row is assigned.
+    # One thread: its small mini-batch steps gain nothing from more, and OpenMP
+    # threads waiting on each other cost seconds when other work holds the cores.
     fit_rows = rng.choice(n, size=min(n, 20 * size), replace=False)
-    micro = MiniBatchKMeans(
-        n_clusters=_MICRO_CLUSTERS, n_init=1, batch_size=4096, random_state=random_state
-    ).fit(X[fit_rows])
-    groups = micro.predict(X)
+    with threadpool_limits(limits=1):
+        micro = MiniBatchKMeans(
+            n_clusters=_MICRO_CLUSTERS, n_init=1, batch_size=4096, random_state=random_state
+        ).fit(X[fit_rows])
+        groups = micro.predict(X)
     floor = max(1, size // 100)
     chosen: list[np.ndarray] = []
     for g in range(_MICRO_CLUSTERS):
