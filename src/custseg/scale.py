@@ -170,8 +170,11 @@ def _count_distinct(values: pa.Array | pa.ChunkedArray, *, head_unique: bool) ->
         # exported in order, and one comparison pass (under 0.1 s for ten million)
         # then replaces hashing them all (several seconds).
         for order in (pc.less, pc.greater):
-            if pc.all(order(values[:-1], values[1:])).as_py():
-                return n
+            try:
+                if pc.all(order(values[:-1], values[1:])).as_py():
+                    return n
+            except pa.ArrowNotImplementedError:  # a type without an order (dictionary)
+                break
     # unique() then len(): 4x faster than count_distinct() on ten million IDs here.
     return len(pc.unique(values))
 
