@@ -142,3 +142,4 @@ def test_borderline_summary_and_segment_ids_by_counting():
     assert summary["share"] == pytest.approx(3 / 6)
     assert segment_ids(labels).tolist() == [0, 3, 7]
     assert segment_ids(np.array([-1, -1])).tolist() == []
+    assert segment_ids(np.array([10**12, -1, 5])).tolist() == [5, 10**12]

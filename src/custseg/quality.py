@@ -72,6 +72,8 @@ def segment_ids(labels: np.ndarray) -> np.ndarray:
     hi = int(labels.max())
     if hi < 0:
         return np.empty(0, dtype=labels.dtype)
+    if hi > 2 * len(labels) + 1024:  # sparse, large ids: counting would waste memory
+        return np.unique(labels[labels >= 0])
     # Segment ids are small (centre rows, or kept ids): one counting pass beats a sort.
     counts = np.bincount(labels[labels >= 0] if labels.min() < 0 else labels, minlength=hi + 1)
     return np.flatnonzero(counts).astype(labels.dtype)
