@@ -107,7 +107,7 @@ def _address_space_limit(limit_bytes: int):
 @pytest.mark.slow
 def test_chunked_segments_a_file_that_does_not_fit_under_the_memory_limit(tmp_path):
     # 1.5 million customers: the local engine holds the Arrow text, the numbers, scaled
-    # copies and the labelled table at once (about 600 bytes a row); the chunked engine
+    # copies and the labelled table at once (several hundred bytes a row); the chunked engine
     # holds one 100,000-row batch and a 100,000-row sample, whatever the file's size.
     frame = make_blobs_customers(1_500_000, 3, 4, random_state=2)
     path = tmp_path / "big.csv"
@@ -133,7 +133,8 @@ def test_chunked_segments_a_file_that_does_not_fit_under_the_memory_limit(tmp_pa
         env=env,
         check=True,
     )
-    limit = int(probe.stdout.strip()) * 1024 + 600 * 1024**2
+    # 300 MB: the chunked engine needs about 150 MB of it; the local engine several times more.
+    limit = int(probe.stdout.strip()) * 1024 + 300 * 1024**2
     # Above 50,000 rows the bootstrap stability is off by default.
     args = ["segment", str(path), "--k", "4", "--quiet", "--no-report"]
     local = subprocess.run(
