@@ -71,12 +71,12 @@ scikit-learn's definitions and agree with its functions to rounding.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from kneed import KneeLocator
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from threadpoolctl import threadpool_limits
 
@@ -322,11 +322,31 @@ def _gap_vote(gap: pd.DataFrame) -> int | None:
     return int(next(k for k, v in zip(ks, vals, strict=True) if k >= 2 and v >= floor))
 
 
+def _knee_locator() -> type:
+    """kneed's ``KneeLocator``, imported without matplotlib when that is not loaded yet.
+
+    kneed imports ``matplotlib.pyplot`` at import time for plotting helpers custseg
+    never calls; that import alone is about half a second of every run's start-up.
+    A ``None`` entry in ``sys.modules`` makes kneed's guarded import fail fast; it
+    is removed at once, so a later ``import matplotlib.pyplot`` works as usual.
+    """
+    if "kneed" in sys.modules or "matplotlib.pyplot" in sys.modules:
+        from kneed import KneeLocator
+
+        return KneeLocator
+    sys.modules["matplotlib.pyplot"] = None  # type: ignore[assignment]
+    try:
+        from kneed import KneeLocator
+    finally:
+        del sys.modules["matplotlib.pyplot"]
+    return KneeLocator
+
+
 def knee_of(k: list[int], inertia: list[float]) -> int | None:
     """Knee of a decreasing, convex inertia curve by kneedle; None when there is none."""
     if len(k) < 3:
         return None
-    locator = KneeLocator(k, inertia, curve="convex", direction="decreasing", online=False)
+    locator = _knee_locator()(k, inertia, curve="convex", direction="decreasing", online=False)
     return int(locator.knee) if locator.knee is not None else None
 
 
