@@ -57,6 +57,8 @@ def segment_name_column(
     ``pd.Series(..., dtype=object)``: pandas would otherwise inspect every row to
     infer a text type, which costs more than the lookup.
     """
+    if not names:  # a model being trained has no names yet
+        return np.full(len(segment), "", dtype=object)
     segment = pd.array(segment, dtype="Int64")
     present = ~np.asarray(segment.isna())
     values = segment.to_numpy(dtype="int64", na_value=-1)
@@ -358,10 +360,13 @@ def attach_scores(frame: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
     A scoring column whose name the input already uses gets a ``_custseg`` suffix,
     so no input value is ever overwritten.
     """
-    table = frame.reset_index(drop=True).copy()
+    # A shallow copy: the new columns go into the copy only, and the input's columns
+    # (gigabytes of text on a big table) are shared, not duplicated.
+    table = frame.reset_index(drop=True).copy(deep=False)
     for col in scored.columns:
         target = col if col not in frame.columns else f"{col}_custseg"
-        table[target] = scored[col].array
+        # As a Series on the same index: keeps its dtype (no per-row inference of text).
+        table[target] = scored[col].set_axis(table.index)
     return table
 
 
