@@ -466,8 +466,8 @@ class Segmenter:
         emit(self.progress, "labelling", 0, len(X_all))
         scored = model.predict_matrix(X_all)
         emit(self.progress, "labelling", len(X_all), len(X_all))
-        labels_fit = scored["segment"].to_numpy(dtype="float64", na_value=np.nan)[fit_rows]
-        labels_fit = labels_fit.astype("int64")
+        # Every fitting row is scored, so their labels are never empty.
+        labels_fit = _fitting_rows(scored["segment"].to_numpy(dtype="int64", na_value=-1), fit_rows)
 
         profiles = profile_segments(X_fit, labels_fit, features)
         seg_ids = [int(s) for s in profiles.index if s >= 0]
@@ -535,7 +535,7 @@ class Segmenter:
             **trust_summary(
                 Z,
                 labels_fit,
-                scored["margin"].to_numpy(dtype="float64")[fit_rows],
+                _fitting_rows(scored["margin"].to_numpy(dtype="float64"), fit_rows),
                 algorithm=self.algorithm,
                 stability=self.stability,
                 random_state=self.random_state,
@@ -571,6 +571,11 @@ class Segmenter:
             X=X_fit,
             transitions=transitions,
         )
+
+
+def _fitting_rows(values: np.ndarray, fit_rows: np.ndarray) -> np.ndarray:
+    """``values[fit_rows]``, without a copy when every row was fitted (the usual case)."""
+    return values if fit_rows.all() else values[fit_rows]
 
 
 def feature_summary(name: str, values: np.ndarray) -> dict[str, Any]:
