@@ -65,6 +65,8 @@ def test_fast_writer_matches_pandas_across_chunks(tmp_path, monkeypatch):
     text[[2500, 2600, 2700, 4999]] = ["a,b", 'say "hi"', "x\ny", "cr\r"]  # chunks 2 and 4 only
     names = rng.choice(["Average", "Very low income · High spending"], n).astype(object)
     names[3333] = 'Big, "loyal"'
+    labels = names.copy()
+    labels[[5, 4200]] = [None, np.nan]
     margin = rng.random(n)
     odd = {
         10: 3e-05,
@@ -84,14 +86,16 @@ def test_fast_writer_matches_pandas_across_chunks(tmp_path, monkeypatch):
     frame = pd.DataFrame(
         {
             "CustomerID": pd.Series(pd.arrays.ArrowExtensionArray(ids)),
-            "note": text,
+            "note": pd.Series(text, dtype=object),
             "segment": pd.array(rng.integers(1, 6, n), dtype="Int64"),
             "segment_name": pd.Series(names, dtype="str"),
+            "label": pd.Series(labels, dtype=object),  # a few distinct values
             "margin": margin,
             "whole": np.round(rng.standard_normal(n) * 1e6),
             "borderline": pd.array(rng.random(n) < 0.1, dtype="boolean"),
         }
     )
+    assert frame["note"].dtype == frame["label"].dtype == object
     pandas_bytes, arrow_bytes = _bytes_both(frame, tmp_path)
     assert arrow_bytes == pandas_bytes
     assert b'"a,b"' in arrow_bytes and b"3e-05" in arrow_bytes  # the cases really occur

@@ -280,6 +280,8 @@ _POSITIONAL_LOW, _POSITIONAL_HIGH = 1e-4, 1e16
 # Chunks formatted at once: Arrow's kernels release the GIL, so two threads use two
 # cores; more would hold more chunks in memory for little gain on a small machine.
 _WRITE_THREADS = max(1, min(2, os.cpu_count() or 1))
+# Object columns with at most this many distinct values in their first rows are factorized.
+_FEW_DISTINCT = 64
 
 
 def _as_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -347,6 +349,20 @@ def _float_text(values: np.ndarray) -> pa.Array:
     return text
 
 
+def _object_text(values: np.ndarray) -> pa.Array | None:
+    """The CSV text of an object column of ``str``; None for other objects."""
+    try:
+        if len(pd.unique(values[:1000])) <= _FEW_DISTINCT:
+            # A handful of distinct texts (segment names): each is converted and
+            # quoted once, then repeated by position (2x faster than every cell).
+            codes, uniques = pd.factorize(values)
+            text = _quote(pa.array(uniques, type=pa.string(), from_pandas=True))
+            return text.take(pa.array(codes, mask=codes < 0))
+        return _quote(pa.array(values, type=pa.string(), from_pandas=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None  # mixed or unhashable objects: let pandas format them
+
+
 def _column_text(col: pd.Series) -> pa.Array | None:
     """The CSV text of one column as pandas would write it; None if unsupported here."""
     dtype = col.dtype
@@ -357,11 +373,7 @@ def _column_text(col: pd.Series) -> pa.Array | None:
     if isinstance(dtype, pd.ArrowDtype) and pa.types.is_large_string(dtype.pyarrow_dtype):
         return _quote(pc.cast(pa.array(col, from_pandas=True), pa.string()))
     if dtype == np.dtype(object):
-        try:
-            arr = pa.array(col.to_numpy(), type=pa.string(), from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            return None  # mixed objects: let pandas format them
-        return _quote(arr)
+        return _object_text(col.to_numpy())
     if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.ArrowDtype):
         arr = pa.array(col, type=pa.bool_(), from_pandas=True)
         return pc.if_else(arr, "True", "False")
