@@ -1,4 +1,4 @@
-"""Shared helpers of the report tests: a customer table with identities, PNG checks."""
+"""Shared test helpers: Chromium launch settings, customers with identities, PNG checks."""
 
 from __future__ import annotations
 

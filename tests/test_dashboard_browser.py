@@ -7,23 +7,13 @@ files and its path printed, so a person can look at it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from tests.api_helpers import running
+from tests.report_helpers import CHROMIUM, CHROMIUM_ARGS
 
 import custseg
 from custseg.io import write_table
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 TIMEOUT_MS = 180_000
 # Vega draws the segment map as SVG or canvas depending on the Streamlit version.
 MAP = ".st-key-segment_map svg.marks, .st-key-segment_map canvas"
