@@ -147,6 +147,58 @@ def _panel_width(n_panels: int) -> int:
     return int((WIDTH - 60 * columns) / columns)
 
 
+def _heat_cells(
+    base: alt.Chart, color: alt.Color, tooltip: list, text: Any, white_text_when: str, **rect: Any
+) -> alt.LayerChart:
+    """Coloured cells with their value written on them, white where the cell is dark."""
+    cells = base.mark_rect(stroke="white", **rect).encode(color=color, tooltip=tooltip)
+    labels = base.mark_text(fontSize=12).encode(
+        text=text,
+        color=alt.condition(white_text_when, alt.value("white"), alt.value("black")),
+    )
+    return cells + labels
+
+
+def _segment_bars(
+    run: rd.RunData, recs: list[dict], x: alt.X, value_tooltip: alt.Tooltip
+) -> tuple[alt.Chart, alt.Chart]:
+    """One horizontal bar a segment in segment order: the shared base and the bars."""
+    order = [s["label"] for s in run.segments]
+    base = alt.Chart(_values(recs)).encode(
+        y=alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=300)),
+        x=x,
+    )
+    bars = base.mark_bar().encode(
+        color=_segment_color(run, legend=False),
+        tooltip=[alt.Tooltip("segment:N"), value_tooltip],
+    )
+    return base, bars
+
+
+def _value_column(base: alt.Chart, field: str, fmt: str) -> alt.Chart:
+    # Values in a column right of the plot, clear of the threshold lines.
+    return base.mark_text(align="left", dx=8, fontSize=11).encode(
+        x=alt.value(WIDTH - 420), text=alt.Text(field, format=fmt)
+    )
+
+
+def _bars_layout(chart: alt.LayerChart, n_bars: int, title: str, subtitle: str) -> alt.LayerChart:
+    return chart.properties(
+        width=WIDTH - 420, height=30 * n_bars, title=alt.Title(title, subtitle=subtitle)
+    )
+
+
+def _per_segment(
+    run: rd.RunData, values: dict[int, float], key: str, digits: int
+) -> list[dict[str, Any]]:
+    """``values`` keyed by segment id as records of the segments still in the run."""
+    return [
+        {"segment": run.label_of[s], key: round(v, digits)}
+        for s, v in values.items()
+        if s in run.label_of
+    ]
+
+
 # -- 1. data overview ------------------------------------------------------------------
 def distributions(run: rd.RunData) -> ChartSpec | None:
     hists = rd.histograms(run)
@@ -201,7 +253,8 @@ def correlation(run: rd.RunData) -> ChartSpec | None:
         ),
         y=alt.Y("b:N", sort=run.numeric, title=None, axis=alt.Axis(labelLimit=200)),
     )
-    rect = base.mark_rect(stroke="white").encode(
+    cells = _heat_cells(
+        base,
         color=alt.Color(
             "r:Q",
             scale=alt.Scale(domain=[-1, 1], scheme="blueorange"),
@@ -212,12 +265,10 @@ def correlation(run: rd.RunData) -> ChartSpec | None:
             alt.Tooltip("b:N", title="with"),
             alt.Tooltip("r:Q", title="r", format=".2f"),
         ],
-    )
-    text = base.mark_text(fontSize=12).encode(
         text=alt.Text("r:Q", format=".2f"),
-        color=alt.condition("abs(datum.r) > 0.6", alt.value("white"), alt.value("black")),
+        white_text_when="abs(datum.r) > 0.6",
     )
-    chart = (rect + text).properties(
+    chart = cells.properties(
         width=side,
         height=side,
         title=alt.Title(
@@ -374,6 +425,44 @@ def _sample_note(drawn: int, total: int, seed: int) -> str:
     )
 
 
+_CENTRES_NOTE = "; large diamonds mark each segment's centre (its mean)"
+
+
+def _scatter_with_centres(
+    run: rd.RunData,
+    points: Any,
+    centres: Any,
+    x: alt.X,
+    y: alt.Y,
+    n_points: int,
+    tooltips: tuple[list, list],
+    title: alt.Title,
+) -> alt.LayerChart:
+    """Customers as dots coloured by segment, each segment's centre a ringed diamond.
+
+    ``tooltips`` holds the dots' tooltip, then the centres'.
+    """
+    size, opacity = _point_style(n_points)
+    dots = (
+        alt.Chart(_values(points))
+        .mark_circle(size=size, opacity=opacity)
+        .encode(x=x, y=y, color=_segment_color(run), tooltip=tooltips[0])
+    )
+    outline = (
+        alt.Chart(_values(centres))
+        .mark_point(shape="diamond", size=520, filled=False, color="black", strokeWidth=1.2)
+        .encode(x=x, y=y)
+    )
+    diamonds = (
+        alt.Chart(_values(centres))
+        .mark_point(
+            shape="diamond", size=320, filled=True, opacity=1, stroke="white", strokeWidth=2
+        )
+        .encode(x=x, y=y, color=_segment_color(run), tooltip=tooltips[1])
+    )
+    return (dots + outline + diamonds).properties(width=WIDTH - 320, height=440, title=title)
+
+
 def segment_map(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
     proj = rd.projection(run, sample)
     if proj is None:
@@ -389,43 +478,20 @@ def segment_map(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
         title=f"Principal component 2 ({e2:.1%} of variance, scaled units)",
         axis=alt.Axis(grid=False),
     )
-    size, opacity = _point_style(proj.drawn)
-    points = (
-        alt.Chart(_values(proj.points))
-        .mark_circle(size=size, opacity=opacity)
-        .encode(
-            x=x,
-            y=y,
-            color=_segment_color(run),
-            tooltip=[alt.Tooltip("segment:N", title="segment")],
-        )
-    )
-    centres = (
-        alt.Chart(_values(proj.centres))
-        .mark_point(
-            shape="diamond", size=320, filled=True, opacity=1, stroke="white", strokeWidth=2
-        )
-        .encode(
-            x=x,
-            y=y,
-            color=_segment_color(run),
-            tooltip=[alt.Tooltip("segment:N", title="centre of")],
-        )
-    )
-    outline = (
-        alt.Chart(_values(proj.centres))
-        .mark_point(shape="diamond", size=520, filled=False, color="black", strokeWidth=1.2)
-        .encode(x=x, y=y)
-    )
-    chart = (points + outline + centres).properties(
-        width=WIDTH - 320,
-        height=440,
+    chart = _scatter_with_centres(
+        run,
+        proj.points,
+        proj.centres,
+        x,
+        y,
+        n_points=proj.drawn,
+        tooltips=(
+            [alt.Tooltip("segment:N", title="segment")],
+            [alt.Tooltip("segment:N", title="centre of")],
+        ),
         title=alt.Title(
             "Segment map: the customers projected on their two main directions (PCA)",
-            subtitle=[
-                _sample_note(proj.drawn, proj.total, run.seed)
-                + "; large diamonds mark each segment's centre (its mean)"
-            ],
+            subtitle=[_sample_note(proj.drawn, proj.total, run.seed) + _CENTRES_NOTE],
         ),
     )
     return ChartSpec(
@@ -447,51 +513,30 @@ def feature_scatter(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
     means = rd.segment_means(run, [fa, fb])
     x = alt.X("f0:Q", title=fa, scale=alt.Scale(zero=False))
     y = alt.Y("f1:Q", title=fb, scale=alt.Scale(zero=False))
-    size, opacity = _point_style(len(points))
-    dots = (
-        alt.Chart(_values(points))
-        .mark_circle(size=size, opacity=opacity)
-        .encode(
-            x=x,
-            y=y,
-            color=_segment_color(run),
-            tooltip=[
+    drawn, total = len(sample), int(run.fitted.sum())
+    chart = _scatter_with_centres(
+        run,
+        points,
+        means,
+        x,
+        y,
+        n_points=len(points),
+        tooltips=(
+            [
                 alt.Tooltip("segment:N", title="segment"),
                 alt.Tooltip("f0:Q", title=fa),
                 alt.Tooltip("f1:Q", title=fb),
             ],
-        )
-    )
-    outline = (
-        alt.Chart(_values(means))
-        .mark_point(shape="diamond", size=520, filled=False, color="black", strokeWidth=1.2)
-        .encode(x=x, y=y)
-    )
-    centres = (
-        alt.Chart(_values(means))
-        .mark_point(
-            shape="diamond", size=320, filled=True, opacity=1, stroke="white", strokeWidth=2
-        )
-        .encode(
-            x=x,
-            y=y,
-            color=_segment_color(run),
-            tooltip=[
+            [
                 alt.Tooltip("segment:N", title="centre of"),
                 alt.Tooltip("f0:Q", title=fa, format=".3g"),
                 alt.Tooltip("f1:Q", title=fb, format=".3g"),
             ],
-        )
-    )
-    drawn, total = len(sample), int(run.fitted.sum())
-    chart = (dots + outline + centres).properties(
-        width=WIDTH - 320,
-        height=440,
+        ),
         title=alt.Title(
             f"{fb} against {fa}",
             subtitle=[
-                _sample_note(drawn, total, run.seed)
-                + "; large diamonds mark each segment's centre (its mean)",
+                _sample_note(drawn, total, run.seed) + _CENTRES_NOTE,
                 f"The two features that separate the segments most: the segments explain "
                 f"{ea:.0%} and {eb:.0%} of their variance",
             ],
@@ -512,27 +557,23 @@ def sizes(run: rd.RunData) -> ChartSpec:
         {"segment": s["label"], "size": s["size"], "text": f"{s['size']:,} ({s['share']:.1%})"}
         for s in run.segments
     ]
-    order = [s["label"] for s in run.segments]
-    base = alt.Chart(_values(recs)).encode(
-        y=alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=300)),
+    base, bars = _segment_bars(
+        run,
+        recs,
         # Room on the right for the "54 (27.0%)" labels.
-        x=alt.X(
+        alt.X(
             "size:Q",
             title="Customers",
             scale=alt.Scale(domain=[0, max(r["size"] for r in recs) * 1.2], nice=False),
         ),
-    )
-    bars = base.mark_bar().encode(
-        color=_segment_color(run, legend=False),
-        tooltip=[alt.Tooltip("segment:N"), alt.Tooltip("size:Q")],
+        alt.Tooltip("size:Q"),
     )
     text = base.mark_text(align="left", dx=4, fontSize=11, color="#222").encode(text="text:N")
-    chart = (bars + text).properties(
-        width=WIDTH - 420,
-        height=30 * len(recs),
-        title=alt.Title(
-            "Segment sizes", subtitle="Customers per segment and share of all segmented customers"
-        ),
+    chart = _bars_layout(
+        bars + text,
+        len(recs),
+        "Segment sizes",
+        "Customers per segment and share of all segmented customers",
     )
     return ChartSpec(
         "segment_sizes", "profiles", chart, "Segments are numbered by size, largest first."
@@ -574,7 +615,8 @@ def heatmap(run: rd.RunData) -> ChartSpec | None:
             axis=alt.Axis(labelLimit=300),
         ),
     )
-    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
+    cells = _heat_cells(
+        base,
         color=alt.Color(
             "z:Q",
             scale=alt.Scale(domain=[-zmax, zmax], scheme="blueorange"),
@@ -589,15 +631,12 @@ def heatmap(run: rd.RunData) -> ChartSpec | None:
             alt.Tooltip("mean:Q", title="segment mean"),
             alt.Tooltip("z:Q", title="z-score", format="+.2f"),
         ],
-    )
-    text = base.mark_text(fontSize=12).encode(
         text="text:N",
-        color=alt.condition(
-            f"abs(datum.z) > {zmax * 0.6:.3f}", alt.value("white"), alt.value("black")
-        ),
+        white_text_when=f"abs(datum.z) > {zmax * 0.6:.3f}",
+        strokeWidth=2,
     )
     cell = int(min(150, max(80, (WIDTH - 420) / max(len(run.numeric), 1))))
-    chart = (rect + text).properties(
+    chart = cells.properties(
         width=cell * len(run.numeric),
         height=34 * len(run.segments),
         title=alt.Title(
@@ -747,40 +786,28 @@ def categories(run: rd.RunData) -> ChartSpec | None:
 def stability(run: rd.RunData, values: dict[int, float]) -> ChartSpec | None:
     if not values:
         return None
-    recs = [
-        {"segment": run.label_of[s], "jaccard": round(v, 3)}
-        for s, v in values.items()
-        if s in run.label_of
-    ]
-    order = [s["label"] for s in run.segments]
-    base = alt.Chart(_values(recs)).encode(
-        y=alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=300)),
-        x=alt.X(
+    recs = _per_segment(run, values, "jaccard", 3)
+    base, bars = _segment_bars(
+        run,
+        recs,
+        alt.X(
             "jaccard:Q",
             title="Mean best-match Jaccard over resamples (0 to 1)",
             scale=alt.Scale(domain=[0, 1]),
         ),
+        alt.Tooltip("jaccard:Q", format=".2f"),
     )
-    bars = base.mark_bar().encode(
-        color=_segment_color(run, legend=False),
-        tooltip=[alt.Tooltip("segment:N"), alt.Tooltip("jaccard:Q", format=".2f")],
-    )
-    # Values in a column right of the plot, clear of the threshold lines.
-    text = base.mark_text(align="left", dx=8, fontSize=11).encode(
-        x=alt.value(WIDTH - 420), text=alt.Text("jaccard:Q", format=".2f")
-    )
+    text = _value_column(base, "jaccard:Q", ".2f")
     lines = alt.Chart(_values([{"x": 0.6, "t": "0.6 weak"}, {"x": 0.75, "t": "0.75 stable"}]))
     rules = lines.mark_rule(color=NEUTRAL, strokeDash=[4, 3]).encode(x="x:Q")
     labels = lines.mark_text(
         align="left", dx=3, dy=-4, baseline="bottom", fontSize=10, color=NEUTRAL
     ).encode(x="x:Q", y=alt.value(0), text="t:N")
-    chart = (rules + bars + text + labels).properties(
-        width=WIDTH - 420,
-        height=30 * len(recs),
-        title=alt.Title(
-            "Stability of each segment",
-            subtitle="≥ 0.75 stable, 0.6–0.75 weak, < 0.6 not to be trusted (Hennig's clusterboot)",
-        ),
+    chart = _bars_layout(
+        rules + bars + text + labels,
+        len(recs),
+        "Stability of each segment",
+        "≥ 0.75 stable, 0.6–0.75 weak, < 0.6 not to be trusted (Hennig's clusterboot)",
     )
     return ChartSpec(
         "quality_stability",
@@ -793,35 +820,24 @@ def stability(run: rd.RunData, values: dict[int, float]) -> ChartSpec | None:
 def borderline(run: rd.RunData, values: dict[int, float]) -> ChartSpec | None:
     if not values:
         return None
-    recs = [
-        {"segment": run.label_of[s], "share": round(v, 4)}
-        for s, v in values.items()
-        if s in run.label_of
-    ]
-    order = [s["label"] for s in run.segments]
-    base = alt.Chart(_values(recs)).encode(
-        y=alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=300)),
-        x=alt.X(
+    recs = _per_segment(run, values, "share", 4)
+    base, bars = _segment_bars(
+        run,
+        recs,
+        alt.X(
             "share:Q",
             title="Borderline customers (share of the segment)",
             axis=alt.Axis(format="%"),
             scale=alt.Scale(domain=[0, max(0.25, max(r["share"] for r in recs) * 1.2)], nice=False),
         ),
+        alt.Tooltip("share:Q", format=".1%"),
     )
-    bars = base.mark_bar().encode(
-        color=_segment_color(run, legend=False),
-        tooltip=[alt.Tooltip("segment:N"), alt.Tooltip("share:Q", format=".1%")],
-    )
-    text = base.mark_text(align="left", dx=8, fontSize=11).encode(
-        x=alt.value(WIDTH - 420), text=alt.Text("share:Q", format=".0%")
-    )
-    chart = (bars + text).properties(
-        width=WIDTH - 420,
-        height=30 * len(recs),
-        title=alt.Title(
-            "Borderline customers per segment",
-            subtitle="Customers almost as close to another segment's centre",
-        ),
+    text = _value_column(base, "share:Q", ".0%")
+    chart = _bars_layout(
+        bars + text,
+        len(recs),
+        "Borderline customers per segment",
+        "Customers almost as close to another segment's centre",
     )
     return ChartSpec(
         "quality_borderline", "quality", chart, "A high share means the segment's edge is soft."
