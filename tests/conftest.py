@@ -29,6 +29,17 @@ def run_cli(
     )
 
 
+def run_on_sample(
+    folder: Path, command: str, *args: str
+) -> tuple[Path, subprocess.CompletedProcess]:
+    """``custseg COMMAND customers.csv --out out ARGS`` in ``folder`` on the 200-customer
+    sample; the run must succeed. Returns the out folder and the finished process."""
+    custseg.make_customers(200, random_state=0).to_csv(folder / "customers.csv", index=False)
+    proc = run_cli(command, folder / "customers.csv", "--out", folder / "out", *args)
+    assert proc.returncode == 0, proc.stderr
+    return folder / "out", proc
+
+
 def shared_file(name: str) -> Path:
     """A file of the shared real data; skip the test when it is absent (a user's clone)."""
     path = SHARED_DATA / name

@@ -5,22 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_on_sample
 
 from custseg.comparison import _recommend
 
 
 @pytest.fixture(scope="module")
 def compare_run(tmp_path_factory):
-    import custseg
-
-    folder = tmp_path_factory.mktemp("compare")
-    custseg.make_customers(200, random_state=0).to_csv(folder / "customers.csv", index=False)
-    proc = run_cli(
+    return run_on_sample(
+        tmp_path_factory.mktemp("compare"),
         "compare",
-        folder / "customers.csv",
-        "--out",
-        folder / "out",
         "--algorithms",
         "kmeans,hdbscan",
         "--k-max",
@@ -28,8 +22,6 @@ def compare_run(tmp_path_factory):
         "--stability",
         "4",
     )
-    assert proc.returncode == 0, proc.stderr
-    return folder / "out", proc
 
 
 def test_compare_writes_the_table_and_marks_one_recommendation(compare_run):

@@ -7,20 +7,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_on_sample
 
 
 @pytest.fixture(scope="module")
 def gmm_run(tmp_path_factory):
-    import custseg
-
-    folder = tmp_path_factory.mktemp("gmm")
-    custseg.make_customers(200, random_state=0).to_csv(folder / "customers.csv", index=False)
-    proc = run_cli(
+    return run_on_sample(
+        tmp_path_factory.mktemp("gmm"),
         "segment",
-        folder / "customers.csv",
-        "--out",
-        folder / "out",
         "--algorithm",
         "gmm",
         "--stability",
@@ -29,8 +23,6 @@ def gmm_run(tmp_path_factory):
         "--k-max",
         "6",
     )
-    assert proc.returncode == 0, proc.stderr
-    return folder / "out", proc
 
 
 def test_gmm_run_writes_probabilities_confidence_margin(gmm_run):

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from custseg.cli._common import app, console, reporting_errors
+from custseg.cli._options import IdColumn, InputTable, Scaling, split_list
 from custseg.comparison import DEFAULT_ALGORITHMS, compare_algorithms
 from custseg.engines import available_engines
 from custseg.io import write_csv
@@ -15,15 +16,9 @@ from custseg.io import write_csv
 __all__ = ["compare"]
 
 
-def _split(value: str | None) -> list[str] | None:
-    if value is None or not value.strip():
-        return None
-    return [v.strip() for v in value.split(",") if v.strip()]
-
-
 @app.command()
 def compare(
-    input: Path = typer.Argument(..., help="Customer table: CSV, .csv.gz, Parquet or .xlsx."),
+    input: InputTable,
     out: Path = typer.Option(Path("custseg-out"), "--out", "-o", help="Folder for compare.csv."),
     algorithms: str = typer.Option(
         ",".join(DEFAULT_ALGORITHMS),
@@ -33,8 +28,8 @@ def compare(
     k_min: int = typer.Option(2, "--k-min", help="Smallest K compared."),
     k_max: int = typer.Option(10, "--k-max", help="Largest K compared."),
     features: str = typer.Option(None, "--features", help="Feature columns, comma-separated."),
-    id_column: str = typer.Option(None, "--id-column", help="The customer ID column."),
-    scaling: str = typer.Option("standard", "--scaling", help="standard | robust | minmax | none."),
+    id_column: IdColumn = None,
+    scaling: Scaling = "standard",
     missing: str = typer.Option("impute", "--missing", help="impute | drop | error."),
     stability: int = typer.Option(10, "--stability", help="Bootstrap resamples; 0 = off."),
     seed: int = typer.Option(42, "--seed", help="Random seed."),
@@ -43,10 +38,10 @@ def compare(
     with reporting_errors():
         result = compare_algorithms(
             input,
-            algorithms=_split(algorithms),
+            algorithms=split_list(algorithms),
             k_min=k_min,
             k_max=k_max,
-            features=_split(features),
+            features=split_list(features),
             id_column=id_column,
             scaling=scaling,
             missing=missing,

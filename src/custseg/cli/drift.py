@@ -24,6 +24,14 @@ __all__ = ["EXIT_DRIFT", "drift", "print_drift"]
 EXIT_DRIFT = 4
 
 
+def _table(title: str, columns: tuple[tuple[str, str], ...]) -> Table:
+    """A borderless table of ``(heading, justify)`` columns."""
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for col, justify in columns:
+        table.add_column(col, justify=justify)
+    return table
+
+
 def print_drift(report: DriftReport) -> None:
     """The verdict, its reasons, and the per-feature and per-segment tables."""
     console.print(
@@ -32,15 +40,16 @@ def print_drift(report: DriftReport) -> None:
     )
     for reason in report.reasons:
         console.print(f"  - {reason}", soft_wrap=True)
-    table = Table(title="Features", title_justify="left", box=None, pad_edge=False)
-    for col, justify in (
-        ("feature", "left"),
-        ("PSI", "right"),
-        ("grade", "left"),
-        ("training mean", "right"),
-        ("new mean", "right"),
-    ):
-        table.add_column(col, justify=justify)
+    table = _table(
+        "Features",
+        (
+            ("feature", "left"),
+            ("PSI", "right"),
+            ("grade", "left"),
+            ("training mean", "right"),
+            ("new mean", "right"),
+        ),
+    )
     for f in report.features:
         table.add_row(
             f["name"],
@@ -50,20 +59,16 @@ def print_drift(report: DriftReport) -> None:
             "n/a" if f["new_mean"] is None else f"{f['new_mean']:.4g}",
         )
     console.print(table)
-    table = Table(
-        title=f"Segment shares (PSI {report.share_psi:.3f}, {report.share_grade})",
-        title_justify="left",
-        box=None,
-        pad_edge=False,
+    table = _table(
+        f"Segment shares (PSI {report.share_psi:.3f}, {report.share_grade})",
+        (
+            ("id", "right"),
+            ("name", "left"),
+            ("training", "right"),
+            ("new", "right"),
+            ("shift", "right"),
+        ),
     )
-    for col, justify in (
-        ("id", "right"),
-        ("name", "left"),
-        ("training", "right"),
-        ("new", "right"),
-        ("shift", "right"),
-    ):
-        table.add_column(col, justify=justify)
     for s in report.segments:
         table.add_row(
             str(s["id"]),

@@ -8,6 +8,7 @@ import typer
 
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._continuity import print_continuity
+from custseg.cli._options import IdColumn, InputTable, Scaling, split_list
 from custseg.cli._render import print_result
 from custseg.cli._scale import check_engine, progress_bars, run_engine
 from custseg.cli.report import write_run_report
@@ -47,24 +48,18 @@ def parse_stability(value: str) -> int | None:
     return n
 
 
-def split_features(value: str | None) -> list[str] | None:
-    if value is None or not value.strip():
-        return None
-    return [name.strip() for name in value.split(",") if name.strip()]
-
-
 @app.command()
 def segment(
-    input: Path = typer.Argument(..., help="Customer table: CSV, .csv.gz, Parquet or .xlsx."),
+    input: InputTable,
     out: Path = typer.Option(Path("custseg-out"), "--out", "-o", help="Output folder."),
     features: str = typer.Option(
         None, "--features", help='Feature columns, comma-separated: "Age,Annual Income (k$)".'
     ),
-    id_column: str = typer.Option(None, "--id-column", help="The customer ID column."),
+    id_column: IdColumn = None,
     k: str = typer.Option("auto", "--k", help="Number of segments, or 'auto' to choose it."),
     k_min: int = typer.Option(2, "--k-min", help="Smallest K tried by --k auto."),
     k_max: int = typer.Option(10, "--k-max", help="Largest K tried by --k auto."),
-    scaling: str = typer.Option("standard", "--scaling", help="standard | robust | minmax | none."),
+    scaling: Scaling = "standard",
     missing: str = typer.Option(
         "impute", "--missing", help="impute (median) | drop (leave the row out) | error."
     ),
@@ -107,26 +102,9 @@ def segment(
 ) -> None:
     """Segment a customer table: writes segments.csv, summary.json and model.json."""
     with reporting_errors(), progress_bars(quiet or engine != "local") as bars:
-        if check_engine(engine, algorithm) != "local":
-            run_engine(
-                engine,
-                input,
-                out,
-                quiet=quiet,
-                spark_master=spark_master,
-                features=split_features(features),
-                id_column=id_column,
-                k=parse_k(k),
-                k_min=k_min,
-                k_max=k_max,
-                scaling=scaling,
-                missing=missing,
-                random_state=seed,
-            )
-            return
-        result = (segment_transactions if transactions else run_segment)(
-            input,
-            features=split_features(features),
+        engine = check_engine(engine, algorithm)
+        options = dict(
+            features=split_list(features),
             id_column=id_column,
             k=parse_k(k),
             k_min=k_min,
@@ -134,6 +112,13 @@ def segment(
             scaling=scaling,
             missing=missing,
             random_state=seed,
+        )
+        if engine != "local":
+            run_engine(engine, input, out, quiet=quiet, spark_master=spark_master, **options)
+            return
+        result = (segment_transactions if transactions else run_segment)(
+            input,
+            **options,
             previous=previous,
             algorithm=algorithm,
             stability=parse_stability(stability),
