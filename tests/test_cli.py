@@ -1,6 +1,7 @@
 """The installed ``custseg`` console script, run in a subprocess."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -58,6 +59,26 @@ def test_segment_then_score_reproduces_labels(demo_run, tmp_path):
     scored = pd.read_csv(scored_path, dtype=str)
     pd.testing.assert_frame_equal(trained, scored)
     assert "Scored 200 of 200 customers into 4 segment(s)" in proc.stdout
+
+
+def test_no_report_run_removes_the_earlier_runs_report(demo_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(demo_run[0], run)  # an earlier run's results with its report
+    assert (run / "report.html").is_file() and list((run / "charts").glob("*.png"))
+    args = ("segment", run / "customers.csv", "--out", run, "--no-report")
+    failed = run_cli(*args, "--k", "many")
+    assert failed.returncode == 2 and (run / "report.html").is_file()  # nothing new written
+
+    proc = run_cli(*args, "--k", "3", "--stability", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert not (run / "report.html").exists() and not list((run / "charts").glob("*.png"))
+    assert json.loads((run / "summary.json").read_text())["k"] == 3
+    assert proc.stderr == (
+        f"custseg: warning: removed the earlier run's report.html and charts/*.png from "
+        f"{run}: it described other results; rebuild it with: custseg report {run}\n"
+    )
+    again = run_cli(*args, "--k", "3", "--stability", "0")
+    assert again.returncode == 0 and again.stderr == ""  # nothing stale left to mention
 
 
 def test_segment_prints_roles_and_k_table(demo_run, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import typer
@@ -13,7 +14,8 @@ from custseg.cli._render import print_result
 from custseg.cli._scale import check_engine, progress_bars, run_engine
 from custseg.cli.report import write_run_report
 from custseg.engines import available_engines
-from custseg.errors import InputError
+from custseg.errors import CustsegWarning, InputError
+from custseg.io import remove_file
 from custseg.pipeline import segment as run_segment
 from custseg.transactions.behaviour import segment_transactions
 
@@ -46,6 +48,23 @@ def parse_stability(value: str) -> int | None:
     if n < 0:
         raise InputError(f"--stability must be 0 (off) or a number of resamples; got {n}")
     return n
+
+
+def _remove_stale_report(out: Path) -> None:
+    """Remove an earlier run's report.html and charts/*.png from ``out``, and say so.
+
+    A run that writes no report (``--no-report``, no report extra, ``--engine
+    chunked|spark``) must not leave a report beside results it does not describe.
+    """
+    if not remove_file(out / "report.html"):
+        return
+    charts = [png for png in sorted((out / "charts").glob("*.png")) if remove_file(png)]
+    warnings.warn(
+        f"removed the earlier run's report.html{' and charts/*.png' if charts else ''} "
+        f"from {out}: it described other results; rebuild it with: custseg report {out}",
+        CustsegWarning,
+        stacklevel=2,
+    )
 
 
 @app.command()
@@ -115,6 +134,7 @@ def segment(
         )
         if engine != "local":
             run_engine(engine, input, out, quiet=quiet, spark_master=spark_master, **options)
+            _remove_stale_report(out)
             return
         result = (segment_transactions if transactions else run_segment)(
             input,
@@ -127,6 +147,8 @@ def segment(
         paths = result.save(out)
         if not no_report:
             paths.update(write_run_report(out))
+        if "report" not in paths:
+            _remove_stale_report(out)
     if not quiet:
         print_result(result)
         if transactions:
