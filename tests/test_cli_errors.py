@@ -45,6 +45,11 @@ CASES = {
     ),
     "bad k": (GOOD, ["--k", "many"], "--k must be a whole number or 'auto'"),
     "bad scaling": (GOOD, ["--scaling", "zscore"], "--scaling must be one of"),
+    "local-only option with another engine": (
+        GOOD,
+        ["--engine", "chunked", "--transactions"],
+        "--engine chunked does not support --transactions; drop it or use --engine local",
+    ),
 }
 
 

@@ -18,13 +18,25 @@ __all__ = ["ENGINES", "check_engine", "progress_bars", "run_engine"]
 ENGINES = ("local", "chunked", "spark")
 
 
-def check_engine(engine: str, algorithm: str = "kmeans") -> str:
-    """Validate ``--engine``; chunked and Spark run K-Means only."""
+def check_engine(
+    engine: str, algorithm: str = "kmeans", *, local_only: tuple[str, ...] = ()
+) -> str:
+    """Validate ``--engine``; chunked and Spark run K-Means only.
+
+    ``local_only`` names the options given that only the local engine honours
+    (``--transactions``, ``--previous``): refused with another engine rather than
+    silently ignored.
+    """
     if engine not in ENGINES:
         raise InputError(f"--engine must be one of {', '.join(ENGINES)}; got {engine!r}")
     if engine != "local" and algorithm != "kmeans":
         raise InputError(
             f"--engine {engine} runs K-Means only; drop --algorithm {algorithm} or use "
+            "--engine local"
+        )
+    if engine != "local" and local_only:
+        raise InputError(
+            f"--engine {engine} does not support {' and '.join(local_only)}; drop it or use "
             "--engine local"
         )
     return engine

@@ -121,7 +121,8 @@ def segment(
 ) -> None:
     """Segment a customer table: writes segments.csv, summary.json and model.json."""
     with reporting_errors(), progress_bars(quiet or engine != "local") as bars:
-        engine = check_engine(engine, algorithm)
+        given = {"--transactions": transactions, "--previous": previous is not None}
+        engine = check_engine(engine, algorithm, local_only=tuple(k for k, v in given.items() if v))
         options = dict(
             features=split_list(features),
             id_column=id_column,
