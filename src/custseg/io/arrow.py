@@ -37,7 +37,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from custseg.errors import DataFormatError, EmptyInputError
-from custseg.io.readers import SUPPORTED_FORMATS, _decode, _head_bytes, _kind, sniff_delimiter
+from custseg.io.readers import _kind, empty_message, header_row, sniff_csv
 from custseg.io.writers import atomic_path
 
 __all__ = [
@@ -60,7 +60,6 @@ FAST_READ_BYTES = int(os.environ.get("CUSTSEG_FAST_READ_BYTES", 8 << 20))
 FAST_WRITE_ROWS = 100_000
 _BLOCK_BYTES = 16 << 20
 _WRITE_CHUNK_ROWS = 500_000
-_EMPTY = "input file '{path}' is empty; export the customer table with a header row"
 
 ProgressFn = Callable[[str, int, int | None], None]
 
@@ -79,19 +78,10 @@ def is_large_file(path: str | Path) -> bool:
 
 def csv_header(path: Path) -> tuple[list[str], str, str]:
     """Column names (stripped), delimiter and encoding of a CSV file, by the core's rules."""
-    sample = _head_bytes(path)
-    if not sample.strip():
-        raise DataFormatError(_EMPTY.format(path=path))
-    if b"\x00" in sample:
-        raise DataFormatError(
-            f"'{path}' looks like a binary file, not CSV; use {SUPPORTED_FORMATS}"
-        )
-    text, encoding = _decode(sample)
-    delimiter = sniff_delimiter(text)
-    first = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    names = [n.lstrip("\ufeff").strip() or n for n in first]
+    text, encoding, delimiter = sniff_csv(path)
+    names = [n.lstrip("\ufeff").strip() or n for n in header_row(text, delimiter)]
     if not any(names):
-        raise DataFormatError(_EMPTY.format(path=path))
+        raise DataFormatError(empty_message(path))
     return names, delimiter, encoding
 
 
@@ -181,7 +171,7 @@ def read_table_fast(path: str | Path) -> pd.DataFrame:
     if kind == "excel":
         raise DataFormatError(f"'{path}' is Excel; the fast reader takes CSV or Parquet")
     if path.is_file() and path.stat().st_size == 0:
-        raise DataFormatError(_EMPTY.format(path=path))
+        raise DataFormatError(empty_message(path))
     table = _read_csv_arrow(path) if kind == "csv" else _read_parquet_arrow(path)
     if table.num_columns == 0:
         raise DataFormatError(f"input file '{path}' has no columns; check the file")

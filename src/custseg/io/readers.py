@@ -8,6 +8,8 @@ labelled output can repeat the user's values unchanged (an ID ``0001`` stays
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -100,18 +102,52 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def empty_message(path: Path, what: str = "customer table") -> str:
+    """The error line for a file with no header row; ``what`` names the expected table."""
+    return f"input file '{path}' is empty; export the {what} with a header row"
+
+
+def sniff_csv(path: Path, what: str = "customer table") -> tuple[str, str, str]:
+    """Check a CSV file's first kilobytes and tell how to read it.
+
+    Parameters
+    ----------
+    path : Path
+    what : str, default="customer table"
+        Names the expected table in the error for an empty file.
+
+    Returns
+    -------
+    text : str
+        The first kilobytes, decoded.
+    encoding : str
+        ``"utf-8-sig"`` or ``"latin-1"``.
+    delimiter : str
+        See :func:`sniff_delimiter`.
+
+    Raises
+    ------
+    DataFormatError
+        The file is unreadable, blank or binary.
+    """
     sample = _head_bytes(path)
     if not sample.strip():
-        raise DataFormatError(
-            f"input file '{path}' is empty; export the customer table with a header row"
-        )
+        raise DataFormatError(empty_message(path, what))
     if b"\x00" in sample:
         raise DataFormatError(
             f"'{path}' looks like a binary file, not CSV; use {SUPPORTED_FORMATS}"
         )
     text, encoding = _decode(sample)
-    delimiter = sniff_delimiter(text)
+    return text, encoding, sniff_delimiter(text)
+
+
+def header_row(text: str, delimiter: str) -> list[str]:
+    """The first row of ``text`` split by ``delimiter``, names exactly as written."""
+    return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    _, encoding, delimiter = sniff_csv(path)
     options = dict(
         sep=delimiter,
         dtype=str,
@@ -126,9 +162,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         except UnicodeDecodeError:
             return pd.read_csv(path, encoding="latin-1", **options)
     except pd.errors.EmptyDataError:
-        raise DataFormatError(
-            f"input file '{path}' is empty; export the customer table with a header row"
-        ) from None
+        raise DataFormatError(empty_message(path)) from None
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1]
         raise DataFormatError(
@@ -204,23 +238,52 @@ def read_table(path: str | Path) -> pd.DataFrame:
     EmptyInputError
         The file has a header but no data rows.
     """
+    readers = {"csv": _read_csv, "parquet": _read_parquet, "excel": _read_excel}
+    return read_by_kind(path, readers, what="customer table", rows="customer rows")
+
+
+def read_by_kind(
+    path: str | Path,
+    readers: dict[str, Callable[[Path], pd.DataFrame]],
+    *,
+    what: str,
+    rows: str,
+) -> pd.DataFrame:
+    """Check ``path``, read it with the reader for its format and check the result.
+
+    Parameters
+    ----------
+    path : str or Path
+    readers : dict of str to callable
+        ``"csv"``, ``"parquet"`` and ``"excel"`` readers, each taking the path.
+    what : str
+        The expected table (``"customer table"``), for the empty-file error.
+    rows : str
+        What a data row is (``"customer rows"``), for the no-rows error.
+
+    Returns
+    -------
+    DataFrame
+        With stripped column names (a blank name is kept), a fresh index and
+        ``attrs["source"]``.
+
+    Raises
+    ------
+    DataFormatError, EmptyInputError
+        As :func:`read_table`.
+    """
     path = Path(path)
     if not path.exists():
         raise DataFormatError(f"input file '{path}' does not exist; check the path")
     kind = _kind(path)
     if path.is_file() and path.stat().st_size == 0:
-        raise DataFormatError(
-            f"input file '{path}' is empty; export the customer table with a header row"
-        )
-    reader = {"csv": _read_csv, "parquet": _read_parquet, "excel": _read_excel}[kind]
-    frame = reader(path)
+        raise DataFormatError(empty_message(path, what))
+    frame = readers[kind](path)
     if frame.shape[1] == 0:
         raise DataFormatError(f"input file '{path}' has no columns; check the file")
     if len(frame) == 0:
-        raise EmptyInputError(
-            f"input file '{path}' has a header but no data rows; add customer rows"
-        )
-    frame.columns = [str(c).strip() if str(c).strip() else str(c) for c in frame.columns]
+        raise EmptyInputError(f"input file '{path}' has a header but no data rows; add {rows}")
+    frame.columns = [str(c).strip() or str(c) for c in frame.columns]
     frame.attrs["source"] = str(path)
     return frame.reset_index(drop=True)
 

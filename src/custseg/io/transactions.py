@@ -15,33 +15,25 @@ Parquet and Excel files keep their stored types (numbers, timestamps).
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from custseg.errors import DataFormatError, EmptyInputError
+from custseg.errors import DataFormatError
 from custseg.io.readers import (
-    SUPPORTED_FORMATS,
-    _decode,
-    _head_bytes,
-    _kind,
+    empty_message,
+    header_row,
+    read_by_kind,
     read_excel_typed,
     read_parquet_typed,
-    sniff_delimiter,
+    sniff_csv,
 )
 
 __all__ = ["read_transactions"]
 
-_EMPTY = "input file '{path}' is empty; export the transaction log with a header row"
-
-
-def _header(text: str, delimiter: str) -> list[str]:
-    first = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    return [name.strip() for name in first]
+_WHAT = "transaction log"
 
 
 def _open_source(path: Path) -> contextlib.AbstractContextManager:
@@ -61,18 +53,10 @@ def _open_source(path: Path) -> contextlib.AbstractContextManager:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    sample = _head_bytes(path)
-    if not sample.strip():
-        raise DataFormatError(_EMPTY.format(path=path))
-    if b"\x00" in sample:
-        raise DataFormatError(
-            f"'{path}' looks like a binary file, not CSV; use {SUPPORTED_FORMATS}"
-        )
-    text, encoding = _decode(sample)
-    delimiter = sniff_delimiter(text)
-    names = _header(text, delimiter)
+    text, encoding, delimiter = sniff_csv(path, _WHAT)
+    names = [name.strip() for name in header_row(text, delimiter)]
     if not any(names):
-        raise DataFormatError(_EMPTY.format(path=path))
+        raise DataFormatError(empty_message(path, _WHAT))
     # Header names are given explicitly so every column can be typed as text:
     # Arrow's own inference would turn an ID like 0001 into 1.
     unique = [f"{n}__{i}" if names.count(n) > 1 else n for i, n in enumerate(names)]
@@ -120,9 +104,8 @@ def read_transactions(path: str | Path) -> pd.DataFrame:
     Parameters
     ----------
     path : str or Path
-        A CSV file (delimiter sniffed among ``,`` ``;`` TAB ``|``; UTF-8 with or
-        without BOM, else Latin-1), optionally gzipped, a Parquet file or folder,
-        or an Excel ``.xlsx`` workbook (first sheet).
+        Any file :func:`custseg.io.read_table` takes: CSV (optionally gzipped),
+        Parquet file or folder, or Excel ``.xlsx``.
 
     Returns
     -------
@@ -139,20 +122,5 @@ def read_transactions(path: str | Path) -> pd.DataFrame:
     EmptyInputError
         The file has a header but no data rows.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataFormatError(f"input file '{path}' does not exist; check the path")
-    kind = _kind(path)
-    if path.is_file() and path.stat().st_size == 0:
-        raise DataFormatError(_EMPTY.format(path=path))
-    reader = {"csv": _read_csv, "parquet": read_parquet_typed, "excel": read_excel_typed}[kind]
-    frame = reader(path)
-    if frame.shape[1] == 0:
-        raise DataFormatError(f"input file '{path}' has no columns; check the file")
-    if len(frame) == 0:
-        raise EmptyInputError(
-            f"input file '{path}' has a header but no data rows; add transaction lines"
-        )
-    frame.columns = [str(c).strip() or str(c) for c in frame.columns]
-    frame.attrs["source"] = str(path)
-    return frame.reset_index(drop=True)
+    readers = {"csv": _read_csv, "parquet": read_parquet_typed, "excel": read_excel_typed}
+    return read_by_kind(path, readers, what=_WHAT, rows="transaction lines")
