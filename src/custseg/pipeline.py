@@ -26,6 +26,7 @@ from custseg.encoding import (
     weight_categoricals,
 )
 from custseg.engines import get_engine
+from custseg.engines.records import QUANTILES, feature_record
 from custseg.errors import DataWarning, EmptyInputError, InputError, SchemaError
 from custseg.io import write_csv, write_json
 from custseg.io.arrow import read_table_auto, write_csv_auto
@@ -52,7 +53,6 @@ from custseg.selection import KSelection, describe_k_choice, select_k
 __all__ = ["SUMMARY_SCHEMA_VERSION", "SegmentationResult", "Segmenter", "segment"]
 
 SUMMARY_SCHEMA_VERSION = 1
-_QUANTILES = [i / 10 for i in range(11)]
 
 
 @dataclass
@@ -594,16 +594,8 @@ def feature_summary(name: str, values: np.ndarray) -> dict[str, Any]:
         ``quantiles`` (the 0, 10, ..., 100th percentiles).
     """
     col = np.ascontiguousarray(values)  # one copy; five passes over a column of a wide matrix
-    return {
-        "name": name,
-        "dtype": "float64",
-        "kind": "numeric",
-        "min": float(col.min()),
-        "max": float(col.max()),
-        "mean": float(col.mean()),
-        "std": float(col.std()),
-        "quantiles": [float(q) for q in np.quantile(col, _QUANTILES)],
-    }
+    quantiles = np.quantile(col, QUANTILES)
+    return feature_record(name, col.min(), col.max(), col.mean(), col.std(), quantiles)
 
 
 def _is_numeric_constant(col: pd.Series) -> bool:

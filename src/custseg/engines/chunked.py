@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from custseg._version import __version__
+from custseg.engines.records import QUANTILES, feature_record, run_summary
 from custseg.errors import DataWarning, EmptyInputError, SchemaError
 from custseg.io import write_json
 from custseg.io.arrow import CsvAppender, iter_batches
@@ -56,8 +56,6 @@ from custseg.quality import clustering_metrics
 from custseg.scale import detect_roles_fast, feature_matrix
 
 __all__ = ["ChunkedResult", "segment_chunked"]
-
-_QUANTILES = [i / 10 for i in range(11)]
 
 
 @dataclass
@@ -403,18 +401,9 @@ def segment_chunked(
     seg_names = name_segments(z, names)
     sample_labels = model.predict_matrix(Xs)["segment"].to_numpy(dtype="int64", na_value=-1)
     segments = summary_segments(names, seg_names, counts, means, z, Xs, sample_labels, n_fit)
-    quantiles = np.quantile(Xs, _QUANTILES, axis=0)
+    quantiles = np.quantile(Xs, QUANTILES, axis=0)
     model.features = [
-        {
-            "name": f,
-            "dtype": "float64",
-            "kind": "numeric",
-            "min": float(stats.min[j]),
-            "max": float(stats.max[j]),
-            "mean": float(stats.mean[j]),
-            "std": float(stats.std[j]),
-            "quantiles": [float(q) for q in quantiles[:, j]],
-        }
+        feature_record(f, stats.min[j], stats.max[j], stats.mean[j], stats.std[j], quantiles[:, j])
         for j, f in enumerate(names)
     ]
     model.segments = [
@@ -462,29 +451,24 @@ def segment_chunked(
         writer.abort()
         raise
 
-    summary = {
-        "schema_version": 1,
-        "custseg_version": __version__,
-        "engine": "chunked",
-        "input": {"path": source, "rows": int(n_rows), "rows_fitted": int(n_fit)},
-        "columns": schema.to_dict(),
-        "id_column": schema.id_column,
-        "features": names,
-        "skipped": skipped,
-        "scaling": scaling,
-        "missing": {
-            "handling": missing,
-            "counts": {f: int(n) for f, n in zip(names, missing_counts, strict=True)},
-            "rows_with_missing": int(n_nan_rows),
-            "rows_left_out": int(n_nan_rows if missing == "drop" else 0),
-        },
-        "algorithm": "kmeans",
-        "random_state": random_state,
-        "k": int(k),
-        "k_selection": k_summary,
-        "metrics": metrics,
-        "segments": segments,
-        "chunked": {
+    summary = run_summary(
+        "chunked",
+        source=source,
+        rows=n_rows,
+        rows_fitted=n_fit,
+        schema=schema,
+        features=names,
+        skipped=skipped,
+        scaling=scaling,
+        missing=missing,
+        missing_counts=dict(zip(names, missing_counts, strict=True)),
+        rows_with_missing=n_nan_rows,
+        random_state=random_state,
+        k=k,
+        k_selection=k_summary,
+        metrics=metrics,
+        segments=segments,
+        details={
             "batch_rows": batch_rows,
             "passes": passes,
             "sample_rows": len(Xs),
@@ -492,10 +476,7 @@ def segment_chunked(
             "over every batch",
             "roles_from_rows": len(head),
         },
-    }
-    from custseg.pipeline import _json_safe
-
-    summary = _json_safe(summary)
+    )
     paths["summary"] = write_json(summary, out / "summary.json")
     paths["model"] = model.save(out / "model.json")
     if len(k_table):

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg._version import __version__
+from custseg.engines.records import QUANTILES, feature_record, run_summary
 from custseg.errors import DataFormatError, DataWarning, EmptyInputError, SchemaError
 from custseg.io import write_csv, write_json
 from custseg.io.arrow import csv_header
@@ -72,7 +72,6 @@ ROLE_ROWS = 20_000
 SWEEP_ROWS = 20_000
 SWEEP_RESTARTS = 3
 ELBOW_TOLERANCE = 0.9
-_QUANTILES = [i / 10 for i in range(11)]
 
 
 @dataclass
@@ -281,7 +280,7 @@ def segment_spark(
     from pyspark.ml.feature import StandardScaler, VectorAssembler
     from pyspark.sql import functions as F
 
-    from custseg.pipeline import Segmenter, _json_safe
+    from custseg.pipeline import Segmenter
 
     check_choice(missing, MISSING_POLICIES, "--missing")
     check_choice(scaling, SCALINGS, "--scaling")
@@ -467,7 +466,7 @@ def segment_spark(
     )
     z = (means - overall_mean) / overall_std
     seg_names = name_segments(np.nan_to_num(z), names)
-    quant = fit_frame.approxQuantile(fcols, _QUANTILES, 1e-4)
+    quant = fit_frame.approxQuantile(fcols, QUANTILES, 1e-4)
     sample_pd = sample.select(*[F.col("z")]).toPandas()
     Zs = np.array([v.toArray() for v in sample_pd["z"]], dtype="float64").reshape(-1, d)
     sample_model = model.predict_matrix(scaler.inverse_transform(Zs)) if len(Zs) else None
@@ -479,16 +478,7 @@ def segment_spark(
     Xs = scaler.inverse_transform(Zs)
     segments = summary_segments(names, seg_names, sizes_arr, means, z, Xs, labels_s, n_fit)
     model.features = [
-        {
-            "name": f,
-            "dtype": "float64",
-            "kind": "numeric",
-            "min": float(mins[j]),
-            "max": float(maxs[j]),
-            "mean": float(mean[j]),
-            "std": float(pop_std[j]),
-            "quantiles": [float(q) for q in quant[j]],
-        }
+        feature_record(f, mins[j], maxs[j], mean[j], pop_std[j], quant[j])
         for j, f in enumerate(names)
     ]
     model.segments = [{k_: s[k_] for k_ in ("id", "name", "size", "share")} for s in segments]
@@ -559,37 +549,30 @@ def segment_spark(
         paths["segments"] = target
     emit(progress, "writing", n_rows, n_rows)
 
-    summary = _json_safe(
-        {
-            "schema_version": 1,
-            "custseg_version": __version__,
-            "engine": "spark",
-            "input": {"path": source, "rows": n_rows, "rows_fitted": n_fit},
-            "columns": schema.to_dict(),
-            "id_column": schema.id_column,
-            "features": names,
-            "skipped": skipped,
-            "scaling": scaling,
-            "missing": {
-                "handling": missing,
-                "counts": missing_counts,
-                "rows_with_missing": n_nan_rows,
-                "rows_left_out": n_nan_rows if missing == "drop" else 0,
-            },
-            "algorithm": "kmeans",
-            "random_state": random_state,
-            "k": int(k),
-            "k_selection": k_summary,
-            "metrics": metrics,
-            "segments": segments,
-            "spark": {
-                "version": spark.version,
-                "master": spark.sparkContext.master,
-                "roles_from_rows": len(head),
-                "scaler": "MLlib StandardScaler(withMean, withStd), sample std converted "
-                "to population std",
-            },
-        }
+    summary = run_summary(
+        "spark",
+        source=source,
+        rows=n_rows,
+        rows_fitted=n_fit,
+        schema=schema,
+        features=names,
+        skipped=skipped,
+        scaling=scaling,
+        missing=missing,
+        missing_counts=missing_counts,
+        rows_with_missing=n_nan_rows,
+        random_state=random_state,
+        k=k,
+        k_selection=k_summary,
+        metrics=metrics,
+        segments=segments,
+        details={
+            "version": spark.version,
+            "master": spark.sparkContext.master,
+            "roles_from_rows": len(head),
+            "scaler": "MLlib StandardScaler(withMean, withStd), sample std converted "
+            "to population std",
+        },
     )
     paths["summary"] = write_json(summary, out / "summary.json")
     paths["model"] = model.save(out / "model.json")
