@@ -117,10 +117,9 @@ def read_transactions(path: str | Path) -> pd.DataFrame:
 
     Raises
     ------
-    DataFormatError
-        The file is missing, empty, unreadable or of an unsupported format.
-    EmptyInputError
-        The file has a header but no data rows.
+    DataFormatError, EmptyInputError
+        As :func:`custseg.io.read_table` (missing, empty, unreadable or unsupported
+        file; a header but no data rows).
     """
     readers = {"csv": _read_csv, "parquet": read_parquet_typed, "excel": read_excel_typed}
     return read_by_kind(path, readers, what=_WHAT, rows="transaction lines")
