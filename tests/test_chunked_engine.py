@@ -162,3 +162,20 @@ def test_chunked_segments_a_file_that_does_not_fit_under_the_memory_limit(tmp_pa
     assert summary["engine"] == "chunked"
     with open(tmp_path / "chunked" / "segments.csv", "rb") as fh:
         assert sum(1 for _ in fh) == 1_500_001
+
+
+def test_chunked_missing_drop_keeps_every_row_with_a_reason(tmp_path):
+    frame = make_blobs_customers(3_000, 3, 3, random_state=4)
+    frame.loc[[5, 700, 2_999], "Age"] = np.nan
+    path = tmp_path / "gaps.csv"
+    frame.to_csv(path, index=False)
+    result = segment_chunked(
+        path, tmp_path / "out", k=3, missing="drop", batch_rows=1_000, random_state=0
+    )
+    assert result.summary["input"]["rows_fitted"] == 2_997
+    segments = _labels(tmp_path / "out" / "segments.csv")
+    reasons = _labels(tmp_path / "out" / "segments.csv", "reason")
+    assert len(segments) == 3_000  # no row silently dropped
+    left_out = [i for i, s in enumerate(segments) if s == ""]
+    assert left_out == [5, 700, 2_999]
+    assert [reasons[i] for i in left_out] == ["missing value in 'Age'"] * 3

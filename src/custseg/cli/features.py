@@ -66,9 +66,7 @@ def print_features_report(report: dict[str, Any]) -> None:
     clv = report["clv"]
     if clv["status"] == "fitted":
         console.print(
-            f"Lifetime value: {clv['models']}, {clv['horizon_months']} months, "
-            f"fitted in {clv['fit_seconds']:.1f} s after {clv['import_seconds']:.1f} s of "
-            f"imports ({clv['library']})"
+            f"Lifetime value: {clv['models']}, {clv['horizon_months']} months ({clv['library']})"
         )
     else:
         console.print(f"Lifetime value: not computed, {clv['reason']}")

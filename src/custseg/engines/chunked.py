@@ -363,8 +363,15 @@ def segment_chunked(
     centers = np.asarray(mbk.cluster_centers_, dtype="float64")
 
     # -- pass 3: exact sizes, means and inertia with the model's own scoring rule -----
+    # The feature records first: scoring names the features of a row it leaves out.
+    quantiles = np.quantile(Xs, QUANTILES, axis=0)
     model = SegmentModel(
-        features=[],
+        features=[
+            feature_record(
+                f, stats.min[j], stats.max[j], stats.mean[j], stats.std[j], quantiles[:, j]
+            )
+            for j, f in enumerate(names)
+        ],
         scaler=scaler,
         missing=missing,
         impute_values=fill,
@@ -401,11 +408,6 @@ def segment_chunked(
     seg_names = name_segments(z, names)
     sample_labels = model.predict_matrix(Xs)["segment"].to_numpy(dtype="int64", na_value=-1)
     segments = summary_segments(names, seg_names, counts, means, z, Xs, sample_labels, n_fit)
-    quantiles = np.quantile(Xs, QUANTILES, axis=0)
-    model.features = [
-        feature_record(f, stats.min[j], stats.max[j], stats.mean[j], stats.std[j], quantiles[:, j])
-        for j, f in enumerate(names)
-    ]
     model.segments = [
         {"id": s["id"], "name": s["name"], "size": s["size"], "share": s["share"]} for s in segments
     ]

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
-import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -135,10 +134,10 @@ def predict_clv(log: CleanLog, *, horizon_months: int = 12) -> tuple[pd.DataFram
     predictions : DataFrame of shape (n_customers, 4)
         Columns of :data:`CLV_COLUMNS`, in ``log.customers`` order.
     info : dict
-        ``library``, ``models``, ``horizon_months``, fitted ``params``,
-        ``fit_seconds`` (fit and prediction), ``import_seconds`` (PyMC's first
-        import, paid once per process) and ``repeat_customers`` (customers the
-        spend model saw).
+        ``library``, ``models``, ``horizon_months``, fitted ``params`` and
+        ``repeat_customers`` (customers the spend model saw). No timings: the
+        summary it goes into is byte-identical from run to run
+        (``benchmarks/features.py`` times the fit).
 
     Raises
     ------
@@ -161,7 +160,6 @@ def predict_clv(log: CleanLog, *, horizon_months: int = 12) -> tuple[pd.DataFram
             f"lifetime value needs at least {_MIN_REPEAT_CUSTOMERS} customers who bought on "
             f"two different days; this log has {len(repeat)}. Pass --no-clv"
         )
-    start = time.perf_counter()
     with _quiet():
         from importlib.metadata import version
 
@@ -174,7 +172,6 @@ def predict_clv(log: CleanLog, *, horizon_months: int = 12) -> tuple[pd.DataFram
                 f"reinstall it: {INSTALL_HINT}  (or pass --no-clv)"
             ) from None
 
-        imported = time.perf_counter()
         flat = Prior("HalfFlat")
         bg = BetaGeoModel(model_config={k: flat for k in ("r", "alpha", "a", "b")})
         bg.fit(data=data, method="map", progressbar=False)
@@ -192,7 +189,6 @@ def predict_clv(log: CleanLog, *, horizon_months: int = 12) -> tuple[pd.DataFram
             "bg_nbd": {k: float(v) for k, v in bg.fit_summary().items()},
             "gamma_gamma": {k: float(v) for k, v in gg.fit_summary().items()},
         }
-    seconds = time.perf_counter() - imported
     predictions = pd.DataFrame(
         {
             "p_alive": np.round(p_alive, 4),
@@ -206,8 +202,6 @@ def predict_clv(log: CleanLog, *, horizon_months: int = 12) -> tuple[pd.DataFram
         "models": "BG/NBD (purchases, P(alive)) + Gamma-Gamma (spend), MAP with flat priors",
         "horizon_months": horizon_months,
         "params": params,
-        "fit_seconds": round(seconds, 2),
-        "import_seconds": round(imported - start, 2),
         "repeat_customers": len(repeat),
     }
     return predictions, info
