@@ -87,3 +87,8 @@ def test_lifetime_value_columns_are_plausible(log):
     top = features.nlargest(20, "frequency")["predicted_purchases"].mean()
     bottom = features.nsmallest(20, "frequency")["predicted_purchases"].mean()
     assert top > bottom
+    # Run again: the same table and the same report, so the summary file is reproducible
+    # (no timings or other run-dependent values in it).
+    again, report_again = build_customer_features(log, clv=True, horizon=6)
+    assert again.equals(features)
+    assert report_again == report
