@@ -27,6 +27,8 @@ import numpy as np
 from sklearn.metrics import pairwise_distances
 from threadpoolctl import threadpool_limits
 
+from custseg.engines.base import squared_distances
+
 __all__ = [
     "BORDERLINE_MARGIN",
     "bootstrap_stability",
@@ -311,29 +313,6 @@ def clustering_metrics(
 BORDERLINE_MARGIN = 0.1
 
 
-def _center_distances(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Euclidean distance of every centre to every row, shape (n_centres, n_rows).
-
-    Bit for bit ``sqrt(((Z[:, None] - centers[None]) ** 2).sum(axis=2)).T`` without its
-    (n_rows, n_centres, n_features) temporaries. numpy sums fewer than 8 terms left
-    to right, so for few features a running sum over the feature columns gives the
-    same bits about ten times faster; from 8 features on, its pairwise sum is used.
-    """
-    Z = np.asarray(Z)
-    out = np.empty((len(centers), len(Z)), dtype=np.result_type(Z, centers, np.float64))
-    if Z.shape[1] < 8:
-        columns = np.ascontiguousarray(Z.T)
-        for j, center in enumerate(centers):
-            acc = (columns[0] - center[0]) ** 2
-            for f in range(1, len(columns)):
-                acc += (columns[f] - center[f]) ** 2
-            out[j] = np.sqrt(acc)
-    else:
-        for j, center in enumerate(centers):
-            out[j] = np.sqrt(((Z - center) ** 2).sum(axis=1))
-    return out
-
-
 def margins(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """How much closer each customer is to its own centre than to the next one.
 
@@ -354,7 +333,7 @@ def margins(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """
     if len(centers) == 1:
         return np.ones(len(Z))
-    dist = _center_distances(Z, centers).T
+    dist = np.sqrt(squared_distances(Z, centers)).T
     two = np.partition(dist, 1, axis=1)[:, :2]
     d1, d2 = two[:, 0], two[:, 1]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -563,7 +542,7 @@ def own_margin(Z: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.nda
         out[assigned] = 1.0
         return out
     Za, la = (Z, labels) if assigned.all() else (Z[assigned], labels[assigned])
-    d = _center_distances(Za, centers)  # (n_centres, n_rows): row-wise minimum is cheap
+    d = np.sqrt(squared_distances(Za, centers))  # (n_centres, n_rows)
     rows = np.arange(len(Za))
     d_own = d[la, rows]
     d[la, rows] = np.inf

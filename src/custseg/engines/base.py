@@ -87,26 +87,38 @@ class Fitted:
 
 
 def squared_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distance from every row to every centre.
+    """Squared Euclidean distance of every centre to every row.
+
+    Bit for bit ``((X[:, None] - centers[None]) ** 2).sum(axis=2).T``, without its
+    (n_rows, n_centres, n_features) temporaries. Computed from the differences,
+    not through the expanded dot-product form, so each row's distances depend on
+    that row alone: training and scoring agree whatever the batch size.
 
     Parameters
     ----------
     X : ndarray of shape (n_rows, n_features)
-    centers : ndarray of shape (n_segments, n_features)
+    centers : ndarray of shape (n_centres, n_features)
 
     Returns
     -------
-    ndarray of shape (n_rows, n_segments)
+    ndarray of shape (n_centres, n_rows)
+        Centres first, so that a minimum over centres runs along contiguous rows.
     """
-    # Summed feature by feature from the differences, not through the expanded
-    # dot-product form: each row's distances depend on that row alone, so training
-    # and scoring agree bit for bit whatever the batch size, and no
-    # (rows × segments × features) temporary is built.
-    d2 = np.zeros((len(X), len(centers)))
-    for j in range(X.shape[1]):
-        diff = X[:, j, None] - centers[None, :, j]
-        d2 += diff * diff
-    return d2
+    X = np.asarray(X)
+    out = np.empty((len(centers), len(X)), dtype=np.result_type(X, centers, np.float64))
+    if X.shape[1] < 8:
+        # numpy sums fewer than 8 terms left to right, so a running sum over the
+        # feature columns gives the same bits, several times faster.
+        columns = np.ascontiguousarray(X.T)
+        for j, center in enumerate(centers):
+            acc = (columns[0] - center[0]) ** 2
+            for f in range(1, len(columns)):
+                acc += (columns[f] - center[f]) ** 2
+            out[j] = acc
+    else:  # from 8 features on numpy's pairwise sum decides the bits
+        for j, center in enumerate(centers):
+            out[j] = ((X - center) ** 2).sum(axis=1)
+    return out
 
 
 def nearest_center(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,41 +127,31 @@ def nearest_center(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.n
     Ties go to the lowest index, so the result is deterministic.
     """
     d2 = squared_distances(X, centers)
-    labels = d2.argmin(axis=1)
-    return labels, np.sqrt(d2[np.arange(len(X)), labels])
+    labels = d2.argmin(axis=0)
+    return labels, np.sqrt(d2[labels, np.arange(len(X))])
 
 
 def nearest_center_margin(
     X: np.ndarray, centers: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest centre, the distance to it and the margin, from one distance pass.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_rows, n_features)
-    centers : ndarray of shape (n_segments, n_features)
+    """:func:`nearest_center` and :func:`custseg.quality.own_margin` from one distance pass.
 
     Returns
     -------
-    labels : ndarray of shape (n_rows,)
-        As :func:`nearest_center`.
-    distance : ndarray of shape (n_rows,)
-        As :func:`nearest_center`.
-    margin : ndarray of shape (n_rows,)
-        ``(d_other - d_own) / d_other`` as :func:`custseg.quality.own_margin`
-        computes it for these labels, bit for bit: 1 with a single centre, 0 where
-        the two nearest centres coincide.
+    labels, distance, margin : ndarray of shape (n_rows,)
+        Bit for bit what the two functions give for ``X``: the margin is 1 with
+        a single centre, 0 where the two nearest centres coincide.
     """
     d2 = squared_distances(X, centers)
     rows = np.arange(len(X))
-    labels = d2.argmin(axis=1)
-    distance = np.sqrt(d2[rows, labels])
+    labels = d2.argmin(axis=0)
+    distance = np.sqrt(d2[labels, rows])
     if len(centers) == 1:
         return labels, distance, np.ones(len(X))
-    d2[rows, labels] = np.inf
+    d2[labels, rows] = np.inf
     # sqrt is monotone, so the square root of the smallest other squared distance
     # is exactly the smallest other distance.
-    other = np.sqrt(d2.min(axis=1))
+    other = np.sqrt(d2.min(axis=0))
     with np.errstate(invalid="ignore", divide="ignore"):
         margin = (other - distance) / other
     return labels, distance, np.where(np.isnan(margin), 0.0, margin)
@@ -172,7 +174,7 @@ def nearest_two(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndar
     d2 = np.full(len(X), np.inf)
     for start in range(0, len(X), _CHUNK):
         part = X[start : start + _CHUNK]
-        dist = np.sqrt(squared_distances(part, centers))
+        dist = np.sqrt(squared_distances(part, centers)).T
         if centers.shape[0] == 1:
             d1[start : start + len(part)] = dist[:, 0]
             continue

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from sklearn.cluster import HDBSCAN
 
-from custseg.engines.base import Engine, Fitted, fit_sample, register
+from custseg.engines.base import Engine, Fitted, fit_sample, register, squared_distances
 
 __all__ = ["HDBSCANEngine"]
 
@@ -98,10 +98,10 @@ class HDBSCANEngine(Engine):
         labels = np.empty(len(X), dtype="int64")
         for start in range(0, len(X), 20_000):
             part = X[start : start + 20_000]
-            d = np.sqrt(((part[:, None, :] - ex[None, :, :]) ** 2).sum(axis=2))
-            nearest = d.argmin(axis=1)
+            d = np.sqrt(squared_distances(part, ex))
+            nearest = d.argmin(axis=0)
             seg = ex_seg[nearest]
-            within = d[np.arange(len(part)), nearest] <= reach[seg]
+            within = d[nearest, np.arange(len(part))] <= reach[seg]
             labels[start : start + len(part)] = np.where(within, seg, -1)
         return labels, {}
 
