@@ -102,9 +102,13 @@ def psi(expected: np.ndarray, actual: np.ndarray, *, floor: float = PSI_FLOOR) -
     return float(((a - e) * np.log(a / e)).sum())
 
 
-def _bin_edges(values: np.ndarray) -> list[float]:
-    """Distinct interior decile edges of ``values`` (original units)."""
-    qs = np.quantile(values, _DECILES[1:-1])
+def _bin_edges(values: np.ndarray, deciles: list[float] | None = None) -> list[float]:
+    """Distinct interior decile edges of ``values`` (original units).
+
+    ``deciles`` (the 0, 10, ..., 100th percentiles, when the caller has them)
+    saves sorting ``values`` again.
+    """
+    qs = np.quantile(values, _DECILES[1:-1]) if deciles is None else deciles[1:-1]
     return [float(q) for q in np.unique(qs)]
 
 
@@ -177,10 +181,7 @@ def training_baseline(
     dist = scored["distance_to_center"].to_numpy(dtype="float64")
     bins = {}
     for j, name in enumerate(model.feature_names):
-        if deciles is None:
-            edges = _bin_edges(X[:, j])
-        else:
-            edges = [float(q) for q in np.unique(deciles[j][1:-1])]
+        edges = _bin_edges(X[:, j], None if deciles is None else deciles[j])
         bins[name] = {"edges": edges, "shares": [float(v) for v in _bin_shares(X[:, j], edges)]}
     assigned = ~np.isnan(dist)
     per_segment = {

@@ -332,6 +332,9 @@ class Segmenter:
             )
         keep = [j for j in range(len(features)) if j not in constant]
         features = [features[j] for j in keep]
+        # Also when nothing is dropped: the selection is a column-major copy, and the
+        # scaler, metrics and summaries of every run so far were computed on that
+        # layout (column sums round differently on a row-major matrix).
         X_all = X_all[:, keep]
         if not features:
             raise SchemaError(
@@ -339,14 +342,15 @@ class Segmenter:
                 "choose other columns with --features"
             )
 
-        missing_counts = {f: int(np.isnan(X_all[:, j]).sum()) for j, f in enumerate(features)}
-        nan_rows = np.isnan(X_all).any(axis=1)
+        is_missing = np.isnan(X_all)
+        missing_counts = dict(zip(features, (int(n) for n in is_missing.sum(axis=0)), strict=True))
+        nan_rows = is_missing.any(axis=1)
         fit_rows = np.ones(len(X_all), dtype=bool)
         fill = impute_values(X_all)
         if nan_rows.any():
             if self.missing == "error":
                 row = int(np.flatnonzero(nan_rows)[0])
-                col = features[int(np.flatnonzero(np.isnan(X_all[row]))[0])]
+                col = features[int(np.flatnonzero(is_missing[row])[0])]
                 raise SchemaError(
                     f"column '{col}' in {source} has a missing value at row {row + 1} "
                     f"({int(nan_rows.sum())} row(s) affected); fill it, or pass "
@@ -368,7 +372,7 @@ class Segmenter:
                     stacklevel=3,
                 )
         # Without missing values the fitting rows are the parsed table itself (no copy).
-        X_fit = np.where(np.isnan(X_all), fill, X_all)[fit_rows] if nan_rows.any() else X_all
+        X_fit = np.where(is_missing, fill, X_all)[fit_rows] if nan_rows.any() else X_all
         if len(X_fit) < 3:
             raise EmptyInputError(
                 f"only {len(X_fit)} usable row(s) in {source}; segmentation needs at least 3 "
@@ -383,8 +387,7 @@ class Segmenter:
         id_col = schema.id_column
         if id_col is not None:
             # From the role counts (trimmed, missing left out): no second pass over IDs.
-            info = next(c for c in schema.columns if c.name == id_col)
-            dupes = len(frame) - info.missing - info.distinct
+            dupes = len(frame) - schema[id_col].missing - schema[id_col].distinct
             if dupes:
                 warnings.warn(
                     f"ID column '{id_col}' has {dupes} duplicate value(s); every row is still "
