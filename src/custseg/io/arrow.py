@@ -37,7 +37,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from custseg.errors import DataFormatError, EmptyInputError
-from custseg.io.readers import _kind, empty_message, header_row, sniff_csv
+from custseg.io.readers import _kind, empty_message, header_row, parquet_error, sniff_csv
 from custseg.io.writers import atomic_path
 
 __all__ = [
@@ -134,10 +134,7 @@ def _read_parquet_arrow(path: Path) -> pa.Table:
     try:
         return pq.read_table(path, use_threads=True)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise DataFormatError(
-            f"could not read '{path}' as Parquet: {str(exc).splitlines()[0]}; "
-            "check the file or export it as CSV"
-        ) from None
+        raise parquet_error(path, exc) from None
 
 
 def read_table_fast(path: str | Path) -> pd.DataFrame:

@@ -186,15 +186,20 @@ def _to_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
+def parquet_error(path: Path, exc: Exception) -> DataFormatError:
+    """The one-line error for a Parquet file pyarrow could not read."""
+    return DataFormatError(
+        f"could not read '{path}' as Parquet: {str(exc).splitlines()[0]}; "
+        "check the file or export it as CSV"
+    )
+
+
 def read_parquet_typed(path: Path) -> pd.DataFrame:
     """Read a Parquet file or folder with its stored types; a bad file is a DataFormatError."""
     try:
         return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise DataFormatError(
-            f"could not read '{path}' as Parquet: {str(exc).splitlines()[0]}; "
-            "check the file or export it as CSV"
-        ) from None
+        raise parquet_error(path, exc) from None
 
 
 def read_excel_typed(path: Path) -> pd.DataFrame:
