@@ -57,7 +57,6 @@ __all__ = [
     "get_engine",
     "nearest_center",
     "nearest_center_margin",
-    "nearest_two",
     "register",
     "squared_distances",
 ]
@@ -155,33 +154,6 @@ def nearest_center_margin(
     with np.errstate(invalid="ignore", divide="ignore"):
         margin = (other - distance) / other
     return labels, distance, np.where(np.isnan(margin), 0.0, margin)
-
-
-def nearest_two(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distances to the nearest and the second-nearest centre.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_rows, n_features)
-    centers : ndarray of shape (n_segments, n_features)
-
-    Returns
-    -------
-    d1, d2 : ndarray of shape (n_rows,)
-        ``d2`` is inf when there is a single centre.
-    """
-    d1 = np.empty(len(X))
-    d2 = np.full(len(X), np.inf)
-    for start in range(0, len(X), _CHUNK):
-        part = X[start : start + _CHUNK]
-        dist = np.sqrt(squared_distances(part, centers)).T
-        if centers.shape[0] == 1:
-            d1[start : start + len(part)] = dist[:, 0]
-            continue
-        two = np.partition(dist, 1, axis=1)[:, :2]
-        d1[start : start + len(part)] = two[:, 0]
-        d2[start : start + len(part)] = two[:, 1]
-    return d1, d2
 
 
 class Engine:
