@@ -4,7 +4,7 @@ Builds (seeded) at least 100 synthetic data sets with known K — K 2-12, 2-10
 dimensions, 200-20,000 rows, varying separation, imbalance, anisotropy and noise
 points — plus scikit-learn's bundled labelled data (wine, iris, breast cancer,
 digits), all standardised. For each data set it runs custseg's K sweep
-(:func:`custseg.selection.sweep_k` on the same representative sample the
+(:func:`custseg.segmentation.choose_k.sweep_k` on the same representative sample the
 pipeline uses) over K = 2..15 and reports, for every single criterion and for
 the combined rule:
 
@@ -40,7 +40,7 @@ import pandas as pd
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.metrics import adjusted_rand_score
 
-from custseg.selection import (
+from custseg.segmentation.choose_k import (
     SWEEP_SAMPLE,
     combine_votes,
     criterion_votes,

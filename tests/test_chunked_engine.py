@@ -15,8 +15,8 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 from tests.conftest import CUSTSEG_BIN, run_cli
 
+from custseg.backends.chunked import segment_chunked
 from custseg.datasets import make_blobs_customers
-from custseg.engines.chunked import segment_chunked
 from custseg.io.arrow import write_csv_fast, write_parquet
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from tests.conftest import run_cli, run_on_sample
 
-from custseg.comparison import _recommend
+from custseg.segmentation.compare import _recommend
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Stable segment identities across retraining (custseg.continuity, segment --previous)."""
+"""Stable segment identities across retraining (lifecycle.continuity, segment --previous)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import custseg
-from custseg.continuity import PreviousRun, load_previous, match_centers, name_fits
 from custseg.errors import DataWarning, SchemaError
+from custseg.lifecycle.continuity import PreviousRun, load_previous, match_centers, name_fits
 
 FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
 COORD = st.floats(-10, 10, allow_nan=False).map(lambda v: round(v, 1))

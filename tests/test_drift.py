@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import custseg
-from custseg.drift import PSI_RETRAIN, PSI_WATCH, psi, training_baseline
 from custseg.errors import InputError, SchemaError
+from custseg.lifecycle.drift import PSI_RETRAIN, PSI_WATCH, psi, training_baseline
 
 INCOME = "Annual Income (k$)"
 

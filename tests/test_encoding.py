@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import run_cli
 
 import custseg
-from custseg.encoding import CATEGORICAL_VARIANCE, indicator_column
+from custseg.features.encoding import CATEGORICAL_VARIANCE, indicator_column
 
 FEATURES = ["Gender", "Age", "Annual Income (k$)", "Spending Score (1-100)"]
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from custseg.profiles import feature_label, name_segments, profile_segments
+from custseg.features.profiles import feature_label, name_segments, profile_segments
 
 FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-from custseg.quality import (
+from custseg.segmentation.quality import (
     SILHOUETTE_SAMPLE,
     borderline_summary,
     clustering_metrics,
@@ -79,7 +79,7 @@ def test_clustering_metrics_match_scikit_learn_with_noise_rows(n_rows):
 
 
 def test_clustering_metrics_sample_rows_on_very_large_tables(monkeypatch):
-    import custseg.quality as quality
+    import custseg.segmentation.quality as quality
 
     monkeypatch.setattr(quality, "SILHOUETTE_PERMUTATION_MAX_ROWS", 10_000)
     rng = np.random.default_rng(4)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from custseg.engines import get_engine
-from custseg.quality import (
+from custseg.segmentation.quality import (
     BORDERLINE_MARGIN,
     bootstrap_stability,
     borderline_flags,

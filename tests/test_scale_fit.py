@@ -13,9 +13,9 @@ from tests.conftest import run_cli
 from threadpoolctl import threadpool_limits
 
 import custseg
+from custseg.backends.large import FAST_FIT_ROWS, fit_final
 from custseg.datasets import make_blobs_customers
 from custseg.progress import ProgressBars, progress_for
-from custseg.scale import FAST_FIT_ROWS, fit_final
 
 
 def _quick() -> dict:

@@ -8,12 +8,12 @@ import pyarrow as pa
 import pytest
 
 import custseg
-from custseg import scale
+from custseg.backends import large as scale
+from custseg.backends.large import detect_roles_fast, feature_matrix
 from custseg.errors import SchemaError
+from custseg.features.roles import detect_roles
 from custseg.io import arrow, read_table, write_csv
 from custseg.io.arrow import read_table_fast, write_csv_fast
-from custseg.scale import detect_roles_fast, feature_matrix
-from custseg.schema import detect_roles
 
 
 def _bytes_both(frame: pd.DataFrame, tmp_path) -> tuple[bytes, bytes]:

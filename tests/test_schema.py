@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from custseg.errors import SchemaError
-from custseg.schema import detect_roles, looks_like_id_name, match_column, parse_numeric
+from custseg.features.roles import detect_roles, looks_like_id_name, match_column, parse_numeric
 
 
 def _text(**cols):

@@ -10,7 +10,7 @@ from sklearn.metrics import adjusted_rand_score
 
 import custseg
 from custseg.engines import get_engine
-from custseg.selection import (
+from custseg.segmentation.choose_k import (
     combine_votes,
     gap_statistic,
     knee_of,
@@ -170,7 +170,7 @@ def test_pipeline_flags_noise_even_when_k_is_given():
 def test_sweep_scores_match_scikit_learn_for_every_k():
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-    from custseg.selection import sweep_k
+    from custseg.segmentation.choose_k import sweep_k
 
     X, _ = make_blobs(n_samples=600, centers=5, n_features=3, random_state=8)
     labels = {}
@@ -185,7 +185,7 @@ def test_sweep_scores_match_scikit_learn_for_every_k():
 
 
 def test_representative_sample_of_a_million_rows_keeps_a_half_percent_group():
-    from custseg.selection import POOL_FACTOR
+    from custseg.segmentation.choose_k import POOL_FACTOR
 
     rng = np.random.default_rng(2)
     n, rare = 1_000_000, 5_000  # 0.5% of the rows, far from the rest

@@ -23,8 +23,8 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 from tests.conftest import run_cli
 
 import custseg
+from custseg.backends.spark import segment_spark
 from custseg.datasets import make_blobs_customers
-from custseg.engines.spark import segment_spark
 from custseg.io.arrow import write_csv_fast
 
 
@@ -46,7 +46,7 @@ def _column(path: Path, name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def spark():
-    from custseg.spark import spark_session
+    from custseg.backends.spark_session import spark_session
 
     session = spark_session("local[2]", app_name="custseg-tests")
     session.sparkContext.setLogLevel("ERROR")

@@ -9,7 +9,6 @@
 
 from custseg._version import __version__
 from custseg.datasets import make_customers
-from custseg.drift import DriftReport, drift
 from custseg.engines import available_engines
 from custseg.errors import (
     CustsegError,
@@ -22,10 +21,11 @@ from custseg.errors import (
     ModelError,
     SchemaError,
 )
+from custseg.features.roles import detect_roles
 from custseg.io import read_table
+from custseg.lifecycle.drift import DriftReport, drift
 from custseg.model import SegmentModel, load_model
-from custseg.pipeline import SegmentationResult, Segmenter, segment
-from custseg.schema import detect_roles
+from custseg.segmentation.pipeline import SegmentationResult, Segmenter, segment
 
 __all__ = [
     "CustsegError",

@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 
 from custseg._version import __version__
-from custseg.encoding import indicator_column
 from custseg.engines import Engine, get_engine
 from custseg.engines.base import nearest_center_margin
 from custseg.errors import InputError, ModelError, SchemaError
+from custseg.features.encoding import indicator_column
+from custseg.features.preprocessing import Scaler
+from custseg.features.roles import match_column, parse_numeric
 from custseg.io import read_json, write_json
-from custseg.preprocessing import Scaler
-from custseg.quality import borderline_flags, own_margin
-from custseg.schema import match_column, parse_numeric
+from custseg.segmentation.quality import borderline_flags, own_margin
 
 __all__ = [
     "MODEL_FORMAT",
@@ -128,7 +128,7 @@ class SegmentModel:
     @property
     def center_ids(self) -> np.ndarray:
         """Segment id of each centre row: 0..K-1 unless the model file's ``center_ids``
-        says otherwise (ids kept across retraining can have gaps; see custseg.continuity).
+        says otherwise (ids kept across retraining can have gaps; see custseg.lifecycle.continuity).
         """
         ids = self.extra.get("center_ids")
         return np.asarray(range(len(self.centers)) if ids is None else ids, dtype="int64")

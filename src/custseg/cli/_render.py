@@ -7,8 +7,8 @@ import math
 from rich.table import Table
 
 from custseg.cli._common import console
-from custseg.pipeline import SegmentationResult
-from custseg.profiles import feature_label
+from custseg.features.profiles import feature_label
+from custseg.segmentation.pipeline import SegmentationResult
 
 __all__ = ["print_result", "print_roles", "segment_highlights"]
 

@@ -71,12 +71,12 @@ def run_engine(
         warnings.simplefilter("ignore")
         warnings.simplefilter("always", CustsegWarning)
         if engine == "chunked":
-            from custseg.engines.chunked import segment_chunked
+            from custseg.backends.chunked import segment_chunked
 
             result = segment_chunked(input, out, progress=bars, **options)
         else:
-            from custseg.engines.spark import segment_spark
-            from custseg.spark import stop_session
+            from custseg.backends.spark import segment_spark
+            from custseg.backends.spark_session import stop_session
 
             try:
                 result = segment_spark(input, out, master=spark_master, progress=bars, **options)

@@ -9,9 +9,9 @@ from rich.table import Table
 
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._options import IdColumn, InputTable, Scaling, split_list
-from custseg.comparison import DEFAULT_ALGORITHMS, compare_algorithms
 from custseg.engines import available_engines
 from custseg.io import write_csv
+from custseg.segmentation.compare import DEFAULT_ALGORITHMS, compare_algorithms
 
 __all__ = ["compare"]
 

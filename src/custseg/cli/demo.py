@@ -11,7 +11,7 @@ from custseg.cli._render import print_result
 from custseg.cli.report import write_run_report
 from custseg.datasets import make_customers
 from custseg.io import write_csv
-from custseg.pipeline import segment as run_segment
+from custseg.segmentation.pipeline import segment as run_segment
 
 __all__ = ["demo"]
 

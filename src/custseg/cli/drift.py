@@ -13,9 +13,9 @@ import typer
 from rich.table import Table
 
 from custseg.cli._common import app, console, reporting_errors
-from custseg.drift import VERDICTS, DriftReport
-from custseg.drift import drift as run_drift
 from custseg.errors import InputError
+from custseg.lifecycle.drift import VERDICTS, DriftReport
+from custseg.lifecycle.drift import drift as run_drift
 
 __all__ = ["EXIT_DRIFT", "drift", "print_drift"]
 

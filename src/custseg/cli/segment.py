@@ -16,7 +16,7 @@ from custseg.cli.report import write_run_report
 from custseg.engines import available_engines
 from custseg.errors import CustsegWarning, InputError
 from custseg.io import remove_file
-from custseg.pipeline import segment as run_segment
+from custseg.segmentation.pipeline import segment as run_segment
 from custseg.transactions.behaviour import segment_transactions
 
 __all__ = ["parse_k", "parse_stability", "segment"]

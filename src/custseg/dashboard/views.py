@@ -25,9 +25,9 @@ import streamlit as st
 from custseg.datasets import make_customers
 from custseg.engines import available_engines
 from custseg.errors import CustsegError
+from custseg.features.roles import detect_roles
 from custseg.io.readers import read_text_bytes
-from custseg.pipeline import SegmentationResult, Segmenter
-from custseg.schema import detect_roles
+from custseg.segmentation.pipeline import SegmentationResult, Segmenter
 from custseg.serving import SegmentMap, score_records
 
 __all__ = [

@@ -20,7 +20,7 @@ never touches disk. It must provide:
 ``reorder(state, order) -> state``
     Renumber segment-indexed state (custseg numbers segments by size).
 ``fit(..., init_centers=C)`` (optional keyword)
-    Start from given centres (warm start, used by :mod:`custseg.continuity`); an
+    Start from given centres (warm start, used by :mod:`custseg.lifecycle.continuity`); an
     engine without the keyword is always fitted cold.
 ``bic(X, fitted) -> float | None``
     The Bayesian information criterion where the engine is a likelihood model
@@ -133,7 +133,7 @@ def nearest_center(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.n
 def nearest_center_margin(
     X: np.ndarray, centers: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`nearest_center` and :func:`custseg.quality.own_margin` from one distance pass.
+    """:func:`nearest_center` and :func:`~custseg.segmentation.quality.own_margin` in one pass.
 
     Returns
     -------

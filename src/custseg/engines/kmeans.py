@@ -31,7 +31,7 @@ class KMeansEngine(Engine):
         random_state: int,
         init_centers: np.ndarray | None = None,
     ) -> Fitted:
-        # init_centers: warm start from a previous model's centres (custseg.continuity);
+        # init_centers: warm start from a previous model's centres (custseg.lifecycle.continuity);
         # one Lloyd run from them, no random restarts.
         if init_centers is not None:
             model = KMeans(

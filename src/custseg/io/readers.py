@@ -2,7 +2,7 @@
 
 Every column comes back as text, exactly as written in the file, so that the
 labelled output can repeat the user's values unchanged (an ID ``0001`` stays
-``0001``). Turning text into numbers is the job of :mod:`custseg.schema`.
+``0001``). Turning text into numbers is the job of :mod:`custseg.features.roles`.
 """
 
 from __future__ import annotations

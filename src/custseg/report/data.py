@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from custseg.errors import InputError
+from custseg.features.roles import NA_TOKENS, parse_numeric
 from custseg.io import read_json, read_table
 from custseg.model import SegmentModel, load_model
-from custseg.schema import NA_TOKENS, parse_numeric
 
 __all__ = [
     "MAX_POINTS",

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.profiles import DESCRIBE_Z, feature_label
+from custseg.features.profiles import DESCRIBE_Z, feature_label
 
 __all__ = ["ACTIONS", "Persona", "describe_feature", "feature_kind", "make_personas"]
 

@@ -3,7 +3,7 @@
 ``segment_transactions(log)`` builds the per-customer features of
 :func:`~custseg.transactions.features.build_customer_features`, then segments
 customers on how recently, how often and how much they buy, with the core
-pipeline (:func:`custseg.pipeline.segment`).
+pipeline (:func:`custseg.segmentation.pipeline.segment`).
 
 Behaviour data is heavily skewed: a few customers order a hundred times and
 spend a hundred times the median. Clustering raw spend would give one segment
@@ -16,7 +16,7 @@ before the usual standard scaling:
 
 Recency is bounded by the length of the log and is used as it is. Segment
 names come from a behaviour vocabulary ("Lapsed", "Frequent buyers", "High
-spenders"), joined by the core naming rule (see :mod:`custseg.profiles`).
+spenders"), joined by the core naming rule (see :mod:`custseg.features.profiles`).
 """
 
 from __future__ import annotations
@@ -124,12 +124,13 @@ def segment_transactions(
     vocabulary : mapping, optional
         Naming words merged over :data:`BEHAVIOUR_VOCABULARY`.
     **options
-        Passed to :func:`custseg.pipeline.segment` (``k``, ``scaling``, ``random_state``, ...).
+        Passed to :func:`custseg.segmentation.pipeline.segment` (``k``, ``scaling``,
+        ``random_state``, ...).
 
     Returns
     -------
     SegmentationResult
-        As from :func:`custseg.pipeline.segment`, on one row per customer (the
+        As from :func:`custseg.segmentation.pipeline.segment`, on one row per customer (the
         behaviour table); ``summary["transactions"]`` holds the features report,
         the log scaling and a one-line ``note`` saying so.
 
@@ -140,7 +141,7 @@ def segment_transactions(
         that is not a column of the behaviour table.
     """
     from custseg.io.transactions import read_transactions
-    from custseg.pipeline import segment
+    from custseg.segmentation.pipeline import segment
 
     log = read_transactions(data) if isinstance(data, str | Path) else data
     customers, report = build_customer_features(log, customer_col=id_column, as_of=as_of, clv=clv)

@@ -63,8 +63,8 @@ The silhouette is O(n²), so the sweep runs on at most :data:`SWEEP_SAMPLE` rows
 :func:`representative_sample` so that small clusters stay represented. The final
 model is always fitted on every row. The sweep computes the sample's pairwise
 distances once and scores every K's silhouette from them
-(:func:`custseg.quality.silhouettes`); Calinski-Harabasz and Davies-Bouldin come
-from per-segment sums (:func:`custseg.quality.validity_scores`). Both keep
+(:func:`custseg.segmentation.quality.silhouettes`); Calinski-Harabasz and Davies-Bouldin come
+from per-segment sums (:func:`custseg.segmentation.quality.validity_scores`). Both keep
 scikit-learn's definitions and agree with its functions to rounding.
 """
 
@@ -81,7 +81,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
-from custseg.quality import segment_ids, silhouettes, validity_scores
+from custseg.segmentation.quality import segment_ids, silhouettes, validity_scores
 
 __all__ = [
     "CRITERIA",

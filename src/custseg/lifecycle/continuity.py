@@ -65,10 +65,10 @@ from scipy.optimize import linear_sum_assignment
 
 from custseg.engines.base import Engine, Fitted
 from custseg.errors import DataWarning, SchemaError
+from custseg.features.preprocessing import Scaler
+from custseg.features.profiles import DEFAULT_VOCABULARY, DESCRIBE_Z, STRONG_Z, _word
 from custseg.io import read_json, read_table
 from custseg.model import SegmentModel, load_model
-from custseg.preprocessing import Scaler
-from custseg.profiles import DEFAULT_VOCABULARY, DESCRIBE_Z, STRONG_Z, _word
 
 __all__ = [
     "MATCH_FRACTION",
@@ -263,7 +263,7 @@ def name_fits(
     Parameters
     ----------
     name : str
-        A name written by :func:`custseg.profiles.name_segments`, e.g.
+        A name written by :func:`custseg.features.profiles.name_segments`, e.g.
         ``"Young · High spending"`` or ``"Average 2"``.
     z : ndarray of shape (n_features,)
         z-scores of the segment's feature means in the new run.

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.preprocessing import Scaler
-from custseg.schema import NA_TOKENS, TableSchema
+from custseg.features.preprocessing import Scaler
+from custseg.features.roles import NA_TOKENS, TableSchema
 
 __all__ = [
     "CATEGORICAL_VARIANCE",

@@ -17,38 +17,38 @@ import numpy as np
 import pandas as pd
 
 from custseg._version import __version__
-from custseg.continuity import PreviousRun, link_segments, load_previous
-from custseg.drift import training_baseline
-from custseg.encoding import (
-    annotate_categoricals,
-    category_words,
-    expand_categoricals,
-    weight_categoricals,
-)
-from custseg.engines import get_engine
-from custseg.engines.records import QUANTILES, feature_record
-from custseg.errors import DataWarning, EmptyInputError, InputError, SchemaError
-from custseg.io import write_csv, write_json
-from custseg.io.arrow import read_table_auto, write_csv_auto
-from custseg.model import SegmentModel, attach_scores, fingerprint, segment_name_column
-from custseg.preprocessing import (
-    MISSING_POLICIES,
-    check_choice,
-    fit_scaler,
-    impute_values,
-)
-from custseg.profiles import name_segments, profile_segments
-from custseg.progress import ProgressFn, emit
-from custseg.quality import clustering_metrics, trust_summary
-from custseg.scale import (
+from custseg.backends.large import (
     count_distinct_rows,
     detect_roles_fast,
     feature_matrix,
     fit_final,
     is_large,
 )
-from custseg.schema import TableSchema, detect_roles, match_column
-from custseg.selection import KSelection, describe_k_choice, select_k
+from custseg.engines import get_engine
+from custseg.errors import DataWarning, EmptyInputError, InputError, SchemaError
+from custseg.features.encoding import (
+    annotate_categoricals,
+    category_words,
+    expand_categoricals,
+    weight_categoricals,
+)
+from custseg.features.preprocessing import (
+    MISSING_POLICIES,
+    check_choice,
+    fit_scaler,
+    impute_values,
+)
+from custseg.features.profiles import name_segments, profile_segments
+from custseg.features.roles import TableSchema, detect_roles, match_column
+from custseg.io import write_csv, write_json
+from custseg.io.arrow import read_table_auto, write_csv_auto
+from custseg.lifecycle.continuity import PreviousRun, link_segments, load_previous
+from custseg.lifecycle.drift import training_baseline
+from custseg.model import SegmentModel, attach_scores, fingerprint, segment_name_column
+from custseg.progress import ProgressFn, emit
+from custseg.segmentation.choose_k import KSelection, describe_k_choice, select_k
+from custseg.segmentation.quality import clustering_metrics, trust_summary
+from custseg.segmentation.records import QUANTILES, feature_record
 
 __all__ = ["SUMMARY_SCHEMA_VERSION", "SegmentationResult", "Segmenter", "segment"]
 
@@ -85,7 +85,8 @@ class SegmentationResult:
     model: SegmentModel
     schema: TableSchema
     X: np.ndarray = field(repr=False, default=None)  # original-unit features of fitted rows
-    #: Old segment × new segment counts when fitted with ``previous`` (custseg.continuity).
+    #: Old segment × new segment counts when fitted with ``previous``
+    #: (custseg.lifecycle.continuity).
     transitions: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
     progress: Any = field(default=None, repr=False)  # callback for save(); see custseg.progress
@@ -140,7 +141,7 @@ class Segmenter:
         The customer ID column; detected when not given.
     k : int, optional
         Number of segments. When None, chosen over ``k_min..k_max`` by
-        :func:`custseg.selection.select_k`.
+        :func:`custseg.segmentation.choose_k.select_k`.
     k_min, k_max : int, default=2, 10
     scaling : {"standard", "robust", "minmax", "none"}, default="standard"
     missing : {"impute", "drop", "error"}, default="impute"
@@ -151,18 +152,18 @@ class Segmenter:
         A registered engine (see :func:`custseg.engines.available_engines`).
     random_state : int, default=42
     vocabulary : mapping, optional
-        Extra naming words; see :func:`custseg.profiles.name_segments`.
+        Extra naming words; see :func:`custseg.features.profiles.name_segments`.
     progress : callable, optional
         ``progress(phase, rows_done, rows_total)`` for long steps (see
         :mod:`custseg.progress`); the library is silent without it.
     stability : int, optional
         Bootstrap resamples for segment stability (see
-        :func:`custseg.quality.bootstrap_stability`); 0 turns it off. Default: 20
+        :func:`custseg.segmentation.quality.bootstrap_stability`); 0 turns it off. Default: 20
         when at most 50,000 rows are fitted, else off.
     previous : str, Path, SegmentModel or PreviousRun, optional
         A previous run (its folder or ``model.json``) to keep segment ids and names
         from: warm start when K is unchanged, matching, ``transitions``; see
-        :mod:`custseg.continuity`. Its features are the default features.
+        :mod:`custseg.lifecycle.continuity`. Its features are the default features.
     """
 
     def __init__(
@@ -313,7 +314,7 @@ class Segmenter:
                 + ", ".join(f"'{c.name}' ({c.role})" for c in schema.columns)
                 + ". Name numeric columns with --features"
             )
-        # Categorical features become weighted indicator columns (custseg.encoding).
+        # Categorical features become weighted indicator columns (custseg.features.encoding).
         frame_x, features, categories = expand_categoricals(frame, features, schema)
         X_all = feature_matrix(frame_x, features, source=source)  # Arrow-parsed when large
 

@@ -49,20 +49,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.engines.records import QUANTILES, feature_record, run_summary
+from custseg.backends.large import detect_roles_fast
+from custseg.backends.spark_session import spark_session
 from custseg.errors import DataFormatError, DataWarning, EmptyInputError, SchemaError
+from custseg.features.preprocessing import MISSING_POLICIES, SCALINGS, Scaler, check_choice
+from custseg.features.profiles import name_segments, summary_segments
+from custseg.features.roles import NA_TOKENS
 from custseg.io import write_csv, write_json
 from custseg.io.arrow import csv_header
 from custseg.io.readers import _kind
 from custseg.model import SegmentModel, segment_name_column
-from custseg.preprocessing import MISSING_POLICIES, SCALINGS, Scaler, check_choice
-from custseg.profiles import name_segments, summary_segments
 from custseg.progress import ProgressFn, emit
-from custseg.quality import clustering_metrics
-from custseg.scale import detect_roles_fast
-from custseg.schema import NA_TOKENS
-from custseg.selection import knee_of
-from custseg.spark.session import spark_session
+from custseg.segmentation.choose_k import knee_of
+from custseg.segmentation.quality import clustering_metrics
+from custseg.segmentation.records import QUANTILES, feature_record, run_summary
 
 __all__ = ["CSV_MAX_ROWS", "SparkResult", "segment_spark"]
 
@@ -280,7 +280,7 @@ def segment_spark(
     from pyspark.ml.feature import StandardScaler, VectorAssembler
     from pyspark.sql import functions as F
 
-    from custseg.pipeline import Segmenter
+    from custseg.segmentation.pipeline import Segmenter
 
     check_choice(missing, MISSING_POLICIES, "--missing")
     check_choice(scaling, SCALINGS, "--scaling")

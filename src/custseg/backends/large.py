@@ -10,7 +10,7 @@ through exactly the core code and produces exactly the core outputs.
   distinct values over every row with Arrow kernels.
 - :func:`feature_matrix` parses only the feature columns with Arrow (trim, the
   core's missing-value tokens, cast to float64). Anything Arrow cannot parse is
-  handed to :func:`custseg.schema.parse_numeric`, so errors name the same column,
+  handed to :func:`custseg.features.roles.parse_numeric`, so errors name the same column,
   row and value as on a small file.
 - :func:`fit_final` fits K-Means on all rows in float32: ``n_init`` restarts of
   k-means++ on a seeded sample pick the best start, and one Lloyd run from there
@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custseg.engines import Fitted, get_engine
-from custseg.schema import NA_TOKENS, ColumnInfo, TableSchema, detect_roles, parse_numeric
+from custseg.features.roles import NA_TOKENS, ColumnInfo, TableSchema, detect_roles, parse_numeric
 
 __all__ = [
     "FAST_FIT_ROWS",
@@ -187,7 +187,7 @@ def detect_roles_fast(frame: pd.DataFrame, *, id_column: str | None = None) -> T
     frame : DataFrame of shape (n_rows, n_columns)
         As read by :func:`custseg.io.arrow.read_table_fast` (Arrow text) or any table.
     id_column : str, optional
-        As in :func:`custseg.schema.detect_roles`.
+        As in :func:`custseg.features.roles.detect_roles`.
 
     Returns
     -------
@@ -256,12 +256,12 @@ def feature_matrix(
     -------
     ndarray of shape (n_rows, n_features)
         float64, NaN for a missing cell; the same values as
-        :func:`custseg.schema.parse_numeric` gives column by column.
+        :func:`custseg.features.roles.parse_numeric` gives column by column.
 
     Raises
     ------
     SchemaError
-        As :func:`custseg.schema.parse_numeric`.
+        As :func:`custseg.features.roles.parse_numeric`.
     """
     if not is_large(frame):
         return np.column_stack([parse_numeric(frame, c, source=source) for c in features])

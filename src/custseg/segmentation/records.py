@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from custseg._version import __version__
-from custseg.schema import TableSchema
+from custseg.features.roles import TableSchema
 
 __all__ = ["QUANTILES", "feature_record", "run_summary"]
 
@@ -104,7 +104,7 @@ def run_summary(
     dict
         JSON-safe (NaN and infinities as ``null``).
     """
-    from custseg.pipeline import _json_safe
+    from custseg.segmentation.pipeline import _json_safe
 
     return _json_safe(
         {

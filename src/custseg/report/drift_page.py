@@ -11,11 +11,11 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from custseg.drift import PSI_RETRAIN, PSI_WATCH
+from custseg.lifecycle.drift import PSI_RETRAIN, PSI_WATCH
 from custseg.report.palette import NEUTRAL, segment_color
 
 if TYPE_CHECKING:
-    from custseg.drift import DriftReport
+    from custseg.lifecycle.drift import DriftReport
 
 __all__ = ["render_drift_html"]
 

@@ -8,7 +8,7 @@ batches of ``batch_rows`` rows and is never held whole. Four passes:
    counts, the SHA-256 fingerprint of the fitted rows (the same digest the local
    engine computes), and a seeded uniform sample of ``sample_rows`` rows
    (bottom-k of random keys: the same rows whatever the batch size).
-2. **fit** — K is given or chosen on the sample (:func:`custseg.selection.select_k`);
+2. **fit** — K is given or chosen on the sample (:func:`custseg.segmentation.choose_k.select_k`);
    k-means++ with ``n_init`` restarts on the sample gives the start, then
    scikit-learn's ``MiniBatchKMeans.partial_fit`` runs over every batch for
    ``passes`` passes.
@@ -44,16 +44,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from custseg.engines.records import QUANTILES, feature_record, run_summary
+from custseg.backends.large import detect_roles_fast, feature_matrix
 from custseg.errors import DataWarning, EmptyInputError, SchemaError
+from custseg.features.preprocessing import MISSING_POLICIES, SCALINGS, Scaler, check_choice
+from custseg.features.profiles import name_segments, summary_segments
 from custseg.io import write_json
 from custseg.io.arrow import CsvAppender, iter_batches
 from custseg.model import SegmentModel, segment_name_column
-from custseg.preprocessing import MISSING_POLICIES, SCALINGS, Scaler, check_choice
-from custseg.profiles import name_segments, summary_segments
 from custseg.progress import ProgressFn, emit
-from custseg.quality import clustering_metrics
-from custseg.scale import detect_roles_fast, feature_matrix
+from custseg.segmentation.quality import clustering_metrics
+from custseg.segmentation.records import QUANTILES, feature_record, run_summary
 
 __all__ = ["ChunkedResult", "segment_chunked"]
 
@@ -208,8 +208,8 @@ def segment_chunked(
     """
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
-    from custseg.pipeline import Segmenter
-    from custseg.selection import select_k
+    from custseg.segmentation.choose_k import select_k
+    from custseg.segmentation.pipeline import Segmenter
 
     check_choice(missing, MISSING_POLICIES, "--missing")
     check_choice(scaling, SCALINGS, "--scaling")

@@ -34,8 +34,8 @@ PSI is noisy on small samples: with 10 bins its expected value on an unchanged
 population is about ``9 · (1/n_new + 1/n_train)``; below
 :data:`MIN_ROWS` new customers the report says so.
 
-Borderline customers are those whose margin (see :func:`custseg.quality.margins`)
-is below :data:`custseg.quality.BORDERLINE_MARGIN`.
+Borderline customers are those whose margin (see :func:`custseg.segmentation.quality.margins`)
+is below :data:`custseg.segmentation.quality.BORDERLINE_MARGIN`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ import pandas as pd
 from custseg.errors import InputError
 from custseg.io import read_table, write_json, write_text
 from custseg.model import SegmentModel, load_model
-from custseg.quality import BORDERLINE_MARGIN, margins
+from custseg.segmentation.quality import BORDERLINE_MARGIN, margins
 
 __all__ = [
     "DRIFT_SCHEMA_VERSION",
@@ -262,7 +262,7 @@ class DriftReport:
 
     def save(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``drift.json`` and a self-contained ``drift.html`` into ``out_dir``."""
-        from custseg.drift_html import render_drift_html
+        from custseg.report.drift_page import render_drift_html
 
         out = Path(out_dir)
         return {

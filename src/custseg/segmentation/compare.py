@@ -4,7 +4,7 @@ For every algorithm and every K (density engines choose their own K: one row),
 the engine is fitted on the same rows and scored with the silhouette,
 Calinski-Harabasz, Davies-Bouldin, bootstrap stability (mean and worst
 per-segment best-match Jaccard, mean ARI; see
-:func:`custseg.quality.bootstrap_stability`) and the segment sizes.
+:func:`custseg.segmentation.quality.bootstrap_stability`) and the segment sizes.
 
 The recommendation rule
 -----------------------
@@ -19,8 +19,9 @@ The recommendation rule
 When nothing is eligible, the most stable combination is recommended and the
 reason says that no combination is fully stable.
 
-Like the K sweep, the comparison runs on a :func:`~custseg.selection.representative_sample`
-of at most 4,000 rows (stability on at most 1,000).
+Like the K sweep, the comparison runs on a
+:func:`~custseg.segmentation.choose_k.representative_sample` of at most 4,000 rows
+(stability on at most 1,000).
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
 from custseg.errors import InputError
-from custseg.pipeline import Segmenter
-from custseg.quality import WEAK_JACCARD, bootstrap_stability
-from custseg.selection import SWEEP_SAMPLE, representative_sample
+from custseg.segmentation.choose_k import SWEEP_SAMPLE, representative_sample
+from custseg.segmentation.pipeline import Segmenter
+from custseg.segmentation.quality import WEAK_JACCARD, bootstrap_stability
 
 __all__ = ["DEFAULT_ALGORITHMS", "Comparison", "compare_algorithms"]
 

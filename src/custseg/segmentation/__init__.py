@@ -1,0 +1,1 @@
+"""The segmentation stages: prepare, choose K, fit, label, describe."""
