@@ -128,7 +128,7 @@ def test_bad_options_show_an_error_not_a_traceback():
     at.button(key="FormSubmitter:options-Segment").click().run()
     assert not at.exception
     (error,) = at.error
-    assert "--k 50 is larger than" in error.value
+    assert "k=50 is larger than" in error.value
 
 
 def test_without_the_report_extra_the_page_degrades(monkeypatch):

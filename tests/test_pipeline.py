@@ -158,10 +158,11 @@ def test_skipped_columns_have_reasons(sample_frame):
         (TOY[["id"]], {}, SchemaError, "no usable numeric feature"),
         (TOY.assign(e=""), {"features": ["x", "e"]}, SchemaError, "column 'e' is entirely empty"),
         (TOY.head(2), {"k": 2}, EmptyInputError, "only 2 usable row"),
-        (TOY, {"k": 11}, EmptyInputError, "--k 11 is larger than the 9 distinct"),
+        (TOY, {"k": 11}, EmptyInputError, "k=11 is larger than the 9 distinct"),
         (TOY, {"algorithm": "kmean"}, InputError, "unknown algorithm 'kmean'; choose from: "),
-        (TOY, {"missing": "ignore"}, InputError, "--missing must be one of impute, drop, error"),
-        (TOY, {"k_min": 5, "k_max": 3}, InputError, "--k-min and --k-max"),
+        (TOY, {"missing": "ignore"}, InputError, "^missing must be one of impute, drop, error"),
+        (TOY, {"k_min": 5, "k_max": 3}, InputError, "^k_min and k_max must satisfy"),
+        (TOY, {"k": 0}, InputError, "^k must be at least 1; got 0"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(frame, options, error, message):

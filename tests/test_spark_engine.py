@@ -102,11 +102,17 @@ def test_spark_model_scores_the_training_rows_identically(blobs, spark_run, tmp_
     assert _column(out / "segments.csv", "CustomerID")[:3] == ["0001", "0002", "0003"]
 
 
-def test_spark_chooses_k_on_a_sample(spark, blobs, tmp_path):
+def test_spark_chooses_k_by_the_local_rule_on_a_sample(spark, blobs, tmp_path):
     path, _ = blobs
     result = segment_spark(path, tmp_path, k_min=2, k_max=5, random_state=0, spark=spark)
-    assert result.summary["k"] == 4
-    assert result.summary["k_selection"]["method"] == "auto"
+    local = custseg.segment(path, k_min=2, k_max=5, random_state=0, stability=0)
+    assert result.summary["k"] == local.summary["k"] == 4
+    block = result.summary["k_selection"]
+    assert block["method"] == "auto"
+    # The one rule's record: its votes and verdict, and the rows it ran on.
+    assert block["votes"] == local.summary["k_selection"]["votes"]
+    assert block["structure"] == local.summary["k_selection"]["structure"]
+    assert block["sample_rows"] == 3_000
     assert (tmp_path / "k_selection.csv").exists()
 
 

@@ -18,10 +18,16 @@ not know custseg's tree::
                                         IDs, imputed values; the run goes on
 
 Messages are written for the person at the keyboard: they name the file,
-column, row or value at fault and say what to do about it, in one line.
+column, row or value at fault and say what to do about it, in one line. They
+speak in parameter names (``k must be at least 1``, ``pass missing='drop'``);
+an :class:`InputError` lists the parameters it names as bare words in
+``parameters``, so that a delivery layer can spell them its own way (the CLI
+as flags).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 __all__ = [
     "CustsegError",
@@ -41,7 +47,20 @@ class CustsegError(Exception):
 
 
 class InputError(CustsegError, ValueError):
-    """The input data or the options are not usable as given."""
+    """The input data or the options are not usable as given.
+
+    Parameters
+    ----------
+    *args
+        The message, as for any exception.
+    parameters : iterable of str, optional
+        Option names (``k``, ``k_min``) that the message uses as bare words.
+        Written ``name=value``, an option needs no listing.
+    """
+
+    def __init__(self, *args: object, parameters: Iterable[str] = ()) -> None:
+        super().__init__(*args)
+        self.parameters = tuple(parameters)
 
 
 class DataFormatError(InputError):

@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,13 +46,24 @@ import pandas as pd
 import pyarrow as pa
 
 from custseg.backends.large import detect_roles_fast, feature_matrix
-from custseg.errors import DataWarning, EmptyInputError, SchemaError
-from custseg.features.preprocessing import MISSING_POLICIES, SCALINGS, Scaler, check_choice
+from custseg.errors import DataWarning, EmptyInputError
+from custseg.features.missing import (
+    MissingCounts,
+    apply_missing_policy,
+    fitting_rows,
+    impute_values,
+)
+from custseg.features.preprocessing import ColumnStatistics, Scaler, scaler_from_statistics
 from custseg.features.profiles import name_segments, summary_segments
-from custseg.io import write_json
+from custseg.features.roles import TableSchema
+from custseg.features.selection import choose_features, require_features
+from custseg.io import write_csv, write_json
 from custseg.io.arrow import CsvAppender, iter_batches
 from custseg.model import SegmentModel, segment_name_column
+from custseg.options import SegmentOptions, resolve_options
 from custseg.progress import ProgressFn, emit
+from custseg.segmentation.k_choice import choose_k, given_k_block, sampled_k_block
+from custseg.segmentation.prepare import require_rows
 from custseg.segmentation.quality import clustering_metrics
 from custseg.segmentation.records import QUANTILES, feature_record, run_summary
 
@@ -141,38 +153,114 @@ def _batch_frame(batch: pa.RecordBatch) -> pd.DataFrame:
     return frame
 
 
-def _scaler_from(stats: _Stats, sample: np.ndarray, method: str) -> Scaler:
-    d = len(stats.mean)
-    if method == "none":
-        return Scaler(method, np.zeros(d), np.ones(d))
-    if method == "standard":
-        center, scale = stats.mean.copy(), stats.std
-    elif method == "minmax":
-        center, scale = stats.min.copy(), stats.max - stats.min
-    else:
-        q1, med, q3 = np.quantile(sample, [0.25, 0.5, 0.75], axis=0)
-        center, scale = med, q3 - q1
-    scale = np.where(scale == 0, 1.0, scale)
-    return Scaler(method, np.asarray(center, "float64"), np.asarray(scale, "float64"))
+def _roles_and_features(
+    batches: Callable[[], Iterator[pa.RecordBatch]], options: SegmentOptions, source: str
+) -> tuple[pd.DataFrame, TableSchema, list[str], list[dict[str, Any]]]:
+    """Roles from the first batch by the core rules, then the shared feature choice."""
+    first = next(iter(batches()), None)
+    if first is None:
+        raise EmptyInputError(
+            f"input file '{source}' has a header but no data rows; add customer rows"
+        )
+    head = _batch_frame(first)
+    schema = detect_roles_fast(head, id_column=options.id_column)
+    with warnings.catch_warnings():
+        # Empty in the first batch is not empty in the file: no warning from a batch.
+        warnings.simplefilter("ignore", DataWarning)
+        names, skipped = choose_features(head, schema, options.features)
+    require_features(names, schema, source)
+    return head, schema, names, skipped
+
+
+@dataclass
+class _Pass1:
+    """What the first pass over the batches learnt."""
+
+    stats: _Stats
+    sample: _Sample
+    missing: MissingCounts
+    fill: np.ndarray
+    n_rows: int
+    median_rows: int | None
+
+
+def _statistics_pass(
+    matrices: Callable[[], Iterator[np.ndarray]],
+    names: list[str],
+    options: SegmentOptions,
+    sample_rows: int,
+    progress: ProgressFn | None,
+) -> _Pass1:
+    """Exact statistics and a seeded sample of the complete rows; missing values counted."""
+    d = len(names)
+    stats = _Stats(d)
+    sample = _Sample(sample_rows, options.random_state)
+    missing = MissingCounts.of(np.zeros((0, d), dtype=bool), names)
+    n_rows = 0
+    nan_sample = _Sample(sample_rows, options.random_state + 1)  # medians incl. rows with NaN
+    emit(progress, "reading", 0)
+    for X in matrices():
+        nan = np.isnan(X)
+        rows_nan = nan.any(axis=1)
+        missing = missing + MissingCounts.of(nan, names, row_offset=n_rows)
+        ids = np.arange(n_rows, n_rows + len(X))
+        nan_sample.update(X, ids)
+        stats.update(X[~rows_nan])
+        sample.update(X[~rows_nan], ids[~rows_nan])
+        n_rows += len(X)
+        emit(progress, "reading", n_rows)
+    emit(progress, "reading", n_rows, n_rows)
+    fill = impute_values(nan_sample.ordered())
+    median_rows = len(nan_sample.rows) if n_rows > len(nan_sample.rows) else None
+    return _Pass1(stats, sample, missing, fill, n_rows, median_rows)
+
+
+def _imputed_statistics(
+    matrices: Callable[[], Iterator[np.ndarray]],
+    fill: np.ndarray,
+    d: int,
+    options: SegmentOptions,
+    sample_rows: int,
+) -> tuple[_Stats, _Sample]:
+    """Imputed rows join the fit: the exact statistics and sample again, with them filled in."""
+    stats, sample = _Stats(d), _Sample(sample_rows, options.random_state)
+    done = 0
+    for X in matrices():
+        X = np.where(np.isnan(X), fill, X)
+        stats.update(X)
+        sample.update(X, np.arange(done, done + len(X)))
+        done += len(X)
+    return stats, sample
+
+
+def _scaler(stats: _Stats, sample: np.ndarray, method: str) -> Scaler:
+    """The shared scaler construction, from exact streamed statistics (robust: the sample)."""
+    robust = ColumnStatistics.of(sample, "robust") if method == "robust" else None
+    return scaler_from_statistics(
+        method,
+        ColumnStatistics(
+            len(stats.mean),
+            mean=stats.mean,
+            std=stats.std,
+            minimum=stats.min,
+            maximum=stats.max,
+            median=robust.median if robust is not None else None,
+            iqr=robust.iqr if robust is not None else None,
+        ),
+    )
 
 
 def segment_chunked(
     path: str | Path,
     out_dir: str | Path,
+    options: SegmentOptions | None = None,
     *,
-    features: list[str] | None = None,
-    id_column: str | None = None,
-    k: int | None = None,
-    k_min: int = 2,
-    k_max: int = 10,
-    scaling: str = "standard",
-    missing: str = "impute",
-    random_state: int = 42,
     batch_rows: int = 100_000,
     sample_rows: int = 100_000,
     passes: int = 1,
     n_init: int = 10,
     progress: ProgressFn | None = None,
+    **params: Any,
 ) -> ChunkedResult:
     """Segment a CSV or Parquet table batch by batch; see the module docstring.
 
@@ -183,8 +271,9 @@ def segment_chunked(
     out_dir : str or Path
         Receives ``segments.csv``, ``summary.json``, ``model.json`` (and
         ``k_selection.csv`` when K was chosen).
-    features, id_column, k, k_min, k_max, scaling, missing, random_state
-        As for :class:`custseg.Segmenter`.
+    options : SegmentOptions, optional
+        As for :class:`custseg.Segmenter` (K-Means only); keyword ``params`` are
+        applied on top.
     batch_rows : int, default=100_000
         Rows per batch; memory grows with it, not with the table.
     sample_rows : int, default=100_000
@@ -195,6 +284,8 @@ def segment_chunked(
         k-means++ restarts on the sample.
     progress : callable, optional
         ``progress(phase, rows_done, rows_total)``.
+    **params
+        Options by name (``k``, ``missing``, ...).
 
     Returns
     -------
@@ -208,136 +299,45 @@ def segment_chunked(
     """
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
-    from custseg.segmentation.choose_k import select_k
-    from custseg.segmentation.pipeline import Segmenter
-
-    check_choice(missing, MISSING_POLICIES, "--missing")
-    check_choice(scaling, SCALINGS, "--scaling")
+    options = resolve_options(options, params)
+    options.require_kmeans("chunked")
+    missing, scaling, random_state = options.missing, options.scaling, options.random_state
     source = str(path)
     out = Path(out_dir)
 
-    def batches():
+    def batches() -> Iterator[pa.RecordBatch]:
         return iter_batches(path, batch_rows=batch_rows)
 
-    # -- roles, from the first batch, by the core rules -----------------------------
-    first = next(iter(batches()), None)
-    if first is None:
-        raise EmptyInputError(
-            f"input file '{path}' has a header but no data rows; add customer rows"
-        )
-    head = _batch_frame(first)
-    schema = detect_roles_fast(head, id_column=id_column)
-    chooser = Segmenter(features=features, id_column=id_column)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        names, skipped = chooser._choose_features(head, schema)
-    if not names:
-        raise SchemaError(
-            f"no usable numeric feature in {source}; name numeric columns with --features"
-        )
+    def matrices() -> Iterator[np.ndarray]:
+        for batch in batches():
+            yield feature_matrix(_batch_frame(batch), names, source=source)
+
+    head, schema, names, skipped = _roles_and_features(batches, options, source)
     columns = list(head.columns)
     d = len(names)
 
-    # -- pass 1: statistics, fingerprint, sample --------------------------------------
-    stats = _Stats(d)
-    sample = _Sample(sample_rows, random_state)
-    missing_counts = np.zeros(d, dtype="int64")
-    n_rows = 0
-    n_nan_rows = 0
-    nan_sample = _Sample(sample_rows, random_state + 1)  # for medians incl. rows with NaN
-    emit(progress, "reading", 0)
-    for batch in batches():
-        X = feature_matrix(_batch_frame(batch), names, source=source)
-        nan = np.isnan(X)
-        rows_nan = nan.any(axis=1)
-        if rows_nan.any() and missing == "error":
-            row = n_rows + int(np.flatnonzero(rows_nan)[0])
-            col = names[int(np.flatnonzero(nan[row - n_rows])[0])]
-            raise SchemaError(
-                f"column '{col}' in {source} has a missing value at row {row + 1}; fill it, "
-                "or pass --missing impute or --missing drop"
-            )
-        missing_counts += nan.sum(axis=0)
-        n_nan_rows += int(rows_nan.sum())
-        ids = np.arange(n_rows, n_rows + len(X))
-        nan_sample.update(X, ids)
-        complete = X[~rows_nan]
-        stats.update(complete)
-        sample.update(complete, ids[~rows_nan])
-        n_rows += len(X)
-        emit(progress, "reading", n_rows)
-    emit(progress, "reading", n_rows, n_rows)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        fill = np.nanmedian(nan_sample.ordered(), axis=0)
-    fill = np.where(np.isnan(fill), 0.0, fill)
+    # -- pass 1: statistics, sample, missing values -------------------------------------
+    first = _statistics_pass(matrices, names, options, sample_rows, progress)
+    n_rows, fill, missing_counts = first.n_rows, first.fill, first.missing
+    n_nan_rows = missing_counts.rows_with_missing
+    apply_missing_policy(missing, missing_counts, source, median_rows=first.median_rows)
+    stats, sample = first.stats, first.sample
     if n_nan_rows and missing == "impute":
-        # Imputed rows join the fit: recompute the exact statistics with them filled in.
-        stats, sample = _Stats(d), _Sample(sample_rows, random_state)
-        done = 0
-        for batch in batches():
-            X = feature_matrix(_batch_frame(batch), names, source=source)
-            X = np.where(np.isnan(X), fill, X)
-            stats.update(X)
-            sample.update(X, np.arange(done, done + len(X)))
-            done += len(X)
-        warnings.warn(
-            "missing values imputed with the (sampled) column median ("
-            + ", ".join(f"'{f}': {int(n)}" for f, n in zip(names, missing_counts, strict=True) if n)
-            + ")",
-            DataWarning,
-            stacklevel=2,
-        )
-    if n_nan_rows and missing == "drop":
-        warnings.warn(
-            f"{n_nan_rows} row(s) with missing values left out of fitting; they appear in "
-            "segments.csv with an empty segment and a reason",
-            DataWarning,
-            stacklevel=2,
-        )
+        stats, sample = _imputed_statistics(matrices, fill, d, options, sample_rows)
     n_fit = stats.n
-    if n_fit < 3:
-        raise EmptyInputError(
-            f"only {n_fit} usable row(s) in {source}; segmentation needs at least 3 "
-            "(check missing values and --missing)"
-        )
+    require_rows(n_fit, source)
     Xs = sample.ordered()
-    scaler = _scaler_from(stats, Xs, scaling)
+    scaler = _scaler(stats, Xs, scaling)
     Zs = scaler.transform(Xs)
 
     # -- pass 2: K, then mini-batch K-Means over every batch --------------------------
     n_distinct = len(np.unique(Xs, axis=0))
-    k_table = pd.DataFrame()
-    if k is not None:
-        if k > n_distinct:
-            raise EmptyInputError(
-                f"--k {k} is larger than the {n_distinct} distinct customer profile(s) found "
-                f"in {source}; choose --k {n_distinct} or fewer"
-            )
-        k_summary: dict[str, Any] = {
-            "method": "given",
-            "chosen": int(k),
-            "reason": f"K={k} was given",
-        }
-    else:
-        k_hi = min(k_max, n_distinct - 1, len(Zs) - 1)
-        if k_hi < k_min:
-            raise EmptyInputError(
-                f"{source} has {n_distinct} distinct customer profile(s), too few to try K "
-                f"from {k_min}; give a smaller --k"
-            )
-        emit(progress, "choosing K", 0, len(Zs))
-        choice = select_k(Zs, list(range(k_min, k_hi + 1)), random_state=random_state)
-        emit(progress, "choosing K", len(Zs), len(Zs))
-        k = int(choice.chosen)
-        k_table = choice.table
-        k_summary = {
-            "method": "auto",
-            "k_min": k_min,
-            "k_max": k_max,
-            **choice.to_summary(),
-            "sample_rows": len(Zs),
-        }
+    choice = choose_k(Zs, options, n_distinct=n_distinct, source=source, progress=progress)
+    k = int(choice.chosen) if choice is not None else int(options.k or 0)
+    k_table = choice.table if choice is not None else pd.DataFrame()
+    k_summary = (
+        sampled_k_block(choice, options, len(Zs)) if choice is not None else given_k_block(k)
+    )
     start = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(Zs)
     mbk = MiniBatchKMeans(
         n_clusters=k,
@@ -349,13 +349,8 @@ def segment_chunked(
     emit(progress, "fitting", 0, n_fit * passes)
     fitted_rows = 0
     for _ in range(passes):
-        for batch in batches():
-            X = feature_matrix(_batch_frame(batch), names, source=source)
-            X = (
-                np.where(np.isnan(X), fill, X)
-                if missing == "impute"
-                else X[~np.isnan(X).any(axis=1)]
-            )
+        for X in matrices():
+            X, _ = fitting_rows(X, missing, fill)
             if len(X):
                 mbk.partial_fit(scaler.transform(X))
             fitted_rows += len(X)
@@ -463,7 +458,7 @@ def segment_chunked(
         skipped=skipped,
         scaling=scaling,
         missing=missing,
-        missing_counts=dict(zip(names, missing_counts, strict=True)),
+        missing_counts=missing_counts.as_dict(),
         rows_with_missing=n_nan_rows,
         random_state=random_state,
         k=k,
@@ -482,7 +477,5 @@ def segment_chunked(
     paths["summary"] = write_json(summary, out / "summary.json")
     paths["model"] = model.save(out / "model.json")
     if len(k_table):
-        from custseg.io import write_csv
-
         paths["k_selection"] = write_csv(k_table, out / "k_selection.csv")
     return ChunkedResult(summary=summary, model=model, paths=paths, k_selection=k_table)

@@ -14,11 +14,9 @@ has to fit on one machine:
    population standard deviation, ``s * sqrt((n - 1) / n)``, which is what
    scikit-learn's StandardScaler (and the local engine) uses. The scaled
    features are ``(x - mean) / std`` computed by Spark SQL.
-4. **K**: given, or chosen on a seeded sample (at most 20,000 rows) from MLlib
-   K-Means (k-means||, best of 3 seeded runs) fits for every K: the cost curve's elbow (kneedle) and
-   MLlib's ``ClusteringEvaluator`` silhouette, combined by the rule of the
-   original core: the elbow unless its silhouette is below 90% of the best, then
-   the best-silhouette K.
+4. **K**: given, or chosen by the same rule as every other backend
+   (:func:`custseg.segmentation.choose_k.select_k`) on a seeded sample of the
+   scaled rows (about :data:`SWEEP_ROWS`) collected to the driver.
 5. **final fit**: MLlib K-Means (k-means||, seeded) on every row.
 6. **label**: every row is scored on the executors by
    :meth:`custseg.model.SegmentModel.predict_matrix` (``mapInPandas``) — the code
@@ -44,23 +42,27 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from custseg.backends.large import detect_roles_fast
 from custseg.backends.spark_session import spark_session
-from custseg.errors import DataFormatError, DataWarning, EmptyInputError, SchemaError
-from custseg.features.preprocessing import MISSING_POLICIES, SCALINGS, Scaler, check_choice
+from custseg.errors import DataFormatError, DataWarning, EmptyInputError, InputError, SchemaError
+from custseg.features.missing import MissingCounts, apply_missing_policy, fill_values
+from custseg.features.preprocessing import ColumnStatistics, Scaler, scaler_from_statistics
 from custseg.features.profiles import name_segments, summary_segments
-from custseg.features.roles import NA_TOKENS
+from custseg.features.roles import NA_TOKENS, TableSchema
+from custseg.features.selection import choose_features, require_features
 from custseg.io import write_csv, write_json
 from custseg.io.arrow import csv_header
 from custseg.io.readers import _kind
 from custseg.model import SegmentModel, segment_name_column
+from custseg.options import SegmentOptions, resolve_options
 from custseg.progress import ProgressFn, emit
-from custseg.segmentation.choose_k import knee_of
+from custseg.segmentation.k_choice import choose_k, given_k_block, sampled_k_block
+from custseg.segmentation.prepare import require_rows
 from custseg.segmentation.quality import clustering_metrics
 from custseg.segmentation.records import QUANTILES, feature_record, run_summary
 
@@ -68,10 +70,10 @@ __all__ = ["CSV_MAX_ROWS", "SparkResult", "segment_spark"]
 
 #: Up to this many rows the labelled table is written as segments.csv, else Parquet.
 CSV_MAX_ROWS = 1_000_000
+#: Column roles are decided on this many leading rows.
 ROLE_ROWS = 20_000
+#: Rows (about) of the seeded sample collected to the driver to choose K and for metrics.
 SWEEP_ROWS = 20_000
-SWEEP_RESTARTS = 3
-ELBOW_TOLERANCE = 0.9
 
 
 @dataclass
@@ -176,76 +178,116 @@ def _parsed(frame: Any, names: list[str], source: str) -> Any:
     return frame.drop(*[f"__t{j}" for j in range(len(names)) if f"__t{j}" in frame.columns])
 
 
-def _choose_k(sample: Any, k_values: list[int], seed: int) -> tuple[int, str, pd.DataFrame]:
-    """MLlib cost curve + ClusteringEvaluator silhouette on the sample; the core's rule."""
-    from pyspark.ml.clustering import KMeans
-    from pyspark.ml.evaluation import ClusteringEvaluator
+def _missing_counts(frame: Any, names: list[str], fcols: list[str], policy: str) -> MissingCounts:
+    """Missing values per feature and rows with one; the first one located for ``error``."""
+    from pyspark.sql import functions as F
 
-    evaluator = ClusteringEvaluator(featuresCol="z", predictionCol="prediction")
-    rows = []
-    for k in k_values:
-        # MLlib has no n_init: a few seeded k-means|| runs, the lowest cost kept, so that
-        # one unlucky start does not bend the cost curve.
-        fits = [
-            KMeans(k=k, seed=seed + r, featuresCol="z", initMode="k-means||").fit(sample)
-            for r in range(SWEEP_RESTARTS)
-        ]
-        model = min(fits, key=lambda m: m.summary.trainingCost)
-        predictions = model.transform(sample)
-        n_found = predictions.select("prediction").distinct().count()
-        silhouette = float(evaluator.evaluate(predictions)) if n_found > 1 else float("nan")
-        rows.append(
-            {"k": k, "inertia": float(model.summary.trainingCost), "silhouette": silhouette}
+    any_missing = F.greatest(*[F.col(c).isNull().cast("int") for c in fcols])
+    agg = frame.agg(
+        *[F.sum(F.col(c).isNull().cast("long")).alias(f"m{j}") for j, c in enumerate(fcols)],
+        F.sum(any_missing.cast("long")).alias("nan_rows"),
+    ).first()
+    n_nan_rows = int(agg["nan_rows"] or 0)
+    first_row = first_feature = None
+    if n_nan_rows and policy == "error":
+        # Rows of one file keep their order through zipWithIndex: name the first one.
+        row, index = (
+            frame.select(any_missing.alias("gap"), *fcols)
+            .rdd.zipWithIndex()
+            .filter(lambda pair: pair[0]["gap"])
+            .first()
         )
-    table = pd.DataFrame(rows)
-    ks = table["k"].tolist()
-    sil = table["silhouette"].to_numpy(dtype=float)
-    best = ks[int(np.nanargmax(sil))] if not np.isnan(sil).all() else ks[0]
-    best_sil = float(np.nanmax(sil)) if not np.isnan(sil).all() else float("nan")
-    elbow = knee_of(ks, table["inertia"].tolist())
-    if elbow is None:
-        return best, f"no clear elbow in the cost curve; K={best} has the best silhouette", table
-    elbow_sil = float(sil[ks.index(elbow)])
-    if elbow == best:
-        return (
-            elbow,
-            f"the elbow of the cost curve and the best silhouette both point to K={elbow}",
-            table,
-        )
-    if elbow_sil >= ELBOW_TOLERANCE * best_sil:
-        return (
-            elbow,
-            (
-                f"the elbow is at K={elbow}, and its silhouette ({elbow_sil:.2f}) is within 10% of "
-                f"the best (K={best}, {best_sil:.2f})"
-            ),
-            table,
-        )
+        first_row = int(index)
+        first_feature = next(j for j, c in enumerate(fcols) if row[c] is None)
+    return MissingCounts(
+        features=tuple(names),
+        per_feature=tuple(int(agg[f"m{j}"] or 0) for j in range(len(fcols))),
+        rows_with_missing=n_nan_rows,
+        first_row=first_row,
+        first_feature=first_feature,
+    )
+
+
+def _collect_vectors(frame: Any, column: str, d: int) -> np.ndarray:
+    """A Spark vector column collected to the driver as an (n_rows, d) array."""
+    pdf = frame.select(column).toPandas()
+    return np.array([v.toArray() for v in pdf[column]], dtype="float64").reshape(-1, d)
+
+
+def _roles_and_features(
+    raw: Any, options: SegmentOptions, source: str
+) -> tuple[pd.DataFrame, TableSchema, list[str], list[dict[str, Any]]]:
+    """Roles on the first :data:`ROLE_ROWS` rows by the core rules; the shared feature choice."""
+    head = raw.limit(ROLE_ROWS).toPandas()
+    if not len(head):
+        raise EmptyInputError(f"input file '{source}' has a header but no data rows; add rows")
+    schema = detect_roles_fast(head, id_column=options.id_column)
+    with warnings.catch_warnings():
+        # Empty in the first rows is not empty in the table: no warning from a sample.
+        warnings.simplefilter("ignore", DataWarning)
+        names, skipped = choose_features(head, schema, options.features)
+    require_features(names, schema, source)
+    return head, schema, names, skipped
+
+
+class _Moments(NamedTuple):
+    mean: np.ndarray
+    std: np.ndarray  # population standard deviation
+    minimum: np.ndarray
+    maximum: np.ndarray
+
+
+def _fit_statistics(fit_frame: Any, fcols: list[str], source: str) -> _Moments:
+    """Mean, population std, minimum and maximum of the fitting rows, by Spark."""
+    from pyspark.ml.feature import StandardScaler, VectorAssembler
+    from pyspark.sql import functions as F
+
+    d = len(fcols)
+    vectors = VectorAssembler(inputCols=fcols, outputCol="x").transform(fit_frame)
+    stats = fit_frame.agg(
+        *[F.min(c).alias(f"min{j}") for j, c in enumerate(fcols)],
+        *[F.max(c).alias(f"max{j}") for j, c in enumerate(fcols)],
+    ).first()
+    mllib = StandardScaler(inputCol="x", outputCol="unused", withMean=True, withStd=True).fit(
+        vectors
+    )
+    n_fit = int(vectors.count())
+    require_rows(n_fit, source)
+    # MLlib divides by n - 1; scikit-learn (and every custseg model) by n.
+    pop_std = np.asarray(mllib.std.toArray(), dtype="float64") * math.sqrt((n_fit - 1) / n_fit)
+    return _Moments(
+        mean=np.asarray(mllib.mean.toArray(), dtype="float64"),
+        std=pop_std,
+        minimum=np.array([stats[f"min{j}"] for j in range(d)], dtype="float64"),
+        maximum=np.array([stats[f"max{j}"] for j in range(d)], dtype="float64"),
+    )
+
+
+def _scaled(fit_frame: Any, fcols: list[str], scaler: Scaler) -> Any:
+    """The fitting rows as one ``z`` vector column, ``(x - center) / scale`` by Spark SQL."""
+    from pyspark.ml.feature import VectorAssembler
+    from pyspark.sql import functions as F
+
+    zcols = [
+        ((F.col(c) - float(scaler.center[j])) / float(scaler.scale[j])).alias(f"__z{j}")
+        for j, c in enumerate(fcols)
+    ]
     return (
-        best,
-        (
-            f"the elbow (K={elbow}) has a clearly lower silhouette ({elbow_sil:.2f}) than K={best} "
-            f"({best_sil:.2f})"
-        ),
-        table,
+        VectorAssembler(inputCols=[f"__z{j}" for j in range(len(fcols))], outputCol="z")
+        .transform(fit_frame.select(*zcols))
+        .select("z")
     )
 
 
 def segment_spark(
     path: str | Path,
     out_dir: str | Path,
+    options: SegmentOptions | None = None,
     *,
     master: str | None = None,
-    features: list[str] | None = None,
-    id_column: str | None = None,
-    k: int | None = None,
-    k_min: int = 2,
-    k_max: int = 10,
-    scaling: str = "standard",
-    missing: str = "impute",
-    random_state: int = 42,
     progress: ProgressFn | None = None,
     spark: Any = None,
+    **params: Any,
 ) -> SparkResult:
     """Segment a CSV or Parquet table with Apache Spark; see the module docstring.
 
@@ -256,14 +298,17 @@ def segment_spark(
     out_dir : str or Path
         Local folder for ``segments.csv`` (or ``segments.parquet/``),
         ``summary.json``, ``model.json`` and ``k_selection.csv``.
+    options : SegmentOptions, optional
+        As for :class:`custseg.Segmenter` (K-Means only); ``scaling`` standard
+        (MLlib, population std), minmax or none (robust is not offered on Spark).
+        Keyword ``params`` are applied on top.
     master : str, optional
         Spark master URL; default ``local[*]`` or the active session's.
-    features, id_column, k, k_min, k_max, scaling, missing, random_state
-        As for :class:`custseg.Segmenter`; ``scaling`` standard (MLlib, population
-        std), minmax or none (robust is not offered on Spark).
     progress : callable, optional
     spark : SparkSession, optional
         Use this session instead of starting one.
+    **params
+        Options by name (``k``, ``missing``, ...).
 
     Returns
     -------
@@ -277,138 +322,57 @@ def segment_spark(
         As the local engine.
     """
     from pyspark.ml.clustering import KMeans
-    from pyspark.ml.feature import StandardScaler, VectorAssembler
     from pyspark.sql import functions as F
 
-    from custseg.segmentation.pipeline import Segmenter
-
-    check_choice(missing, MISSING_POLICIES, "--missing")
-    check_choice(scaling, SCALINGS, "--scaling")
-    if scaling == "robust":
-        raise SchemaError("--scaling robust is not offered with --engine spark; use standard")
+    options = resolve_options(options, params)
+    options.require_kmeans("Spark")
+    if options.scaling == "robust":
+        raise InputError(
+            "scaling='robust' is not offered by the Spark backend; use scaling='standard'"
+        )
+    missing, scaling, random_state = options.missing, options.scaling, options.random_state
     source, out = str(path), Path(out_dir)
     spark = spark or spark_session(master)
     emit(progress, "reading", 0)
     raw, _ = _read(spark, source)
     columns = list(raw.columns)
-
-    head = raw.limit(ROLE_ROWS).toPandas()
-    if not len(head):
-        raise EmptyInputError(f"input file '{path}' has a header but no data rows; add rows")
-    schema = detect_roles_fast(head, id_column=id_column)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        names, skipped = Segmenter(features=features, id_column=id_column)._choose_features(
-            head, schema
-        )
-    if not names:
-        raise SchemaError(f"no usable numeric feature in {source}; name them with --features")
+    head, schema, names, skipped = _roles_and_features(raw, options, source)
     d = len(names)
     fcols = [f"__f{j}" for j in range(d)]
     frame = _parsed(raw, names, source).cache()
 
-    # -- missing values ---------------------------------------------------------------
-    agg = frame.agg(
-        F.count(F.lit(1)).alias("n"),
-        *[F.sum(F.col(c).isNull().cast("long")).alias(f"m{j}") for j, c in enumerate(fcols)],
-        F.sum(F.greatest(*[F.col(c).isNull().cast("int") for c in fcols]).cast("long")).alias(
-            "nan_rows"
-        ),
-    ).first()
-    n_rows, n_nan_rows = int(agg["n"]), int(agg["nan_rows"] or 0)
+    # -- missing values: counted by Spark, the shared policy ------------------------------
+    n_rows = int(frame.count())
     emit(progress, "reading", n_rows, n_rows)
-    missing_counts = {f: int(agg[f"m{j}"] or 0) for j, f in enumerate(names)}
-    medians = frame.approxQuantile(fcols, [0.5], 1e-4)
-    fill = np.array([m[0] if m else 0.0 for m in medians], dtype="float64")
-    if n_nan_rows and missing == "error":
-        first = frame.filter(F.greatest(*[F.col(c).isNull() for c in fcols])).first()
-        col = next(names[j] for j, c in enumerate(fcols) if first[c] is None)
-        raise SchemaError(
-            f"column '{col}' in {source} has a missing value ({n_nan_rows} row(s) affected); "
-            "fill it, or pass --missing impute or --missing drop"
-        )
+    missing_counts = _missing_counts(frame, names, fcols, missing)
+    n_nan_rows = missing_counts.rows_with_missing
+    fill = fill_values([m[0] if m else None for m in frame.approxQuantile(fcols, [0.5], 1e-4)])
+    output = "segments.csv" if n_rows <= CSV_MAX_ROWS else "segments.parquet"
+    apply_missing_policy(missing, missing_counts, source, output=output)
     if n_nan_rows and missing == "impute":
-        warnings.warn(
-            "missing values imputed with the column median ("
-            + ", ".join(f"'{f}': {n}" for f, n in missing_counts.items() if n)
-            + ")",
-            DataWarning,
-            stacklevel=2,
-        )
         fit_frame = frame.fillna({c: float(v) for c, v in zip(fcols, fill, strict=True)})
     else:
         fit_frame = frame.dropna(subset=fcols)
-        if n_nan_rows:
-            warnings.warn(
-                f"{n_nan_rows} row(s) with missing values left out of fitting; they appear in "
-                "the output with an empty segment and a reason",
-                DataWarning,
-                stacklevel=2,
-            )
-    vectors = VectorAssembler(inputCols=fcols, outputCol="x").transform(fit_frame)
 
-    # -- scaling: MLlib statistics, population std as in scikit-learn ----------------------
-    stats = fit_frame.agg(
-        *[F.min(c).alias(f"min{j}") for j, c in enumerate(fcols)],
-        *[F.max(c).alias(f"max{j}") for j, c in enumerate(fcols)],
-    ).first()
-    mins = np.array([stats[f"min{j}"] for j in range(d)], dtype="float64")
-    maxs = np.array([stats[f"max{j}"] for j in range(d)], dtype="float64")
-    mllib = StandardScaler(inputCol="x", outputCol="unused", withMean=True, withStd=True).fit(
-        vectors
+    # -- scaling: Spark statistics, the shared scaler --------------------------------------
+    mean, pop_std, mins, maxs = _fit_statistics(fit_frame, fcols, source)
+    scaler = scaler_from_statistics(
+        scaling, ColumnStatistics(d, mean=mean, std=pop_std, minimum=mins, maximum=maxs)
     )
-    n_fit = int(vectors.count())
-    if n_fit < 3:
-        raise EmptyInputError(
-            f"only {n_fit} usable row(s) in {source}; segmentation needs at least 3"
-        )
-    mean = np.asarray(mllib.mean.toArray(), dtype="float64")
-    # MLlib divides by n - 1; scikit-learn (and every custseg model) by n.
-    pop_std = np.asarray(mllib.std.toArray(), dtype="float64") * math.sqrt((n_fit - 1) / n_fit)
-    if scaling == "standard":
-        center, scale = mean, pop_std
-    elif scaling == "minmax":
-        center, scale = mins, maxs - mins
-    else:
-        center, scale = np.zeros(d), np.ones(d)
-    scale = np.where(scale == 0, 1.0, scale)
-    scaler = Scaler(scaling, center, scale)
-    zcols = [
-        ((F.col(c) - float(center[j])) / float(scale[j])).alias(f"__z{j}")
-        for j, c in enumerate(fcols)
-    ]
-    scaled = (
-        VectorAssembler(inputCols=[f"__z{j}" for j in range(d)], outputCol="z")
-        .transform(fit_frame.select(*zcols))
-        .select("z")
-        .cache()
-    )
+    scaled = _scaled(fit_frame, fcols, scaler).cache()
+    n_fit = int(scaled.count())
 
-    # -- K ------------------------------------------------------------------------------
-    k_table = pd.DataFrame()
+    # -- K: the shared rule on a seeded sample collected to the driver ----------------------
     fraction = min(1.0, SWEEP_ROWS / n_fit)
-    sample = scaled.sample(withReplacement=False, fraction=fraction, seed=random_state).cache()
-    if k is None:
-        emit(progress, "choosing K", 0, None)
-        n_sample = sample.count()
-        k_hi = min(k_max, n_sample - 1)
-        if k_hi < k_min:
-            raise EmptyInputError(f"{source} has too few rows to try K from {k_min}")
-        k, k_reason, k_table = _choose_k(sample, list(range(k_min, k_hi + 1)), random_state)
-        emit(progress, "choosing K", n_sample, n_sample)
-        k_summary: dict[str, Any] = {
-            "method": "auto",
-            "k_min": k_min,
-            "k_max": k_max,
-            "table": k_table.to_dict(orient="records"),
-            "chosen": int(k),
-            "reason": k_reason,
-            "rows_used": int(n_sample),
-            "rule": "elbow of the MLlib cost curve unless its ClusteringEvaluator silhouette "
-            "is below 90% of the best",
-        }
-    else:
-        k_summary = {"method": "given", "chosen": int(k), "reason": f"K={k} was given"}
+    sample = scaled.sample(withReplacement=False, fraction=fraction, seed=random_state)
+    Zs = _collect_vectors(sample, "z", d)
+    n_distinct = len(np.unique(Zs, axis=0))
+    choice = choose_k(Zs, options, n_distinct=n_distinct, source=source, progress=progress)
+    k = int(choice.chosen) if choice is not None else int(options.k or 0)
+    k_table = choice.table if choice is not None else pd.DataFrame()
+    k_summary = (
+        sampled_k_block(choice, options, len(Zs)) if choice is not None else given_k_block(k)
+    )
 
     # -- final fit on every row ------------------------------------------------------
     emit(progress, "fitting", 0, n_fit)
@@ -467,8 +431,6 @@ def segment_spark(
     z = (means - overall_mean) / overall_std
     seg_names = name_segments(np.nan_to_num(z), names)
     quant = fit_frame.approxQuantile(fcols, QUANTILES, 1e-4)
-    sample_pd = sample.select(*[F.col("z")]).toPandas()
-    Zs = np.array([v.toArray() for v in sample_pd["z"]], dtype="float64").reshape(-1, d)
     sample_model = model.predict_matrix(scaler.inverse_transform(Zs)) if len(Zs) else None
     labels_s = (
         sample_model["segment"].to_numpy(dtype="int64", na_value=-1)
@@ -559,7 +521,7 @@ def segment_spark(
         skipped=skipped,
         scaling=scaling,
         missing=missing,
-        missing_counts=missing_counts,
+        missing_counts=missing_counts.as_dict(),
         rows_with_missing=n_nan_rows,
         random_state=random_state,
         k=k,
@@ -580,7 +542,6 @@ def segment_spark(
         paths["k_selection"] = write_csv(k_table, out / "k_selection.csv")
     frame.unpersist()
     scaled.unpersist()
-    sample.unpersist()
     return SparkResult(summary=summary, model=model, paths=paths, k_selection=k_table)
 
 

@@ -13,7 +13,8 @@ import typer
 from rich.console import Console
 
 from custseg._version import __version__
-from custseg.errors import CustsegError, CustsegWarning, EngineError
+from custseg.cli._options import as_flags
+from custseg.errors import CustsegError, CustsegWarning, EngineError, InputError
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -92,7 +93,8 @@ def reporting_errors() -> Iterator[None]:
             if _state["debug"]:
                 traceback.print_exc()
             code = EXIT_ENGINE if isinstance(exc, EngineError) else EXIT_BAD_INPUT
-            raise fail(_one_line(str(exc)), code) from None
+            message = as_flags(str(exc), exc.parameters) if isinstance(exc, InputError) else exc
+            raise fail(_one_line(str(message)), code) from None
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None
         except MemoryError:

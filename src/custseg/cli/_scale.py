@@ -6,10 +6,10 @@ import contextlib
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from custseg.cli._common import console
 from custseg.errors import CustsegWarning, InputError
+from custseg.options import SegmentOptions
 from custseg.progress import ProgressBars, progress_for
 
 __all__ = ["ENGINES", "check_engine", "progress_bars", "run_engine"]
@@ -57,10 +57,10 @@ def run_engine(
     engine: str,
     input: Path,
     out: Path,
+    options: SegmentOptions,
     *,
     quiet: bool,
     spark_master: str | None = None,
-    **options: Any,
 ) -> None:
     """Run the chunked or Spark engine and print what the local engine prints."""
     from custseg.cli._render import print_result
@@ -73,13 +73,13 @@ def run_engine(
         if engine == "chunked":
             from custseg.backends.chunked import segment_chunked
 
-            result = segment_chunked(input, out, progress=bars, **options)
+            result = segment_chunked(input, out, options, progress=bars)
         else:
             from custseg.backends.spark import segment_spark
             from custseg.backends.spark_session import stop_session
 
             try:
-                result = segment_spark(input, out, master=spark_master, progress=bars, **options)
+                result = segment_spark(input, out, options, master=spark_master, progress=bars)
             finally:
                 stop_session()  # the CLI owns its JVM: stop it so the process exits at once
     if not quiet:

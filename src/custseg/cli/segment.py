@@ -16,6 +16,7 @@ from custseg.cli.report import write_run_report
 from custseg.engines import available_engines
 from custseg.errors import CustsegWarning, InputError
 from custseg.io import remove_file
+from custseg.options import SegmentOptions
 from custseg.segmentation.pipeline import segment as run_segment
 from custseg.transactions.behaviour import segment_transactions
 
@@ -23,20 +24,18 @@ __all__ = ["parse_k", "parse_stability", "segment"]
 
 
 def parse_k(value: str) -> int | None:
-    """``auto`` → None (choose K); a whole number → that K."""
+    """``auto`` → None (choose K); a whole number → that K (checked by SegmentOptions)."""
     if value.strip().lower() == "auto":
         return None
     try:
         k = int(value)
     except ValueError:
         raise InputError(f"--k must be a whole number or 'auto'; got {value!r}") from None
-    if k < 1:
-        raise InputError(f"--k must be at least 1; got {k}")
     return k
 
 
 def parse_stability(value: str) -> int | None:
-    """``auto`` → None (20 resamples up to 50,000 rows, else off); a whole number ≥ 0."""
+    """``auto`` → None (20 resamples up to 50,000 rows, else off); a whole number."""
     if value.strip().lower() == "auto":
         return None
     try:
@@ -45,8 +44,6 @@ def parse_stability(value: str) -> int | None:
         raise InputError(
             f"--stability must be a whole number of resamples (0 = off) or 'auto'; got {value!r}"
         ) from None
-    if n < 0:
-        raise InputError(f"--stability must be 0 (off) or a number of resamples; got {n}")
     return n
 
 
@@ -123,7 +120,7 @@ def segment(
     with reporting_errors(), progress_bars(quiet or engine != "local") as bars:
         given = {"--transactions": transactions, "--previous": previous is not None}
         engine = check_engine(engine, algorithm, local_only=tuple(k for k, v in given.items() if v))
-        options = dict(
+        options = SegmentOptions(
             features=split_list(features),
             id_column=id_column,
             k=parse_k(k),
@@ -131,20 +128,25 @@ def segment(
             k_max=k_max,
             scaling=scaling,
             missing=missing,
+            algorithm=algorithm,
             random_state=seed,
+            stability=parse_stability(stability),
         )
         if engine != "local":
-            run_engine(engine, input, out, quiet=quiet, spark_master=spark_master, **options)
+            run_engine(engine, input, out, options, quiet=quiet, spark_master=spark_master)
             _remove_stale_report(out)
             return
-        result = (segment_transactions if transactions else run_segment)(
-            input,
-            **options,
-            previous=previous,
-            algorithm=algorithm,
-            stability=parse_stability(stability),
-            progress=bars,
-        )
+        if transactions:
+            result = segment_transactions(
+                input,
+                features=split_list(features),
+                id_column=id_column,
+                options=options.replace(features=None, id_column=None),
+                previous=previous,
+                progress=bars,
+            )
+        else:
+            result = run_segment(input, options, previous=previous, progress=bars)
         paths = result.save(out)
         if not no_report:
             paths.update(write_run_report(out))

@@ -1,4 +1,4 @@
-"""Missing values and scaling, as plain parameters that a model file can carry.
+"""Scaling, as plain parameters that a model file can carry.
 
 scikit-learn's scalers fit the parameters; custseg stores them as numbers
 (``center`` and ``scale`` per feature) and applies ``(x - center) / scale``
@@ -8,17 +8,24 @@ in training, without pickling a scikit-learn object.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.preprocessing import MinMaxScaler, RobustScaler
+from sklearn.preprocessing import RobustScaler
 
 from custseg.errors import InputError
 
-__all__ = ["MISSING_POLICIES", "SCALINGS", "Scaler", "fit_scaler", "impute_values"]
+__all__ = [
+    "SCALINGS",
+    "ColumnStatistics",
+    "Scaler",
+    "check_choice",
+    "fit_scaler",
+    "scaler_from_statistics",
+]
 
 SCALINGS = ("standard", "robust", "minmax", "none")
-MISSING_POLICIES = ("impute", "drop", "error")
 
 
 @dataclass(frozen=True)
@@ -64,53 +71,107 @@ class Scaler:
         )
 
 
-def check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
-    """Validate an option against its allowed values."""
+def check_choice(value: str, choices: Sequence[str], parameter: str) -> str:
+    """Validate an option against its allowed values, naming the parameter."""
     if value not in choices:
-        raise InputError(f"{option} must be one of {', '.join(choices)}; got {value!r}")
+        raise InputError(
+            f"{parameter} must be one of {', '.join(choices)}; got {value!r}",
+            parameters=(parameter,),
+        )
     return value
 
 
+@dataclass(frozen=True)
+class ColumnStatistics:
+    """Per-feature statistics of the fitting rows, from which a scaler is built.
+
+    A backend fills in what its scaling needs, computed however it can (all rows
+    in memory, streamed batches, Spark aggregates); :func:`scaler_from_statistics`
+    builds the scaler from them in one way.
+
+    Attributes
+    ----------
+    n_features : int
+    mean, std : ndarray of shape (n_features,), optional
+        ``std`` is the population standard deviation (scikit-learn's StandardScaler).
+    minimum, maximum : ndarray of shape (n_features,), optional
+    median, iqr : ndarray of shape (n_features,), optional
+        The robust scaler's centre and interquartile range (scikit-learn's RobustScaler).
+    """
+
+    n_features: int
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+    minimum: np.ndarray | None = None
+    maximum: np.ndarray | None = None
+    median: np.ndarray | None = None
+    iqr: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, X: np.ndarray, method: str) -> ColumnStatistics:
+        """What scaling ``method`` needs, computed on complete rows ``X`` in memory."""
+        n_features = X.shape[1]
+        if method == "standard":
+            # StandardScaler's definition (population standard deviation) in two
+            # NumPy reductions, without its per-batch bookkeeping.
+            return cls(n_features, mean=X.mean(axis=0), std=X.std(axis=0))
+        if method == "minmax":
+            return cls(n_features, minimum=np.nanmin(X, axis=0), maximum=np.nanmax(X, axis=0))
+        if method == "robust":
+            fitted = RobustScaler().fit(X)
+            return cls(n_features, median=fitted.center_, iqr=fitted.scale_)
+        return cls(n_features)
+
+
+def scaler_from_statistics(method: str, stats: ColumnStatistics) -> Scaler:
+    """Build the scaler of ``method`` from per-feature statistics.
+
+    Parameters
+    ----------
+    method : {"standard", "robust", "minmax", "none"}
+        ``standard`` centres on the mean and divides by the population standard
+        deviation; ``robust`` uses the median and the interquartile range;
+        ``minmax`` maps each feature onto [0, 1]; ``none`` leaves values as they are.
+    stats : ColumnStatistics
+        With the fields ``method`` needs.
+
+    Returns
+    -------
+    Scaler
+        A zero scale (a constant feature) becomes 1.
+    """
+    d = stats.n_features
+    if method == "none":
+        return Scaler(method, np.zeros(d), np.ones(d))
+    if method == "standard":
+        center, scale = stats.mean, stats.std
+    elif method == "minmax":
+        center, scale = stats.minimum, _difference(stats.maximum, stats.minimum)
+    else:
+        center, scale = stats.median, stats.iqr
+    if center is None or scale is None:
+        raise ValueError(f"the statistics lack what {method!r} scaling needs")
+    scale = np.where(np.asarray(scale) == 0, 1.0, scale)
+    return Scaler(method, np.asarray(center, dtype="float64"), np.asarray(scale, dtype="float64"))
+
+
+def _difference(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    return None if a is None or b is None else a - b
+
+
 def fit_scaler(X: np.ndarray, method: str = "standard") -> Scaler:
-    """Fit a scaler on complete rows.
+    """Fit a scaler on complete rows in memory.
 
     Parameters
     ----------
     X : ndarray of shape (n_rows, n_features)
         Feature values in original units, without NaN.
     method : {"standard", "robust", "minmax", "none"}, default="standard"
-        ``standard`` centres on the mean and divides by the population standard
-        deviation (scikit-learn's StandardScaler); ``robust`` uses the median and
-        the interquartile range; ``minmax`` maps each feature onto [0, 1].
+        See :func:`scaler_from_statistics`.
 
     Returns
     -------
     Scaler
     """
-    check_choice(method, SCALINGS, "--scaling")
-    n_features = X.shape[1]
-    if method == "none":
-        return Scaler(method, np.zeros(n_features), np.ones(n_features))
-    if method == "standard":
-        # StandardScaler's definition (population standard deviation) in two NumPy
-        # reductions: four times faster on millions of rows than its fit.
-        center, scale = X.mean(axis=0), X.std(axis=0)
-    elif method == "robust":
-        fitted = RobustScaler().fit(X)
-        center, scale = fitted.center_, fitted.scale_
-    else:
-        fitted = MinMaxScaler().fit(X)
-        center = fitted.data_min_
-        scale = np.where(fitted.data_range_ == 0, 1.0, fitted.data_range_)
-    scale = np.where(np.asarray(scale) == 0, 1.0, scale)
-    return Scaler(method, np.asarray(center, dtype="float64"), np.asarray(scale, dtype="float64"))
-
-
-def impute_values(X: np.ndarray) -> np.ndarray:
-    """Per-feature median of the non-missing values (the fill for ``--missing impute``).
-
-    The median, not the mean, so that a few extreme customers do not move the fill.
-    """
-    with np.errstate(all="ignore"):
-        medians = np.nanmedian(X, axis=0) if X.size else np.zeros(X.shape[1])
-    return np.where(np.isnan(medians), 0.0, medians)
+    check_choice(method, SCALINGS, "scaling")
+    return scaler_from_statistics(method, ColumnStatistics.of(X, method))

@@ -37,8 +37,9 @@ from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
 from custseg.errors import InputError
+from custseg.options import SegmentOptions
 from custseg.segmentation.choose_k import SWEEP_SAMPLE, representative_sample
-from custseg.segmentation.pipeline import Segmenter
+from custseg.segmentation.prepare import prepare, read_input
 from custseg.segmentation.quality import WEAK_JACCARD, bootstrap_stability
 
 __all__ = ["DEFAULT_ALGORITHMS", "Comparison", "compare_algorithms"]
@@ -181,31 +182,28 @@ def compare_algorithms(
     """
     algorithms = list(algorithms or DEFAULT_ALGORITHMS)
     engines = [get_engine(name) for name in algorithms]  # unknown names fail here
-    if not 2 <= k_min <= k_max:
-        raise InputError(
-            f"--k-min and --k-max must satisfy 2 <= k-min <= k-max; got {k_min} and {k_max}"
-        )
-    if stability < 0:
-        raise InputError(f"--stability must be 0 (off) or a number of resamples; got {stability}")
-    # The pipeline validates, imputes and scales exactly as `custseg segment` would.
-    base = Segmenter(
+    options = SegmentOptions(
         features=features,
         id_column=id_column,
-        k=2,
+        k_min=k_min,
+        k_max=k_max,
         scaling=scaling,
         missing=missing,
+        stability=stability,
         random_state=random_state,
-        stability=0,
-    ).fit(data)
-    result = base.result_
-    Z_all = result.model.scaler.transform(result.X)
+    )
+    # The prepare stage validates, imputes and scales exactly as `custseg segment` does.
+    frame, source = read_input(data)
+    prepared = prepare(frame, options, source=source)
+    Z_all = prepared.Z
     Z = Z_all[representative_sample(Z_all, SWEEP_SAMPLE, random_state=random_state)]
     n_distinct = len(np.unique(Z, axis=0))
     k_hi = min(k_max, n_distinct - 1)
     if k_hi < k_min:
         raise InputError(
             f"the table has {n_distinct} distinct customer profile(s), too few to compare K from "
-            f"{k_min}; lower --k-min"
+            f"k_min={k_min}; lower k_min",
+            parameters=("k_min",),
         )
     rows = []
     with threadpool_limits(limits=1):
@@ -223,5 +221,5 @@ def compare_algorithms(
         recommended=rec,
         reason=reason,
         rows_used=len(Z),
-        features=list(result.summary["features"]),
+        features=list(prepared.features),
     )

@@ -8,6 +8,7 @@ trailing-underscore state, :meth:`Segmenter.predict` scores new rows.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,36 +18,22 @@ import numpy as np
 import pandas as pd
 
 from custseg._version import __version__
-from custseg.backends.large import (
-    count_distinct_rows,
-    detect_roles_fast,
-    feature_matrix,
-    fit_final,
-    is_large,
-)
+from custseg.backends.large import fit_final
 from custseg.engines import get_engine
-from custseg.errors import DataWarning, EmptyInputError, InputError, SchemaError
-from custseg.features.encoding import (
-    annotate_categoricals,
-    category_words,
-    expand_categoricals,
-    weight_categoricals,
-)
-from custseg.features.preprocessing import (
-    MISSING_POLICIES,
-    check_choice,
-    fit_scaler,
-    impute_values,
-)
+from custseg.errors import DataWarning, InputError
+from custseg.features.encoding import annotate_categoricals, category_words
 from custseg.features.profiles import name_segments, profile_segments
-from custseg.features.roles import TableSchema, detect_roles, match_column
+from custseg.features.roles import TableSchema
 from custseg.io import write_csv, write_json
-from custseg.io.arrow import read_table_auto, write_csv_auto
+from custseg.io.arrow import write_csv_auto
 from custseg.lifecycle.continuity import PreviousRun, link_segments, load_previous
 from custseg.lifecycle.drift import training_baseline
 from custseg.model import SegmentModel, attach_scores, fingerprint, segment_name_column
+from custseg.options import SegmentOptions, resolve_options
 from custseg.progress import ProgressFn, emit
-from custseg.segmentation.choose_k import KSelection, describe_k_choice, select_k
+from custseg.segmentation.choose_k import describe_k_choice
+from custseg.segmentation.k_choice import choose_k
+from custseg.segmentation.prepare import prepare, read_input
 from custseg.segmentation.quality import clustering_metrics, trust_summary
 from custseg.segmentation.records import QUANTILES, feature_record
 
@@ -197,72 +184,41 @@ class Segmenter:
         self.progress = progress
         self.previous = previous
 
-    # -- validation ----------------------------------------------------------------
-    def _check_options(self) -> None:
-        check_choice(self.missing, MISSING_POLICIES, "--missing")
-        get_engine(self.algorithm)  # fails early on an unknown name
-        if self.k is not None and self.k < 1:
-            raise InputError(f"--k must be at least 1; got {self.k}")
-        if self.stability is not None and self.stability < 0:
-            raise InputError(
-                f"--stability must be 0 (off) or a number of resamples; got {self.stability}"
-            )
-        if self.k is None and not 2 <= self.k_min <= self.k_max:
-            raise InputError(
-                f"--k-min and --k-max must satisfy 2 <= k-min <= k-max; got {self.k_min} and "
-                f"{self.k_max}"
-            )
+    @classmethod
+    def from_options(
+        cls,
+        options: SegmentOptions,
+        *,
+        progress: ProgressFn | None = None,
+        previous: str | Path | SegmentModel | PreviousRun | None = None,
+    ) -> Segmenter:
+        """A Segmenter with the parameters of validated ``options``."""
+        params = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
+        if params["features"] is not None:
+            params["features"] = list(params["features"])
+        return cls(**params, progress=progress, previous=previous)
 
-    def _choose_features(
-        self, frame: pd.DataFrame, schema: TableSchema, previous: PreviousRun | None = None
-    ) -> tuple[list[str], list[dict]]:
-        skipped: list[dict] = []
-        columns = list(frame.columns)
-        wanted = self.features or (previous.features if previous is not None else None)
-        if wanted:
-            chosen = []
-            for name in wanted:
-                col = match_column(name.strip(), columns)
-                info = schema[col]
-                if info.role == "empty":
-                    raise SchemaError(
-                        f"column '{col}' is entirely empty; fill it or leave it out of --features"
-                    )
-                if info.role == "id":
-                    raise SchemaError(
-                        f"column '{col}' is the customer ID, not a feature; leave it out of "
-                        "--features (or name another --id-column)"
-                    )
-                if col not in chosen:
-                    chosen.append(col)
-        else:
-            # A numeric constant is kept here so that the constant-feature warning names it.
-            chosen = [
-                info.name
-                for info in schema.columns
-                if info.role == "numeric"
-                or (info.role == "constant" and _is_numeric_constant(frame[info.name]))
-            ]
-        for info in schema.columns:
-            if info.name in chosen:
-                continue
-            reason = {
-                "id": "customer ID",
-                "categorical": f"categorical ({info.reason}); name it in --features to use it",
-                "date": "dates are not used as features",
-                "text": info.reason,
-                "empty": "every value is missing",
-                "constant": "a single value in every row",
-                "numeric": "not selected in --features",
-            }[info.role]
-            if info.role == "empty":
-                warnings.warn(
-                    f"column '{info.name}' is entirely empty and is skipped",
-                    DataWarning,
-                    stacklevel=3,
-                )
-            skipped.append({"column": info.name, "role": info.role, "reason": reason})
-        return chosen, skipped
+    def get_options(self) -> SegmentOptions:
+        """The parameters as validated :class:`~custseg.options.SegmentOptions`.
+
+        Raises
+        ------
+        InputError
+            A parameter breaks its rule; the message names it.
+        """
+        return SegmentOptions(
+            features=self.features,
+            id_column=self.id_column,
+            k=self.k,
+            k_min=self.k_min,
+            k_max=self.k_max,
+            scaling=self.scaling,
+            missing=self.missing,
+            algorithm=self.algorithm,
+            random_state=self.random_state,
+            stability=self.stability,
+            vocabulary=self.vocabulary,
+        )
 
     # -- fitting -------------------------------------------------------------------
     def fit(self, data: pd.DataFrame | str | Path) -> Segmenter:
@@ -270,21 +226,11 @@ class Segmenter:
 
         Sets ``result_``, ``model_``, ``labels_`` and ``k_``; returns ``self``.
         """
-        self._check_options()
-        if isinstance(data, str | Path):
-            source = str(data)
-            emit(self.progress, "reading", 0)
-            frame = read_table_auto(data)  # Arrow for big CSV/Parquet, else the core reader
-            emit(self.progress, "reading", len(frame), len(frame))
-        else:
-            frame = data.reset_index(drop=True)
-            frame.columns = [str(c) for c in frame.columns]
-            source = str(frame.attrs.get("source", "input"))
-            if len(frame) == 0:
-                raise EmptyInputError("the input table has no rows; add customer rows")
+        options = self.get_options()
+        frame, source = read_input(data, self.progress)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            result = self._fit_frame(frame, source)
+            result = _fit_frame(frame, source, options, self.progress, self.previous)
         for w in caught:
             if issubclass(w.category, DataWarning):
                 result.warnings.append(str(w.message))
@@ -303,278 +249,186 @@ class Segmenter:
             raise InputError("this Segmenter is not fitted yet; call fit() first")
         return self.model_.predict(data)
 
-    def _fit_frame(self, frame: pd.DataFrame, source: str) -> SegmentationResult:
-        detect = detect_roles_fast if is_large(frame) else detect_roles
-        schema = detect(frame, id_column=self.id_column)
-        previous = load_previous(self.previous) if self.previous is not None else None
-        features, skipped = self._choose_features(frame, schema, previous)
-        if not features:
-            raise SchemaError(
-                f"no usable numeric feature in {source}; the columns are "
-                + ", ".join(f"'{c.name}' ({c.role})" for c in schema.columns)
-                + ". Name numeric columns with --features"
-            )
-        # Categorical features become weighted indicator columns (custseg.features.encoding).
-        frame_x, features, categories = expand_categoricals(frame, features, schema)
-        X_all = feature_matrix(frame_x, features, source=source)  # Arrow-parsed when large
 
-        with warnings.catch_warnings(), np.errstate(invalid="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column
-            lo, hi = np.nanmin(X_all, axis=0), np.nanmax(X_all, axis=0)
-        constant = [j for j in range(X_all.shape[1]) if not hi[j] > lo[j]]
-        for j in constant:
-            warnings.warn(
-                f"feature '{features[j]}' has a single value and is dropped",
-                DataWarning,
-                stacklevel=3,
-            )
-            skipped.append(
-                {"column": features[j], "role": "constant", "reason": "a single value in every row"}
-            )
-        keep = [j for j in range(len(features)) if j not in constant]
-        features = [features[j] for j in keep]
-        # Also when nothing is dropped: the selection is a column-major copy, and the
-        # scaler, metrics and summaries of every run so far were computed on that
-        # layout (column sums round differently on a row-major matrix).
-        X_all = X_all[:, keep]
-        if not features:
-            raise SchemaError(
-                f"no usable numeric feature in {source}: every chosen feature is constant; "
-                "choose other columns with --features"
-            )
+def _fit_frame(
+    frame: pd.DataFrame,
+    source: str,
+    options: SegmentOptions,
+    progress: ProgressFn | None,
+    previous_run: str | Path | SegmentModel | PreviousRun | None,
+) -> SegmentationResult:
+    previous = load_previous(previous_run) if previous_run is not None else None
+    prep = prepare(
+        frame,
+        options,
+        source=source,
+        default_features=previous.features if previous is not None else None,
+    )
+    schema, features, skipped = prep.schema, prep.features, prep.skipped
+    categories = prep.categories
+    X_all, X_fit, fit_rows, fill = prep.X_all, prep.X_fit, prep.fit_rows, prep.fill
+    scaler, Z = prep.scaler, prep.Z
+    id_col = schema.id_column
+    if previous is not None:  # fail before fitting: same features, an ID to follow
+        previous.check_compatible(features, id_col, source)
+    k_table = pd.DataFrame(columns=["k", "inertia", "silhouette"])
+    choice = choose_k(Z, options, n_distinct=prep.n_distinct, source=source, progress=progress)
+    k = options.k
+    if choice is not None:
+        k_table = choice.table
+        k = choice.chosen
 
-        is_missing = np.isnan(X_all)
-        missing_counts = dict(zip(features, (int(n) for n in is_missing.sum(axis=0)), strict=True))
-        nan_rows = is_missing.any(axis=1)
-        fit_rows = np.ones(len(X_all), dtype=bool)
-        fill = impute_values(X_all)
-        if nan_rows.any():
-            if self.missing == "error":
-                row = int(np.flatnonzero(nan_rows)[0])
-                col = features[int(np.flatnonzero(is_missing[row])[0])]
-                raise SchemaError(
-                    f"column '{col}' in {source} has a missing value at row {row + 1} "
-                    f"({int(nan_rows.sum())} row(s) affected); fill it, or pass "
-                    "--missing impute or --missing drop"
-                )
-            if self.missing == "impute":
-                counts = ", ".join(f"'{f}': {n}" for f, n in missing_counts.items() if n)
-                warnings.warn(
-                    f"missing values imputed with the column median ({counts})",
-                    DataWarning,
-                    stacklevel=3,
-                )
-            else:
-                fit_rows = ~nan_rows
-                warnings.warn(
-                    f"{int(nan_rows.sum())} row(s) with missing values left out of fitting; "
-                    "they appear in segments.csv with an empty segment and a reason",
-                    DataWarning,
-                    stacklevel=3,
-                )
-        # Without missing values the fitting rows are the parsed table itself (no copy).
-        X_fit = np.where(is_missing, fill, X_all)[fit_rows] if nan_rows.any() else X_all
-        if len(X_fit) < 3:
-            raise EmptyInputError(
-                f"only {len(X_fit)} usable row(s) in {source}; segmentation needs at least 3 "
-                "(check missing values and --missing)"
-            )
-        n_distinct = count_distinct_rows(X_fit, at_least=max(self.k or 0, self.k_max))
-        if self.k is not None and self.k > n_distinct:
-            raise EmptyInputError(
-                f"--k {self.k} is larger than the {n_distinct} distinct customer profile(s) in "
-                f"{source}; choose --k {n_distinct} or fewer"
-            )
-        id_col = schema.id_column
-        if id_col is not None:
-            # From the role counts (trimmed, missing left out): no second pass over IDs.
-            dupes = len(frame) - schema[id_col].missing - schema[id_col].distinct
-            if dupes:
-                warnings.warn(
-                    f"ID column '{id_col}' has {dupes} duplicate value(s); every row is still "
-                    "segmented",
-                    DataWarning,
-                    stacklevel=3,
-                )
-
-        if previous is not None:  # fail before fitting: same features, an ID to follow
-            previous.check_compatible(features, id_col, source)
-        scaler = fit_scaler(X_fit, self.scaling)
-        scaler = weight_categoricals(scaler, X_fit, features, categories)
-        Z = scaler.transform(X_fit)
-        k_table = pd.DataFrame(columns=["k", "inertia", "silhouette"])
-        choice: KSelection | None = None
-        if self.k is not None or not get_engine(self.algorithm).needs_k:
-            k = self.k
-        else:
-            k_hi = min(self.k_max, n_distinct - 1, len(X_fit) - 1)
-            if k_hi < self.k_min:
-                raise EmptyInputError(
-                    f"{source} has {n_distinct} distinct customer profile(s), too few to try "
-                    f"K from {self.k_min}; give a smaller --k"
-                )
-            emit(self.progress, "choosing K", 0, len(Z))
-            choice = select_k(
-                Z,
-                list(range(self.k_min, k_hi + 1)),
-                algorithm=self.algorithm,
-                random_state=self.random_state,
-            )
-            emit(self.progress, "choosing K", len(Z), len(Z))
-            k_table = choice.table
-            k = choice.chosen
-
-        engine = get_engine(self.algorithm)
-        emit(self.progress, "fitting", 0, len(Z))
-        fit_info: dict[str, Any] = {}
-        # A big table's K-Means: float32, k-means++ restarts on a sample, Lloyd on all rows.
-        fitted = fit_final(
-            Z, k, algorithm=self.algorithm, random_state=self.random_state, info=fit_info
+    engine = get_engine(options.algorithm)
+    emit(progress, "fitting", 0, len(Z))
+    fit_info: dict[str, Any] = {}
+    # A big table's K-Means: float32, k-means++ restarts on a sample, Lloyd on all rows.
+    fitted = fit_final(
+        Z, k, algorithm=options.algorithm, random_state=options.random_state, info=fit_info
+    )
+    emit(progress, "fitting", len(Z), len(Z))
+    # Number segments by size, largest first; ties keep the engine's order.
+    ids = [s for s in np.unique(fitted.labels) if s >= 0]
+    sizes = {s: int((fitted.labels == s).sum()) for s in ids}
+    order = sorted(ids, key=lambda s: (-sizes[s], s))
+    link = None
+    if previous is not None:  # keep the previous run's ids instead of size order
+        fitted, link = link_segments(
+            previous, engine, Z, fitted, scaler=scaler, random_state=options.random_state
         )
-        emit(self.progress, "fitting", len(Z), len(Z))
-        # Number segments by size, largest first; ties keep the engine's order.
-        ids = [s for s in np.unique(fitted.labels) if s >= 0]
-        sizes = {s: int((fitted.labels == s).sum()) for s in ids}
-        order = sorted(ids, key=lambda s: (-sizes[s], s))
-        link = None
-        if previous is not None:  # keep the previous run's ids instead of size order
-            fitted, link = link_segments(
-                previous, engine, Z, fitted, scaler=scaler, random_state=self.random_state
-            )
-            order = link.order
-        centers = fitted.centers[order]
-        state = engine.reorder(fitted.state, order)
-        k = len(order)  # what was found: density engines choose, an empty segment is dropped
+        order = link.order
+    centers = fitted.centers[order]
+    state = engine.reorder(fitted.state, order)
+    k = len(order)  # what was found: density engines choose, an empty segment is dropped
 
-        feature_meta = [feature_summary(f, X_fit[:, j]) for j, f in enumerate(features)]
-        annotate_categoricals(feature_meta, categories)
-        model = SegmentModel(
-            features=feature_meta,
-            scaler=scaler,
-            missing=self.missing,
-            impute_values=fill,
-            algorithm=self.algorithm,
-            centers=centers,
-            segments=[],
-            training={
-                "rows": len(X_fit),
-                "fingerprint": fingerprint(X_fit, features),
-                "random_state": self.random_state,
-            },
-            engine_state=state,
+    feature_meta = [feature_summary(f, X_fit[:, j]) for j, f in enumerate(features)]
+    annotate_categoricals(feature_meta, categories)
+    model = SegmentModel(
+        features=feature_meta,
+        scaler=scaler,
+        missing=options.missing,
+        impute_values=fill,
+        algorithm=options.algorithm,
+        centers=centers,
+        segments=[],
+        training={
+            "rows": len(X_fit),
+            "fingerprint": fingerprint(X_fit, features),
+            "random_state": options.random_state,
+        },
+        engine_state=state,
+    )
+    if link is not None:
+        model.extra.update(link.model_extra())
+    # Label the training rows with the model's own scoring rule, so that scoring
+    # the training data later reproduces these labels exactly.
+    emit(progress, "labelling", 0, len(X_all))
+    scored = model.predict_matrix(X_all)
+    emit(progress, "labelling", len(X_all), len(X_all))
+    # Every fitting row is scored, so their labels are never empty.
+    labels_fit = _fitting_rows(scored["segment"].to_numpy(dtype="int64", na_value=-1), fit_rows)
+
+    profiles = profile_segments(X_fit, labels_fit, features)
+    seg_ids = [int(s) for s in profiles.index if s >= 0]
+    z = profiles.loc[seg_ids, [f"z:{f}" for f in features]].to_numpy()
+    vocabulary = {**category_words(categories), **(options.vocabulary or {})}
+    names = dict(zip(seg_ids, name_segments(z, features, vocabulary=vocabulary), strict=True))
+    if link is not None:
+        names = link.final_names(
+            names, dict(zip(seg_ids, z, strict=True)), features, vocabulary=vocabulary
         )
-        if link is not None:
-            model.extra.update(link.model_extra())
-        # Label the training rows with the model's own scoring rule, so that scoring
-        # the training data later reproduces these labels exactly.
-        emit(self.progress, "labelling", 0, len(X_all))
-        scored = model.predict_matrix(X_all)
-        emit(self.progress, "labelling", len(X_all), len(X_all))
-        # Every fitting row is scored, so their labels are never empty.
-        labels_fit = _fitting_rows(scored["segment"].to_numpy(dtype="int64", na_value=-1), fit_rows)
+    if -1 in profiles.index:
+        names[-1] = "Unassigned"
+    profiles.insert(0, "name", [names[int(s)] for s in profiles.index])
+    model.segments = [
+        {
+            "id": int(s),
+            "name": names[int(s)],
+            "size": int(profiles.loc[s, "size"]),
+            "share": float(profiles.loc[s, "share"]),
+        }
+        for s in profiles.index
+    ]
+    model.extra["baseline"] = training_baseline(  # for custseg drift
+        model,
+        X_fit,
+        scored=scored if fit_rows.all() else scored.loc[fit_rows].reset_index(drop=True),
+        deciles=[m["quantiles"] for m in feature_meta],
+    )
+    scored["segment_name"] = pd.Series(
+        segment_name_column(scored["segment"], names), index=scored.index, dtype=object
+    )
+    if options.missing == "drop" and prep.missing.rows_with_missing:
+        scored.loc[fit_rows, "reason"] = ""
+    table = attach_scores(frame, scored)
 
-        profiles = profile_segments(X_fit, labels_fit, features)
-        seg_ids = [int(s) for s in profiles.index if s >= 0]
-        z = profiles.loc[seg_ids, [f"z:{f}" for f in features]].to_numpy()
-        vocabulary = {**category_words(categories), **(self.vocabulary or {})}
-        names = dict(zip(seg_ids, name_segments(z, features, vocabulary=vocabulary), strict=True))
-        if link is not None:
-            names = link.final_names(
-                names, dict(zip(seg_ids, z, strict=True)), features, vocabulary=vocabulary
-            )
-        if -1 in profiles.index:
-            names[-1] = "Unassigned"
-        profiles.insert(0, "name", [names[int(s)] for s in profiles.index])
-        model.segments = [
+    metrics = clustering_metrics(Z, model.center_index(labels_fit), centers)
+    summary = {
+        "schema_version": SUMMARY_SCHEMA_VERSION,
+        "custseg_version": __version__,
+        "input": {"path": source, "rows": len(frame), "rows_fitted": len(X_fit)},
+        "columns": schema.to_dict(),
+        "id_column": id_col,
+        "features": features,
+        "skipped": skipped,
+        "scaling": options.scaling,
+        "missing": {
+            "handling": options.missing,
+            "counts": prep.missing.as_dict(),
+            "rows_with_missing": prep.missing.rows_with_missing,
+            "rows_left_out": int((~fit_rows).sum()),
+        },
+        "algorithm": options.algorithm,
+        "random_state": options.random_state,
+        "k": int(k),
+        "k_selection": describe_k_choice(
+            choice,
+            Z,
+            labels_fit,
+            k_min=options.k_min,
+            k_max=options.k_max,
+            given_k=options.k,
+            algorithm=options.algorithm,
+            random_state=options.random_state,
+        ),
+        **trust_summary(
+            Z,
+            labels_fit,
+            _fitting_rows(scored["margin"].to_numpy(dtype="float64"), fit_rows),
+            algorithm=options.algorithm,
+            stability=options.stability,
+            random_state=options.random_state,
+        ),
+        "metrics": metrics,
+        "segments": [
             {
                 "id": int(s),
                 "name": names[int(s)],
                 "size": int(profiles.loc[s, "size"]),
                 "share": float(profiles.loc[s, "share"]),
+                "mean": {f: float(profiles.loc[s, f"mean:{f}"]) for f in features},
+                "median": {f: float(profiles.loc[s, f"median:{f}"]) for f in features},
+                "z": {f: float(profiles.loc[s, f"z:{f}"]) for f in features},
             }
             for s in profiles.index
-        ]
-        model.extra["baseline"] = training_baseline(  # for custseg drift
-            model,
-            X_fit,
-            scored=scored if fit_rows.all() else scored.loc[fit_rows].reset_index(drop=True),
-            deciles=[m["quantiles"] for m in feature_meta],
+        ],
+    }
+    if fit_info.get("method") != "engine":  # big tables: say how the final fit was done
+        summary["final_fit"] = fit_info
+    transitions = None
+    if link is not None:
+        transitions, summary["continuity"] = link.report(
+            table, id_col, names, {int(s): int(profiles.loc[s, "size"]) for s in seg_ids}
         )
-        scored["segment_name"] = pd.Series(
-            segment_name_column(scored["segment"], names), index=scored.index, dtype=object
-        )
-        if self.missing == "drop" and nan_rows.any():
-            scored.loc[fit_rows, "reason"] = ""
-        table = attach_scores(frame, scored)
-
-        metrics = clustering_metrics(Z, model.center_index(labels_fit), centers)
-        summary = {
-            "schema_version": SUMMARY_SCHEMA_VERSION,
-            "custseg_version": __version__,
-            "input": {"path": source, "rows": len(frame), "rows_fitted": len(X_fit)},
-            "columns": schema.to_dict(),
-            "id_column": id_col,
-            "features": features,
-            "skipped": skipped,
-            "scaling": self.scaling,
-            "missing": {
-                "handling": self.missing,
-                "counts": missing_counts,
-                "rows_with_missing": int(nan_rows.sum()),
-                "rows_left_out": int((~fit_rows).sum()),
-            },
-            "algorithm": self.algorithm,
-            "random_state": self.random_state,
-            "k": int(k),
-            "k_selection": describe_k_choice(
-                choice,
-                Z,
-                labels_fit,
-                k_min=self.k_min,
-                k_max=self.k_max,
-                given_k=self.k,
-                algorithm=self.algorithm,
-                random_state=self.random_state,
-            ),
-            **trust_summary(
-                Z,
-                labels_fit,
-                _fitting_rows(scored["margin"].to_numpy(dtype="float64"), fit_rows),
-                algorithm=self.algorithm,
-                stability=self.stability,
-                random_state=self.random_state,
-            ),
-            "metrics": metrics,
-            "segments": [
-                {
-                    "id": int(s),
-                    "name": names[int(s)],
-                    "size": int(profiles.loc[s, "size"]),
-                    "share": float(profiles.loc[s, "share"]),
-                    "mean": {f: float(profiles.loc[s, f"mean:{f}"]) for f in features},
-                    "median": {f: float(profiles.loc[s, f"median:{f}"]) for f in features},
-                    "z": {f: float(profiles.loc[s, f"z:{f}"]) for f in features},
-                }
-                for s in profiles.index
-            ],
-        }
-        if fit_info.get("method") != "engine":  # big tables: say how the final fit was done
-            summary["final_fit"] = fit_info
-        transitions = None
-        if link is not None:
-            transitions, summary["continuity"] = link.report(
-                table, id_col, names, {int(s): int(profiles.loc[s, "size"]) for s in seg_ids}
-            )
-        return SegmentationResult(
-            table=table,
-            profiles=profiles,
-            k_selection=k_table,
-            summary=_json_safe(summary),
-            model=model,
-            schema=schema,
-            X=X_fit,
-            transitions=transitions,
-        )
+    return SegmentationResult(
+        table=table,
+        profiles=profiles,
+        k_selection=k_table,
+        summary=_json_safe(summary),
+        model=model,
+        schema=schema,
+        X=X_fit,
+        transitions=transitions,
+    )
 
 
 def _fitting_rows(values: np.ndarray, fit_rows: np.ndarray) -> np.ndarray:
@@ -602,23 +456,26 @@ def feature_summary(name: str, values: np.ndarray) -> dict[str, Any]:
     return feature_record(name, col.min(), col.max(), col.mean(), col.std(), quantiles)
 
 
-def _is_numeric_constant(col: pd.Series) -> bool:
-    try:
-        pd.to_numeric(col.astype(str).str.strip())
-    except (ValueError, TypeError):
-        return False
-    return True
-
-
-def segment(data: pd.DataFrame | str | Path, **options: Any) -> SegmentationResult:
+def segment(
+    data: pd.DataFrame | str | Path,
+    options: SegmentOptions | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    previous: str | Path | SegmentModel | PreviousRun | None = None,
+    **params: Any,
+) -> SegmentationResult:
     """Segment a customer table in one call.
 
     Parameters
     ----------
     data : DataFrame, str or Path
         The table, or a path to CSV / ``.csv.gz`` / Parquet / Excel.
-    **options
-        The parameters of :class:`Segmenter`.
+    options : SegmentOptions, optional
+        Validated options; keyword ``params`` are applied on top.
+    progress, previous
+        As for :class:`Segmenter`.
+    **params
+        The other parameters of :class:`Segmenter` (``k``, ``missing``, ...).
 
     Returns
     -------
@@ -631,4 +488,6 @@ def segment(data: pd.DataFrame | str | Path, **options: Any) -> SegmentationResu
     >>> sorted(result.labels.unique().tolist())
     [0, 1, 2, 3, 4]
     """
-    return Segmenter(**options).fit(data).result_
+    resolved = resolve_options(options, params)
+    segmenter = Segmenter.from_options(resolved, progress=progress, previous=previous)
+    return segmenter.fit(data).result_

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from custseg.errors import InputError
+from custseg.options import SegmentOptions
 from custseg.transactions.features import build_customer_features
 
 __all__ = [
@@ -103,7 +104,8 @@ def segment_transactions(
     as_of: str | pd.Timestamp | None = None,
     clv: bool = False,
     vocabulary: dict[str, tuple[str, str]] | None = None,
-    **options: Any,
+    options: SegmentOptions | None = None,
+    **params: Any,
 ) -> Any:
     """Segment the customers of a transaction log by their behaviour.
 
@@ -123,9 +125,11 @@ def segment_transactions(
         Add lifetime-value columns first (needs ``custseg[clv]``; slower).
     vocabulary : mapping, optional
         Naming words merged over :data:`BEHAVIOUR_VOCABULARY`.
-    **options
-        Passed to :func:`custseg.segmentation.pipeline.segment` (``k``, ``scaling``,
-        ``random_state``, ...).
+    options : SegmentOptions, optional
+        The other options of the run (``k``, ``scaling``, ``random_state``, ...).
+    **params
+        Passed to :func:`custseg.segmentation.pipeline.segment`: option values on top
+        of ``options``, ``progress``, ``previous``.
 
     Returns
     -------
@@ -156,10 +160,11 @@ def segment_transactions(
         )
     result = segment(
         table,
+        options,
         features=chosen,
         id_column=table.columns[0],
         vocabulary={**BEHAVIOUR_VOCABULARY, **(vocabulary or {})},
-        **options,
+        **params,
     )
     logged = {c: f"log of '{_LOGGED[c]}'" for c in chosen if c in _LOGGED}
     result.summary["transactions"] = {

@@ -1,0 +1,102 @@
+"""The choose-K stage: which K to try, and the one rule that picks it.
+
+Every backend (in memory, chunked, Spark) takes K from here: given K is checked
+against the distinct customer profiles; otherwise the candidates
+``k_min..k_max`` are clipped to what the rows can support and
+:func:`custseg.segmentation.choose_k.select_k` — the only K rule — chooses on
+the scaled rows the backend hands over (all rows in memory, or a seeded sample).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from custseg.engines import get_engine
+from custseg.errors import EmptyInputError
+from custseg.options import SegmentOptions
+from custseg.progress import ProgressFn, emit
+from custseg.segmentation.choose_k import KSelection, select_k
+
+__all__ = ["candidate_ks", "check_given_k", "choose_k", "given_k_block", "sampled_k_block"]
+
+
+def check_given_k(k: int | None, n_distinct: int, source: str) -> None:
+    """Refuse a given K above the number of distinct customer profiles."""
+    if k is not None and k > n_distinct:
+        raise EmptyInputError(
+            f"k={k} is larger than the {n_distinct} distinct customer profile(s) in "
+            f"{source}; choose k={n_distinct} or fewer"
+        )
+
+
+def candidate_ks(options: SegmentOptions, n_distinct: int, n_rows: int, source: str) -> list[int]:
+    """``k_min..k_max``, clipped below the distinct profiles and the rows.
+
+    Raises
+    ------
+    EmptyInputError
+        Fewer distinct profiles than ``k_min`` needs.
+    """
+    k_hi = min(options.k_max, n_distinct - 1, n_rows - 1)
+    if k_hi < options.k_min:
+        raise EmptyInputError(
+            f"{source} has {n_distinct} distinct customer profile(s), too few to try K from "
+            f"k_min={options.k_min}; give a smaller k",
+            parameters=("k",),
+        )
+    return list(range(options.k_min, k_hi + 1))
+
+
+def choose_k(
+    Z: np.ndarray,
+    options: SegmentOptions,
+    *,
+    n_distinct: int,
+    source: str,
+    progress: ProgressFn | None = None,
+) -> KSelection | None:
+    """Choose K by the one rule, or None when K is given or the engine finds it.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_rows, n_features)
+        Scaled features the rule looks at (every fitted row, or a sample of them).
+    options : SegmentOptions
+    n_distinct : int
+        Distinct customer profiles among the rows (at least up to ``k_max``).
+    source : str
+        The input, for messages.
+    progress : callable, optional
+
+    Returns
+    -------
+    KSelection or None
+    """
+    check_given_k(options.k, n_distinct, source)
+    if options.k is not None or not get_engine(options.algorithm).needs_k:
+        return None
+    ks = candidate_ks(options, n_distinct, len(Z), source)
+    emit(progress, "choosing K", 0, len(Z))
+    choice = select_k(Z, ks, algorithm=options.algorithm, random_state=options.random_state)
+    emit(progress, "choosing K", len(Z), len(Z))
+    return choice
+
+
+def given_k_block(k: int) -> dict[str, Any]:
+    """The ``k_selection`` block of a backend that fitted a given K."""
+    return {"method": "given", "chosen": int(k), "reason": f"K={k} was given"}
+
+
+def sampled_k_block(
+    choice: KSelection, options: SegmentOptions, sample_rows: int
+) -> dict[str, Any]:
+    """The ``k_selection`` block of a backend that chose K on a sample of rows."""
+    return {
+        "method": "auto",
+        "k_min": options.k_min,
+        "k_max": options.k_max,
+        **choice.to_summary(),
+        "sample_rows": int(sample_rows),
+    }

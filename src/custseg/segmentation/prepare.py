@@ -1,0 +1,205 @@
+"""The prepare stage in memory: read → roles → features → parse → missing → scale.
+
+:func:`prepare` turns a table into the scaled matrix a model is fitted on, and
+keeps every intermediate the later stages and ``summary.json`` need
+(:class:`Prepared`). Each step is a call to a function that the chunked and
+Spark backends share (feature choice, missing-value policy, scaler
+construction); only the in-memory arithmetic is here. A new step (a transform,
+an outlier rule) goes between parsing and the missing-value policy, as a
+function of the parsed matrix.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custseg.backends.large import count_distinct_rows, detect_roles_fast, feature_matrix, is_large
+from custseg.errors import DataWarning, EmptyInputError
+from custseg.features.encoding import expand_categoricals, weight_categoricals
+from custseg.features.missing import (
+    MissingCounts,
+    apply_missing_policy,
+    fitting_rows,
+    impute_values,
+)
+from custseg.features.preprocessing import Scaler, fit_scaler
+from custseg.features.roles import TableSchema, detect_roles
+from custseg.features.selection import choose_features, drop_constant_features, require_features
+from custseg.io.arrow import read_table_auto
+from custseg.options import SegmentOptions
+from custseg.progress import ProgressFn, emit
+
+__all__ = ["MIN_ROWS", "Prepared", "prepare", "read_input"]
+
+#: Fewest usable rows a segmentation accepts.
+MIN_ROWS = 3
+
+
+@dataclass
+class Prepared:
+    """The table, ready to fit, and what was decided on the way.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The input table as read (original columns, unchanged).
+    source : str
+        The input's name, for messages and ``summary.json``.
+    schema : TableSchema
+        Column roles.
+    features : list of str
+        Feature names after categorical expansion and constant features left out.
+    skipped : list of dict
+        Columns not used as features, with the reason.
+    categories : dict
+        Indicator feature → its source column and category
+        (:func:`custseg.features.encoding.expand_categoricals`).
+    X_all : ndarray of shape (n_rows, n_features)
+        Every row's features in original units, NaN where missing.
+    missing : MissingCounts
+    fit_rows : ndarray of bool, shape (n_rows,)
+        The rows the model is fitted on.
+    fill : ndarray of shape (n_features,)
+        Imputation values (medians).
+    X_fit : ndarray of shape (n_fit, n_features)
+        The fitting rows, missing values filled.
+    n_distinct : int
+        Distinct fitting rows; exact up to ``max(k, k_max)``, a lower bound above.
+    scaler : Scaler
+    Z : ndarray of shape (n_fit, n_features)
+        ``X_fit`` scaled.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    schema: TableSchema
+    features: list[str]
+    skipped: list[dict[str, Any]]
+    categories: dict[str, dict[str, str]]
+    X_all: np.ndarray = field(repr=False)
+    missing: MissingCounts
+    fit_rows: np.ndarray = field(repr=False)
+    fill: np.ndarray
+    X_fit: np.ndarray = field(repr=False)
+    n_distinct: int
+    scaler: Scaler
+    Z: np.ndarray = field(repr=False)
+
+
+def read_input(
+    data: pd.DataFrame | str | Path, progress: ProgressFn | None = None
+) -> tuple[pd.DataFrame, str]:
+    """The table and its name: a path is read, a DataFrame taken with text column names.
+
+    Raises
+    ------
+    InputError
+        An unreadable file (see :func:`custseg.io.read_table`), or no rows.
+    """
+    if isinstance(data, str | Path):
+        emit(progress, "reading", 0)
+        frame = read_table_auto(data)  # Arrow for big CSV/Parquet, else the core reader
+        emit(progress, "reading", len(frame), len(frame))
+        return frame, str(data)
+    frame = data.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    if len(frame) == 0:
+        raise EmptyInputError("the input table has no rows; add customer rows")
+    return frame, str(frame.attrs.get("source", "input"))
+
+
+def prepare(
+    frame: pd.DataFrame,
+    options: SegmentOptions,
+    *,
+    source: str,
+    default_features: Sequence[str] | None = None,
+) -> Prepared:
+    """Roles, features, parsing, missing values and scaling of a table in memory.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table as read.
+    options : SegmentOptions
+    source : str
+        The input's name.
+    default_features : sequence of str, optional
+        Features to use when ``options.features`` is None (a previous run's).
+
+    Returns
+    -------
+    Prepared
+
+    Raises
+    ------
+    InputError
+        No usable feature, a value that is not a number, a missing value with
+        ``missing="error"``, fewer than :data:`MIN_ROWS` usable rows.
+    """
+    detect = detect_roles_fast if is_large(frame) else detect_roles
+    schema = detect(frame, id_column=options.id_column)
+    features, skipped = choose_features(frame, schema, options.features or default_features)
+    require_features(features, schema, source)
+    frame_x, features, categories = expand_categoricals(frame, features, schema)
+    X_all = feature_matrix(frame_x, features, source=source)  # Arrow-parsed when large
+    X_all, features = drop_constant_features(X_all, features, skipped, source)
+
+    is_missing = np.isnan(X_all)
+    missing = MissingCounts.of(is_missing, features)
+    apply_missing_policy(options.missing, missing, source)
+    fill = impute_values(X_all)
+    X_fit, fit_rows = fitting_rows(X_all, options.missing, fill, is_missing)
+    require_rows(len(X_fit), source)
+    n_distinct = count_distinct_rows(X_fit, at_least=max(options.k or 0, options.k_max))
+    warn_duplicate_ids(frame, schema)
+
+    scaler = fit_scaler(X_fit, options.scaling)
+    scaler = weight_categoricals(scaler, X_fit, features, categories)
+    return Prepared(
+        frame=frame,
+        source=source,
+        schema=schema,
+        features=features,
+        skipped=skipped,
+        categories=categories,
+        X_all=X_all,
+        missing=missing,
+        fit_rows=fit_rows,
+        fill=fill,
+        X_fit=X_fit,
+        n_distinct=n_distinct,
+        scaler=scaler,
+        Z=scaler.transform(X_fit),
+    )
+
+
+def require_rows(n_rows: int, source: str) -> None:
+    """Refuse fewer than :data:`MIN_ROWS` usable rows."""
+    if n_rows < MIN_ROWS:
+        raise EmptyInputError(
+            f"only {n_rows} usable row(s) in {source}; segmentation needs at least {MIN_ROWS} "
+            "(check the missing values, or pass missing='impute')"
+        )
+
+
+def warn_duplicate_ids(frame: pd.DataFrame, schema: TableSchema) -> None:
+    """Warn when the ID column repeats a value; every row is still segmented."""
+    id_col = schema.id_column
+    if id_col is None:
+        return
+    # From the role counts (trimmed, missing left out): no second pass over IDs.
+    dupes = len(frame) - schema[id_col].missing - schema[id_col].distinct
+    if dupes:
+        warnings.warn(
+            f"ID column '{id_col}' has {dupes} duplicate value(s); every row is still segmented",
+            DataWarning,
+            stacklevel=3,
+        )
