@@ -57,6 +57,7 @@ from custseg.features.roles import NA_TOKENS, TableSchema
 from custseg.features.selection import choose_features, require_features
 from custseg.io import write_csv, write_json
 from custseg.io.arrow import csv_header
+from custseg.io.paths import check_input_exists
 from custseg.io.readers import _kind
 from custseg.model import SegmentModel, segment_name_column
 from custseg.options import SegmentOptions, resolve_options
@@ -88,9 +89,7 @@ class SparkResult:
 
 def _read(spark: Any, path: str) -> tuple[Any, str]:
     local = "://" not in path
-    p = Path(path)
-    if local and not p.exists():
-        raise DataFormatError(f"input file '{path}' does not exist; check the path")
+    p = check_input_exists(path)
     kind = _kind(p) if local else ("parquet" if path.rstrip("/").endswith(".parquet") else "csv")
     if kind == "excel":
         raise DataFormatError(f"'{path}' is Excel; --engine spark reads CSV or Parquet")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
+import custseg
 from custseg.cli._common import console
-from custseg.features.profiles import feature_label
-from custseg.segmentation.pipeline import SegmentationResult
+
+if TYPE_CHECKING:
+    from custseg.segmentation.pipeline import SegmentationResult
 
 __all__ = ["print_result", "print_roles", "segment_highlights"]
 
@@ -52,11 +55,11 @@ def print_k_table(result: SegmentationResult) -> None:
 
 def segment_highlights(segment: dict, features: list[dict], n: int = 2) -> str:
     """'income 87 (avg 61); spending 82 (avg 51)' for the most distinctive features."""
+    label = custseg.features.profiles.feature_label
     means = {f["name"]: f["mean"] for f in features}
     ranked = sorted(segment["z"].items(), key=lambda kv: -abs(kv[1] or 0.0))[:n]
     parts = [
-        f"{feature_label(name)} {segment['mean'][name]:.3g} (avg {means[name]:.3g})"
-        for name, _ in ranked
+        f"{label(name)} {segment['mean'][name]:.3g} (avg {means[name]:.3g})" for name, _ in ranked
     ]
     return "; ".join(parts)
 

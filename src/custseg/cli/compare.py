@@ -7,11 +7,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+import custseg
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._options import IdColumn, InputTable, Scaling, split_list
-from custseg.engines import available_engines
-from custseg.io import write_csv
-from custseg.segmentation.compare import DEFAULT_ALGORITHMS, compare_algorithms
+from custseg.engines import DEFAULT_ALGORITHMS, available_engines
 
 __all__ = ["compare"]
 
@@ -36,7 +35,8 @@ def compare(
 ) -> None:
     """Compare algorithms and K: writes compare.csv and recommends one combination."""
     with reporting_errors():
-        result = compare_algorithms(
+        custseg.io.paths.check_input_exists(input)
+        result = custseg.segmentation.compare.compare_algorithms(
             input,
             algorithms=split_list(algorithms),
             k_min=k_min,
@@ -48,7 +48,7 @@ def compare(
             stability=stability,
             random_state=seed,
         )
-        path = write_csv(result.table, out / "compare.csv")
+        path = custseg.io.write_csv(result.table, out / "compare.csv")
     table = Table(title="Algorithms × K", title_justify="left", box=None, pad_edge=False)
     heads = (
         "algorithm",

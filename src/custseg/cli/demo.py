@@ -6,12 +6,10 @@ from pathlib import Path
 
 import typer
 
+import custseg
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._render import print_result
 from custseg.cli.report import write_run_report
-from custseg.datasets import make_customers
-from custseg.io import write_csv
-from custseg.segmentation.pipeline import segment as run_segment
 
 __all__ = ["demo"]
 
@@ -24,9 +22,9 @@ def demo(
 ) -> None:
     """Generate the sample customer table into OUT/customers.csv and segment it."""
     with reporting_errors():
-        customers = make_customers(rows, random_state=0)
-        data_path = write_csv(customers, Path(out) / "customers.csv")
-        result = run_segment(data_path, random_state=seed)
+        customers = custseg.make_customers(rows, random_state=0)
+        data_path = custseg.io.write_csv(customers, Path(out) / "customers.csv")
+        result = custseg.segment(data_path, random_state=seed)
         paths = result.save(out)
         paths.update(write_run_report(out))
     print_result(result)

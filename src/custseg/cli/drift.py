@@ -8,14 +8,17 @@ Exit codes: 0 when the verdict is below ``--fail-on`` (or no ``--fail-on``),
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
+import custseg
 from custseg.cli._common import app, console, reporting_errors
 from custseg.errors import InputError
-from custseg.lifecycle.drift import VERDICTS, DriftReport
-from custseg.lifecycle.drift import drift as run_drift
+
+if TYPE_CHECKING:
+    from custseg.lifecycle.drift import DriftReport
 
 __all__ = ["EXIT_DRIFT", "drift", "print_drift"]
 
@@ -107,11 +110,13 @@ def drift(
     """Check whether a model's segments still fit new customers; writes drift.json and
     drift.html. Scores without refitting."""
     with reporting_errors():
-        if fail_on is not None and fail_on not in VERDICTS[1:]:
+        verdicts = custseg.lifecycle.drift.VERDICTS
+        if fail_on is not None and fail_on not in verdicts[1:]:
             raise InputError(f"--fail-on must be watch or retrain; got {fail_on!r}")
-        report = run_drift(model, input)
+        custseg.io.paths.check_input_exists(input)
+        report = custseg.drift(model, input)
         paths = report.save(out)
     print_drift(report)
     console.print(f"Wrote {', '.join(str(p) for p in paths.values())}", soft_wrap=True)
-    if fail_on is not None and VERDICTS.index(report.verdict) >= VERDICTS.index(fail_on):
+    if fail_on is not None and verdicts.index(report.verdict) >= verdicts.index(fail_on):
         raise typer.Exit(EXIT_DRIFT)

@@ -8,10 +8,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
+import custseg
 from custseg.cli._common import app, console, reporting_errors
-from custseg.io import write_json, write_table
-from custseg.io.transactions import read_transactions
-from custseg.transactions import build_customer_features
 
 __all__ = ["features", "print_features_report"]
 
@@ -113,8 +111,9 @@ def features(
 ) -> None:
     """Per-customer behaviour from a transaction log: RFM, tenure, returns, lifetime value."""
     with reporting_errors():
-        log = read_transactions(transactions)
-        table, report = build_customer_features(
+        custseg.io.paths.check_input_exists(transactions)
+        log = custseg.io.transactions.read_transactions(transactions)
+        table, report = custseg.transactions.build_customer_features(
             log,
             customer_col=customer_col,
             date_col=date_col,
@@ -129,8 +128,8 @@ def features(
             clv="auto" if clv is None else clv,
         )
         summary_path = out.parent / SUMMARY_NAME
-        write_table(table, out)
-        write_json(report, summary_path)
+        custseg.io.write_table(table, out)
+        custseg.io.write_json(report, summary_path)
     if not quiet:
         print_features_report(report)
     console.print(f"Wrote {out} ({len(table):,} customers) and {summary_path}")

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import typer
 
+import custseg
 from custseg.cli._common import app, console, reporting_errors
-from custseg.io import read_table, write_table
-from custseg.model import attach_scores, load_model
 
 __all__ = ["score"]
 
@@ -21,10 +20,11 @@ def score(
 ) -> None:
     """Score new customers: INPUT's rows plus segment, segment_name, distance_to_center."""
     with reporting_errors():
-        fitted = load_model(model)
-        frame = read_table(input)
+        custseg.io.paths.check_input_exists(input)
+        fitted = custseg.load_model(model)
+        frame = custseg.read_table(input)
         scored = fitted.predict(frame, source=str(input))
-        write_table(attach_scores(frame, scored), out)
+        custseg.io.write_table(custseg.model.attach_scores(frame, scored), out)
     counts = scored["segment"].value_counts().sort_index()
     unscored = int(scored["segment"].isna().sum())
     console.print(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+import custseg
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._continuity import print_continuity
 from custseg.cli._options import IdColumn, InputTable, Scaling, split_list
@@ -15,10 +16,7 @@ from custseg.cli._scale import check_engine, progress_bars, run_engine
 from custseg.cli.report import write_run_report
 from custseg.engines import available_engines
 from custseg.errors import CustsegWarning, InputError
-from custseg.io import remove_file
 from custseg.options import SegmentOptions
-from custseg.segmentation.pipeline import segment as run_segment
-from custseg.transactions.behaviour import segment_transactions
 
 __all__ = ["parse_k", "parse_stability", "segment"]
 
@@ -53,6 +51,7 @@ def _remove_stale_report(out: Path) -> None:
     A run that writes no report (``--no-report``, no report extra, ``--engine
     chunked|spark``) must not leave a report beside results it does not describe.
     """
+    remove_file = custseg.io.remove_file
     if not remove_file(out / "report.html"):
         return
     charts = [png for png in sorted((out / "charts").glob("*.png")) if remove_file(png)]
@@ -118,6 +117,7 @@ def segment(
 ) -> None:
     """Segment a customer table: writes segments.csv, summary.json and model.json."""
     with reporting_errors(), progress_bars(quiet or engine != "local") as bars:
+        custseg.io.paths.check_input_exists(input)
         given = {"--transactions": transactions, "--previous": previous is not None}
         engine = check_engine(engine, algorithm, local_only=tuple(k for k, v in given.items() if v))
         options = SegmentOptions(
@@ -137,7 +137,7 @@ def segment(
             _remove_stale_report(out)
             return
         if transactions:
-            result = segment_transactions(
+            result = custseg.transactions.segment_transactions(
                 input,
                 features=split_list(features),
                 id_column=id_column,
@@ -146,7 +146,7 @@ def segment(
                 progress=bars,
             )
         else:
-            result = run_segment(input, options, previous=previous, progress=bars)
+            result = custseg.segment(input, options, previous=previous, progress=bars)
         paths = result.save(out)
         if not no_report:
             paths.update(write_run_report(out))

@@ -13,4 +13,14 @@ from custseg.engines import gmm as _gmm  # noqa: F401
 from custseg.engines import kmeans as _kmeans  # noqa: F401  (registers itself)
 from custseg.engines.base import Engine, Fitted, available_engines, get_engine, register
 
-__all__ = ["Engine", "Fitted", "available_engines", "get_engine", "register"]
+__all__ = [
+    "DEFAULT_ALGORITHMS",
+    "Engine",
+    "Fitted",
+    "available_engines",
+    "get_engine",
+    "register",
+]
+
+#: One engine of each family: what ``custseg compare`` fits when not told otherwise.
+DEFAULT_ALGORITHMS = ("kmeans", "gmm", "agglomerative", "hdbscan")

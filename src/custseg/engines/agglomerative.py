@@ -13,7 +13,6 @@ the same rule.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
 
 from custseg.engines.base import Engine, Fitted, fit_sample, register
 
@@ -29,6 +28,8 @@ class WardEngine(Engine):
     max_fit_rows = 5000
 
     def fit(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
+        from sklearn.cluster import AgglomerativeClustering  # only where a model is fitted
+
         rows = fit_sample(len(X), self.max_fit_rows, random_state)
         Xs = X if rows is None else X[rows]
         labels = AgglomerativeClustering(n_clusters=n_clusters, linkage="ward").fit_predict(Xs)

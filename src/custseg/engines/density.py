@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.cluster import HDBSCAN
 
 from custseg.engines.base import Engine, Fitted, fit_sample, register, squared_distances
 
@@ -46,6 +45,8 @@ class HDBSCANEngine(Engine):
     max_fit_rows = 20_000
 
     def fit(self, X: np.ndarray, n_clusters: int | None = None, *, random_state: int) -> Fitted:
+        from sklearn.cluster import HDBSCAN  # scikit-learn only where a model is fitted
+
         rows = fit_sample(len(X), self.max_fit_rows, random_state)
         Xs = X if rows is None else X[rows]
         min_cluster_size = max(10, round(0.02 * len(Xs)))

@@ -13,8 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
-from sklearn.mixture import GaussianMixture
 
 from custseg.engines.base import Engine, Fitted, register
 
@@ -43,6 +41,8 @@ class GaussianMixtureEngine(Engine):
     predict_rule = "highest posterior probability under the stored Gaussian mixture"
 
     def fit(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
+        from sklearn.mixture import GaussianMixture  # scikit-learn only where a model is fitted
+
         model = GaussianMixture(
             n_components=n_clusters,
             covariance_type="full",
@@ -61,6 +61,8 @@ class GaussianMixtureEngine(Engine):
     def predict(
         self, X: np.ndarray, centers: np.ndarray, state: dict[str, Any]
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        from scipy.special import logsumexp  # SciPy only where a mixture scores
+
         log_joint = _log_joint(X, centers, state)
         post = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
         labels = post.argmax(axis=1)
@@ -76,6 +78,8 @@ class GaussianMixtureEngine(Engine):
         }
 
     def bic(self, X: np.ndarray, fitted: Fitted) -> float | None:
+        from scipy.special import logsumexp
+
         n_rows, n_features = X.shape
         n_comp = len(fitted.state["weights"])
         log_lik = float(logsumexp(_log_joint(X, fitted.centers, fitted.state), axis=1).sum())

@@ -7,7 +7,6 @@ are labelled (see :meth:`Engine.finish`), so scoring reproduces the labels.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.cluster import BisectingKMeans, KMeans, MiniBatchKMeans
 
 from custseg.engines.base import Engine, Fitted, register
 
@@ -31,6 +30,8 @@ class KMeansEngine(Engine):
         random_state: int,
         init_centers: np.ndarray | None = None,
     ) -> Fitted:
+        from sklearn.cluster import KMeans  # scikit-learn only where a model is fitted
+
         # init_centers: warm start from a previous model's centres (custseg.lifecycle.continuity);
         # one Lloyd run from them, no random restarts.
         if init_centers is not None:
@@ -56,6 +57,8 @@ class MiniBatchKMeansEngine(Engine):
     name = "minibatch-kmeans"
 
     def fit(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
+        from sklearn.cluster import MiniBatchKMeans
+
         model = MiniBatchKMeans(
             n_clusters=n_clusters, n_init=3, batch_size=2048, random_state=random_state
         )
@@ -76,6 +79,8 @@ class BisectingKMeansEngine(Engine):
     predict_rule = "nearest final centre (the bisection tree is not kept)"
 
     def fit(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
+        from sklearn.cluster import BisectingKMeans
+
         model = BisectingKMeans(
             n_clusters=n_clusters,
             n_init=3,

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.preprocessing import RobustScaler
 
 from custseg.errors import InputError
 
@@ -118,6 +117,8 @@ class ColumnStatistics:
         if method == "minmax":
             return cls(n_features, minimum=np.nanmin(X, axis=0), maximum=np.nanmax(X, axis=0))
         if method == "robust":
+            from sklearn.preprocessing import RobustScaler  # scikit-learn only where it is used
+
             fitted = RobustScaler().fit(X)
             return cls(n_features, median=fitted.center_, iqr=fitted.scale_)
         return cls(n_features)

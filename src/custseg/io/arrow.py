@@ -37,6 +37,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from custseg.errors import DataFormatError, EmptyInputError
+from custseg.io.paths import check_input_exists
 from custseg.io.readers import _kind, empty_message, header_row, parquet_error, sniff_csv
 from custseg.io.writers import atomic_path
 
@@ -161,9 +162,7 @@ def read_table_fast(path: str | Path) -> pd.DataFrame:
     EmptyInputError
         A header but no data rows.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataFormatError(f"input file '{path}' does not exist; check the path")
+    path = check_input_exists(path)
     kind = _kind(path)
     if kind == "excel":
         raise DataFormatError(f"'{path}' is Excel; the fast reader takes CSV or Parquet")
@@ -202,9 +201,7 @@ def iter_batches(
     pyarrow.RecordBatch
         CSV columns are text exactly as written; Parquet keeps its stored types.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataFormatError(f"input file '{path}' does not exist; check the path")
+    path = check_input_exists(path)
     kind = _kind(path)
     if kind == "parquet":
         try:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from custseg.errors import DataFormatError, EmptyInputError
+from custseg.io.paths import check_input_exists
 
 __all__ = ["SUPPORTED_FORMATS", "read_table", "sniff_delimiter"]
 
@@ -277,9 +278,7 @@ def read_by_kind(
     DataFormatError, EmptyInputError
         As :func:`read_table`.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataFormatError(f"input file '{path}' does not exist; check the path")
+    path = check_input_exists(path)
     kind = _kind(path)
     if path.is_file() and path.stat().st_size == 0:
         raise DataFormatError(empty_message(path, what))

@@ -35,16 +35,15 @@ import pandas as pd
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
-from custseg.engines import get_engine
+from custseg.engines import DEFAULT_ALGORITHMS, get_engine
 from custseg.errors import InputError
 from custseg.options import SegmentOptions
 from custseg.segmentation.choose_k import SWEEP_SAMPLE, representative_sample
 from custseg.segmentation.prepare import prepare, read_input
 from custseg.segmentation.quality import WEAK_JACCARD, bootstrap_stability
 
-__all__ = ["DEFAULT_ALGORITHMS", "Comparison", "compare_algorithms"]
+__all__ = ["Comparison", "compare_algorithms"]
 
-DEFAULT_ALGORITHMS = ("kmeans", "gmm", "agglomerative", "hdbscan")
 MAX_NOISE_SHARE = 0.20
 COMPARE_STABILITY_ROWS = 1000
 _TIE = 0.005

@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import pairwise_distances
 from threadpoolctl import threadpool_limits
 
 from custseg.engines.base import squared_distances
@@ -202,6 +201,8 @@ def _scores_from_sums(
     between = float((counts * ((means - grand_mean) ** 2).sum(axis=1)).sum())
     within = float(sq_dist.sum())
     ch = 1.0 if within == 0.0 else between * (n - n_labels) / (within * (n_labels - 1.0))
+    from sklearn.metrics import pairwise_distances  # scikit-learn only where it is used
+
     spread = dist / counts
     centroid_dist = pairwise_distances(means)
     if np.allclose(spread, 0) or np.allclose(centroid_dist, 0):

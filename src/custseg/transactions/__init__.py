@@ -8,17 +8,24 @@ Nothing here prints; only ``segment_transactions`` reads a file, through
 :mod:`custseg.io.transactions`, when given a path.
 """
 
-from custseg.transactions.behaviour import (
-    BEHAVIOUR_FEATURES,
-    BEHAVIOUR_VOCABULARY,
-    behaviour_table,
-    segment_transactions,
-)
-from custseg.transactions.cleaning import RULES, CleanLog, clean_log
-from custseg.transactions.clv import CLV_COLUMNS, INSTALL_HINT, clv_available, predict_clv
-from custseg.transactions.detect import ROLES, LogColumns, detect_log_columns
-from custseg.transactions.features import build_customer_features, parse_as_of
-from custseg.transactions.rfm import FEATURES, RFM_GRID, customer_features, rfm_scores
+import typing
+
+from custseg._lazy import attach as _attach
+
+if typing.TYPE_CHECKING:
+    from custseg.transactions.behaviour import (
+        BEHAVIOUR_FEATURES,
+        BEHAVIOUR_VOCABULARY,
+        behaviour_table,
+        segment_transactions,
+    )
+    from custseg.transactions.cleaning import RULES, CleanLog, clean_log
+    from custseg.transactions.clv import CLV_COLUMNS, INSTALL_HINT, clv_available, predict_clv
+    from custseg.transactions.detect import ROLES, LogColumns, detect_log_columns
+    from custseg.transactions.features import build_customer_features, parse_as_of
+    from custseg.transactions.rfm import FEATURES, RFM_GRID, customer_features, rfm_scores
+
+__getattr__, __dir__ = _attach(__name__)
 
 __all__ = [
     "BEHAVIOUR_FEATURES",
