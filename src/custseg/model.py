@@ -23,12 +23,13 @@ import numpy as np
 import pandas as pd
 
 from custseg._version import __version__
+from custseg.backends.large import feature_matrix as parse_features
 from custseg.engines import Engine, get_engine
 from custseg.engines.base import nearest_center_margin
 from custseg.errors import InputError, ModelError, SchemaError
 from custseg.features.encoding import indicator_column
 from custseg.features.preprocessing import Scaler
-from custseg.features.roles import match_column, parse_numeric
+from custseg.features.roles import match_column
 from custseg.io import read_json, write_json
 from custseg.segmentation.quality import borderline_flags, own_margin
 
@@ -77,6 +78,11 @@ def fingerprint(X: np.ndarray, features: list[str]) -> str:
     digest.update(json.dumps(features).encode())
     digest.update(np.ascontiguousarray(X, dtype="float64").tobytes())
     return "sha256:" + digest.hexdigest()
+
+
+def _is_category(feature: dict[str, Any]) -> bool:
+    """Whether a model feature is a category indicator ("Gender=Female")."""
+    return feature.get("kind") == "category"
 
 
 @dataclass
@@ -171,11 +177,16 @@ class SegmentModel:
             )
         if not len(frame):
             return np.empty((0, len(resolved)))
+        # Numbers are parsed as the training run parsed them (Arrow kernels on a big
+        # table), so scoring the training rows reproduces their labels.
+        numeric = [c for c, f in zip(resolved, self.features, strict=True) if not _is_category(f)]
+        parsed = {}
+        if numeric:
+            matrix = parse_features(frame, numeric, source=source)
+            parsed = dict(zip(numeric, matrix.T, strict=True))
         return np.column_stack(
             [
-                indicator_column(frame, c, f["category"])
-                if f.get("kind") == "category"
-                else parse_numeric(frame, c, source=source)
+                indicator_column(frame, c, f["category"]) if _is_category(f) else parsed[c]
                 for c, f in zip(resolved, self.features, strict=True)
             ]
         )

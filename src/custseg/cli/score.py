@@ -22,9 +22,9 @@ def score(
     with reporting_errors():
         custseg.io.paths.check_input_exists(input)
         fitted = custseg.load_model(model)
-        frame = custseg.read_table(input)
+        frame = custseg.io.arrow.read_table_auto(input)  # Arrow for a big file
         scored = fitted.predict(frame, source=str(input))
-        custseg.io.write_table(custseg.model.attach_scores(frame, scored), out)
+        custseg.io.arrow.write_table_auto(custseg.model.attach_scores(frame, scored), out)
     counts = scored["segment"].value_counts().sort_index()
     unscored = int(scored["segment"].isna().sum())
     console.print(

@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 from custseg.errors import DataFormatError, EmptyInputError
 from custseg.io.paths import check_input_exists
 from custseg.io.readers import _kind, empty_message, header_row, parquet_error, sniff_csv
-from custseg.io.writers import atomic_path
+from custseg.io.writers import atomic_path, write_table
 
 __all__ = [
     "FAST_READ_BYTES",
@@ -53,6 +53,7 @@ __all__ = [
     "write_csv_auto",
     "write_csv_fast",
     "write_parquet",
+    "write_table_auto",
 ]
 
 #: Files at least this big are read by :func:`read_table_fast` (about 200,000 rows).
@@ -489,6 +490,14 @@ def write_csv_auto(
     if len(frame) >= FAST_WRITE_ROWS:
         return write_csv_fast(frame, path, progress=progress)
     return write_csv(frame, path)
+
+
+def write_table_auto(frame: pd.DataFrame, path: str | Path) -> Path:
+    """:func:`custseg.io.write_table`; a big plain CSV by :func:`write_csv_fast` (same bytes)."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes[-1:] in ([".parquet"], [".pq"], [".gz"]):
+        return write_table(frame, path)
+    return write_csv_auto(frame, path)
 
 
 class CsvAppender:
