@@ -78,3 +78,28 @@ def test_compare_rejects_an_unknown_algorithm(tmp_path):
     assert proc.returncode == 2
     assert "unknown algorithm 'gmx'; choose from:" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_stability_is_one_pass_shared_by_every_combination(compare_run):
+    _, proc = compare_run
+    assert "Compared on 200 rows" in proc.stdout
+    assert (
+        "Stability: 4 bootstrap resamples of 200 of those rows, the same for every combination."
+        in proc.stdout
+    )
+
+
+def test_results_do_not_depend_on_the_cpu_count(monkeypatch, sample_frame):
+    import os
+
+    from custseg.segmentation.compare import compare_algorithms
+
+    def run(cpus):
+        monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+        return compare_algorithms(
+            sample_frame, algorithms=["kmeans", "gmm"], k_max=3, stability=2, random_state=3
+        )
+
+    one, two = run(1), run(2)
+    pd.testing.assert_frame_equal(one.table, two.table)
+    assert (one.stability_rows, one.resamples) == (200, 2)

@@ -80,6 +80,11 @@ def compare(
             cells[0] = f"* {cells[0]}"
         table.add_row(*cells)
     console.print(f"Compared on {result.rows_used} rows; features: {', '.join(result.features)}.")
+    if result.resamples:
+        console.print(
+            f"Stability: {result.resamples} bootstrap resamples of {result.stability_rows} of "
+            "those rows, the same for every combination."
+        )
     console.print(table)
     console.print(f"Recommended (*): {result.reason}.")
     console.print(f"Wrote {path}")

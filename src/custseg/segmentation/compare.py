@@ -4,7 +4,7 @@ For every algorithm and every K (density engines choose their own K: one row),
 the engine is fitted on the same rows and scored with the silhouette,
 Calinski-Harabasz, Davies-Bouldin, bootstrap stability (mean and worst
 per-segment best-match Jaccard, mean ARI; see
-:func:`custseg.segmentation.quality.bootstrap_stability`) and the segment sizes.
+:func:`custseg.segmentation.quality.resample_agreement`) and the segment sizes.
 
 The recommendation rule
 -----------------------
@@ -19,28 +19,43 @@ The recommendation rule
 When nothing is eligible, the most stable combination is recommended and the
 reason says that no combination is fully stable.
 
+What is computed on which rows
+------------------------------
 Like the K sweep, the comparison runs on a
-:func:`~custseg.segmentation.choose_k.representative_sample` of at most 4,000 rows
-(stability on at most 1,000).
+:func:`~custseg.segmentation.choose_k.representative_sample` of at most 4,000 rows:
+every combination is fitted once on them (one sweep), and its silhouette,
+Calinski-Harabasz and Davies-Bouldin are exact on those rows (the silhouettes of
+all combinations come from one pass over the pairwise distances). Stability is one
+pass shared by every combination: the same bootstrap resamples of one
+representative sample of at most 1,000 of those rows, refitted by every engine at
+every K, so the combinations are judged on identical draws. :class:`Comparison`
+says how many rows each figure used.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from joblib import Parallel, delayed
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 from threadpoolctl import threadpool_limits
 
-from custseg.engines import DEFAULT_ALGORITHMS, get_engine
+from custseg.engines import DEFAULT_ALGORITHMS, Engine, get_engine
 from custseg.errors import InputError
 from custseg.options import SegmentOptions
 from custseg.segmentation.choose_k import SWEEP_SAMPLE, representative_sample
 from custseg.segmentation.prepare import prepare, read_input
-from custseg.segmentation.quality import WEAK_JACCARD, bootstrap_stability
+from custseg.segmentation.quality import (
+    WEAK_JACCARD,
+    resample_agreement,
+    segment_ids,
+    silhouettes,
+)
 
 __all__ = ["Comparison", "compare_algorithms"]
 
@@ -65,6 +80,11 @@ class Comparison:
         ``algorithm`` and ``k`` of the recommended row.
     reason : str
     rows_used : int
+        Rows every combination was fitted and scored on.
+    stability_rows : int
+        Rows of the one stability pass (0 when off), a representative sample of those.
+    resamples : int
+        Bootstrap resamples of that pass, shared by every combination.
     features : list of str
     """
 
@@ -72,44 +92,129 @@ class Comparison:
     recommended: dict[str, Any]
     reason: str
     rows_used: int
+    stability_rows: int
+    resamples: int
     features: list[str]
 
 
-def _row(engine, Z: np.ndarray, k: int, resamples: int, random_state: int) -> dict[str, Any]:
-    fitted = engine.fit(Z, k, random_state=random_state)
-    labels = np.asarray(fitted.labels)
-    kept = labels >= 0
-    lab = labels[kept]
+@dataclass
+class _Fit:
+    engine: Engine
+    k: int
+    labels: np.ndarray
+
+
+def _fit_labels(engine: Engine, Z: np.ndarray, k: int, random_state: int) -> np.ndarray:
+    """One fit's labels, on one thread (a worker of :func:`_in_parallel`)."""
+    with threadpool_limits(limits=1):  # small fits: threads cost more than they save
+        return np.asarray(engine.fit(Z, k, random_state=random_state).labels)
+
+
+def _in_parallel(tasks: list[tuple[Engine, np.ndarray, int, int]]) -> list[np.ndarray]:
+    """:func:`_fit_labels` for every task, on every CPU; results in task order.
+
+    Each fit is seeded on its own, so the results do not depend on the CPU count.
+    """
+    jobs = min(len(tasks), os.cpu_count() or 1)
+    if jobs <= 1:
+        return [_fit_labels(*task) for task in tasks]
+    return Parallel(n_jobs=jobs)(delayed(_fit_labels)(*task) for task in tasks)
+
+
+def _sweep(engines: list[Engine], Z: np.ndarray, ks: range, random_state: int) -> list[_Fit]:
+    """The one sweep: every engine fitted once per K (density engines once) on ``Z``."""
+    combos = [(engine, k) for engine in engines for k in (ks if engine.needs_k else [0])]
+    labels = _in_parallel([(engine, Z, k, random_state) for engine, k in combos])
+    return [_Fit(engine, k, lab) for (engine, k), lab in zip(combos, labels, strict=True)]
+
+
+def _silhouettes(Z: np.ndarray, fits: list[_Fit]) -> list[float]:
+    """Each fit's silhouette; the labellings without noise share one distance pass."""
+    out = [np.nan] * len(fits)
+    shared = []
+    for i, fit in enumerate(fits):
+        kept = fit.labels >= 0
+        n_segments = len(np.unique(fit.labels[kept]))
+        if not 1 < n_segments < kept.sum():
+            continue
+        if kept.all():
+            shared.append(i)
+        else:  # noise left out: its own rows, its own pass
+            out[i] = silhouettes(Z[kept], [fit.labels[kept]])[0]
+    for i, value in zip(shared, silhouettes(Z, [fits[i].labels for i in shared]), strict=True):
+        out[i] = value
+    return out
+
+
+def _stability(
+    fits: list[_Fit], Z: np.ndarray, resamples: int, random_state: int
+) -> tuple[list[dict[str, float]], int]:
+    """One stability pass: the same bootstrap resamples of the same rows for every fit.
+
+    The rows are a representative sample of at most :data:`COMPARE_STABILITY_ROWS`;
+    each resample is refitted by every engine at every K (seed ``random_state + run``)
+    and compared with that fit's labels on the drawn rows (clusterboot Jaccard, ARI).
+    """
+    rows = representative_sample(Z, COMPARE_STABILITY_ROWS, random_state=random_state)
+    Zs = Z[rows]
+    rng = np.random.default_rng(random_state)
+    draws = [rng.integers(0, len(Zs), size=len(Zs)) for _ in range(resamples)]
+    assessed = [i for i, fit in enumerate(fits) if len(segment_ids(fit.labels)) > 1]
+    units = [(run, i) for run in range(resamples) for i in assessed]
+    refits = _in_parallel(
+        [(fits[i].engine, Zs[draws[run]], fits[i].k, random_state + run + 1) for run, i in units]
+    )
+    jaccards: list[dict[int, list[float]]] = [{} for _ in fits]
+    aris: list[list[float]] = [[] for _ in fits]
+    for (run, i), refit in zip(units, refits, strict=True):
+        best, ari = resample_agreement(fits[i].labels[rows], draws[run], refit)
+        aris[i].append(ari)
+        for segment, value in best.items():
+            jaccards[i].setdefault(segment, []).append(value)
+    out = []
+    for per_segment, ari in zip(jaccards, aris, strict=True):
+        means = [float(np.mean(v)) for v in per_segment.values()]
+        out.append(
+            {
+                "stability_mean_jaccard": float(np.mean(means)) if means else np.nan,
+                "stability_min_jaccard": float(np.min(means)) if means else np.nan,
+                "stability_mean_ari": float(np.mean(ari)) if ari else np.nan,
+            }
+        )
+    return out, len(rows)
+
+
+def _row(fit: _Fit, Z: np.ndarray, silhouette: float) -> dict[str, Any]:
+    kept = fit.labels >= 0
+    lab = fit.labels[kept]
     segments = np.unique(lab)
-    row: dict[str, Any] = {"algorithm": engine.name, "k": len(segments)}
+    row: dict[str, Any] = {"algorithm": fit.engine.name, "k": len(segments)}
+    row["silhouette"] = silhouette
     if 1 < len(segments) < kept.sum():
-        row["silhouette"] = float(silhouette_score(Z[kept], lab))
         row["calinski_harabasz"] = float(calinski_harabasz_score(Z[kept], lab))
         row["davies_bouldin"] = float(davies_bouldin_score(Z[kept], lab))
     else:
-        row.update(silhouette=np.nan, calinski_harabasz=np.nan, davies_bouldin=np.nan)
-    if resamples and len(segments) > 1:
-        stab = bootstrap_stability(
-            Z,
-            labels,
-            len(segments),
-            algorithm=engine.name,
-            n_resamples=resamples,
-            random_state=random_state,
-            max_rows=COMPARE_STABILITY_ROWS,
-        )
-        jac = [s["jaccard"] for s in stab["segments"] if s["jaccard"] is not None]
-        row["stability_mean_jaccard"] = float(np.mean(jac)) if jac else np.nan
-        row["stability_min_jaccard"] = float(np.min(jac)) if jac else np.nan
-        row["stability_mean_ari"] = stab["mean_ari"]
-    else:
-        row.update(
-            stability_mean_jaccard=np.nan, stability_min_jaccard=np.nan, stability_mean_ari=np.nan
-        )
+        row.update(calinski_harabasz=np.nan, davies_bouldin=np.nan)
     row["unassigned_share"] = float((~kept).mean())
     sizes = sorted((int((lab == s).sum()) for s in segments), reverse=True)
     row["sizes"] = "/".join(map(str, sizes))
     return row
+
+
+def _table(
+    fits: list[_Fit], Z: np.ndarray, resamples: int, random_state: int
+) -> tuple[pd.DataFrame, int]:
+    """One row per fit: validity indices, stability, sizes; and the stability pass's rows."""
+    with threadpool_limits(limits=1):
+        scores = _silhouettes(Z, fits)  # exact on the compared rows
+        table = pd.DataFrame([_row(fit, Z, sil) for fit, sil in zip(fits, scores, strict=True)])
+    stable, rows = [], 0
+    if resamples:
+        stable, rows = _stability(fits, Z, resamples, random_state)
+    at = table.columns.get_loc("unassigned_share")
+    for column in ("stability_mean_ari", "stability_min_jaccard", "stability_mean_jaccard"):
+        table.insert(at, column, [st[column] for st in stable] if stable else np.nan)
+    return table, rows
 
 
 def _recommend(table: pd.DataFrame, resamples: int) -> tuple[int, str]:
@@ -167,7 +272,8 @@ def compare_algorithms(
     features, id_column, scaling, missing
         As for :class:`custseg.Segmenter`.
     stability : int, default=10
-        Bootstrap resamples per combination; 0 turns stability off.
+        Bootstrap resamples of the one stability pass, shared by every combination;
+        0 turns stability off.
     random_state : int, default=42
 
     Returns
@@ -204,13 +310,8 @@ def compare_algorithms(
             f"k_min={k_min}; lower k_min",
             parameters=("k_min",),
         )
-    rows = []
-    with threadpool_limits(limits=1):
-        for engine in engines:
-            ks = range(k_min, k_hi + 1) if engine.needs_k else [0]
-            for k in ks:
-                rows.append(_row(engine, Z, k, stability, random_state))
-    table = pd.DataFrame(rows)
+    fits = _sweep(engines, Z, range(k_min, k_hi + 1), random_state)
+    table, stability_rows = _table(fits, Z, stability, random_state)
     pick, why = _recommend(table, stability)
     table["recommended"] = table.index == pick
     rec = {"algorithm": str(table.loc[pick, "algorithm"]), "k": int(table.loc[pick, "k"])}
@@ -220,5 +321,7 @@ def compare_algorithms(
         recommended=rec,
         reason=reason,
         rows_used=len(Z),
+        stability_rows=stability_rows,
+        resamples=stability,
         features=list(prepared.features),
     )

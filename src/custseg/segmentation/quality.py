@@ -37,6 +37,7 @@ __all__ = [
     "jaccard_verdict",
     "margins",
     "own_margin",
+    "resample_agreement",
     "segment_ids",
     "silhouettes",
     "trust_summary",
@@ -424,6 +425,47 @@ def _bootstrap_run(
     return draw, np.asarray(fitted.labels)
 
 
+def resample_agreement(
+    labels: np.ndarray, draw: np.ndarray, boot_labels: np.ndarray
+) -> tuple[dict[int, float], float]:
+    """How one bootstrap refit agrees with a segmentation, on the rows it drew.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_rows,)
+        The segmentation assessed (-1 = noise: kept for the ARI, not a segment).
+    draw : ndarray of shape (n_draws,)
+        Row indices drawn with replacement.
+    boot_labels : ndarray of shape (n_draws,)
+        The refit's label of each drawn row.
+
+    Returns
+    -------
+    best : dict of int to float
+        Per segment present among the drawn rows, its best-match Jaccard.
+    ari : float
+        Adjusted Rand index between the segmentation and the refit on those rows.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    # Duplicated rows get the same label; keep one copy of each drawn row.
+    uniq, first = np.unique(draw, return_index=True)
+    boot = boot_labels[first]
+    orig = labels[uniq]
+    boot_ids = [b for b in np.unique(boot) if b >= 0]
+    best: dict[int, float] = {}
+    for s in (int(s) for s in np.unique(orig) if s >= 0):
+        in_s = orig == s
+        found = 0.0
+        for b in boot_ids:
+            in_b = boot == b
+            inter = np.count_nonzero(in_s & in_b)
+            if inter:
+                found = max(found, inter / np.count_nonzero(in_s | in_b))
+        best[s] = found
+    return best, float(adjusted_rand_score(orig, boot))
+
+
 def bootstrap_stability(
     Z: np.ndarray,
     labels: np.ndarray,
@@ -465,8 +507,6 @@ def bootstrap_stability(
         ``resamples``, ``rows_used``, ``mean_ari``, ``segments`` (per segment: ``id``,
         ``jaccard``, ``verdict``), ``unstable`` (ids below 0.60), ``thresholds``.
     """
-    from sklearn.metrics import adjusted_rand_score
-
     from custseg.engines import get_engine
 
     engine = get_engine(algorithm)
@@ -483,23 +523,10 @@ def bootstrap_stability(
             for run in range(n_resamples)
         ]
     for draw, boot_labels in runs:
-        # Duplicated rows get the same label; keep one copy of each drawn row.
-        uniq, first = np.unique(draw, return_index=True)
-        boot = boot_labels[first]
-        orig = lb[uniq]
-        aris.append(float(adjusted_rand_score(orig, boot)))
-        boot_ids = [b for b in np.unique(boot) if b >= 0]
-        for s in segments:
-            in_s = orig == s
-            if not in_s.any():
-                continue
-            best = 0.0
-            for b in boot_ids:
-                in_b = boot == b
-                inter = np.count_nonzero(in_s & in_b)
-                if inter:
-                    best = max(best, inter / np.count_nonzero(in_s | in_b))
-            jaccards[s].append(best)
+        best, ari = resample_agreement(lb, draw, boot_labels)
+        aris.append(ari)
+        for s, value in best.items():
+            jaccards[s].append(value)
     per_segment = []
     for s in segments:
         value = float(np.mean(jaccards[s])) if jaccards[s] else None
