@@ -31,11 +31,13 @@ from custseg.features.encoding import indicator_column
 from custseg.features.preprocessing import Scaler
 from custseg.features.roles import match_column
 from custseg.io import read_json, write_json
+from custseg.model_checks import check_model
 from custseg.segmentation.quality import borderline_flags, own_margin
 
 __all__ = [
     "MODEL_FORMAT",
     "SCHEMA_VERSION",
+    "ScoreArrays",
     "SegmentModel",
     "attach_scores",
     "fingerprint",
@@ -83,6 +85,33 @@ def fingerprint(X: np.ndarray, features: list[str]) -> str:
 def _is_category(feature: dict[str, Any]) -> bool:
     """Whether a model feature is a category indicator ("Gender=Female")."""
     return feature.get("kind") == "category"
+
+
+@dataclass(frozen=True)
+class ScoreArrays:
+    """The result of :meth:`SegmentModel.score_arrays`, one entry per row.
+
+    Attributes
+    ----------
+    scored : ndarray of bool, shape (n_rows,)
+        False for a row left unscored (a missing value under ``missing="drop"``).
+    segment : ndarray of int64, shape (n_rows,)
+        Segment id; -1 is noise (density engines); meaningless where not ``scored``.
+    distance : ndarray of shape (n_rows,)
+        Euclidean distance to the segment's centre in the scaled space (NaN for
+        noise and unscored rows).
+    columns : dict of str to ndarray
+        ``margin`` and the engine's extra columns (e.g. ``probability_<id>``).
+    reasons : ndarray of object or None
+        Why each unscored row was not scored (``""`` for scored rows); None when
+        every row was scored.
+    """
+
+    scored: np.ndarray
+    segment: np.ndarray
+    distance: np.ndarray
+    columns: dict[str, np.ndarray]
+    reasons: np.ndarray | None
 
 
 @dataclass
@@ -139,6 +168,13 @@ class SegmentModel:
         ids = self.extra.get("center_ids")
         return np.asarray(range(len(self.centers)) if ids is None else ids, dtype="int64")
 
+    def original_centers(self) -> np.ndarray:
+        """The centres in the features' original units, shape (n_centres, n_features).
+
+        Row ``r`` is the centre of segment ``center_ids[r]``.
+        """
+        return self.scaler.inverse_transform(self.centers)
+
     def center_index(self, labels: np.ndarray) -> np.ndarray:
         """Centre row of each segment id in ``labels`` (-1, noise, stays -1)."""
         labels = np.asarray(labels, dtype="int64")
@@ -191,6 +227,62 @@ class SegmentModel:
             ]
         )
 
+    def score_arrays(self, X: np.ndarray) -> ScoreArrays:
+        """Score a matrix of original-unit feature values, as plain arrays.
+
+        :meth:`predict_matrix` puts these arrays into a frame; the scoring service
+        reads them directly (a frame costs more than scoring one customer).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_rows, n_features)
+            NaN marks a missing value.
+
+        Returns
+        -------
+        ScoreArrays
+
+        Raises
+        ------
+        SchemaError
+            A value is missing and the model was trained with ``missing="error"``.
+        """
+        X = np.asarray(X, dtype="float64")
+        nan_rows = np.isnan(X).any(axis=1)
+        reasons = None
+        if nan_rows.any():
+            if self.missing == "impute":
+                X = np.where(np.isnan(X), self.impute_values, X)
+                nan_rows = np.zeros(len(X), dtype=bool)
+            elif self.missing == "error":
+                row = int(np.flatnonzero(nan_rows)[0])
+                col = self.feature_names[int(np.flatnonzero(np.isnan(X[row]))[0])]
+                raise SchemaError(
+                    f"column '{col}' has a missing value at row {row + 1} and this model was "
+                    "trained with --missing error; fill the value"
+                )
+            else:
+                reasons = np.full(len(X), "", dtype=object)
+                for i in np.flatnonzero(nan_rows):
+                    cols = [self.feature_names[j] for j in np.flatnonzero(np.isnan(X[i]))]
+                    reasons[i] = "missing value in " + ", ".join(f"'{c}'" for c in cols)
+        ok = ~nan_rows
+        every = bool(ok.all())
+        labels, distances, extra = self._predict_rows(X if every else X[ok])
+        if "center_ids" in self.extra:  # continuity kept ids with gaps: centre row -> id
+            labels = np.where(labels >= 0, self.center_ids[np.maximum(labels, 0)], labels)
+        if every:
+            return ScoreArrays(ok, labels, distances, extra, reasons)
+        segment = np.zeros(len(X), dtype="int64")
+        segment[ok] = labels
+        distance = np.full(len(X), np.nan)
+        distance[ok] = distances
+        columns = {}
+        for key, values in extra.items():
+            columns[key] = np.full(len(X), np.nan)
+            columns[key][ok] = values
+        return ScoreArrays(ok, segment, distance, columns, reasons)
+
     def predict_matrix(self, X: np.ndarray) -> pd.DataFrame:
         """Score a matrix of original-unit feature values.
 
@@ -206,49 +298,23 @@ class SegmentModel:
             ``distance_to_center``, plus engine columns (e.g. probabilities), and
             ``reason`` when some row could not be scored.
         """
-        X = np.asarray(X, dtype="float64")
-        nan_rows = np.isnan(X).any(axis=1)
-        reasons = np.full(len(X), "", dtype=object)
-        if nan_rows.any():
-            if self.missing == "impute":
-                X = np.where(np.isnan(X), self.impute_values, X)
-                nan_rows = np.zeros(len(X), dtype=bool)
-            elif self.missing == "error":
-                row = int(np.flatnonzero(nan_rows)[0])
-                col = self.feature_names[int(np.flatnonzero(np.isnan(X[row]))[0])]
-                raise SchemaError(
-                    f"column '{col}' has a missing value at row {row + 1} and this model was "
-                    "trained with --missing error; fill the value"
-                )
-            else:
-                for i in np.flatnonzero(nan_rows):
-                    cols = [self.feature_names[j] for j in np.flatnonzero(np.isnan(X[i]))]
-                    reasons[i] = "missing value in " + ", ".join(f"'{c}'" for c in cols)
-        ok = ~nan_rows
-        labels, distances, extra = self._predict_rows(X if ok.all() else X[ok])
-        values = np.zeros(len(X), dtype="int64")
-        if "center_ids" in self.extra:  # continuity kept ids with gaps: centre row -> id
-            labels = np.where(labels >= 0, self.center_ids[np.maximum(labels, 0)], labels)
-        values[ok] = labels
-        segment = pd.arrays.IntegerArray(values, ~ok)  # vectorised: no per-row pd.NA
-        distance = np.full(len(X), np.nan)
-        distance[ok] = distances
-        names = self.segment_names
+        arrays = self.score_arrays(X)
+        segment = pd.arrays.IntegerArray(arrays.segment, ~arrays.scored)  # no per-row pd.NA
         out = pd.DataFrame(
             {
                 "segment": segment,
-                "segment_name": pd.Series(segment_name_column(segment, names), dtype=object),
-                "distance_to_center": distance,
+                "segment_name": pd.Series(
+                    segment_name_column(segment, self.segment_names), dtype=object
+                ),
+                "distance_to_center": arrays.distance,
             }
         )
-        for key, values in extra.items():
-            col = np.full(len(X), np.nan)
-            col[ok] = values
-            out[key] = col
+        for key, values in arrays.columns.items():
+            out[key] = values
             if key == "margin":  # borderline right after margin; empty for unscored rows
-                out["borderline"] = pd.arrays.BooleanArray(borderline_flags(col), ~ok)
-        if nan_rows.any():
-            out["reason"] = reasons
+                out["borderline"] = pd.arrays.BooleanArray(borderline_flags(values), ~arrays.scored)
+        if arrays.reasons is not None:
+            out["reason"] = arrays.reasons
         return out
 
     def _predict_rows(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -307,7 +373,26 @@ class SegmentModel:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, source: str = "model") -> SegmentModel:
+    def from_dict(
+        cls, data: dict[str, Any], *, source: str = "model", validate: bool = True
+    ) -> SegmentModel:
+        """Build a model from its JSON content (see :meth:`to_dict`).
+
+        Parameters
+        ----------
+        data : dict
+        source : str, default="model"
+            The file's name in messages.
+        validate : bool, default=True
+            Check every field first (:func:`custseg.model_checks.check_model`);
+            False only for a model this process has just built and serialised.
+
+        Raises
+        ------
+        ModelError
+            Not a custseg model, an unknown schema version, or a field that
+            breaks its rule (the message names it).
+        """
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             raise ModelError(
                 f'\'{source}\' is not a custseg model (no "format": "{MODEL_FORMAT}"); '
@@ -320,6 +405,8 @@ class SegmentModel:
                 f"{__version__} cannot read (it reads {list(SUPPORTED_SCHEMA_VERSIONS)}); "
                 "upgrade custseg or retrain the model"
             )
+        if validate:
+            check_model(data, source=source)
         known = {
             "format",
             "schema_version",
@@ -352,12 +439,6 @@ class SegmentModel:
                 f"'{source}' is a damaged custseg model ({type(exc).__name__}: {exc}); "
                 "retrain it with custseg segment"
             ) from None
-        n_features = len(model.features)
-        if model.centers.ndim != 2 or model.centers.shape[1] != n_features:
-            raise ModelError(
-                f"'{source}' is a damaged custseg model: centres do not match its "
-                f"{n_features} features; retrain it with custseg segment"
-            )
         return model
 
     def save(self, path: str | Path) -> Path:
