@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 from tests.conftest import CUSTSEG_BIN
 
+from custseg.api.errors import ERROR_CODES
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -81,6 +83,31 @@ def running(
             proc.wait(timeout=10)
 
 
-def serve(model: Path, log: Path, *extra: str, env: dict[str, str] | None = None):
+def serve(
+    model: Path,
+    log: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+):
     """``custseg serve MODEL`` on a free port."""
-    return running(["serve", str(model), *extra], probe="/healthz", log=log, env=env)
+    return running(
+        ["serve", str(model), *extra], probe="/healthz", log=log, env=env, timeout=timeout
+    )
+
+
+def assert_error_shape(response: httpx.Response, status: int) -> dict:
+    """The one shape: {"error": {status, code, message, details[]}}, nothing else."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert set(error) == {"status", "code", "message", "details"}
+    assert error["status"] == status
+    assert error["code"] == ERROR_CODES[status]
+    assert isinstance(error["message"], str) and error["message"]
+    assert "\n" not in error["message"]
+    for detail in error["details"]:
+        assert set(detail) == {"loc", "customer", "field", "reason"}
+    return error

@@ -10,29 +10,11 @@ import json
 
 import httpx
 import pytest
-from tests.api_helpers import serve
+from tests.api_helpers import assert_error_shape, serve
 
 import custseg
-from custseg.api.errors import ERROR_CODES
 
 GOOD = {"id": "c1", "Age": 30, "Annual Income (k$)": 80, "Spending Score (1-100)": 90}
-
-
-def assert_error_shape(response: httpx.Response, status: int) -> dict:
-    """The one shape: {"error": {status, code, message, details[]}}, nothing else."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert set(error) == {"status", "code", "message", "details"}
-    assert error["status"] == status
-    assert error["code"] == ERROR_CODES[status]
-    assert isinstance(error["message"], str) and error["message"]
-    assert "\n" not in error["message"]
-    for detail in error["details"]:
-        assert set(detail) == {"loc", "customer", "field", "reason"}
-    return error
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,8 @@ def _as_payload(frame: pd.DataFrame) -> dict:
 
 
 def test_healthz_and_docs(server):
-    assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
+    health = httpx.get(server.url + "/healthz").json()
+    assert health["status"] == "ok" and health["ready"] is True
     docs = httpx.get(server.url + "/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     spec = httpx.get(server.url + "/openapi.json").json()
@@ -104,8 +105,14 @@ def test_far_values_are_scored_and_flagged(server, new_customers):
     results = httpx.post(
         server.url + "/v1/score", json=_as_payload(new_customers), timeout=30
     ).json()["results"]
-    flagged = {r["index"]: r["warnings"] for r in results if r["warnings"]}
+    flagged = {
+        r["index"]: [w for w in r["warnings"] if w["kind"] == "far_outside"]
+        for r in results
+        if any(w["kind"] == "far_outside" for w in r["warnings"])
+    }
     assert set(flagged) == {5, 6}
+    (filled,) = results[3]["warnings"]  # the blank income, filled with the median
+    assert (filled["kind"], filled["field"]) == ("filled", "Annual Income (k$)")
     (age,) = flagged[5]
     assert age["field"] == "Age" and age["value"] == 250.0
     assert age["training_min"] <= age["training_max"] < 250

@@ -1,107 +1,41 @@
 """What the scoring service and the dashboard need on top of :class:`SegmentModel`.
 
 Both delivery layers score with :meth:`SegmentModel.predict_matrix` (the same
-call as ``custseg score``, so results are identical) and add two things kept
-here so that the rule exists once:
+call as ``custseg score``, so results are identical) and add what is kept here so
+that it exists once:
 
-* :func:`range_warnings` flags values far outside the training range.
+* :func:`score_records` gives one plain record per customer, with warnings for
+  values filled in or far outside the training range (the rules of
+  :mod:`custseg.input_checks`, shared with ``custseg score`` and ``drift``).
 * :func:`model_card` describes a model for people: features with their ranges,
   segments with their centres in original units, the training fingerprint.
-
-The range rule
---------------
-For a feature trained on values in ``[min, max]``, a value is *far outside*
-when it lies below ``min - tolerance × (max - min)`` or above
-``max + tolerance × (max - min)``. The default ``tolerance`` is
-:data:`RANGE_TOLERANCE` = 0.5: half the training range beyond either end.
-Such values are still scored — the nearest segment is well defined — but the
-caller is told that the model never saw a customer like this. A missing value
-(NaN) is never flagged; the model's missing-value policy handles it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from custseg.model import SCHEMA_VERSION, SegmentModel
+from custseg.explain import explain_customers
+from custseg.input_checks import RANGE_TOLERANCE, value_warnings
+from custseg.model import SCHEMA_VERSION, ScoreArrays, SegmentModel
 
 __all__ = [
-    "RANGE_TOLERANCE",
     "SCORE_COLUMNS",
     "SegmentMap",
     "model_card",
     "model_sha256",
     "probability_columns",
-    "range_warnings",
     "score_records",
 ]
 
-#: Default tolerance of the range rule, as a multiple of the training range.
-RANGE_TOLERANCE = 0.5
-
 #: The columns every model's scoring returns; engines may add probability columns.
 SCORE_COLUMNS = ("segment", "segment_name", "distance_to_center")
-
-
-def _bounds(model: SegmentModel, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
-    lo = np.array([float(f["min"]) for f in model.features])
-    hi = np.array([float(f["max"]) for f in model.features])
-    span = hi - lo
-    return lo - tolerance * span, hi + tolerance * span
-
-
-def range_warnings(
-    model: SegmentModel, X: np.ndarray, *, tolerance: float = RANGE_TOLERANCE
-) -> list[list[dict[str, Any]]]:
-    """Per row, the features whose value is far outside the training range.
-
-    Parameters
-    ----------
-    model : SegmentModel
-    X : ndarray of shape (n_rows, n_features)
-        Values in original units, in the order of ``model.feature_names``; NaN
-        marks a missing value and is never flagged.
-    tolerance : float, default=0.5
-        How far beyond the training min/max a value may lie, as a multiple of the
-        training range (max - min), before it is flagged.
-
-    Returns
-    -------
-    list of length n_rows
-        For each row a list (empty for most rows) of dicts with ``field``,
-        ``value``, ``training_min``, ``training_max`` and ``message``.
-    """
-    if tolerance < 0:
-        raise ValueError(f"tolerance must be >= 0; got {tolerance}")
-    X = np.asarray(X, dtype="float64")
-    lo, hi = _bounds(model, tolerance)
-    with np.errstate(invalid="ignore"):
-        flagged = np.less(X, lo) | np.greater(X, hi)
-    out: list[list[dict[str, Any]]] = [[] for _ in range(len(X))]
-    names = model.feature_names
-    for i, j in zip(*np.nonzero(flagged), strict=True):
-        feature = model.features[j]
-        value = float(X[i, j])
-        side = "below" if value < lo[j] else "above"
-        out[i].append(
-            {
-                "field": names[j],
-                "value": value,
-                "training_min": float(feature["min"]),
-                "training_max": float(feature["max"]),
-                "message": (
-                    f"'{names[j]}' = {value:g} is far {side} the training range "
-                    f"{float(feature['min']):g} to {float(feature['max']):g} (more than "
-                    f"{tolerance:g} x the range beyond it); the segment is an extrapolation"
-                ),
-            }
-        )
-    return out
 
 
 def probability_columns(scored: pd.DataFrame) -> list[str]:
@@ -142,7 +76,7 @@ def model_card(model: SegmentModel) -> dict[str, Any]:
         against the training population).
     """
     names = model.feature_names
-    centers = model.scaler.inverse_transform(model.centers)
+    centers = model.original_centers()
     mean = np.array([float(f.get("mean", np.nan)) for f in model.features])
     std = np.array([float(f.get("std", np.nan)) for f in model.features])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -209,13 +143,31 @@ def _nullable(value: Any) -> float | None:
     return value if np.isfinite(value) else None
 
 
+def _finite_or_none(values: np.ndarray) -> list[float | None]:
+    """Plain floats, None where not finite (JSON has no NaN)."""
+    return [v if math.isfinite(v) else None for v in values.tolist()]
+
+
+def _probabilities(arrays: ScoreArrays) -> list[dict[str, float | None]] | None:
+    keys = [k for k in arrays.columns if k.lower().startswith("prob")]
+    if not keys:
+        return None
+    columns = [_finite_or_none(arrays.columns[k]) for k in keys]
+    ids = [_segment_key(k) for k in keys]
+    return [dict(zip(ids, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
 def score_records(
-    model: SegmentModel, X: np.ndarray, *, tolerance: float = RANGE_TOLERANCE
+    model: SegmentModel,
+    X: np.ndarray,
+    *,
+    tolerance: float = RANGE_TOLERANCE,
+    explain: bool = False,
 ) -> list[dict[str, Any]]:
     """Score rows and return one plain record per row.
 
-    The scoring call is :meth:`SegmentModel.predict_matrix`, the one ``custseg
-    score`` makes, so the segments and distances are identical to its output.
+    The scoring call is :meth:`SegmentModel.score_arrays`, the one behind ``custseg
+    score``, so the segments and distances are identical to its output.
 
     Parameters
     ----------
@@ -223,7 +175,9 @@ def score_records(
     X : ndarray of shape (n_rows, n_features)
         Original units, columns in ``model.feature_names`` order; NaN = unknown.
     tolerance : float, default=0.5
-        The range rule of :func:`range_warnings`.
+        The range rule of :func:`custseg.input_checks.far_outside`.
+    explain : bool, default=False
+        Add why each customer is in their segment (:func:`custseg.explain.explain_customers`).
 
     Returns
     -------
@@ -231,42 +185,41 @@ def score_records(
         ``segment`` (int or None), ``segment_name`` (str or None),
         ``distance_to_center`` (float or None), ``probabilities`` (dict of
         segment id as text → probability, or None when the model has none), ``warnings``
-        (see :func:`range_warnings`) and ``reason`` (None unless unscored).
+        (values filled in or far outside the training range, see
+        :func:`custseg.input_checks.value_warnings`), ``explanation`` (None unless
+        ``explain``) and ``reason`` (None unless unscored).
 
     Raises
     ------
     SchemaError
         A value is missing and the model was trained with ``missing="error"``.
     """
-    scored = model.predict_matrix(X)
-    flags = range_warnings(model, X, tolerance=tolerance)
-    prob_cols = probability_columns(scored)
-    segment = scored["segment"].to_numpy(dtype="float64", na_value=np.nan)
-    distance = scored["distance_to_center"].to_numpy(dtype="float64")
-    names = scored["segment_name"].to_numpy(dtype=object)
-    reasons = scored["reason"].to_numpy(dtype=object) if "reason" in scored else None
-    probs = scored[prob_cols].to_numpy(dtype="float64") if prob_cols else None
-    records = []
-    for i in range(len(scored)):
-        unscored = np.isnan(segment[i])
-        records.append(
-            {
-                "segment": None if unscored else int(segment[i]),
-                "segment_name": None if unscored else str(names[i]),
-                "distance_to_center": _nullable(distance[i]),
-                "probabilities": (
-                    None
-                    if probs is None
-                    else {
-                        _segment_key(c): _nullable(v)
-                        for c, v in zip(prob_cols, probs[i], strict=True)
-                    }
-                ),
-                "warnings": flags[i],
-                "reason": (str(reasons[i]) or None) if reasons is not None else None,
-            }
+    X = np.asarray(X, dtype="float64")
+    arrays = model.score_arrays(X)
+    flags = value_warnings(model, X, tolerance=tolerance)
+    names = model.segment_names
+    scored = arrays.scored.tolist()
+    segments = arrays.segment.tolist()
+    probabilities = _probabilities(arrays)
+    reasons = arrays.reasons.tolist() if arrays.reasons is not None else [""] * len(X)
+    explanations: list[Any] = [None] * len(X)
+    if explain:
+        chosen = np.where(arrays.scored, arrays.segment, -1)
+        explanations = explain_customers(model, X, chosen)
+    return [
+        {
+            "segment": seg if ok else None,
+            "segment_name": names.get(seg, "") if ok else None,
+            "distance_to_center": distance,
+            "probabilities": probabilities[i] if probabilities is not None else None,
+            "warnings": flags[i],
+            "explanation": explanations[i],
+            "reason": reasons[i] or None,
+        }
+        for i, (ok, seg, distance) in enumerate(
+            zip(scored, segments, _finite_or_none(arrays.distance), strict=True)
         )
-    return records
+    ]
 
 
 class SegmentMap:
@@ -321,4 +274,4 @@ class SegmentMap:
 
         Row ``r`` is the centre of segment ``model.center_ids[r]``.
         """
-        return self.transform(self.model.scaler.inverse_transform(self.model.centers))
+        return self.transform(self.model.original_centers())

@@ -35,9 +35,11 @@ __all__ = [
     "ErrorDetail",
     "ErrorResponse",
     "PayloadTooLarge",
+    "RequestTimeout",
     "error_payload",
     "error_response",
     "install_error_handlers",
+    "validation_response",
 ]
 
 logger = logging.getLogger("custseg.api")
@@ -48,10 +50,12 @@ ERROR_CODES: dict[int, str] = {
     401: "unauthorized",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
     500: "internal_error",
+    503: "service_unavailable",
 }
 
 
@@ -92,6 +96,18 @@ class PayloadTooLarge(StarletteHTTPException):
         )
 
 
+class RequestTimeout(StarletteHTTPException):
+    """Raised while a request body is being read once it takes longer than allowed."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408,
+            f"the request body did not arrive within {seconds:g} s; send it faster or send "
+            "fewer customers per request",
+            headers={"Connection": "close"},
+        )
+
+
 def error_payload(
     status: int, message: str, details: Sequence[dict[str, Any]] = ()
 ) -> dict[str, Any]:
@@ -116,7 +132,7 @@ def error_response(
 
 
 # -- validation errors ------------------------------------------------------------------
-_UNION_BRANCHES = {"str", "int", "float", "none", "function-after[...]"}
+_UNION_BRANCHES = {"str", "constrained-str", "int", "float", "none", "function-after[...]"}
 
 
 def _reason(err: dict[str, Any]) -> str:
@@ -138,6 +154,10 @@ def _reason(err: dict[str, Any]) -> str:
         return "must be a number (or null for an unknown value), not a string or boolean"
     if kind in ("string_type", "int_type"):
         return "must be a string, an integer or null"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
+    if kind == "bool_type":
+        return "must be true or false"
     if kind == "finite_number":
         return "must be a finite number; NaN and Infinity are not allowed"
     if kind == "json_invalid":
@@ -170,14 +190,35 @@ def _describe(detail: dict[str, Any]) -> str:
     return f"{prefix}: {detail['reason']}"
 
 
-def _validation_response(exc: RequestValidationError, max_customers: int) -> JSONResponse:
-    errors = list(exc.errors())
+def validation_response(
+    errors: Sequence[Any], max_customers: int, *, body: bytes | None = None
+) -> JSONResponse:
+    """The response to a request body that failed its schema.
+
+    Parameters
+    ----------
+    errors : sequence of dict
+        Pydantic's errors, with or without the leading ``"body"`` in ``loc``.
+    max_customers : int
+        The limit named in the 413 message.
+    body : bytes, optional
+        The raw body, when the route validated it itself: an empty one is told apart
+        from malformed JSON.
+    """
+    errors = [
+        {**err, "loc": ("body", *err.get("loc", ()))}
+        if tuple(err.get("loc", ()))[:1] != ("body",)
+        else err
+        for err in errors
+    ]
+    if body is not None and not body.strip():
+        return error_response(422, 'a JSON body is required: {"customers": [{...}, ...]}')
     for err in errors:
         if err.get("type") == "json_invalid":
+            where = (err.get("ctx") or {}).get("error", "could not parse")
             return error_response(
                 400,
-                f"the request body is not valid JSON ({_reason(err)[len('malformed JSON: ') :]} "
-                f"at character {err['loc'][-1]}); send a JSON object like "
+                f"the request body is not valid JSON ({where}); send a JSON object like "
                 '{"customers": [{...}]}',
             )
         if err.get("type") == "too_long" and list(err.get("loc", ())) == ["body", "customers"]:
@@ -205,7 +246,7 @@ def install_error_handlers(app: FastAPI, *, max_customers: int) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _validation_response(exc, max_customers)
+        return validation_response(exc.errors(), max_customers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

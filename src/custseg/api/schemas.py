@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
@@ -23,9 +24,12 @@ from pydantic import (
 )
 
 from custseg.model import SegmentModel
+from custseg.model_checks import VALUE_BOUND
 
 __all__ = [
-    "FEATURE_BOUND",
+    "ID_MAX_LENGTH",
+    "ExplainedFeature",
+    "Explanation",
     "FeatureInfo",
     "Health",
     "ModelCard",
@@ -38,12 +42,11 @@ __all__ = [
     "id_key",
 ]
 
-#: Feature values must lie in [-FEATURE_BOUND, FEATURE_BOUND]: far beyond any real
-#: customer, and small enough that scaled squared distances cannot overflow.
-FEATURE_BOUND = 1e100
+#: Longest customer id echoed back; ids are keys, not documents.
+ID_MAX_LENGTH = 256
 
 CustomerId = Annotated[
-    StrictStr | StrictInt | None,
+    Annotated[StrictStr, Field(max_length=ID_MAX_LENGTH)] | StrictInt | None,
     Field(description="Your identifier for the customer, echoed back unchanged."),
 ]
 
@@ -78,7 +81,9 @@ def build_request_model(model: SegmentModel, *, max_customers: int) -> type[Base
         )
         value_type = Annotated[
             StrictFloat | None,
-            Field(allow_inf_nan=False, ge=-FEATURE_BOUND, le=FEATURE_BOUND),
+            # Far beyond any real customer, and small enough that scaled squared
+            # distances cannot overflow.
+            Field(allow_inf_nan=False, ge=-VALUE_BOUND, le=VALUE_BOUND),
         ]
         # Python names f0, f1, ... with the real column name as alias: column names
         # such as "Annual Income (k$)" are not identifiers.
@@ -98,17 +103,55 @@ def build_request_model(model: SegmentModel, *, max_customers: int) -> type[Base
             list[customer],  # type: ignore[valid-type]
             Field(min_length=1, max_length=max_customers),
         ),
+        explain=(
+            StrictBool,
+            Field(
+                default=False,
+                description="Add to each result why the customer is in their segment "
+                "rather than the next nearest one ('explanation').",
+            ),
+        ),
     )
 
 
 class ScoreWarning(BaseModel):
-    """A value far outside the training range (see the range rule in docs/api.md)."""
+    """A value filled in, or far outside the training range (see docs/api.md)."""
 
+    kind: str = Field(description="'filled' (null filled with the training median) or "
+                      "'far_outside' (the range rule).")  # fmt: skip
     field: str
-    value: float
+    value: float | None = Field(description="The value sent; null when it was filled.")
+    filled_with: float | None = Field(description="The training median used for a null.")
     training_min: float
     training_max: float
     message: str
+
+
+class ExplainedFeature(BaseModel):
+    field: str
+    value: float = Field(description="The customer's value (a null shows its filled value).")
+    segment_center: float = Field(description="The segment's centre, original units.")
+    runner_up_center: float = Field(description="The runner-up segment's centre.")
+    share: float = Field(
+        description="Part of the own centre's lead over the runner-up due to this feature; "
+        "the shares add up to 1, negative ones pull towards the runner-up."
+    )
+
+
+class RunnerUp(BaseModel):
+    segment: int
+    segment_name: str
+
+
+class Explanation(BaseModel):
+    """Why the customer is in this segment rather than the next nearest one."""
+
+    segment: int
+    segment_name: str
+    runner_up: RunnerUp
+    margin: float = Field(description="(d_runner_up - d_own) / d_runner_up: 0 on the border.")
+    features: list[ExplainedFeature] = Field(description="Every feature, strongest pull first.")
+    sentence: str
 
 
 class ScoredCustomer(BaseModel):
@@ -127,6 +170,9 @@ class ScoredCustomer(BaseModel):
         description="Per-segment membership probabilities, for models that have them.",
     )
     warnings: list[ScoreWarning] = Field(default_factory=list)
+    explanation: Explanation | None = Field(
+        default=None, description='Why this segment (only with "explain": true).'
+    )
     reason: str | None = Field(default=None, description="Why the customer was not scored.")
 
 
@@ -182,4 +228,12 @@ class ModelCard(BaseModel):
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
     status: str = "ok"
+    ready: bool = Field(description="The model is loaded, checked and served.")
+    model_version: str = Field(description="SHA-256 of the model served (see GET /v1/model).")
+    model_file: str = Field(
+        description="Whether the model file the service started from still holds the served "
+        "model: 'unchanged', 'changed' or 'missing' (restart to serve a new file)."
+    )

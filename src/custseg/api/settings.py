@@ -16,14 +16,25 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from custseg.errors import InputError
-from custseg.serving import RANGE_TOLERANCE
+from custseg.input_checks import RANGE_TOLERANCE
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_CUSTOMERS", "Settings"]
+__all__ = [
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_CONCURRENT",
+    "DEFAULT_MAX_CUSTOMERS",
+    "Settings",
+]
 
 DEFAULT_MAX_CUSTOMERS = 10_000
 # 10,000 customers with a few dozen features each fit comfortably; anything bigger
 # is a batch job for `custseg score`.
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+# Scoring requests one worker holds at once (bodies being read, or being scored): with
+# the largest bodies that is 8 x 16 MiB of request data at most.
+DEFAULT_MAX_CONCURRENT = 8
+# 16 MiB take 13 s at 10 Mbit/s; a client slower than that should send smaller batches.
+DEFAULT_BODY_TIMEOUT = 30.0
 
 
 def _env(name: str) -> dict[str, Any]:
@@ -46,7 +57,15 @@ class Settings(BaseModel):
     max_body_bytes : int, default=16 MiB
         Largest request body accepted; a larger one gives 413.
     range_tolerance : float, default=0.5
-        The range rule of :func:`custseg.serving.range_warnings`.
+        The range rule of :func:`custseg.input_checks.far_outside`.
+    max_concurrent : int, default=8
+        Most scoring requests one worker holds at once; more gives 503.
+    body_timeout : float, default=30
+        Seconds a client may take to send a request body; slower gives 408.
+    model_version : str or None, default=None
+        When set, the service refuses to start unless the model's version is this one.
+    model_origin : Path or None, default=None
+        The model file as the user named it, when the service serves a pinned copy.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -89,6 +108,40 @@ class Settings(BaseModel):
             "more than this multiple of the training range."
         ),
         json_schema_extra=_env("CUSTSEG_RANGE_TOLERANCE"),
+    )
+
+    max_concurrent: int = Field(
+        default=DEFAULT_MAX_CONCURRENT,
+        ge=1,
+        le=10_000,
+        description=(
+            "Most scoring requests one worker holds at once (reading or scoring); more gives "
+            "503 with Retry-After."
+        ),
+        json_schema_extra=_env("CUSTSEG_MAX_CONCURRENT"),
+    )
+    body_timeout: float = Field(
+        default=DEFAULT_BODY_TIMEOUT,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds a client may take to send a request body; slower gives 408.",
+        json_schema_extra=_env("CUSTSEG_BODY_TIMEOUT"),
+    )
+    model_version: str | None = Field(
+        default=None,
+        description=(
+            "Refuse to start unless the model's version (model_version of GET /v1/model) is "
+            "this one; custseg serve sets it so that every worker serves the same model."
+        ),
+        json_schema_extra=_env("CUSTSEG_MODEL_VERSION"),
+    )
+    model_origin: Path | None = Field(
+        default=None,
+        description=(
+            "The model file as the user named it, when the service serves a pinned copy of "
+            "it; /healthz says whether that file still holds the served model."
+        ),
+        json_schema_extra=_env("CUSTSEG_MODEL_ORIGIN"),
     )
 
     @classmethod

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import typer
 
 import custseg
 from custseg.cli._common import app, console, reporting_errors
+from custseg.errors import DataWarning
 
 __all__ = ["score"]
 
@@ -17,14 +19,30 @@ def score(
     model: Path = typer.Argument(..., help="model.json written by custseg segment."),
     input: Path = typer.Argument(..., help="Customers to score: CSV, .csv.gz, Parquet or .xlsx."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.csv, .csv.gz or .parquet)."),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="Refuse (exit 2) a missing value the model would fill with its training median, "
+        "and a value far outside the training range, instead of warning.",
+    ),
 ) -> None:
-    """Score new customers: INPUT's rows plus segment, segment_name, distance_to_center."""
+    """Score new customers: INPUT's rows plus segment, segment_name, distance_to_center.
+
+    Says per column how many missing values were filled in and how many values lie far
+    outside the training range (the rule the scoring service uses).
+    """
     with reporting_errors():
         custseg.io.paths.check_input_exists(input)
         fitted = custseg.load_model(model)
         frame = custseg.io.arrow.read_table_auto(input)  # Arrow for a big file
-        scored = fitted.predict(frame, source=str(input))
+        X = fitted.feature_matrix(frame, source=str(input))
+        checked = custseg.input_checks.check_inputs(fitted, X)
+        if strict:
+            checked.refuse()
+        scored = fitted.predict_matrix(X)
         custseg.io.arrow.write_table_auto(custseg.model.attach_scores(frame, scored), out)
+        for sentence in checked.filled_sentences() + checked.outside_sentences():
+            warnings.warn(sentence, DataWarning, stacklevel=1)
     counts = scored["segment"].value_counts().sort_index()
     unscored = int(scored["segment"].isna().sum())
     console.print(

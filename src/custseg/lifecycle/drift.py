@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from custseg.errors import InputError
+from custseg.input_checks import check_inputs
 from custseg.io import read_table, write_json, write_text
 from custseg.model import SegmentModel, load_model
 from custseg.segmentation.quality import BORDERLINE_MARGIN, margins
@@ -208,7 +209,8 @@ class DriftReport:
         One sentence per signal that is not stable.
     features : list of dict
         Per feature: ``name``, ``psi``, ``grade``, training and new ``mean``,
-        ``missing_share``.
+        ``missing_share`` and ``far_outside`` (the count of values far outside the
+        training range, :func:`custseg.input_checks.far_outside`).
     segments : list of dict
         Per segment: ``id``, ``name``, ``training_share``, ``new_share``, ``shift``
         (new minus training), ``training_mean_distance``, ``new_mean_distance``.
@@ -361,6 +363,10 @@ def drift(
     notes: list[str] = []
 
     features, approximated = _feature_psi(model, X)
+    checked = check_inputs(model, X)
+    for feature, count in zip(features, checked.far_outside, strict=True):
+        feature["far_outside"] = int(count)
+    notes.extend(checked.outside_sentences())
     if approximated:
         notes.append(
             "the model has no drift baseline (trained before custseg drift existed): PSI "

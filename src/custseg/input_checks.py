@@ -1,0 +1,283 @@
+"""What scoring does to the values it is given: the fill and the range rule.
+
+``custseg score``, the scoring service and ``custseg drift`` all tell the user the
+same two things about the customers they score, by this one module:
+
+* **filled** values: a missing value (an empty cell, ``n/a``, JSON ``null``) of a
+  model trained with ``missing="impute"`` is filled with the feature's training
+  median before scoring.
+* **far outside** values: a value far outside the range the model was trained on.
+
+The range rule
+--------------
+For a feature trained on values in ``[min, max]``, a value is *far outside*
+when it lies below ``min - tolerance × (max - min)`` or above
+``max + tolerance × (max - min)``. The default ``tolerance`` is
+:data:`RANGE_TOLERANCE` = 0.5: half the training range beyond either end.
+Such values are still scored — the nearest segment is well defined — but the
+caller is told that the model never saw a customer like this, which is often a
+unit mistake (income in dollars instead of thousands). A missing value is never
+far outside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from custseg.errors import InputError
+from custseg.model import SegmentModel
+
+__all__ = [
+    "RANGE_TOLERANCE",
+    "InputCheck",
+    "check_inputs",
+    "far_outside",
+    "filled_values",
+    "value_warnings",
+]
+
+#: Default tolerance of the range rule, as a multiple of the training range.
+RANGE_TOLERANCE = 0.5
+
+
+def _bounds(model: SegmentModel, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    if tolerance < 0:
+        raise InputError(f"the range tolerance must be 0 or more; got {tolerance}")
+    lo = np.array([float(f["min"]) for f in model.features])
+    hi = np.array([float(f["max"]) for f in model.features])
+    span = hi - lo
+    return lo - tolerance * span, hi + tolerance * span
+
+
+def far_outside(
+    model: SegmentModel, X: np.ndarray, *, tolerance: float = RANGE_TOLERANCE
+) -> np.ndarray:
+    """The range rule: which values lie far outside their feature's training range.
+
+    Parameters
+    ----------
+    model : SegmentModel
+    X : ndarray of shape (n_rows, n_features)
+        Values in original units, columns in ``model.feature_names`` order; NaN
+        marks a missing value and is never flagged.
+    tolerance : float, default=0.5
+        How far beyond the training min/max a value may lie, as a multiple of the
+        training range (max - min), before it is flagged.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_rows, n_features)
+    """
+    lo, hi = _bounds(model, tolerance)
+    X = np.asarray(X, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        return np.less(X, lo) | np.greater(X, hi)
+
+
+def filled_values(model: SegmentModel, X: np.ndarray) -> np.ndarray:
+    """Which values scoring fills with the training median (bool, shape of ``X``).
+
+    Only a model trained with ``missing="impute"`` fills; the others leave a
+    customer with a missing value unscored (``drop``) or refuse it (``error``).
+    """
+    X = np.asarray(X, dtype="float64")
+    if model.missing != "impute":
+        return np.zeros(X.shape, dtype=bool)
+    return np.isnan(X)
+
+
+def value_warnings(
+    model: SegmentModel, X: np.ndarray, *, tolerance: float = RANGE_TOLERANCE
+) -> list[list[dict[str, Any]]]:
+    """Per row, the values scoring filled in and those far outside the training range.
+
+    Parameters
+    ----------
+    model : SegmentModel
+    X : ndarray of shape (n_rows, n_features)
+        See :func:`far_outside`.
+    tolerance : float, default=0.5
+
+    Returns
+    -------
+    list of length n_rows
+        For each row a list (empty for most rows) of dicts with ``kind``
+        (``"filled"`` or ``"far_outside"``), ``field``, ``value`` (None when
+        filled), ``filled_with`` (None unless filled), ``training_min``,
+        ``training_max`` and ``message``; filled values first, then by feature.
+    """
+    X = np.asarray(X, dtype="float64")
+    out: list[list[dict[str, Any]]] = [[] for _ in range(len(X))]
+    names = model.feature_names
+    low = [float(f["min"]) for f in model.features]
+    high = [float(f["max"]) for f in model.features]
+    for i, j in zip(*np.nonzero(filled_values(model, X)), strict=True):
+        fill = float(model.impute_values[j])
+        out[i].append(
+            {
+                "kind": "filled",
+                "field": names[j],
+                "value": None,
+                "filled_with": fill,
+                "training_min": low[j],
+                "training_max": high[j],
+                "message": f"'{names[j]}' is missing and was filled with the training "
+                f"median {fill:g}",
+            }
+        )
+    for i, j in zip(*np.nonzero(far_outside(model, X, tolerance=tolerance)), strict=True):
+        value = float(X[i, j])
+        side = "below" if value < low[j] else "above"
+        out[i].append(
+            {
+                "kind": "far_outside",
+                "field": names[j],
+                "value": value,
+                "filled_with": None,
+                "training_min": low[j],
+                "training_max": high[j],
+                "message": f"'{names[j]}' = {value:g} is far {side} the training range "
+                f"{low[j]:g} to {high[j]:g} (more than {tolerance:g} x the range beyond it); "
+                "the segment is an extrapolation",
+            }
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    """Per feature, how many values scoring filled and how many lie far outside.
+
+    Attributes
+    ----------
+    features : list of str
+        The model's features, in order.
+    filled : ndarray of int, shape (n_features,)
+        Values filled with the training median (:func:`filled_values`).
+    fill_values : ndarray of shape (n_features,)
+        The value each feature's blanks were filled with.
+    far_outside : ndarray of int, shape (n_features,)
+        Values far outside the training range (:func:`far_outside`).
+    first_filled, first_outside : ndarray of int, shape (n_features,)
+        0-based row of the first such value; -1 where there is none.
+    first_outside_value : ndarray of shape (n_features,)
+        That value (NaN where there is none).
+    training_min, training_max : ndarray of shape (n_features,)
+    tolerance : float
+    rows : int
+    """
+
+    features: list[str]
+    filled: np.ndarray
+    fill_values: np.ndarray
+    far_outside: np.ndarray
+    first_filled: np.ndarray
+    first_outside: np.ndarray
+    first_outside_value: np.ndarray
+    training_min: np.ndarray
+    training_max: np.ndarray
+    tolerance: float
+    rows: int
+
+    def _filled(self, j: int) -> str:
+        return (
+            f"column '{self.features[j]}': {self.filled[j]:,} missing value(s) (first at row "
+            f"{self.first_filled[j] + 1})"
+        )
+
+    def _outside(self, j: int) -> str:
+        return (
+            f"column '{self.features[j]}': {self.far_outside[j]:,} value(s) far outside the "
+            f"training range {self.training_min[j]:g} to {self.training_max[j]:g} (first at "
+            f"row {self.first_outside[j] + 1}: {self.first_outside_value[j]:g})"
+        )
+
+    def filled_sentences(self) -> list[str]:
+        """One sentence per feature with filled values (none when nothing was filled)."""
+        return [
+            f"{self._filled(j)} filled with the training median {self.fill_values[j]:g}"
+            for j in np.flatnonzero(self.filled)
+        ]
+
+    def outside_sentences(self) -> list[str]:
+        """One sentence per feature with values far outside the training range."""
+        return [
+            f"{self._outside(j)}; their segments are extrapolations: check the units"
+            for j in np.flatnonzero(self.far_outside)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: per feature ``name``, ``filled`` and ``far_outside`` counts."""
+        return {
+            "tolerance": self.tolerance,
+            "rows": self.rows,
+            "features": [
+                {"name": name, "filled": int(f), "far_outside": int(o)}
+                for name, f, o in zip(self.features, self.filled, self.far_outside, strict=True)
+            ],
+        }
+
+    def refuse(self) -> None:
+        """Raise for the first filled or far-outside value (what strict scoring does).
+
+        Raises
+        ------
+        InputError
+            Naming the column, the count, the first row and what to do.
+        """
+        for j in np.flatnonzero(self.filled):
+            raise InputError(
+                f"{self._filled(j)}, which --strict does not fill with the training median; "
+                "fill them in, or score without --strict"
+            )
+        for j in np.flatnonzero(self.far_outside):
+            raise InputError(
+                f"{self._outside(j)}, which --strict refuses; check the units, or score "
+                "without --strict"
+            )
+
+
+def _first_rows(mask: np.ndarray) -> np.ndarray:
+    any_ = mask.any(axis=0)
+    return np.where(any_, mask.argmax(axis=0), -1)
+
+
+def check_inputs(
+    model: SegmentModel, X: np.ndarray, *, tolerance: float = RANGE_TOLERANCE
+) -> InputCheck:
+    """Count, per feature, the values scoring fills and the values far outside.
+
+    Parameters
+    ----------
+    model : SegmentModel
+    X : ndarray of shape (n_rows, n_features)
+        Values in original units, columns in ``model.feature_names`` order, NaN
+        for missing (what :meth:`SegmentModel.feature_matrix` returns).
+    tolerance : float, default=0.5
+        The range rule's tolerance (:func:`far_outside`).
+
+    Returns
+    -------
+    InputCheck
+    """
+    X = np.asarray(X, dtype="float64")
+    filled = filled_values(model, X)
+    outside = far_outside(model, X, tolerance=tolerance)
+    first_outside = _first_rows(outside)
+    picked = X[np.maximum(first_outside, 0), np.arange(X.shape[1])] if len(X) else first_outside
+    return InputCheck(
+        features=model.feature_names,
+        filled=filled.sum(axis=0),
+        fill_values=np.asarray(model.impute_values, dtype="float64"),
+        far_outside=outside.sum(axis=0),
+        first_filled=_first_rows(filled),
+        first_outside=first_outside,
+        first_outside_value=np.where(first_outside >= 0, picked, np.nan),
+        training_min=np.array([float(f["min"]) for f in model.features]),
+        training_max=np.array([float(f["max"]) for f in model.features]),
+        tolerance=float(tolerance),
+        rows=len(X),
+    )
