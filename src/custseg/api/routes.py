@@ -17,7 +17,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from custseg.api.deps import CardDep, SettingsDep, WatchDep
 from custseg.api.errors import ErrorResponse, validation_response
-from custseg.api.schemas import Health, ModelCard, ScoreResponse
+from custseg.api.schemas import Health, ModelCard, ScoreResponse, id_key
+from custseg.model import SegmentModel
 from custseg.serving import score_records
 
 __all__ = ["SCORE_REQUEST_REF", "build_router"]
@@ -49,18 +50,19 @@ _SCORE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _feature_matrix(customers: list[Any], n_features: int) -> np.ndarray:
+def _feature_matrix(customers: list[dict[str, Any]], names: list[str]) -> np.ndarray:
     """The customers' feature values, NaN for null (validated: numbers or None)."""
-    fields = [f"f{j}" for j in range(n_features)]
-    rows = [[getattr(c, f) for f in fields] for c in customers]
+    rows = [[c[name] for name in names] for c in customers]
     # NumPy turns None into NaN when asked for floats.
-    return np.array(rows, dtype="float64").reshape(len(customers), n_features)
+    return np.array(rows, dtype="float64").reshape(len(customers), len(names))
 
 
-def build_router(request_model: type[BaseModel]) -> APIRouter:
-    """Routes for a model whose ``POST /v1/score`` body is ``request_model``."""
+def build_router(model: SegmentModel, request_model: type[BaseModel]) -> APIRouter:
+    """Routes for ``model``, whose ``POST /v1/score`` body is ``request_model``."""
     router = APIRouter()
     parse = TypeAdapter(request_model).validate_json
+    names = model.feature_names
+    echo = id_key(model)
 
     # HEAD answers like GET without a body (probes that only read the status use it);
     # it is left out of the schema, where it would repeat GET's operation.
@@ -122,7 +124,7 @@ def build_router(request_model: type[BaseModel]) -> APIRouter:
         except ValidationError as exc:
             return validation_response(exc.errors(), settings.max_customers, body=body)
         customers = payload.customers  # type: ignore[attr-defined]
-        X = _feature_matrix(customers, len(state.model.features))
+        X = _feature_matrix(customers, names)
         records = score_records(
             state.model,
             X,
@@ -136,7 +138,7 @@ def build_router(request_model: type[BaseModel]) -> APIRouter:
                 "model_version": state.card["model_version"],
                 "n_customers": len(records),
                 "results": [
-                    {"index": i, "id": customer.customer_id, **record}
+                    {"index": i, "id": customer.get(echo), **record}
                     for i, (customer, record) in enumerate(zip(customers, records, strict=True))
                 ],
             }
