@@ -125,7 +125,9 @@ def test_chunked_segments_a_file_that_does_not_fit_under_the_memory_limit(tmp_pa
         [
             sys.executable,
             "-c",
-            "import resource, custseg.cli, sklearn.cluster, pyarrow.csv;"
+            # What a segment run loads before it reads a row (the CLI itself is lazy).
+            "import resource, custseg.cli, custseg.segmentation.pipeline,"
+            " custseg.backends.chunked, sklearn.cluster, pyarrow.csv;"
             "print(open('/proc/self/status').read().split('VmPeak:')[1].split()[0])",
         ],
         capture_output=True,
