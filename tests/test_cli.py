@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from tests.conftest import run_cli
 
+from custseg.verdicts import STRUCTURE_HEADLINES, silhouette_verdict, structure_words
+
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
@@ -144,3 +146,16 @@ def test_help_lists_the_commands():
     assert proc.returncode == 0
     for command in ("segment", "score", "demo"):
         assert command in proc.stdout
+
+
+def test_terminal_and_report_use_the_same_quality_words(demo_run):
+    out, proc = demo_run
+    summary = json.loads((out / "summary.json").read_text())
+    words = structure_words(silhouette_verdict(summary["metrics"]["silhouette"]))
+    structure = summary["k_selection"]["structure"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert f"({words})" in proc.stdout and f"({words})" in html
+    assert f"Structure: {structure} —" in proc.stdout
+    assert STRUCTURE_HEADLINES[structure] in html
+    for other in ("reasonable", "strong structure"):
+        assert other not in html and other not in proc.stdout

@@ -9,6 +9,13 @@ from rich.table import Table
 
 import custseg
 from custseg.cli._common import console
+from custseg.verdicts import (
+    STABILITY_MARKS,
+    STABLE_JACCARD,
+    WEAK_JACCARD,
+    silhouette_verdict,
+    structure_words,
+)
 
 if TYPE_CHECKING:
     from custseg.segmentation.pipeline import SegmentationResult
@@ -100,7 +107,8 @@ def print_result(result: SegmentationResult) -> None:
     metrics = summary["metrics"]
     if metrics.get("silhouette") is not None:
         console.print(
-            f"Silhouette {metrics['silhouette']:.3f}, Calinski-Harabasz "
+            f"Silhouette {metrics['silhouette']:.3f} "
+            f"({structure_words(silhouette_verdict(metrics['silhouette']))}), Calinski-Harabasz "
             f"{metrics['calinski_harabasz']:.1f}, Davies-Bouldin {metrics['davies_bouldin']:.3f}."
         )
 
@@ -142,9 +150,9 @@ def segment_trust_cells(summary: dict, segment_id: int) -> tuple[str, str]:
     cell = "-"
     if segment_id in stab and stab[segment_id]["jaccard"] is not None:
         s = stab[segment_id]
-        mark = {"stable": "", "weak": " ?", "unstable": " !"}.get(s["verdict"], "")
+        mark = STABILITY_MARKS.get(s["verdict"], "")
         # Rounded down, so 0.599 (unstable) never prints as 0.60.
-        cell = f"{math.floor(s['jaccard'] * 100) / 100:.2f}{mark}"
+        cell = f"{math.floor(s['jaccard'] * 100) / 100:.2f}" + (f" {mark}" if mark else "")
     share = border.get(str(segment_id), border.get(segment_id))
     return cell, "-" if share is None else f"{share:.0%}"
 
@@ -156,9 +164,11 @@ def print_stability_note(summary: dict) -> None:
             console.print(f"Stability not assessed: {stab['reason']}.")
         return
     line = (
-        f"Stability: mean Jaccard over {stab['resamples']} bootstrap refits (>= 0.75 stable, "
-        f"0.60-0.75 weak '?', < 0.60 not to be trusted '!'); mean ARI between the refits and "
-        f"these segments {stab['mean_ari']:.2f}."
+        f"Stability: mean Jaccard over {stab['resamples']} bootstrap refits (>= "
+        f"{STABLE_JACCARD:.2f} stable, {WEAK_JACCARD:.2f}-{STABLE_JACCARD:.2f} weak "
+        f"'{STABILITY_MARKS['weak']}', < {WEAK_JACCARD:.2f} unstable "
+        f"'{STABILITY_MARKS['unstable']}'); mean ARI between the refits and these segments "
+        f"{stab['mean_ari']:.2f}."
     )
     console.print(line)
     if stab.get("unstable"):

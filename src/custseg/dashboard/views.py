@@ -29,6 +29,7 @@ from custseg.features.roles import detect_roles
 from custseg.io.readers import read_text_bytes
 from custseg.segmentation.pipeline import SegmentationResult, Segmenter
 from custseg.serving import SegmentMap, score_records
+from custseg.verdicts import STRUCTURE_HEADLINES, silhouette_verdict, structure_words
 
 __all__ = [
     "MAX_MAP_POINTS",
@@ -455,8 +456,15 @@ def _results(run: Run) -> None:
     c1.metric("Segments (K)", summary["k"])
     c2.metric("Customers", f"{summary['input']['rows']:,}")
     sil = metrics.get("silhouette")
-    c3.metric("Silhouette", "–" if sil is None else f"{sil:.3f}")
+    c3.metric(
+        "Silhouette",
+        "–" if sil is None else f"{sil:.3f}",
+        help=None if sil is None else structure_words(silhouette_verdict(sil)),
+    )
     st.caption(f"Why K = {summary['k']}: {summary['k_selection']['reason']}.")
+    structure = summary["k_selection"].get("structure")
+    if structure in STRUCTURE_HEADLINES:
+        st.caption(STRUCTURE_HEADLINES[structure])
 
     left, right = st.columns([3, 2], gap="large")
     with left:

@@ -30,6 +30,7 @@ import pandas as pd
 
 from custseg.report import data as rd
 from custseg.report.palette import NEUTRAL, segment_colors
+from custseg.verdicts import STABLE_JACCARD, WEAK_JACCARD
 
 __all__ = ["CHART_BUILDERS", "ChartSpec", "build_charts", "segment_scale"]
 
@@ -798,7 +799,14 @@ def stability(run: rd.RunData, values: dict[int, float]) -> ChartSpec | None:
         alt.Tooltip("jaccard:Q", format=".2f"),
     )
     text = _value_column(base, "jaccard:Q", ".2f")
-    lines = alt.Chart(_values([{"x": 0.6, "t": "0.6 weak"}, {"x": 0.75, "t": "0.75 stable"}]))
+    lines = alt.Chart(
+        _values(
+            [
+                {"x": WEAK_JACCARD, "t": f"{WEAK_JACCARD:.2f} weak"},
+                {"x": STABLE_JACCARD, "t": f"{STABLE_JACCARD:.2f} stable"},
+            ]
+        )
+    )
     rules = lines.mark_rule(color=NEUTRAL, strokeDash=[4, 3]).encode(x="x:Q")
     labels = lines.mark_text(
         align="left", dx=3, dy=-4, baseline="bottom", fontSize=10, color=NEUTRAL
@@ -807,7 +815,8 @@ def stability(run: rd.RunData, values: dict[int, float]) -> ChartSpec | None:
         rules + bars + text + labels,
         len(recs),
         "Stability of each segment",
-        "≥ 0.75 stable, 0.6–0.75 weak, < 0.6 not to be trusted (Hennig's clusterboot)",
+        f"≥ {STABLE_JACCARD:.2f} stable, {WEAK_JACCARD:.2f}–{STABLE_JACCARD:.2f} weak, "
+        f"< {WEAK_JACCARD:.2f} unstable (Hennig's clusterboot)",
     )
     return ChartSpec(
         "quality_stability",

@@ -24,6 +24,14 @@ from custseg.report import data as rd
 from custseg.report.charts import CRITERIA, ChartSpec
 from custseg.report.palette import segment_color
 from custseg.report.personas import ACTIONS, Persona
+from custseg.verdicts import (
+    CLEAR_SILHOUETTE,
+    NO_STRUCTURE_SILHOUETTE,
+    STRUCTURE_HEADLINES,
+    WEAK_JACCARD,
+    silhouette_verdict,
+    structure_words,
+)
 
 __all__ = ["SECTIONS", "render_html", "vega_bundle"]
 
@@ -42,8 +50,9 @@ _BUNDLE_MARK = "window.vegaEmbed="  # the default bundle ends by setting globals
 METRIC_NOTES = {
     "silhouette": (
         "Silhouette",
-        "−1 to 1, higher is better: above 0.5 strong, 0.25–0.5 "
-        "reasonable, below 0.25 weak structure.",
+        f"−1 to 1, higher is better: above {CLEAR_SILHOUETTE:.2f} clear, "
+        f"{NO_STRUCTURE_SILHOUETTE:.2f}–{CLEAR_SILHOUETTE:.2f} weak, "
+        f"{NO_STRUCTURE_SILHOUETTE:.2f} or below no structure (see docs/verdicts.md).",
     ),
     "calinski_harabasz": (
         "Calinski-Harabasz",
@@ -274,13 +283,7 @@ def _choosing_k(run: rd.RunData, charts: list[ChartSpec]) -> str:
     k = run.summary.get("k")
     out = [f"<p><b>K = {escape(str(k))}</b>: {escape(str(ksel.get('reason', '')))}.</p>"]
     if ksel.get("structure"):
-        words = {
-            "clear": "The data shows clear segment structure.",
-            "weak": "The segment structure is weak: treat the boundaries as soft.",
-            "none": "The data shows no real segment structure: the segments are a "
-            "partition for convenience, not natural groups.",
-        }
-        text = words.get(str(ksel["structure"]), f"Structure: {ksel['structure']}.")
+        text = STRUCTURE_HEADLINES.get(str(ksel["structure"]), f"Structure: {ksel['structure']}.")
         if ksel.get("structure_reason"):
             text += f" Why: {str(ksel['structure_reason']).rstrip('.')}."
         cls = "warn" if ksel["structure"] != "clear" else "note"
@@ -388,18 +391,21 @@ def _quality(
     for key, value in metrics.items():
         title, note = METRIC_NOTES.get(key, (key.replace("_", " ").capitalize(), ""))
         if isinstance(value, int | float) or value is None:
-            rows.append([escape(title), _fmt(value), escape(note)])
+            cell = _fmt(value)
+            if key == "silhouette" and value is not None:
+                cell += escape(f" ({structure_words(silhouette_verdict(float(value)))})")
+            rows.append([escape(title), cell, escape(note)])
     out = [_table(["metric", "value", "how to read it"], rows, {1})]
     if stab or ari is not None:
         text = "Stability from bootstrap resamples"
         if ari is not None:
             text += f": mean adjusted Rand index between runs {ari:.2f}"
         out.append(f"<p>{escape(text)}.</p>")
-        weak = [run.label_of[s] for s, v in stab.items() if v < 0.6 and s in run.label_of]
+        weak = [run.label_of[s] for s, v in stab.items() if v < WEAK_JACCARD and s in run.label_of]
         if weak:
             out.append(
-                f'<p class="warn">Not to be trusted (Jaccard below 0.6): '
-                f"{escape(', '.join(weak))}.</p>"
+                f'<p class="warn">Unstable, not to be trusted on their own (Jaccard below '
+                f"{WEAK_JACCARD:.2f}): {escape(', '.join(weak))}.</p>"
             )
     else:
         out.append('<p class="note">Stability was not computed for this run.</p>')

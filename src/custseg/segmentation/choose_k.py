@@ -45,9 +45,10 @@ figures.
 
 Structure
 ---------
-``structure`` says how far to trust that segments exist at all. The silhouette
-thresholds are Kaufman & Rousseeuw's (1990): at most 0.25 "no substantial
-structure", 0.26-0.50 "weak, could be artificial", above 0.50 "reasonable".
+``structure`` says how far to trust that segments exist at all. The words and
+the silhouette thresholds are those of :mod:`custseg.verdicts` (after Kaufman &
+Rousseeuw, 1990: at most 0.25 no substantial structure, up to 0.50 weak, above
+0.50 clear).
 
 * ``none`` — the gap statistic votes 1, or every silhouette is at most 0.25.
   Segments are still produced, but they cut a continuum rather than find
@@ -82,6 +83,7 @@ from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
 from custseg.segmentation.quality import segment_ids, silhouettes, validity_scores
+from custseg.verdicts import CLEAR_SILHOUETTE, NO_STRUCTURE_SILHOUETTE
 
 __all__ = [
     "CRITERIA",
@@ -106,8 +108,6 @@ SWEEP_SAMPLE = 4000
 GAP_SAMPLE = 1000
 GAP_REFERENCES = 10
 GAP_MIN_GAIN = 0.1
-NO_STRUCTURE_SILHOUETTE = 0.25
-CLEAR_SILHOUETTE = 0.50
 _MICRO_CLUSTERS = 50
 #: Above ``POOL_FACTOR × size`` rows, :func:`representative_sample` works within a
 #: seeded uniform pool of that many rows instead of assigning every row.

@@ -27,6 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from custseg.engines.base import squared_distances
+from custseg.verdicts import BORDERLINE_MARGIN, STABLE_JACCARD, WEAK_JACCARD, stability_verdict
 
 __all__ = [
     "BORDERLINE_MARGIN",
@@ -310,11 +311,6 @@ def clustering_metrics(
     }
 
 
-#: A customer is *borderline* when its margin is below this: its own centre is
-#: less than 10% closer than the next one. Shared by segmentation and drift.
-BORDERLINE_MARGIN = 0.1
-
-
 def margins(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """How much closer each customer is to its own centre than to the next one.
 
@@ -384,9 +380,6 @@ def borderline_summary(labels: np.ndarray, margin: np.ndarray) -> dict[str, Any]
 
 
 # -- stability ---------------------------------------------------------------------------
-#: Hennig's (2007, 2008) reading of the mean best-match Jaccard of a cluster.
-STABLE_JACCARD = 0.75
-WEAK_JACCARD = 0.60
 #: Bootstrap refits run on at most this many rows (a sample stratified by segment).
 STABILITY_SAMPLE = 2000
 #: Resamples by default; stability is on by default up to this many fitted rows.
@@ -394,13 +387,8 @@ DEFAULT_RESAMPLES = 20
 STABILITY_AUTO_MAX_ROWS = 50_000
 
 
-def jaccard_verdict(value: float | None) -> str:
-    """``stable`` (>= 0.75), ``weak`` (0.60-0.75) or ``unstable`` (< 0.60)."""
-    if value is None or not np.isfinite(value):
-        return "unknown"
-    if value >= STABLE_JACCARD:
-        return "stable"
-    return "weak" if value >= WEAK_JACCARD else "unstable"
+#: ``stable``, ``weak``, ``unstable`` or ``unknown``: the words of :mod:`custseg.verdicts`.
+jaccard_verdict = stability_verdict
 
 
 def _stratified_rows(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -481,8 +469,8 @@ def bootstrap_stability(
     Each run draws the rows with replacement, refits the same algorithm with the
     same K (seed ``random_state + run``), and for every segment finds the refitted
     segment with the highest Jaccard similarity on the customers the run drew. A
-    segment's stability is the mean of those best-match Jaccards over the runs:
-    >= 0.75 stable, 0.60-0.75 weak, < 0.60 not to be trusted. The mean adjusted
+    segment's stability is the mean of those best-match Jaccards over the runs,
+    read by :func:`custseg.verdicts.stability_verdict`. The mean adjusted
     Rand index (ARI) between each run and the segmentation is reported too.
 
     Parameters
