@@ -1,6 +1,7 @@
 """How far to trust a segmentation: every verdict word and its threshold, defined once.
 
-custseg judges a run on three scales and each customer on a fourth. The
+custseg judges a run on three scales, each customer on a fourth, and new
+customers against a model on a fifth. The
 terminal, ``summary.json``, the report, the dashboard and ``docs/verdicts.md``
 all take their words and thresholds from here; :func:`vocabulary_markdown`
 writes the table that ``docs/verdicts.md`` shows, and a test keeps the two equal.
@@ -16,6 +17,8 @@ stability      stable, weak,   mean best-match Jaccard of a segment over bootstr
                unstable        refits (per segment)
 borderline     borderline      a customer's margin: how much nearer its own centre
                                is than the next one (per customer)
+drift          stable, watch,  new customers against training: feature PSI, segment
+               retrain         share PSI, fit decay and borderline share (a run)
 =============  ==============  ===================================================
 
 Sources: the silhouette bands are Kaufman & Rousseeuw's (1990), who call 0.26-0.50
@@ -31,9 +34,15 @@ from dataclasses import dataclass
 
 __all__ = [
     "BORDERLINE_MARGIN",
+    "BORDERLINE_RETRAIN",
+    "BORDERLINE_WATCH",
     "CLEAR_SILHOUETTE",
+    "FIT_RETRAIN",
+    "FIT_WATCH",
     "HIGH_BORDERLINE_SHARE",
     "NO_STRUCTURE_SILHOUETTE",
+    "PSI_RETRAIN",
+    "PSI_WATCH",
     "STABILITY_MARKS",
     "STABLE_JACCARD",
     "STRUCTURE_HEADLINES",
@@ -61,6 +70,16 @@ WEAK_JACCARD = 0.60
 BORDERLINE_MARGIN = 0.10
 #: A segment with at least this share of borderline customers says so in its trust text.
 HIGH_BORDERLINE_SHARE = 0.20
+#: Drift of new customers against training: watch / retrain thresholds of each signal.
+#: PSI after the credit-scoring convention (below 0.1 no significant change, above 0.25
+#: a major shift); fit is the mean distance to the centre, new over training; borderline
+#: is the rise of the borderline share.
+PSI_WATCH = 0.10
+PSI_RETRAIN = 0.25
+FIT_WATCH = 1.15
+FIT_RETRAIN = 1.30
+BORDERLINE_WATCH = 0.10
+BORDERLINE_RETRAIN = 0.20
 
 
 @dataclass(frozen=True)
@@ -70,7 +89,8 @@ class Verdict:
     Attributes
     ----------
     scale : str
-        What is judged: ``structure``, ``silhouette``, ``stability`` or ``borderline``.
+        What is judged: ``structure``, ``silhouette``, ``stability``, ``borderline`` or
+        ``drift``.
     word : str
         The verdict as written in ``summary.json`` and the terminal.
     rule : str
@@ -150,6 +170,28 @@ VOCABULARY: tuple[Verdict, ...] = (
         "unknown",
         "no Jaccard (stability was not computed, or the segment never came back to be measured)",
         "not assessed: nothing is known about how stable the segment is",
+    ),
+    Verdict(
+        "drift",
+        "stable",
+        f"every signal below its watch level: feature and segment-share PSI below "
+        f"{PSI_WATCH:.2f}, fit below {FIT_WATCH:.2f}×, borderline share up by less than "
+        f"{BORDERLINE_WATCH:.2f}",
+        "the segments still fit the new customers",
+    ),
+    Verdict(
+        "drift",
+        "watch",
+        f"a signal at its watch level but none at retrain: PSI {PSI_WATCH:.2f}, fit "
+        f"{FIT_WATCH:.2f}×, borderline share up {BORDERLINE_WATCH:.2f}",
+        "something has moved: look at the moved features and segments before the next campaign",
+    ),
+    Verdict(
+        "drift",
+        "retrain",
+        f"a signal at its retrain level: PSI {PSI_RETRAIN:.2f}, fit {FIT_RETRAIN:.2f}×, "
+        f"borderline share up {BORDERLINE_RETRAIN:.2f}",
+        "the customers have changed: retrain the segments before using them again",
     ),
     Verdict(
         "borderline",

@@ -14,7 +14,8 @@ borderline customers        borderline share, new minus training          +0.10 
 ==========================  ============================================  =========  ==========
 
 The verdict is the worst grade among the signals; the reasons list every signal
-that is not ``stable``. The PSI thresholds are the usual credit-scoring
+that is not ``stable``. The words and thresholds are those of
+:mod:`custseg.verdicts`. The PSI thresholds are the usual credit-scoring
 convention (below 0.1: no significant change; 0.1-0.25: some change, watch;
 above 0.25: a major shift).
 
@@ -51,7 +52,16 @@ from custseg.errors import InputError
 from custseg.input_checks import check_inputs
 from custseg.io import read_table, write_json, write_text
 from custseg.model import SegmentModel, load_model
-from custseg.segmentation.quality import BORDERLINE_MARGIN, margins
+from custseg.segmentation.quality import margins
+from custseg.verdicts import (
+    BORDERLINE_MARGIN,
+    BORDERLINE_RETRAIN,
+    BORDERLINE_WATCH,
+    FIT_RETRAIN,
+    FIT_WATCH,
+    PSI_RETRAIN,
+    PSI_WATCH,
+)
 
 __all__ = [
     "DRIFT_SCHEMA_VERSION",
@@ -69,12 +79,6 @@ __all__ = [
 ]
 
 DRIFT_SCHEMA_VERSION = 1
-PSI_WATCH = 0.10
-PSI_RETRAIN = 0.25
-FIT_WATCH = 1.15
-FIT_RETRAIN = 1.30
-BORDERLINE_WATCH = 0.10
-BORDERLINE_RETRAIN = 0.20
 PSI_FLOOR = 1e-4
 MIN_ROWS = 500
 VERDICTS = ("stable", "watch", "retrain")
