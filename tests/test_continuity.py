@@ -137,9 +137,14 @@ def test_a_new_cluster_gets_a_fresh_id_and_the_others_keep_theirs(groups_run):
     result = _segment(data, k=5, previous=folder)
     block = result.summary["continuity"]
     assert [m["id"] for m in block["matches"]] == [0, 1, 2, 3]
-    assert all(m["name"] == m["previous_name"] for m in block["matches"])
+    # Names are kept while they hold; the seniors make group d only "Older" (z 1.1), no
+    # longer "Much older" (z >= 1.5), so its name is refreshed and the summary says so.
+    assert [m["name"] == m["previous_name"] for m in block["matches"]] == [True] * 3 + [False]
+    assert block["renamed"] == [
+        {"id": 3, "from": "Much older · Low spending score", "to": "Older · Low income"}
+    ]
     assert [(n["id"], n["size"]) for n in block["new"]] == [(4, 70)]
-    assert block["vanished"] == [] and block["renamed"] == []
+    assert block["vanished"] == []
     assert not block["warm_start"]["possible"]  # K changed: a cold fit
     seniors = result.table["CustomerID"].str.startswith("seniors")
     assert (result.table.loc[seniors, "segment"] == 4).all()
@@ -204,16 +209,21 @@ def test_a_name_that_no_longer_fits_is_refreshed_and_reported(base, old_run):
 @pytest.mark.parametrize(
     ("name", "z", "fits"),
     [
-        ("High income · Low spending", [0.0, 0.45, -0.6], True),
-        ("High income · Low spending", [0.0, 0.30, -0.6], False),
-        ("High income · Low spending", [0.0, 0.9, 0.6], False),
+        ("High income · Low spending score", [0.0, 0.45, -0.6], True),
+        ("High income · Low spending score", [0.0, 0.30, -0.6], False),
+        ("High income · Low spending score", [0.0, 0.9, 0.6], False),
         ("Young", [-0.45, 0.0, 0.0], True),
         ("Young", [0.6, 0.0, 0.0], False),
+        ("Much older", [1.45, 0.0, 0.0], True),
+        ("Much older", [1.2, 0.0, 0.0], False),
         ("Very high income", [0.0, 1.45, 0.0], True),
         ("Very high income", [0.0, 1.3, 0.0], False),
         ("Average", [0.2, -0.55, 0.1], True),
         ("Average 2", [0.2, -0.65, 0.1], False),
-        ("Low spending 2", [0.0, 0.0, -0.7], True),
+        ("Average · Above-average income", [0.2, 0.25, 0.1], True),
+        ("Older · Below-average income (higher age)", [0.7, -0.3, 0.0], True),
+        ("Low spending score 2", [0.0, 0.0, -0.7], True),
+        ("Low spending", [0.0, 0.0, -0.7], False),  # an older vocabulary: refreshed
         ("Loyal", [0.0, 0.0, -0.7], False),
     ],
 )

@@ -63,8 +63,8 @@ def test_classic_income_spending_five_segments(mall):
     assert result.summary["k"] == 5
     names = {s["name"] for s in result.summary["segments"]}
     assert {
-        "High income · High spending",
-        "High income · Low spending",
-        "Low income · High spending",
-        "Low income · Low spending",
+        "High income · High spending score",
+        "High income · Low spending score",
+        "Low income · High spending score",
+        "Low income · Low spending score",
     } <= names

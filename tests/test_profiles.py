@@ -1,6 +1,12 @@
+import re
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
+from custseg.features.kinds import column_kind
 from custseg.features.profiles import feature_label, name_segments, profile_segments
 
 FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
@@ -10,10 +16,21 @@ FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
     ("name", "label"),
     [
         ("Annual Income (k$)", "income"),
-        ("Spending Score (1-100)", "spending"),
+        ("Spending Score (1-100)", "spending score"),
         ("Age", "age"),
-        ("totalOrders", "orders"),
+        ("totalOrders", "total orders"),
         ("Score", "score"),
+        ("MntWines", "wine spend"),
+        ("MntGoldProds", "gold products spend"),
+        ("NumCatalogPurchases", "catalog purchases"),
+        ("NumWebVisitsMonth", "web visits per month"),
+        ("AcceptedCmp4", "accepted campaign 4"),
+        ("Total_Trans_Amt", "total transaction amount"),
+        ("Months_Inactive_12_mon", "months inactive in 12 months"),
+        ("CASH_ADVANCE_TRX", "cash advance transactions"),
+        ("recency_days", "recency"),
+        ("f_score", "frequency score"),
+        ("Gender=Female", "gender Female"),
     ],
 )
 def test_feature_label(name, label):
@@ -43,28 +60,92 @@ def test_names_follow_the_rule():
     )
     assert name_segments(z, FEATURES) == [
         "Average",
-        "High income · Very high spending",
-        "High income · Low spending",
-        "Low income · High spending",
+        "High income · Very high spending score",
+        "High income · Low spending score",
+        "Low income · High spending score",
     ]
 
 
-def test_age_vocabulary_and_custom_vocabulary():
-    z = np.array([[-1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
-    assert name_segments(z, FEATURES) == ["Young", "Older"]
-    vocab = {"spending": ("Careful", "Big spender")}
+def test_age_words_have_a_strong_level_so_older_segments_differ_by_words():
+    # Mall with age: two segments differ by age alone, the second much older.
+    z = np.array([[0.61, -0.26, 0.0], [1.85, -0.53 + 0.1, 0.0], [-1.0, 0.0, 0.0]])
+    assert name_segments(z, FEATURES) == ["Older", "Much older", "Young"]
+
+
+def test_custom_vocabulary_wins():
+    vocab = {"spending score": ("Careful", "Big spender")}
     assert name_segments(np.array([[0, 0, 2.0], [0, 0, -2.0]]), FEATURES, vocabulary=vocab) == [
         "Big spender",
         "Careful",
     ]
 
 
-def test_names_are_distinct():
+def test_a_skewed_amount_at_half_the_mean_is_not_average():
+    # Grocery spend: one big customer inflates the SD, so half the mean is only z = -0.4.
+    features = ["Grocery", "Milk"]
+    stats = {
+        "min": 3,
+        "max": 92780,
+        "mean": 7951,
+        "std": 9503,
+        "quantiles": [3, 1400, 2100, 2800, 3600, 4756, 6200, 8300, 12000, 18000, 92780],
+    }
+    kinds = [column_kind("Grocery", stats), column_kind("Milk", stats)]
+    assert kinds[0].kind == "amount"
+    z = np.array([[-0.42, -0.1], [1.3, 0.2]])
+    means = np.array([[3975.0, 7000.0], [20300.0, 9000.0]])
+    overall = np.array([7951.0, 7951.0])
+    assert name_segments(z, features, kinds=kinds, means=means, overall=overall) == [
+        "Low grocery",
+        "High grocery",
+    ]
+    assert name_segments(z, features, kinds=kinds) == ["Average", "High grocery"]
+
+
+def test_flags_are_named_by_their_share_and_codes_never():
+    flag = {"min": 0, "max": 1, "mean": 0.16, "std": 0.37, "quantiles": [0] * 9 + [1, 1]}
+    region = column_kind("Region", {"min": 1, "max": 3}, role="code")
+    kinds = [column_kind("SeniorCitizen", flag), column_kind("tenure"), region]
+    features = ["SeniorCitizen", "tenure", "Region"]
+    z = np.array([[2.3, -0.8, 2.0], [-0.44, 0.9, -2.0], [0.6, 0.1, 0.0]])
+    means = np.array([[1.0, 9.0, 2.9], [0.0, 50.0, 1.1], [0.38, 33.0, 2.0]])
+    names = name_segments(z, features, kinds=kinds, means=means, overall=np.array([0.16, 32, 2]))
+    assert names == ["Mostly senior citizen · New", "Long-standing", "More senior citizen"]
+
+
+def test_colliding_names_take_the_next_feature_then_a_comparison():
     z = np.array(
-        [[1.0, 1.0, 0.6], [1.0, 1.0, -0.6], [1.0, 1.0, 0.7], [0.0, 0.0, 0.0], [0.1, 0.0, 0.0]]
+        [[1.0, 1.0, 0.6], [1.0, 1.0, -0.6], [1.0, 1.0, 0.7], [0.0, 0.3, 0.0], [0.1, 0.0, 0.0]]
     )
+    assert name_segments(z, FEATURES) == [
+        "Older · High income · High spending score (lower spending score)",
+        "Older · High income · Low spending score",
+        "Older · High income · High spending score (higher spending score)",
+        "Average · Above-average income",
+        "Average",
+    ]
+
+
+def test_leaning_features_tell_apart_segments_with_one_describing_feature():
+    z = np.array([[0.7, -0.3, 0.0], [0.8, 0.3, 0.1]])
+    assert name_segments(z, FEATURES) == [
+        "Older · Below-average income",
+        "Older · Above-average income",
+    ]
+
+
+def test_only_identical_profiles_are_numbered():
+    z = np.array([[0.7, 0.0, 0.0], [0.7, 0.0, 0.0], [0.7, 0.0, 0.0]])
+    assert name_segments(z, FEATURES) == ["Older", "Older (2)", "Older (3)"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 9), st.just(3)),
+              elements=st.floats(-3, 3).map(lambda v: round(v, 1))))  # fmt: skip
+def test_names_are_distinct_and_numbered_only_when_profiles_are_identical(z):
     names = name_segments(z, FEATURES)
     assert len(set(names)) == len(names)
-    assert names[0] == "Older · High income · High spending"
-    assert names[1] == "Older · High income · Low spending"
-    assert names[3] == "Average" and names[4] == "Average 2"
+    for i, name in enumerate(names):
+        if re.search(r"\(\d+\)$", name):
+            assert any(np.array_equal(z[i], z[j]) for j in range(len(z)) if j != i), name
+        assert not re.search(r" \d+$", name), name

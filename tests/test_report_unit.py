@@ -18,12 +18,6 @@ from custseg.report import data as rd
 from custseg.report.build import borderline_shares, stability_scores
 from custseg.report.charts import build_charts
 from custseg.report.palette import OKABE_ITO, UNASSIGNED, segment_color
-from custseg.report.personas import (
-    choose_action,
-    describe_feature,
-    feature_kind,
-    make_personas,
-)
 
 
 @pytest.fixture(scope="module")
@@ -36,88 +30,6 @@ def run_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def run(run_dir):
     return rd.load_run(run_dir)
-
-
-# -- personas in words ----------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        (("Annual Income (k$)", 87.0, 57.3, 1.1, 15), "income 52% above average (87 vs 57.3)"),
-        (("Annual Income (k$)", 25.0, 57.3, -1.2, 15), "income 56% below average (25 vs 57.3)"),
-        (("Spending Score (1-100)", 100.0, 50.0, 2.1, 1), "spending twice the average (100 vs 50)"),
-        (("Orders", 7.5, 2.5, 2.4, 0), "orders three times the average (7.5 vs 2.5)"),
-        (("Revenue", 2600.0, 1000.0, 1.7, 0), "revenue 2.6 times the average (2,600 vs 1,000)"),
-        (("Balance", -50.0, 10.0, -1.23, -300), "balance 1.2 SD below average"),
-    ],
-)
-def test_describe_feature_in_plain_words(args, expected):
-    assert describe_feature(*args) == expected
-
-
-@pytest.mark.parametrize(
-    ("name", "kind"),
-    [
-        ("Annual Income (k$)", "income"),
-        ("Spending Score (1-100)", "value"),
-        ("monetary", "value"),
-        ("Average order value", "value"),
-        ("Number of orders", "frequency"),
-        ("Recency (days)", "recency"),
-        ("days_since_last_purchase", "recency"),
-        ("Age", "age"),
-        ("account balance", None),  # "count" must not match inside "account"
-        ("Page views", None),  # "age" must not match inside "Page"
-    ],
-)
-def test_feature_kind_from_the_name(name, kind):
-    assert feature_kind(name) == kind
-
-
-@pytest.mark.parametrize(
-    ("seg_id", "levels", "rule"),
-    [
-        (-1, {"value": 2.0}, 1),
-        (0, {"recency": 0.9, "value": 1.0}, 2),
-        (0, {"value": 1.2, "income": 1.1}, 3),
-        (0, {"value": 1.2, "frequency": 0.6}, 3),
-        (0, {"value": 1.2, "income": -1.0}, 4),
-        (0, {"income": 1.1, "value": -1.2}, 5),
-        (0, {"frequency": 0.7}, 6),
-        (0, {"value": -0.8}, 7),
-        (0, {"income": -0.6, "value": -0.4}, 8),
-        (0, {"age": -0.6}, 9),
-        (0, {"age": 1.2, "income": -0.3}, 10),
-        (0, {"age": 0.2}, 11),
-        (0, {}, 11),
-    ],
-)
-def test_action_rule_first_match_wins(seg_id, levels, rule):
-    assert choose_action(seg_id, levels)[0] == rule
-
-
-def test_personas_from_a_summary():
-    summary = {
-        "features": ["Annual Income (k$)", "Spending Score (1-100)"],
-        "segments": [
-            {"id": 0, "name": "High income · Low spending", "size": 30, "share": 0.6,
-             "mean": {"Annual Income (k$)": 90.0, "Spending Score (1-100)": 20.0},
-             "z": {"Annual Income (k$)": 1.3, "Spending Score (1-100)": -1.1}},
-            {"id": 1, "name": "Average", "size": 20, "share": 0.4,
-             "mean": {"Annual Income (k$)": 60.0, "Spending Score (1-100)": 50.0},
-             "z": {"Annual Income (k$)": 0.1, "Spending Score (1-100)": 0.0}},
-        ],
-    }  # fmt: skip
-    stats = {"Annual Income (k$)": {"mean": 60.0, "min": 15.0},
-             "Spending Score (1-100)": {"mean": 50.0, "min": 1.0}}  # fmt: skip
-    first, second = make_personas(summary, stats)
-    assert first.label == "0 · High income · Low spending"
-    assert first.distinctions == [
-        "income 50% above average (90 vs 60)",
-        "spending 60% below average (20 vs 50)",
-    ]
-    assert (first.rule, first.action_title) == (5, "Unlock potential")
-    assert second.distinctions == ["close to the average on every feature"]
-    assert second.rule == 11
 
 
 # -- sampling, colours, specs ---------------------------------------------------------
@@ -263,7 +175,7 @@ def test_report_shows_extra_criteria_votes_stability_and_borderline(run_dir, tmp
         "spec-quality_stability",
         "spec-quality_borderline",
         "silhouettes are low",
-        "Not to be trusted (Jaccard below 0.6): 4 ·",
+        "Unstable, not to be trusted on their own (Jaccard below 0.60): 4 ·",
         "mean adjusted Rand index between runs 0.81",
         "Dunn",
         "prefers K = 1, outside the range drawn",

@@ -47,6 +47,7 @@ import pyarrow as pa
 
 from custseg.backends.large import detect_roles_fast, feature_matrix
 from custseg.errors import DataWarning, EmptyInputError
+from custseg.features.kinds import column_kinds
 from custseg.features.missing import (
     MissingCounts,
     apply_missing_policy,
@@ -400,7 +401,13 @@ def segment_chunked(
     overall_mean, overall_std = stats.mean, np.where(stats.std == 0, 1.0, stats.std)
     means = sums / np.maximum(counts, 1)[:, None]
     z = (means - overall_mean) / overall_std
-    seg_names = name_segments(z, names)
+    seg_names = name_segments(
+        z,
+        names,
+        kinds=column_kinds(model.features),
+        means=means,
+        overall=np.asarray(stats.mean, dtype="float64"),
+    )
     sample_labels = model.predict_matrix(Xs)["segment"].to_numpy(dtype="int64", na_value=-1)
     segments = summary_segments(names, seg_names, counts, means, z, Xs, sample_labels, n_fit)
     model.segments = [

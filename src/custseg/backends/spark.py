@@ -50,6 +50,7 @@ import pandas as pd
 from custseg.backends.large import detect_roles_fast
 from custseg.backends.spark_session import spark_session
 from custseg.errors import DataFormatError, DataWarning, EmptyInputError, InputError, SchemaError
+from custseg.features.kinds import column_kinds
 from custseg.features.missing import MissingCounts, apply_missing_policy, fill_values
 from custseg.features.preprocessing import ColumnStatistics, Scaler, scaler_from_statistics
 from custseg.features.profiles import name_segments, summary_segments
@@ -428,8 +429,18 @@ def segment_spark(
         ]
     )
     z = (means - overall_mean) / overall_std
-    seg_names = name_segments(np.nan_to_num(z), names)
     quant = fit_frame.approxQuantile(fcols, QUANTILES, 1e-4)
+    records = [
+        feature_record(f, mins[j], maxs[j], mean[j], pop_std[j], quant[j])
+        for j, f in enumerate(names)
+    ]
+    seg_names = name_segments(
+        np.nan_to_num(z),
+        names,
+        kinds=column_kinds(records),
+        means=np.nan_to_num(means),
+        overall=overall_mean,
+    )
     sample_model = model.predict_matrix(scaler.inverse_transform(Zs)) if len(Zs) else None
     labels_s = (
         sample_model["segment"].to_numpy(dtype="int64", na_value=-1)
@@ -438,10 +449,7 @@ def segment_spark(
     )
     Xs = scaler.inverse_transform(Zs)
     segments = summary_segments(names, seg_names, sizes_arr, means, z, Xs, labels_s, n_fit)
-    model.features = [
-        feature_record(f, mins[j], maxs[j], mean[j], pop_std[j], quant[j])
-        for j, f in enumerate(names)
-    ]
+    model.features = records
     model.segments = [{k_: s[k_] for k_ in ("id", "name", "size", "share")} for s in segments]
     digest = hashlib.sha256(
         json.dumps(

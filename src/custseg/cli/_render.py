@@ -60,15 +60,17 @@ def print_k_table(result: SegmentationResult) -> None:
     console.print(table)
 
 
-def segment_highlights(segment: dict, features: list[dict], n: int = 2) -> str:
-    """'income 87 (avg 61); spending 82 (avg 51)' for the most distinctive features."""
-    label = custseg.features.profiles.feature_label
-    means = {f["name"]: f["mean"] for f in features}
-    ranked = sorted(segment["z"].items(), key=lambda kv: -abs(kv[1] or 0.0))[:n]
-    parts = [
-        f"{label(name)} {segment['mean'][name]:.3g} (avg {means[name]:.3g})" for name, _ in ranked
-    ]
-    return "; ".join(parts)
+def segment_highlights(segment: dict, features: list[dict], roles: dict | None = None) -> str:
+    """The two facts that most set a segment apart, in short form.
+
+    e.g. ``"spending score 82.1/100 (avg 50.2); income 86.5 k$ (avg 60.6)"``; see
+    :mod:`custseg.features.facts`.
+    """
+    records = [f for f in features if f["name"] in segment["mean"]]
+    kinds = custseg.features.kinds.column_kinds(records, roles)
+    overall = {f["name"]: f["mean"] for f in features}
+    facts = custseg.features.facts.numeric_facts(segment, kinds, overall, size=segment.get("size"))
+    return "; ".join(f.short for f in facts[:2]) or "close to the average on every feature"
 
 
 def print_result(result: SegmentationResult) -> None:
@@ -93,13 +95,14 @@ def print_result(result: SegmentationResult) -> None:
         ("borderline", "right"),
     ):
         table.add_column(col, justify=justify)
+    roles = {c["name"]: c["role"] for c in summary["columns"]}
     for seg in summary["segments"]:
         table.add_row(
             str(seg["id"]),
             seg["name"],
             str(seg["size"]),
             f"{seg['share']:.1%}",
-            segment_highlights(seg, result.model.features),
+            segment_highlights(seg, result.model.features, roles),
             *segment_trust_cells(summary, seg["id"]),
         )
     console.print(table)

@@ -25,6 +25,8 @@ import streamlit as st
 from custseg.datasets import make_customers
 from custseg.engines import available_engines
 from custseg.errors import CustsegError
+from custseg.features.facts import numeric_facts
+from custseg.features.kinds import column_kinds
 from custseg.features.roles import detect_roles
 from custseg.io.readers import read_text_bytes
 from custseg.segmentation.pipeline import SegmentationResult, Segmenter
@@ -154,9 +156,7 @@ def _from_report(run_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, An
     stability, _ = stability_scores(run.summary)
     specs = build_charts(run, stability, borderline_shares(run))
     charts = [{"name": s.name, "caption": s.caption, "spec": s.to_dict()} for s in specs]
-    stats = {
-        f["name"]: {"mean": float(f["mean"]), "min": float(f["min"])} for f in run.model.features
-    }
+    stats = {f["name"]: f for f in run.model.features}
     personas = [
         {
             "label": p.label,
@@ -171,26 +171,21 @@ def _from_report(run_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, An
 
 
 def _plain_personas(result: SegmentationResult) -> list[dict[str, Any]]:
-    """Personas without the report: the three features that most set a segment apart."""
-    means = {f["name"]: f["mean"] for f in result.model.features}
-    personas = []
-    for seg in result.summary["segments"]:
-        z = seg.get("z") or {}
-        ranked = sorted(z.items(), key=lambda kv: -abs(kv[1] or 0.0))[:3]
-        personas.append(
-            {
-                "label": f"{seg['id']} · {seg['name']}",
-                "size": seg["size"],
-                "share": seg["share"],
-                "lines": [
-                    f"{name}: {seg['mean'][name]:.3g} (average {means[name]:.3g})"
-                    for name, _ in ranked
-                    if name in means
-                ],
-                "action": "",
-            }
-        )
-    return personas
+    """Personas without the report: the facts that most set a segment apart, no action."""
+    records = result.model.features
+    roles = {c["name"]: c["role"] for c in result.summary["columns"]}
+    kinds = column_kinds(records, roles)
+    overall = {f["name"]: f["mean"] for f in records}
+    return [
+        {
+            "label": f"{seg['id']} · {seg['name']}",
+            "size": seg["size"],
+            "share": seg["share"],
+            "lines": [f.text for f in numeric_facts(seg, kinds, overall, size=seg["size"])[:3]],
+            "action": "",
+        }
+        for seg in result.summary["segments"]
+    ]
 
 
 def downloads(run: Run) -> dict[str, bytes]:

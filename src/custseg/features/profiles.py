@@ -4,56 +4,93 @@ The naming rule
 ---------------
 Each feature gets a z-score per segment: the segment mean minus the population
 mean, divided by the population standard deviation. A feature *describes* a
-segment when ``|z| >= 0.5`` (half a standard deviation); its word is "High X" /
-"Low X" ("Very high" / "Very low" from ``|z| >= 1.5``), or a vocabulary word where
-one exists (``Age`` → "Young" / "Older"). A name joins the words of the two
-strongest describing features, in the table's column order, with " · ", e.g.
-"High income · Low spending". A segment no feature describes is "Average".
+segment when ``|z| >= 0.5`` (half a standard deviation) or, for money, counts
+and other amounts (:data:`custseg.features.kinds.RATIO_KINDS`), when the
+segment mean is at most half or at least twice the overall mean: such columns
+are skewed, a few large customers inflate their standard deviation, and a
+segment spending half the average is not "Average".
 
-Names must be distinct within a model. When two segments share a name, the
-colliding segments take their third, fourth, ... strongest feature until the
-names differ; if they still collide, the smaller segments get " 2", " 3", ...
-in size order. The rule uses only the profile, so it is deterministic.
+A describing feature's word depends on what the column is
+(:func:`custseg.features.kinds.column_kind`):
+
+* most columns: "High X" / "Low X", "Very high" / "Very low" from ``|z| >= 1.5``,
+  with X the column in words (:func:`feature_label`: "spending score", "wine spend");
+* age: "Young" / "Older", "Very young" / "Much older" from ``|z| >= 1.5``; a year of
+  birth the other way round; recency: "Recent" / "Lapsed"; tenure: "New" /
+  "Long-standing";
+* a 0/1 flag: "Mostly X" when at least half the segment has it, else "More X";
+  "Fewer X" below the average ("No X" when nobody has it);
+* a code (region 1/2/3) never names a segment: its mean is not a quantity;
+* a vocabulary word where one is given (keyed by column name or label).
+
+A name joins the words of the two strongest describing features, in the
+table's column order, with " · ", e.g. "High income · Low spending score". A
+segment no feature describes is "Average".
+
+Names are distinct and never differ only by a number. When two segments share
+a name, each takes its next strongest describing feature (up to three words);
+then features that lean one way without describing (``|z| >= 0.2``: "Above-average
+X", "Below-average X"); if the names still collide, the colliding segments are
+told apart by the feature on which they differ most ("higher X" / "lower X").
+Only identical profiles are left with "(2)", "(3)", ... The rule uses only the
+profile, so it is deterministic.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from custseg.features.kinds import ColumnKind, column_kind, humanise
+
 __all__ = [
     "DEFAULT_VOCABULARY",
+    "DESCRIBE_RATIO",
+    "DESCRIBE_Z",
+    "LEAN_Z",
+    "STRONG_Z",
+    "describe_strength",
     "feature_label",
     "name_segments",
     "profile_segments",
     "summary_segments",
+    "term_claims",
+    "term_word",
 ]
 
 DESCRIBE_Z = 0.5
 STRONG_Z = 1.5
+#: Below DESCRIBE_Z, a feature still *leans* one way from here; used only to break ties.
+LEAN_Z = 0.2
+#: A ratio kind describes a segment at or beyond this factor from the overall mean.
+DESCRIBE_RATIO = 2.0
 MAX_TERMS = 2
+#: Words a name may take before colliding names are told apart by comparison.
+MAX_NAME_TERMS = 3
 
 #: Words for the low and high side of well-known features, keyed by lower-case label.
 DEFAULT_VOCABULARY: dict[str, tuple[str, str]] = {
     "age": ("Young", "Older"),
 }
-
-_FILLER = {"annual", "score", "total", "amount", "value", "the", "of"}
+#: Words per column kind: (low, high, very low, very high).
+_KIND_WORDS: dict[str, tuple[str, str, str, str]] = {
+    "age": ("Young", "Older", "Very young", "Much older"),
+    "birth year": ("Older", "Young", "Much older", "Very young"),
+    "recency": ("Recent", "Lapsed", "Very recent", "Long lapsed"),
+    "tenure": ("New", "Long-standing", "Very new", "Very long-standing"),
+}
 
 
 def feature_label(name: str) -> str:
-    """Short lower-case label of a column name: units and filler words dropped.
+    """Short lower-case label of a column name (see :func:`custseg.features.kinds.humanise`).
 
-    ``"Annual Income (k$)"`` → ``"income"``; ``"Spending Score (1-100)"`` → ``"spending"``.
+    ``"Annual Income (k$)"`` → ``"income"``; ``"Spending Score (1-100)"`` → ``"spending score"``.
     """
-    text = re.sub(r"\(.*?\)|\[.*?\]", " ", name)
-    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
-    words = [w for w in re.split(r"[^0-9A-Za-z]+", text.lower()) if w]
-    kept = [w for w in words if w not in _FILLER] or words or [name.lower()]
-    return " ".join(kept)
+    return humanise(name)
 
 
 def profile_segments(X: np.ndarray, labels: np.ndarray, features: list[str]) -> pd.DataFrame:
@@ -93,27 +130,180 @@ def profile_segments(X: np.ndarray, labels: np.ndarray, features: list[str]) -> 
     return frame
 
 
-def _word(feature: str, z: float, vocabulary: Mapping[str, tuple[str, str]]) -> str:
-    label = feature_label(feature)
-    words = vocabulary.get(label) or vocabulary.get(feature)
+def _share_word(label: str, high: bool, share: float | None) -> str:
+    if high:
+        return f"Mostly {label}" if share is not None and share >= 0.5 else f"More {label}"
+    return f"No {label}" if share is not None and share <= 0 else f"Fewer {label}"
+
+
+def term_word(
+    feature: str,
+    z: float,
+    vocabulary: Mapping[str, tuple[str, str]] | None = None,
+    *,
+    kind: ColumnKind | None = None,
+    share: float | None = None,
+) -> str:
+    """The word a feature gives a name at z-score ``z`` (see the module docstring).
+
+    Parameters
+    ----------
+    feature : str
+    z : float
+        Its size picks the level: from :data:`STRONG_Z` "Very", from
+        :data:`DESCRIBE_Z` plain, below that "Above-average" / "Below-average".
+    vocabulary : mapping, optional
+        (low, high) words keyed by column name or label; they win over the kind's
+        words and :data:`DEFAULT_VOCABULARY`.
+    kind : ColumnKind, optional
+        Default: read from the name alone.
+    share : float, optional
+        For a flag: the segment's share of customers with the flag set.
+    """
+    kind = kind or column_kind(feature)
+    label = kind.label
+    high = z > 0
+    if kind.kind == "flag" and not (vocabulary or {}).get(feature):
+        return _share_word(label, high, share)
+    if abs(z) < DESCRIBE_Z:
+        return f"{'Above' if high else 'Below'}-average {label}"
+    strong = abs(z) >= STRONG_Z
+    given = vocabulary or {}
+    words = given.get(feature) or given.get(label)
     if words is not None:
-        return words[1] if z > 0 else words[0]
-    level = (
-        ("Very high" if z >= STRONG_Z else "High")
-        if z > 0
-        else ("Very low" if z <= -STRONG_Z else "Low")
-    )
+        return words[1] if high else words[0]
+    if kind.kind in _KIND_WORDS:
+        low_w, high_w, very_low, very_high = _KIND_WORDS[kind.kind]
+        return (very_high if strong else high_w) if high else (very_low if strong else low_w)
+    words = DEFAULT_VOCABULARY.get(label)
+    if words is not None:
+        return words[1] if high else words[0]
+    level = ("Very high" if strong else "High") if high else ("Very low" if strong else "Low")
     return f"{level} {label}"
 
 
-def _name(z_row: np.ndarray, features: list[str], n_terms: int, vocab) -> str:
-    strongest = [
-        j for j in np.argsort(-np.abs(z_row), kind="stable") if abs(z_row[j]) >= DESCRIBE_Z
-    ]
-    chosen = sorted(strongest[:n_terms])
-    if not chosen:
-        return "Average"
-    return " · ".join(_word(features[j], float(z_row[j]), vocab) for j in chosen)
+def term_claims(
+    feature: str,
+    vocabulary: Mapping[str, tuple[str, str]] | None = None,
+    *,
+    kind: ColumnKind | None = None,
+) -> dict[str, float]:
+    """Every word :func:`term_word` can write for a feature → the z it claims.
+
+    Weakest level first, so a word shared by two levels claims the weaker one.
+    Used to check whether an old name still fits a new profile.
+    """
+    kind = kind or column_kind(feature)
+    claims: dict[str, float] = {}
+    for z in (-LEAN_Z, LEAN_Z, -DESCRIBE_Z, DESCRIBE_Z, -STRONG_Z, STRONG_Z):
+        claims.setdefault(term_word(feature, z, vocabulary, kind=kind), z)
+    if kind.kind == "flag":
+        for share, z in ((1.0, DESCRIBE_Z), (0.0, -DESCRIBE_Z)):
+            claims.setdefault(term_word(feature, z, vocabulary, kind=kind, share=share), z)
+    return claims
+
+
+def describe_strength(kind: ColumnKind, z: float, value: float, overall: float) -> float:
+    """How strongly a feature describes a segment, on the z scale (see the module docstring).
+
+    ``|z|``, raised to :data:`DESCRIBE_Z` when an amount (a ratio kind) is at most half
+    or at least twice its overall mean; 0 for a code. A feature describes the segment
+    when this is at least :data:`DESCRIBE_Z`.
+    """
+    if kind.kind == "code" or not math.isfinite(z):
+        return 0.0
+    strength = abs(z)
+    if kind.is_ratio and overall > 0 and value >= 0:
+        ratio = value / overall
+        if ratio >= DESCRIBE_RATIO or ratio <= 1 / DESCRIBE_RATIO:
+            strength = max(strength, DESCRIBE_Z)
+    return strength
+
+
+def _strengths(
+    z: np.ndarray,
+    kinds: Sequence[ColumnKind],
+    means: np.ndarray | None,
+    overall: np.ndarray | None,
+) -> np.ndarray:
+    """Per segment and feature, :func:`describe_strength`."""
+    strength = np.zeros_like(z)
+    for i, j in np.ndindex(*z.shape):
+        value = float(means[i, j]) if means is not None else math.nan
+        mean = float(overall[j]) if overall is not None else math.nan
+        strength[i, j] = describe_strength(kinds[j], float(z[i, j]), value, mean)
+    return strength
+
+
+@dataclass
+class _Namer:
+    """The state of naming one model's segments (see the module docstring)."""
+
+    z: np.ndarray
+    features: list[str]
+    kinds: list[ColumnKind]
+    vocabulary: dict[str, tuple[str, str]]
+    means: np.ndarray | None
+    strength: np.ndarray
+
+    def order(self, i: int) -> list[int]:
+        """Features by how well they describe segment ``i``: describing, then leaning."""
+        s = self.strength[i]
+        ranked = [int(j) for j in np.argsort(-s, kind="stable")]
+        return [j for j in ranked if s[j] >= DESCRIBE_Z] + [
+            j for j in ranked if LEAN_Z <= s[j] < DESCRIBE_Z
+        ]
+
+    def word(self, i: int, j: int) -> str:
+        z = float(np.nan_to_num(self.z[i, j]))
+        if self.strength[i, j] >= DESCRIBE_Z and abs(z) < DESCRIBE_Z:
+            z = float(np.copysign(DESCRIBE_Z, z))  # described by its ratio to the mean
+        share = None if self.means is None else float(self.means[i, j])
+        return term_word(self.features[j], z, self.vocabulary, kind=self.kinds[j], share=share)
+
+    def describing(self, i: int) -> int:
+        return int((self.strength[i] >= DESCRIBE_Z).sum())
+
+    def name(self, i: int, n_terms: int) -> str:
+        """The name from the ``n_terms`` strongest features, in column order."""
+        chosen = sorted(self.order(i)[:n_terms])
+        words = [self.word(i, j) for j in chosen]
+        if not self.describing(i):
+            words.insert(0, "Average")
+        return " · ".join(words)
+
+
+def _clashes(names: list[str]) -> list[list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        groups.setdefault(n, []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+_ORDINALS = ("", "second-", "third-", "fourth-", "fifth-")
+
+
+def _rank_word(rank: int, n: int) -> str:
+    """'lower'/'higher' for two; 'lowest', 'second-lowest', ..., 'highest' for more."""
+    if n == 2:
+        return "higher" if rank else "lower"
+    if rank == n - 1:
+        return "highest"
+    return (_ORDINALS[rank] if rank < len(_ORDINALS) else f"{rank + 1}th-") + "lowest"
+
+
+def _compare(namer: _Namer, group: list[int], names: list[str]) -> None:
+    """Tell colliding segments apart by the feature on which they differ most."""
+    spread = np.nan_to_num(namer.z[group].max(axis=0) - namer.z[group].min(axis=0))
+    spread[[k.kind == "code" for k in namer.kinds]] = -1.0
+    j = int(np.argmax(spread))
+    if spread[j] <= 0:
+        for rank, i in enumerate(group[1:], start=2):
+            names[i] += f" ({rank})"  # identical profiles: nothing else tells them apart
+        return
+    ordered = sorted(group, key=lambda i: (float(namer.z[i, j]), i))
+    for rank, i in enumerate(ordered):
+        names[i] += f" ({_rank_word(rank, len(ordered))} {namer.kinds[j].label})"
 
 
 def name_segments(
@@ -121,8 +311,11 @@ def name_segments(
     features: list[str],
     *,
     vocabulary: Mapping[str, tuple[str, str]] | None = None,
+    kinds: Sequence[ColumnKind] | None = None,
+    means: np.ndarray | None = None,
+    overall: np.ndarray | None = None,
 ) -> list[str]:
-    """Distinct, human-readable names for segments from their z-scores.
+    """Distinct, human-readable names for segments from their profiles.
 
     Parameters
     ----------
@@ -131,30 +324,57 @@ def name_segments(
         also size order (largest first).
     features : list of str
     vocabulary : mapping, optional
-        Extra words for the low and high side of features, keyed by column name or
-        by :func:`feature_label`; merged over :data:`DEFAULT_VOCABULARY`.
+        Words for the low and high side of features, keyed by column name or by
+        :func:`feature_label`; they win over the words of the rule.
+    kinds : sequence of ColumnKind, optional
+        What each feature measures (:func:`custseg.features.kinds.column_kinds`);
+        default: read from the names alone.
+    means : ndarray of shape (n_segments, n_features), optional
+        Segment means in original units: flag shares and ratios to the mean.
+    overall : ndarray of shape (n_features,), optional
+        Overall means in original units; with ``means``, enables the ratio rule.
 
     Returns
     -------
     list of str
         One name per segment, all distinct.
     """
-    vocab = {**DEFAULT_VOCABULARY, **(vocabulary or {})}
-    n_terms = [MAX_TERMS] * len(z)
-    names = [_name(z[i], features, n_terms[i], vocab) for i in range(len(z))]
-    for _ in range(len(features)):
-        clashes = {n for n in names if names.count(n) > 1}
-        if not clashes:
+    z = np.asarray(z, dtype="float64").reshape(len(z), len(features))
+    kinds = list(kinds) if kinds is not None else [column_kind(f) for f in features]
+    namer = _Namer(
+        z,
+        features,
+        kinds,
+        dict(vocabulary or {}),
+        means,
+        _strengths(z, kinds, means, overall),
+    )
+    n_terms = [min(MAX_TERMS, namer.describing(i)) for i in range(len(z))]
+    names = [namer.name(i, n_terms[i]) for i in range(len(z))]
+    for _ in range(MAX_NAME_TERMS):
+        grown = False
+        for group in _clashes(names):
+            for i in group:
+                if n_terms[i] < min(MAX_NAME_TERMS, len(namer.order(i))):
+                    n_terms[i] += 1
+                    names[i] = namer.name(i, n_terms[i])
+                    grown = True
+        if not grown:
             break
-        for i, n in enumerate(names):
-            if n in clashes:
-                n_terms[i] += 1
-                names[i] = _name(z[i], features, n_terms[i], vocab)
-    seen: dict[str, int] = {}
-    for i, n in enumerate(names):
-        seen[n] = seen.get(n, 0) + 1
-        if seen[n] > 1:
-            names[i] = f"{n} {seen[n]}"
+    for i in range(len(names)):
+        # A name grown for a clash that the other names' growth resolved shrinks back,
+        # unless the shorter name would fit another segment as well.
+        while n_terms[i] > min(MAX_TERMS, namer.describing(i)):
+            n = n_terms[i] - 1
+            shorter = namer.name(i, n)
+            if shorter in names or any(
+                namer.name(k, n) == shorter for k in range(len(names)) if k != i
+            ):
+                break
+            n_terms[i] = n
+            names[i] = shorter
+    for group in _clashes(names):
+        _compare(namer, group, names)
     return names
 
 

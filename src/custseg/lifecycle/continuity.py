@@ -54,7 +54,7 @@ from __future__ import annotations
 import inspect
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,8 +65,9 @@ from scipy.optimize import linear_sum_assignment
 
 from custseg.engines.base import Engine, Fitted
 from custseg.errors import DataWarning, SchemaError
+from custseg.features.kinds import ColumnKind
 from custseg.features.preprocessing import Scaler
-from custseg.features.profiles import DEFAULT_VOCABULARY, DESCRIBE_Z, STRONG_Z, _word
+from custseg.features.profiles import DESCRIBE_Z, term_claims
 from custseg.io import read_json, read_table
 from custseg.model import SegmentModel, load_model
 
@@ -84,6 +85,7 @@ __all__ = [
 
 MATCH_FRACTION = 0.5
 NAME_SLACK = 0.1
+_COMPARISON = re.compile(r" \((lower|higher|[a-z0-9]*-?lowest|highest) [^()]*\)$")
 WARM_START_TOLERANCE = 0.01
 
 
@@ -240,14 +242,16 @@ def match_centers(
 
 
 def _term_rules(
-    features: list[str], vocabulary: Mapping[str, tuple[str, str]]
+    features: list[str],
+    vocabulary: Mapping[str, tuple[str, str]],
+    kinds: Sequence[ColumnKind] | None,
 ) -> dict[str, tuple[int, float]]:
     """Each word the naming rule can write → (feature index, the z it claims)."""
     rules: dict[str, tuple[int, float]] = {}
     for j, feature in enumerate(features):
-        # Weakest level first, so a vocabulary word ("Young") claims only |z| >= 0.5.
-        for z in (-DESCRIBE_Z, -STRONG_Z, DESCRIBE_Z, STRONG_Z):
-            rules.setdefault(_word(feature, z, vocabulary), (j, z))
+        kind = kinds[j] if kinds is not None else None
+        for word, z in term_claims(feature, vocabulary, kind=kind).items():
+            rules.setdefault(word, (j, z))
     return rules
 
 
@@ -257,6 +261,7 @@ def name_fits(
     features: list[str],
     *,
     vocabulary: Mapping[str, tuple[str, str]] | None = None,
+    kinds: Sequence[ColumnKind] | None = None,
 ) -> bool:
     """Whether a segment name still describes a profile (see rule 4 of the module doc).
 
@@ -264,24 +269,34 @@ def name_fits(
     ----------
     name : str
         A name written by :func:`custseg.features.profiles.name_segments`, e.g.
-        ``"Young · High spending"`` or ``"Average 2"``.
+        ``"Young · High spending score"`` or ``"Average"``.
     z : ndarray of shape (n_features,)
         z-scores of the segment's feature means in the new run.
     features : list of str
     vocabulary : mapping, optional
         The naming vocabulary the run uses.
+    kinds : sequence of ColumnKind, optional
+        What each feature measures; default: read from the names.
     """
-    vocab = {**DEFAULT_VOCABULARY, **(vocabulary or {})}
-    base = re.sub(r" \d+$", "", name)
-    if base == "Average":
-        return bool(np.all(np.abs(z) < DESCRIBE_Z + NAME_SLACK))
-    rules = _term_rules(features, vocab)
-    for term in base.split(" · "):
+    base = re.sub(r" \(\d+\)$| \d+$", "", name)
+    # A comparison between colliding segments ("(higher income)") cannot be checked on
+    # one profile.
+    base = _COMPARISON.sub("", base)
+    terms = base.split(" · ")
+    rules = _term_rules(features, vocabulary or {}, kinds)
+    named = set()
+    for term in terms:
+        if term == "Average":
+            continue
         if term not in rules:
             return False
         j, claimed = rules[term]
+        named.add(j)
         if np.sign(z[j]) != np.sign(claimed) or abs(z[j]) < abs(claimed) - NAME_SLACK:
             return False
+    if terms and terms[0] == "Average":
+        rest = [j for j in range(len(features)) if j not in named]
+        return bool(np.all(np.abs(z[rest]) < DESCRIBE_Z + NAME_SLACK))
     return True
 
 
@@ -358,6 +373,7 @@ class Linking:
         features: list[str],
         *,
         vocabulary: Mapping[str, tuple[str, str]] | None = None,
+        kinds: Sequence[ColumnKind] | None = None,
     ) -> dict[int, str]:
         """Keep the previous name of each matched segment whose profile still fits it.
 
@@ -369,35 +385,41 @@ class Linking:
             Segment id → z-scores of its feature means, shape (n_features,).
         features : list of str
         vocabulary : mapping, optional
+        kinds : sequence of ColumnKind, optional
+            What each feature measures; default: read from the names.
 
         Returns
         -------
         dict
-            Segment id → final name; names stay distinct (a fresh name that collides
-            with a kept one gets " 2", " 3", ...). Fills :attr:`renamed`.
+            Segment id → final name; names stay distinct (a kept name that another
+            segment's fresh name equals gives way to its own fresh name). Fills
+            :attr:`renamed`.
         """
         old_names = self.previous.model.segment_names
         old_ids = self.previous.model.center_ids.tolist()
         matched = {self.ids[row]: old_ids[col] for row, col in self.pairs.items()}
-        final: dict[int, str] = {}
-        self.renamed = []
+        final = dict(names)
         for sid in sorted(names):
             if sid in matched and sid in z:
                 old_name = old_names.get(matched[sid], "")
-                if old_name and name_fits(old_name, z[sid], features, vocabulary=vocabulary):
+                if old_name and name_fits(
+                    old_name, z[sid], features, vocabulary=vocabulary, kinds=kinds
+                ):
                     final[sid] = old_name
-        for sid in sorted(names):
-            if sid in final:
-                continue
-            candidate, n = names[sid], 1
-            while candidate in final.values():
-                n += 1
-                candidate = f"{names[sid]} {n}"
-            final[sid] = candidate
-            if sid in matched:
-                self.renamed.append(
-                    {"id": int(sid), "from": old_names.get(matched[sid], ""), "to": candidate}
-                )
+        # A kept name equal to another segment's name gives way to its own fresh name:
+        # fresh names are distinct, so this ends, and no name needs a number.
+        while True:
+            taken = list(final.values())
+            clash = [s for s in final if final[s] != names[s] and taken.count(final[s]) > 1]
+            if not clash:
+                break
+            for sid in clash:
+                final[sid] = names[sid]
+        self.renamed = [
+            {"id": int(sid), "from": old_names.get(matched[sid], ""), "to": final[sid]}
+            for sid in sorted(final)
+            if sid in matched and final[sid] != old_names.get(matched[sid], "")
+        ]
         return final
 
     def report(

@@ -107,15 +107,17 @@ def borderline_shares(run: rd.RunData) -> dict[int, float]:
     return out
 
 
-def _feature_stats(run: rd.RunData) -> dict[str, dict[str, float]]:
+def _feature_stats(run: rd.RunData) -> dict[str, dict[str, Any]]:
+    """Per numeric feature its model record (mean, min, max, std, deciles)."""
     meta = {f["name"]: f for f in run.model.features}
     stats = {}
     for j, f in enumerate(run.numeric):
         x = run.X[run.fitted, j]
-        m = meta.get(f, {})
-        mean = m.get("mean", float(np.nanmean(x)) if np.isfinite(x).any() else 0.0)
-        low = m.get("min", float(np.nanmin(x)) if np.isfinite(x).any() else 0.0)
-        stats[f] = {"mean": float(mean), "min": float(low)}
+        finite = np.isfinite(x).any()
+        m = dict(meta.get(f, {}))
+        m.setdefault("mean", float(np.nanmean(x)) if finite else 0.0)
+        m.setdefault("min", float(np.nanmin(x)) if finite else 0.0)
+        stats[f] = m
     return stats
 
 

@@ -372,9 +372,12 @@ def _personas(personas: list[Persona]) -> str:
         '<div class="cards">' + "".join(cards) + "</div>"
         '<details class="note"><summary>How the distinctions and actions are chosen</summary>'
         "<p>A feature is listed when the segment's mean is at least half a standard deviation "
-        "from the overall mean (the strongest three). Features are read as value, frequency, "
-        "recency, income or age from words in their names; the first matching rule below "
-        "suggests the action. See docs/report.md.</p>"
+        "from the overall mean, or for an amount at most half or at least twice it (the "
+        "strongest three); a category only when it is linked to the segments and differs by "
+        "15 points or more, by a test. Each column is read as a kind (money, count, score, "
+        "share, flag, ...) and a signal (spend, frequency, recency, risk, ...) from its name "
+        "and values; the first matching rule below suggests the action. See "
+        "docs/personas.md.</p>"
         f"<ol>{rules}</ol></details>"
     )
 

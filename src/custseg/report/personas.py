@@ -1,184 +1,125 @@
 """Personas: each segment in plain words, with a suggested marketing action.
 
-Distinctions
-------------
-A feature distinguishes a segment when its z-score is at least 0.5 in size (the
-threshold segment names use). The three strongest are described, strongest
-first. For a quantity that is never negative the segment mean is compared with
-the population mean as a ratio: "income 52% above average (87 vs 57)",
-"spending twice the average", "spending 64% below average". Where a ratio means
-nothing (the feature takes negative values, or averages zero) the distance is
-given in standard deviations: "balance 1.2 SD above average". A category stands
-out when its share in the segment differs from its overall share by at least
-15 percentage points: "72% Female (56% overall)".
+A persona lists the facts that set a segment apart
+(:mod:`custseg.features.facts`: at most three numeric facts, strongest first,
+then at most two categories that pass the tests of independence) and suggests
+one action.
 
 Suggested action: the rule
 --------------------------
-Each numeric feature is given a *kind* from words in its name (checked in this
-order): recency ("recency", "days since", "since last", "inactive"), value
-("spend", "spending", "monetary", "revenue", "sales", "amount", "value", "clv",
-"basket", "profit"), frequency ("frequency", "orders", "visits",
-"transactions", "purchases", "count"), income ("income", "salary", "wealth",
-"earnings") and age ("age"). A kind is *high* in a segment when its most
-extreme feature has z >= 0.5 and *low* when z <= -0.5. The first rule that
-matches gives the action:
+Actions follow the *signals* of the facts (:mod:`custseg.features.kinds`: risk,
+recency, response, means, value, frequency, tenure, age), never the bare words
+of a column name. A signal is *high* in a segment when one of its facts says
+the segment has more of it, *low* when one says less. The first rule that
+matches gives the action, and the action names the columns it rests on:
 
 1. noise (segment -1): review individually;
-2. recency high: win back;
-3. value high and (income or frequency high): reward and retain;
-4. value high: keep loyal affordably;
-5. income high and value low: unlock potential;
-6. frequency high: cross-sell and upsell;
-7. value low or frequency low: low-cost activation;
-8. income low: value-led offers;
-9. age low: mobile and social channels;
-10. age high: service-led communication;
-11. otherwise: maintain and test.
+2. risk high (cash advances, returns, complaints, churn, utilisation): check the
+   risk first;
+3. recency high (a long time since the last purchase): win back;
+4. value high and frequency or means high: retain and reward;
+5. value high on some columns and low on others, when there are three or more spend
+   columns (product lines): cross-sell what they buy little of;
+6. value high: keep them buying;
+7. means high (value not high): unlock potential;
+8. frequency high: grow the basket;
+9. response high (accepted campaigns): target in campaigns;
+10. tenure low: onboard;
+11. value or frequency low: low-cost activation;
+12. recency low (bought recently): follow up while they are engaged;
+13. means low: value-led offers;
+14. tenure high: thank and ask for referrals;
+15. age alone: fit channel and message to the age group (the text gives the age);
+16. otherwise: no rule applies — the persona says so instead of inventing an action.
 
 The rule is a starting point for a marketer, not a verdict; each card says
-which rule fired and why, so it can be argued with.
+which rule fired and the facts behind it, so it can be argued with.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from custseg.features.profiles import DESCRIBE_Z, feature_label
+from custseg.features.facts import Fact, category_facts, numeric_facts
+from custseg.features.kinds import ColumnKind, column_kind
 
-__all__ = ["ACTIONS", "Persona", "describe_feature", "feature_kind", "make_personas"]
-
-MAX_DISTINCTIONS = 3
-CATEGORY_GAP = 0.15
-
-_KIND_WORDS: list[tuple[str, tuple[str, ...]]] = [
-    ("recency", ("recency", "days since", "since last", "inactive")),
-    (
-        "value",
-        (
-            "spend",
-            "spending",
-            "monetary",
-            "revenue",
-            "sales",
-            "amount",
-            "value",
-            "clv",
-            "basket",
-            "profit",
-        ),
-    ),
-    ("frequency", ("frequency", "orders", "visits", "transactions", "purchases", "count")),
-    ("income", ("income", "salary", "wealth", "earnings")),
-    ("age", ("age",)),
+__all__ = [
+    "ACTIONS",
+    "MAX_DISTINCTIONS",
+    "Action",
+    "Persona",
+    "choose_action",
+    "feature_kinds",
+    "make_personas",
 ]
 
-#: Rule number → (short title, suggested action).
+MAX_DISTINCTIONS = 3
+#: Cross-selling needs at least this many spend columns: product lines to move between.
+CROSS_SELL_LINES = 3
+
+#: Rule number → (short title, what the rule suggests in general).
 ACTIONS: dict[int, tuple[str, str]] = {
-    1: (
-        "Review individually",
-        "These customers fit no segment; look at them one by one before any campaign.",
-    ),
+    1: ("Review individually", "These customers fit no segment; look at them one by one."),
     2: (
-        "Win back",
-        "Send a time-limited reactivation offer and a 'we miss you' message before they lapse.",
+        "Check the risk first",
+        "A risk signal (cash advances, returns, complaints, churn) is above average: find "
+        "out why before promoting to them.",
     ),
-    3: (
-        "Reward and retain",
-        "Offer a VIP or loyalty tier, early access and personal service; protect this revenue.",
-    ),
-    4: (
-        "Keep loyal affordably",
-        "Use points, bundles and member prices that keep them buying within their budget.",
-    ),
-    5: (
-        "Unlock potential",
-        "Show premium products and personalised offers; ask what keeps them from buying more.",
-    ),
-    6: (
-        "Cross-sell and upsell",
-        "Recommend complementary products at the moments they already buy.",
-    ),
-    7: (
-        "Low-cost activation",
-        "Reach them with value promotions in cheap digital channels; measure the response "
-        "before investing more.",
-    ),
-    8: ("Value-led offers", "Lead with good-value bundles and price promotions."),
-    9: (
-        "Mobile and social",
-        "Reach them in mobile and social channels with trend-led offers; build the "
-        "relationship early.",
-    ),
-    10: (
-        "Service-led communication",
-        "Communicate clearly through the channels they already use and reward their loyalty.",
-    ),
-    11: (
-        "Maintain and test",
-        "Keep regular communication; test a targeted offer against a control group.",
+    3: ("Win back", "A long time since the last purchase: a time-limited reactivation offer."),
+    4: ("Retain and reward", "High value and often: priority service and early access."),
+    5: ("Cross-sell", "High spend on some lines, low on others: offer the lines they skip."),
+    6: ("Keep them buying", "High value: personal recommendations and member prices."),
+    7: ("Unlock potential", "High means, value not high: premium products and a question why."),
+    8: ("Grow the basket", "Frequent but small purchases: bundles and complementary products."),
+    9: ("Target in campaigns", "Answered past campaigns more than others: include them first."),
+    10: ("Onboard", "Newer customers: a welcome series and a second-purchase offer."),
+    11: ("Low-cost activation", "Low value or frequency: cheap channels, measured first."),
+    12: ("Follow up", "Bought recently: a thank-you and a relevant next offer."),
+    13: ("Value-led offers", "Lower means: good-value bundles and price promotions."),
+    14: ("Thank and ask for referrals", "Long-standing customers: recognition and referrals."),
+    15: ("Fit channel and message", "Differs by age alone: choose channels that suit the age."),
+    16: (
+        "No rule applies",
+        "No spend, frequency, recency or risk signal sets the segment apart; no action is "
+        "suggested.",
     ),
 }
 
 
-def feature_kind(name: str) -> str | None:
-    """The marketing kind of a feature from its name, or None (see the module docstring)."""
-    text = " ".join(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower().replace("_", " ").split())
-    for kind, words in _KIND_WORDS:
-        for word in words:
-            # Words match at a word start: "spend" finds "spending", "count" not "account".
-            if re.search(rf"\b{word}" + (r"\b" if word == "age" else ""), text):
-                return kind
-    return None
+@dataclass(frozen=True)
+class Action:
+    """The suggested action for one segment.
 
-
-def _times(ratio: float) -> str:
-    if round(ratio, 1) == 2.0:
-        return "twice"
-    if round(ratio, 1) == 3.0:
-        return "three times"
-    return f"{ratio:.1f} times"
-
-
-def _num(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
-
-
-def describe_feature(name: str, seg_mean: float, mean: float, z: float, minimum: float) -> str:
-    """One distinction in plain words, e.g. ``"income 52% above average (87 vs 57)"``.
-
-    Parameters
+    Attributes
     ----------
-    name : str
-        The feature's column name.
-    seg_mean, mean : float
-        The segment's mean and the population mean, in original units.
-    z : float
-        The segment mean's z-score.
-    minimum : float
-        The smallest value of the feature in the data: a ratio is used only for
-        features that are never negative and average above zero.
+    rule : int
+        The rule that fired (a key of :data:`ACTIONS`).
+    title : str
+    text : str
+        The action for this segment, naming the columns it rests on.
+    because : str
+        The facts behind it, in words.
     """
-    label = feature_label(name)
-    if minimum >= 0 and mean > 0 and seg_mean >= 0:
-        ratio = seg_mean / mean
-        numbers = f"({_num(seg_mean)} vs {_num(mean)})"
-        if ratio >= 1.95:
-            return f"{label} {_times(ratio)} the average {numbers}"
-        pct = round(abs(ratio - 1) * 100)
-        side = "above" if ratio >= 1 else "below"
-        return f"{label} {pct}% {side} average {numbers}"
-    side = "above" if z >= 0 else "below"
-    return f"{label} {abs(z):.1f} SD {side} average"
+
+    rule: int
+    title: str
+    text: str
+    because: str
 
 
 @dataclass(frozen=True)
 class Persona:
-    """One segment described for a marketer."""
+    """One segment described for a marketer.
+
+    ``facts`` are the structured facts (:class:`custseg.features.facts.Fact`);
+    ``distinctions`` their sentences (numeric facts first, then categories);
+    ``key_facts`` the two that most set the segment apart, for an at-a-glance row.
+    """
 
     id: int
     name: str
@@ -190,52 +131,236 @@ class Persona:
     action_title: str
     action: str
     because: str
+    facts: list[Fact] = field(default_factory=list)
+    key_facts: list[str] = field(default_factory=list)
 
 
-def _levels(seg: dict[str, Any], features: list[str]) -> dict[str, float]:
-    """Per kind, the z of its most extreme feature."""
-    levels: dict[str, float] = {}
-    for f in features:
-        kind = feature_kind(f)
-        z = (seg.get("z") or {}).get(f)
-        if kind is None or z is None:
-            continue
-        if kind not in levels or abs(z) > abs(levels[kind]):
-            levels[kind] = float(z)
-    return levels
+def _label_of(fact: Fact, kinds: Mapping[str, ColumnKind]) -> str:
+    if fact.feature in kinds:
+        label = kinds[fact.feature].label
+        return f"{label} rate" if fact.kind == "flag" else label
+    column, _, category = fact.feature.partition("=")
+    return f"share of {column_kind(column).label} '{category}'" if category else column
 
 
-def choose_action(seg_id: int, levels: dict[str, float]) -> tuple[int, str]:
-    """The rule number that fires and the reason in words."""
-    high = {k for k, z in levels.items() if z >= DESCRIBE_Z}
-    low = {k for k, z in levels.items() if z <= -DESCRIBE_Z}
-    if seg_id < 0:
-        return 1, "these customers were left as noise by the algorithm"
+def _labels(facts: Sequence[Fact], kinds: Mapping[str, ColumnKind]) -> str:
+    names = list(dict.fromkeys(_label_of(f, kinds) for f in facts))[:3]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _their(facts: Sequence[Fact], kinds: Mapping[str, ColumnKind]) -> str:
+    """'Their income is', 'Their total charges are', 'Their income and credit limit are'."""
+    labels = {_label_of(f, kinds) for f in facts}
+    last = next(iter(labels)).rsplit(" ", 1)[-1].strip("'")
+    plural = len(labels) > 1 or bool(re.search(r"[^su]s$", last))
+    return f"Their {_labels(facts, kinds)} {'are' if plural else 'is'}"
+
+
+def _by_signal(facts: Sequence[Fact], effect: int) -> dict[str, list[Fact]]:
+    out: dict[str, list[Fact]] = {}
+    for f in facts:
+        if f.signal and f.effect == effect:
+            out.setdefault(f.signal, []).append(f)
+    return out
+
+
+def _because(facts: Sequence[Fact]) -> str:
+    return "; ".join(f.text for f in facts[:2])
+
+
+def _lines(kinds: Mapping[str, ColumnKind]) -> bool:
+    """Whether the value columns are product lines (three or more spends), for cross-selling."""
+    return sum(k.signal == "value" for k in kinds.values()) >= CROSS_SELL_LINES
+
+
+def _first_rules(
+    high: dict[str, list[Fact]], low: dict[str, list[Fact]], kinds: Mapping[str, ColumnKind]
+) -> Action | None:
+    """Rules 2-9: risk, recency, value, means, frequency, response."""
+    value_h, value_l = high.get("value", []), low.get("value", [])
+    if "risk" in high:
+        facts = high["risk"]
+        return Action(
+            2,
+            ACTIONS[2][0],
+            f"{_their(facts, kinds)} above average: find out why before promoting to them, "
+            "and keep offers that add to it out of their campaigns.",
+            _because(facts),
+        )
     if "recency" in high:
-        return 2, "a long time since the last purchase"
-    if "value" in high and high & {"income", "frequency"}:
-        other = "income" if "income" in high else "frequency"
-        return 3, f"high value and high {other}"
-    if "value" in high:
-        return 4, "high value" + (" on a low income" if "income" in low else "")
-    if "income" in high and "value" in low:
-        return 5, "high income but low value"
+        return Action(
+            3,
+            ACTIONS[3][0],
+            "They have not bought for longer than most: send a time-limited reactivation "
+            "offer and stop costly contact with those who do not respond.",
+            _because(high["recency"]),
+        )
+    if value_h and ("frequency" in high or "means" in high):
+        both = value_h[:1] + (high.get("frequency") or high["means"])[:1]
+        return Action(
+            4,
+            ACTIONS[4][0],
+            f"{_their(both, kinds)} above average: give them priority service, early access "
+            "or a higher tier, and watch for the first sign of a drop.",
+            _because(both),
+        )
+    if value_h and value_l and _lines(kinds):
+        return Action(
+            5,
+            ACTIONS[5][0],
+            f"They spend well above average on {_labels(value_h, kinds)} but below average on "
+            f"{_labels(value_l, kinds)}: offer {_labels(value_l, kinds)} alongside what they "
+            "already buy.",
+            _because(value_h[:1] + value_l[:1]),
+        )
+    if value_h:
+        budget = (
+            f" {_their(low['means'], kinds)} below average: favour points and bundles that "
+            "fit a tighter budget."
+            if "means" in low
+            else ""
+        )
+        return Action(
+            6,
+            ACTIONS[6][0],
+            f"{_their(value_h, kinds)} above average: keep them engaged with personal "
+            f"recommendations and recognition.{budget}",
+            _because(value_h + low.get("means", [])),
+        )
+    if "means" in high:
+        gap = f" but their {_labels(value_l, kinds)} is not" if value_l else ""
+        return Action(
+            7,
+            ACTIONS[7][0],
+            f"{_their(high['means'], kinds)} above average{gap}: show premium products and "
+            "ask what keeps them from buying more.",
+            _because(high["means"][:1] + value_l[:1]),
+        )
     if "frequency" in high:
-        return 6, "high frequency"
-    if low & {"value", "frequency"}:
-        return 7, "low " + " and ".join(k for k in ("value", "frequency") if k in low)
-    if "income" in low:
-        return 8, "low income"
-    if "age" in low:
-        return 9, "younger than average"
-    if "age" in high:
-        return 10, "older than average"
-    return 11, "no value, frequency, recency or income signal stands out"
+        return Action(
+            8,
+            ACTIONS[8][0],
+            f"{_their(high['frequency'], kinds)} above average: recommend bundles and "
+            "complementary products at the moments they already buy.",
+            _because(high["frequency"]),
+        )
+    if "response" in high:
+        return Action(
+            9,
+            ACTIONS[9][0],
+            f"They responded more often than others ({_labels(high['response'], kinds)}): "
+            "include them first in the next campaign of that kind.",
+            _because(high["response"]),
+        )
+    return None
+
+
+def _later_rules(
+    high: dict[str, list[Fact]], low: dict[str, list[Fact]], kinds: Mapping[str, ColumnKind]
+) -> Action | None:
+    """Rules 10-15: tenure, low value or frequency, recent, means, age."""
+    if "tenure" in low:
+        return Action(
+            10,
+            ACTIONS[10][0],
+            "Newer customers than most: a welcome series and an offer for the next purchase.",
+            _because(low["tenure"]),
+        )
+    activation = low.get("value", []) + low.get("frequency", [])
+    if activation:
+        return Action(
+            11,
+            ACTIONS[11][0],
+            f"{_their(activation, kinds)} below average: reach them with low-cost digital "
+            "offers and measure the response before investing more.",
+            _because(activation),
+        )
+    if "recency" in low:
+        return Action(
+            12,
+            ACTIONS[12][0],
+            "They bought recently: follow up while they are engaged, with a thank-you and "
+            "an offer that fits what they bought.",
+            _because(low["recency"]),
+        )
+    if "means" in low:
+        return Action(
+            13,
+            ACTIONS[13][0],
+            "Lead with good-value bundles and price promotions.",
+            _because(low["means"]),
+        )
+    if "tenure" in high:
+        return Action(
+            14,
+            ACTIONS[14][0],
+            "They have stayed longer than most: thank them, and ask for referrals or reviews.",
+            _because(high["tenure"]),
+        )
+    age = high.get("age", []) + low.get("age", [])
+    if age:
+        fact = age[0]
+        around = f" aged around {fact.value:.0f}" if fact.kind == "age" else ""
+        group = "older" if fact.effect > 0 else "younger"
+        return Action(
+            15,
+            ACTIONS[15][0],
+            f"The segment differs mainly by age: choose channels and creative that suit "
+            f"{group} customers{around}. No spend, frequency or risk signal sets it apart.",
+            _because(age),
+        )
+    return None
+
+
+def choose_action(
+    seg_id: int, facts: Sequence[Fact], kinds: Mapping[str, ColumnKind] | None = None
+) -> Action:
+    """The action for a segment from its facts, by the rule in the module docstring.
+
+    Parameters
+    ----------
+    seg_id : int
+        The segment id; -1 is noise.
+    facts : sequence of Fact
+        The facts that set the segment apart (numeric and category).
+    kinds : mapping, optional
+        Feature → ColumnKind, for the column labels in the action text.
+    """
+    kinds = kinds or {}
+    if seg_id < 0:
+        return Action(1, ACTIONS[1][0], ACTIONS[1][1], "the algorithm left them unassigned")
+    high, low = _by_signal(facts, 1), _by_signal(facts, -1)
+    action = _first_rules(high, low, kinds) or _later_rules(high, low, kinds)
+    if action is not None:
+        return action
+    return Action(
+        16,
+        ACTIONS[16][0],
+        "Nothing in this profile points to a specific action: no spend, frequency, recency "
+        "or risk signal sets it apart. Use it as a comparison group, or test an offer "
+        "against a control group before acting.",
+        _because(facts) or "no fact sets the segment apart",
+    )
+
+
+def feature_kinds(summary: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> list:
+    """The :class:`ColumnKind` of each numeric feature of a run.
+
+    Parameters
+    ----------
+    summary : mapping
+        ``summary.json``: its ``columns`` give the roles.
+    records : sequence of mapping
+        The model's feature records (``name``, ``min``, ``max``, ``mean``, ``std``,
+        ``quantiles``), or at least ``name`` and ``mean``.
+    """
+    roles = {c.get("name"): c.get("role") for c in summary.get("columns") or []}
+    return [column_kind(str(r["name"]), r, role=roles.get(r["name"])) for r in records]
 
 
 def make_personas(
     summary: dict[str, Any],
-    feature_stats: dict[str, dict[str, float]],
+    feature_stats: Mapping[str, Mapping[str, Any]],
     shares: pd.DataFrame | None = None,
 ) -> list[Persona]:
     """One persona per segment from ``summary.json``.
@@ -244,69 +369,48 @@ def make_personas(
     ----------
     summary : dict
         ``summary.json`` of the run.
-    feature_stats : dict
-        Per numeric feature, ``mean`` and ``min`` over the fitted customers.
+    feature_stats : mapping
+        Per numeric feature its model record: at least ``mean`` over the fitted
+        customers; ``min``, ``max``, ``std`` and ``quantiles`` make the column kinds
+        (:mod:`custseg.features.kinds`) more exact.
     shares : DataFrame, optional
-        :func:`custseg.report.data.category_shares`; adds category distinctions.
+        :func:`custseg.report.data.category_shares`; adds category facts.
     """
     features = [f for f in summary["features"] if f in feature_stats]
-    personas = []
+    kinds = feature_kinds(summary, [{"name": f, **feature_stats[f]} for f in features])
+    by_name = {k.name: k for k in kinds}
+    overall = {f: float(feature_stats[f]["mean"]) for f in features}
+    maxima = {f: float(feature_stats[f].get("max", 0.0)) for f in features}
     segs = sorted(summary["segments"], key=lambda s: (int(s["id"]) < 0, int(s["id"])))
+    labels = {int(s["id"]): _label(int(s["id"]), str(s["name"])) for s in segs}
+    cats = category_facts(shares, {labels[int(s["id"])]: int(s["size"]) for s in segs})
+    personas = []
     for seg in segs:
         sid = int(seg["id"])
-        z = seg.get("z") or {}
-        strong = [f for f in features if z.get(f) is not None and abs(z[f]) >= DESCRIBE_Z]
-        strong.sort(key=lambda f: -abs(z[f]))
-        words = [
-            describe_feature(
-                f,
-                float(seg["mean"][f]),
-                feature_stats[f]["mean"],
-                float(z[f]),
-                feature_stats[f]["min"],
-            )
-            for f in strong[:MAX_DISTINCTIONS]
-        ]
-        words += _category_words(shares, sid, seg["name"])
-        if not words:
-            words = ["close to the average on every feature"]
-        rule, because = choose_action(sid, _levels(seg, features))
-        title, action = ACTIONS[rule]
-        label = seg["name"] if sid < 0 else f"{sid} · {seg['name']}"
+        facts = numeric_facts(seg, kinds, overall, size=int(seg["size"]), maxima=maxima)
+        told = facts[:MAX_DISTINCTIONS] + cats.get(labels[sid], [])
+        # The action weighs every fact, not only those on the card: a line they skip
+        # matters for cross-selling even when three others differ more.
+        action = choose_action(sid, facts + cats.get(labels[sid], []), by_name)
+        words = [f.text for f in told] or ["close to the average on every feature"]
         personas.append(
             Persona(
                 sid,
                 str(seg["name"]),
-                label,
+                labels[sid],
                 int(seg["size"]),
                 float(seg["share"]),
                 words,
-                rule,
-                title,
-                action,
-                because,
+                action.rule,
+                action.title,
+                action.text,
+                action.because,
+                told,
+                [f.text for f in told[:2]],
             )
         )
     return personas
 
 
-def _category_words(shares: pd.DataFrame | None, sid: int, name: str) -> list[str]:
-    if shares is None or shares.empty:
-        return []
-    label = name if sid < 0 else f"{sid} · {name}"
-    out = []
-    for col, part in shares.groupby("column", sort=False):
-        overall = part[part["segment"] == "All customers"].set_index("category")["share"]
-        mine = part[part["segment"] == label].set_index("category")["share"]
-        gaps = [
-            (cat, float(mine.get(cat, 0.0)), float(overall[cat]))
-            for cat in overall.index
-            if cat not in ("Other", "(missing)")
-        ]
-        gaps = [g for g in gaps if abs(g[1] - g[2]) >= CATEGORY_GAP]
-        if gaps:
-            cat, s, o = max(gaps, key=lambda g: (g[1] - g[2], g[0]))
-            if s - o < CATEGORY_GAP:  # only under-representation: name the biggest drop
-                cat, s, o = min(gaps, key=lambda g: (g[1] - g[2], g[0]))
-            out.append(f"{np.round(s * 100):.0f}% {cat} ({np.round(o * 100):.0f}% overall; {col})")
-    return out
+def _label(sid: int, name: str) -> str:
+    return name if sid < 0 else f"{sid} · {name}"

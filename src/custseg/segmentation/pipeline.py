@@ -22,6 +22,7 @@ from custseg.backends.large import fit_final
 from custseg.engines import get_engine
 from custseg.errors import DataWarning, InputError
 from custseg.features.encoding import annotate_categoricals, category_words
+from custseg.features.kinds import column_kinds
 from custseg.features.profiles import name_segments, profile_segments
 from custseg.features.roles import TableSchema
 from custseg.io import write_csv, write_json
@@ -331,10 +332,28 @@ def _fit_frame(
     seg_ids = [int(s) for s in profiles.index if s >= 0]
     z = profiles.loc[seg_ids, [f"z:{f}" for f in features]].to_numpy()
     vocabulary = {**category_words(categories), **(options.vocabulary or {})}
-    names = dict(zip(seg_ids, name_segments(z, features, vocabulary=vocabulary), strict=True))
+    kinds = column_kinds(feature_meta, {c.name: c.role for c in schema.columns})
+    names = dict(
+        zip(
+            seg_ids,
+            name_segments(
+                z,
+                features,
+                vocabulary=vocabulary,
+                kinds=kinds,
+                means=profiles.loc[seg_ids, [f"mean:{f}" for f in features]].to_numpy(),
+                overall=np.array([m["mean"] for m in feature_meta]),
+            ),
+            strict=True,
+        )
+    )
     if link is not None:
         names = link.final_names(
-            names, dict(zip(seg_ids, z, strict=True)), features, vocabulary=vocabulary
+            names,
+            dict(zip(seg_ids, z, strict=True)),
+            features,
+            vocabulary=vocabulary,
+            kinds=kinds,
         )
     if -1 in profiles.index:
         names[-1] = "Unassigned"

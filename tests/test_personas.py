@@ -1,0 +1,250 @@
+"""Persona sentences and suggested actions, pinned on small hand-made profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from custseg.features.facts import Fact, category_facts, describe_value, numeric_facts
+from custseg.features.kinds import column_kind
+from custseg.report.personas import ACTIONS, choose_action, make_personas
+
+FLAG = {"min": 0, "max": 1, "mean": 0.15, "quantiles": [0] * 10 + [1]}
+SHARE = {"min": 0, "max": 1, "quantiles": [0, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.4, 0.6, 1]}
+GROCERY = {
+    "min": 3,
+    "max": 92780,
+    "mean": 7951,
+    "std": 9503,
+    "quantiles": [3, 1400, 2100, 2800, 3600, 4756, 6200, 8300, 12000, 18000, 92780],
+}
+ORDERS = {"min": 0, "max": 40, "quantiles": [0, 1, 1, 2, 2, 2, 3, 3, 4, 6, 40]}
+
+
+@pytest.mark.parametrize(
+    ("name", "stats", "value", "overall", "z", "size", "expected"),
+    [
+        ("Annual Income (k$)", None, 86.5, 60.6, 1.1, None,
+         "income 43% above average (86.5 vs 60.6 k$)"),
+        # A bounded score is a score, never "64% above average" as if it were money.
+        ("Spending Score (1-100)", None, 81.0, 50.0, 1.2, None,
+         "spending score 81 of 100, well above the average 50"),
+        ("Spending Score (1-100)", None, 40.0, 50.0, -0.4, None,
+         "spending score 40 of 100, below the average 50"),
+        ("Spending Score (1-100)", None, 15.8, 50.2, -1.6, None,
+         "spending score 15.8 of 100, far below the average 50.2"),
+        # A share of few customers gives the count.
+        ("AcceptedCmp5", FLAG, 0.6, 0.15, 1.3, 20,
+         "60% accepted campaign 5 (12 of 20; 15% overall)"),
+        ("AcceptedCmp5", FLAG, 0.6, 0.15, 1.3, 400, "60% accepted campaign 5 (15% overall)"),
+        ("return_rate", SHARE, 0.45, 0.106, 1.3, None, "return rate 45% (11% overall)"),
+        ("Grocery", GROCERY, 20300.0, 7951.0, 1.3, None,
+         "grocery 2.6 times the average (20,300 vs 7,951)"),
+        ("Orders", ORDERS, 5.0, 2.5, 1.0, None, "orders twice the average (5 vs 2.5)"),
+        ("monetary", None, 0.0, 1911.0, -0.3, None, "almost no spend (0 vs 1,911)"),
+        ("Revenue (€)", None, 2600.0, 1000.0, 1.7, None,
+         "revenue 2.6 times the average (€2,600 vs €1,000)"),
+        ("Age", None, 64.8, 38.9, 1.85, None, "average age 64.8 (38.9 overall)"),
+        ("Year_Birth", None, 1958.4, 1968.8, -0.9, None, "born in 1958 on average (1969 overall)"),
+        ("Months_on_book", None, 42.6, 35.9, 0.8, None,
+         "months on book 42.6 on average (35.9 overall)"),
+        ("Balance", None, -50.0, 10.0, -1.2, None, "balance -50 on average (10 overall)"),
+    ],
+)  # fmt: skip
+def test_each_kind_is_described_as_what_it_is(name, stats, value, overall, z, size, expected):
+    text, _ = describe_value(column_kind(name, stats), value, overall, z, size=size)
+    assert text == expected
+
+
+def test_short_forms_for_a_table_cell():
+    score = column_kind("Spending Score (1-100)")
+    assert describe_value(score, 82.1, 50.2, 1.2)[1] == "spending score 82.1/100 (avg 50.2)"
+    income = column_kind("Annual Income (k$)")
+    assert describe_value(income, 86.5, 60.6, 1.1)[1] == "income 86.5 k$ (avg 60.6)"
+
+
+def test_numeric_facts_skip_codes_and_keep_amounts_at_half_the_mean():
+    kinds = [
+        column_kind("Grocery", GROCERY),
+        column_kind("Region", {"min": 1, "max": 3}, role="code"),
+        column_kind("Age"),
+    ]
+    segment = {"mean": {"Grocery": 3975.0, "Region": 2.9, "Age": 40.0},
+               "z": {"Grocery": -0.42, "Region": 1.4, "Age": 0.1}}  # fmt: skip
+    facts = numeric_facts(segment, kinds, {"Grocery": 7951.0, "Region": 2.5, "Age": 39.0})
+    assert [f.text for f in facts] == ["grocery 50% below average (3,975 vs 7,951)"]
+    assert (facts[0].signal, facts[0].effect) == ("value", -1)
+
+
+def _shares(column: str, counts: dict[str, dict[str, int]]) -> pd.DataFrame:
+    """category_shares-shaped rows from segment → category → count."""
+    rows = []
+    total = pd.DataFrame(counts).T.fillna(0).sum()
+    for cat, n in total.items():
+        rows.append({"column": column, "category": cat, "segment": "All customers",
+                     "share": n / total.sum()})  # fmt: skip
+    for seg, cats in counts.items():
+        size = sum(cats.values())
+        for cat, n in cats.items():
+            rows.append({"column": column, "category": cat, "segment": seg, "share": n / size})
+    return pd.DataFrame(rows)
+
+
+def test_a_category_share_from_few_customers_without_a_link_is_not_told():
+    # 12 of 20 male (60%) against 44% overall, and gender shows no link to the segments.
+    counts = {"0 · A": {"Male": 36, "Female": 64}, "1 · B": {"Male": 40, "Female": 40},
+              "2 · C": {"Male": 12, "Female": 8}}  # fmt: skip
+    sizes = {s: sum(c.values()) for s, c in counts.items()}
+    facts = category_facts(_shares("Gender", counts), sizes)
+    assert facts == {"0 · A": [], "1 · B": [], "2 · C": []}
+
+
+def test_a_linked_and_different_category_is_told_with_its_count_when_few():
+    counts = {"0 · A": {"Male": 20, "Female": 100}, "1 · B": {"Male": 41, "Female": 9},
+              "2 · C": {"Male": 30, "Female": 30}}  # fmt: skip
+    sizes = {s: sum(c.values()) for s, c in counts.items()}
+    facts = category_facts(_shares("Gender", counts), sizes)
+    # One fact per column: "18% Female" would only repeat "82% Male".
+    assert [f.text for f in facts["1 · B"]] == ["Gender: 82% Male (41 of 50; 40% overall)"]
+    assert [f.text for f in facts["0 · A"]] == ["Gender: 83% Female (60% overall)"]
+    assert facts["2 · C"] == []  # 50% Male against 40%: under the 15-point gap
+
+
+def _fact(feature: str, signal: str | None, effect: int, text: str = "x", kind: str = "money"):
+    return Fact(feature, kind, signal, effect, effect, 1.0, 1.0, 1.0, text, text)
+
+
+def test_a_cash_advance_heavy_segment_gets_a_risk_action_not_cross_selling():
+    kinds = {"CASH_ADVANCE": column_kind("CASH_ADVANCE"), "PURCHASES": column_kind("PURCHASES")}
+    facts = [
+        _fact("CASH_ADVANCE", "risk", 1, "cash advance 3.1 times the average (2,100 vs 680)"),
+        _fact("PURCHASES", "value", 1),
+    ]
+    action = choose_action(0, facts, kinds)
+    assert (action.rule, action.title) == (2, "Check the risk first")
+    assert action.text == (
+        "Their cash advance is above average: find out why before promoting to them, and keep "
+        "offers that add to it out of their campaigns."
+    )
+    assert action.because == "cash advance 3.1 times the average (2,100 vs 680)"
+
+
+def test_when_no_rule_applies_the_persona_says_so():
+    action = choose_action(0, [_fact("Page views", None, 0)], {})
+    assert action.rule == 16 and action.title == "No rule applies"
+    assert "no spend, frequency, recency or risk signal sets it apart" in action.text
+
+
+@pytest.mark.parametrize(
+    ("facts", "rule"),
+    [
+        ([_fact("recency_days", "recency", 1), _fact("monetary", "value", 1)], 3),
+        ([_fact("monetary", "value", 1), _fact("frequency", "frequency", 1)], 4),
+        ([_fact("monetary", "value", 1)], 6),
+        ([_fact("Income", "means", 1), _fact("monetary", "value", -1)], 7),
+        ([_fact("frequency", "frequency", 1)], 8),
+        ([_fact("Response", "response", 1, kind="flag")], 9),
+        ([_fact("tenure", "tenure", -1)], 10),
+        ([_fact("monetary", "value", -1)], 11),
+        ([_fact("recency_days", "recency", -1)], 12),
+        ([_fact("Income", "means", -1)], 13),
+        ([_fact("tenure", "tenure", 1)], 14),
+        ([_fact("Age", "age", 1, kind="age")], 15),
+        ([], 16),
+    ],
+)
+def test_action_rule_first_match_wins(facts, rule):
+    assert choose_action(0, facts, {}).rule == rule
+    assert choose_action(-1, facts, {}).rule == 1
+
+
+MALL = {
+    "features": ["Age", "Annual Income (k$)", "Spending Score (1-100)"],
+    "columns": [{"name": "Age", "role": "numeric"}],
+    "segments": [
+        {"id": 0, "name": "High income · High spending score", "size": 39, "share": 0.195,
+         "mean": {"Age": 32.7, "Annual Income (k$)": 86.5, "Spending Score (1-100)": 82.1},
+         "z": {"Age": -0.44, "Annual Income (k$)": 0.99, "Spending Score (1-100)": 1.24}},
+        {"id": 1, "name": "Older", "size": 34, "share": 0.17,
+         "mean": {"Age": 47.4, "Annual Income (k$)": 56.9, "Spending Score (1-100)": 49.6},
+         "z": {"Age": 0.61, "Annual Income (k$)": -0.14, "Spending Score (1-100)": -0.02}},
+        {"id": 2, "name": "Much older", "size": 20, "share": 0.1,
+         "mean": {"Age": 64.8, "Annual Income (k$)": 53.1, "Spending Score (1-100)": 40.9},
+         "z": {"Age": 1.86, "Annual Income (k$)": -0.29, "Spending Score (1-100)": -0.36}},
+    ],
+}  # fmt: skip
+MALL_STATS = {"Age": {"mean": 38.85, "min": 18}, "Annual Income (k$)": {"mean": 60.56, "min": 15},
+              "Spending Score (1-100)": {"mean": 50.2, "min": 1}}  # fmt: skip
+
+
+def test_mall_personas_read_well_and_claim_nothing_the_data_does_not_hold():
+    top, older, much_older = make_personas(MALL, MALL_STATS)
+    assert top.distinctions == [
+        "spending score 82.1 of 100, well above the average 50.2",
+        "income 43% above average (86.5 vs 60.6 k$)",
+    ]
+    assert top.key_facts == top.distinctions
+    assert (top.rule, top.action_title) == (4, "Retain and reward")
+    assert top.action == (
+        "Their spending score and income are above average: give them priority service, early "
+        "access or a higher tier, and watch for the first sign of a drop."
+    )
+    assert older.distinctions == ["average age 47.4 (38.9 overall)"]
+    assert older.action == (
+        "The segment differs mainly by age: choose channels and creative that suit older "
+        "customers aged around 47. No spend, frequency or risk signal sets it apart."
+    )
+    assert much_older.action != older.action  # not the same words for two age groups
+    for p in (top, older, much_older):
+        assert not any(w in p.action.lower() for w in ("loyal", "revenue", "protect"))
+
+
+def test_wholesale_segments_get_actions_that_follow_their_own_profile():
+    lines = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
+    overall = dict(zip(lines, [12000, 5800, 7950, 3070, 2880, 1520], strict=True))
+    profiles = [  # ratio of each line's mean to the overall mean, per segment
+        [0.6, 0.6, 0.55, 0.8, 0.5, 0.7],
+        [0.9, 2.5, 2.8, 0.4, 3.0, 1.0],
+        [2.5, 0.8, 0.7, 2.2, 0.4, 1.2],
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+    ]
+    segments = []
+    for i, ratios in enumerate(profiles):
+        means = {f: overall[f] * r for f, r in zip(lines, ratios, strict=True)}
+        z = {f: (r - 1) * 0.8 for f, r in zip(lines, ratios, strict=True)}
+        segments.append(
+            {"id": i, "name": f"s{i}", "size": 100, "share": 0.25, "mean": means, "z": z}
+        )
+    scale = {f: overall[f] / GROCERY["mean"] for f in lines}
+    stats = {
+        f: {
+            "min": 0,
+            "max": GROCERY["max"] * scale[f],
+            "mean": overall[f],
+            "std": GROCERY["std"] * scale[f],
+            "quantiles": [q * scale[f] for q in GROCERY["quantiles"]],
+        }
+        for f in lines
+    }
+    personas = make_personas({"features": lines, "segments": segments}, stats)
+    assert [p.rule for p in personas] == [11, 5, 5, 16]
+    assert personas[1].action == (
+        "They spend well above average on detergents paper, grocery and milk but below average "
+        "on frozen: offer frozen alongside what they already buy."
+    )
+    assert len({p.action for p in personas}) == len(personas)
+
+
+def test_every_rule_has_a_title_and_a_summary():
+    assert sorted(ACTIONS) == list(range(1, 17))
+    assert all(title and text for title, text in ACTIONS.values())
+    assert np.all([len(t) < 40 for t, _ in ACTIONS.values()])
+
+
+def test_the_docs_list_every_rule():
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "personas.md").read_text("utf-8")
+    for rule, (title, _) in ACTIONS.items():
+        assert f"| {rule} |" in docs and title in docs, title
