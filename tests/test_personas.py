@@ -40,6 +40,7 @@ ORDERS = {"min": 0, "max": 40, "quantiles": [0, 1, 1, 2, 2, 2, 3, 3, 4, 6, 40]}
         ("AcceptedCmp5", FLAG, 0.6, 0.15, 1.3, 20,
          "60% accepted campaign 5 (12 of 20; 15% overall)"),
         ("AcceptedCmp5", FLAG, 0.6, 0.15, 1.3, 400, "60% accepted campaign 5 (15% overall)"),
+        ("Gender=Female", FLAG, 0.72, 0.56, 0.8, 50, "72% Female (36 of 50; 56% overall; gender)"),
         ("return_rate", SHARE, 0.45, 0.106, 1.3, None, "return rate 45% (11% overall)"),
         ("Grocery", GROCERY, 20300.0, 7951.0, 1.3, None,
          "grocery 2.6 times the average (20,300 vs 7,951)"),
@@ -176,6 +177,8 @@ MALL = {
          "z": {"Age": 1.86, "Annual Income (k$)": -0.29, "Spending Score (1-100)": -0.36}},
     ],
 }  # fmt: skip
+MALL["stability"] = {"segments": [{"id": 0, "jaccard": 0.981}, {"id": 1, "jaccard": 0.679}]}
+MALL["borderline"] = {"by_segment": {"0": 0.0, "1": 0.24}}
 MALL_STATS = {"Age": {"mean": 38.85, "min": 18}, "Annual Income (k$)": {"mean": 60.56, "min": 15},
               "Spending Score (1-100)": {"mean": 50.2, "min": 1}}  # fmt: skip
 
@@ -198,6 +201,9 @@ def test_mall_personas_read_well_and_claim_nothing_the_data_does_not_hold():
         "customers aged around 47. No spend, frequency or risk signal sets it apart."
     )
     assert much_older.action != older.action  # not the same words for two age groups
+    assert top.trust.text == "stable (0.98)"
+    assert older.trust.text == "weak (0.67); 24% borderline"
+    assert much_older.trust.text == "not assessed"
     for p in (top, older, much_older):
         assert not any(w in p.action.lower() for w in ("loyal", "revenue", "protect"))
 
@@ -232,8 +238,8 @@ def test_wholesale_segments_get_actions_that_follow_their_own_profile():
     personas = make_personas({"features": lines, "segments": segments}, stats)
     assert [p.rule for p in personas] == [11, 5, 5, 16]
     assert personas[1].action == (
-        "They spend well above average on detergents paper, grocery and milk but below average "
-        "on frozen: offer frozen alongside what they already buy."
+        "Detergents paper, grocery and milk are well above average but frozen is below "
+        "average: offer frozen alongside what they already buy."
     )
     assert len({p.action for p in personas}) == len(personas)
 

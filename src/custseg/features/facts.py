@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import pandas as pd
 from scipy.stats import binomtest, chi2_contingency
 
-from custseg.features.kinds import ColumnKind, column_kind
+from custseg.features.kinds import ColumnKind, column_kind, humanise
 from custseg.features.profiles import DESCRIBE_Z, describe_strength
 
 __all__ = [
@@ -219,6 +219,12 @@ def describe_value(
         short = f"{label} {_pct(seg)} (avg {_pct(avg)})"
         if kind.kind == "share":
             return f"{label} {_pct(seg)} ({_pct(avg)} overall)", short
+        column, _, category = kind.name.partition("=")
+        if category:  # an indicator of one category: "62% Female (48% overall; gender)"
+            where = f"; {humanise(column)}"
+            return f"{_pct(seg)} {category} ({_count_note(seg, size)}{_pct(avg)} overall{where})", (
+                f"{category} {_pct(seg)} (avg {_pct(avg)})"
+            )
         return f"{_pct(seg)} {label} ({_count_note(seg, size)}{_pct(avg)} overall)", short
     if kind.kind == "score":
         top = f" of {_num(kind.bounds[1])}" if kind.bounds else ""

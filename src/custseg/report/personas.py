@@ -47,6 +47,7 @@ import pandas as pd
 
 from custseg.features.facts import Fact, category_facts, numeric_facts
 from custseg.features.kinds import ColumnKind, column_kind
+from custseg.verdicts import Trust, segment_trust
 
 __all__ = [
     "ACTIONS",
@@ -118,7 +119,9 @@ class Persona:
 
     ``facts`` are the structured facts (:class:`custseg.features.facts.Fact`);
     ``distinctions`` their sentences (numeric facts first, then categories);
-    ``key_facts`` the two that most set the segment apart, for an at-a-glance row.
+    ``key_facts`` the two that most set the segment apart, for an at-a-glance row;
+    ``trust`` how far to trust the segment (:func:`custseg.verdicts.segment_trust`),
+    from the run's stability and borderline shares.
     """
 
     id: int
@@ -133,27 +136,35 @@ class Persona:
     because: str
     facts: list[Fact] = field(default_factory=list)
     key_facts: list[str] = field(default_factory=list)
+    trust: Trust | None = None
 
 
-def _label_of(fact: Fact, kinds: Mapping[str, ColumnKind]) -> str:
+def _label_of(fact: Fact, kinds: Mapping[str, ColumnKind], *, plain: bool = False) -> str:
+    """The column of a fact as the subject of a sentence ("their fresh amount is ...").
+
+    ``plain`` gives the bare label, for a product line ("offer milk").
+    """
     if fact.feature in kinds:
         label = kinds[fact.feature].label
-        return f"{label} rate" if fact.kind == "flag" else label
+        if plain:
+            return label
+        suffix = {"flag": " rate", "amount": " amount"}.get(fact.kind, "")
+        return label + suffix
     column, _, category = fact.feature.partition("=")
     return f"share of {column_kind(column).label} '{category}'" if category else column
 
 
-def _labels(facts: Sequence[Fact], kinds: Mapping[str, ColumnKind]) -> str:
-    names = list(dict.fromkeys(_label_of(f, kinds) for f in facts))[:3]
+def _labels(facts: Sequence[Fact], kinds: Mapping[str, ColumnKind], *, plain: bool = False) -> str:
+    names = list(dict.fromkeys(_label_of(f, kinds, plain=plain) for f in facts))[:3]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _their(facts: Sequence[Fact], kinds: Mapping[str, ColumnKind]) -> str:
+def _their(facts: Sequence[Fact], kinds: Mapping[str, ColumnKind], *, plain: bool = False) -> str:
     """'Their income is', 'Their total charges are', 'Their income and credit limit are'."""
-    labels = {_label_of(f, kinds) for f in facts}
+    labels = {_label_of(f, kinds, plain=plain) for f in facts}
     last = next(iter(labels)).rsplit(" ", 1)[-1].strip("'")
     plural = len(labels) > 1 or bool(re.search(r"[^su]s$", last))
-    return f"Their {_labels(facts, kinds)} {'are' if plural else 'is'}"
+    return f"Their {_labels(facts, kinds, plain=plain)} {'are' if plural else 'is'}"
 
 
 def _by_signal(facts: Sequence[Fact], effect: int) -> dict[str, list[Fact]]:
@@ -205,12 +216,14 @@ def _first_rules(
             _because(both),
         )
     if value_h and value_l and _lines(kinds):
+        high_lines = _their(value_h, kinds, plain=True).removeprefix("Their ")
+        low_lines = _their(value_l, kinds, plain=True).removeprefix("Their ")
+        offer = re.sub(r" spend\b", "", _labels(value_l, kinds, plain=True))
         return Action(
             5,
             ACTIONS[5][0],
-            f"They spend well above average on {_labels(value_h, kinds)} but below average on "
-            f"{_labels(value_l, kinds)}: offer {_labels(value_l, kinds)} alongside what they "
-            "already buy.",
+            f"{high_lines[:1].upper()}{high_lines[1:]} well above average but {low_lines} "
+            f"below average: offer {offer} alongside what they already buy.",
             _because(value_h[:1] + value_l[:1]),
         )
     if value_h:
@@ -384,6 +397,11 @@ def make_personas(
     segs = sorted(summary["segments"], key=lambda s: (int(s["id"]) < 0, int(s["id"])))
     labels = {int(s["id"]): _label(int(s["id"]), str(s["name"])) for s in segs}
     cats = category_facts(shares, {labels[int(s["id"])]: int(s["size"]) for s in segs})
+    jaccards = {
+        int(s["id"]): s.get("jaccard") for s in (summary.get("stability") or {}).get("segments", [])
+    }
+    by_segment = (summary.get("borderline") or {}).get("by_segment") or {}
+    borderline = {int(k): float(v) for k, v in by_segment.items() if v is not None}
     personas = []
     for seg in segs:
         sid = int(seg["id"])
@@ -393,6 +411,7 @@ def make_personas(
         # matters for cross-selling even when three others differ more.
         action = choose_action(sid, facts + cats.get(labels[sid], []), by_name)
         words = [f.text for f in told] or ["close to the average on every feature"]
+        trust = segment_trust(jaccards.get(sid), borderline.get(sid)) if sid >= 0 else None
         personas.append(
             Persona(
                 sid,
@@ -407,6 +426,7 @@ def make_personas(
                 action.because,
                 told,
                 [f.text for f in told[:2]],
+                trust,
             )
         )
     return personas
