@@ -53,7 +53,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from scipy.stats import binomtest, chi2_contingency
 
 from custseg.features.kinds import ColumnKind, column_kind, humanise
 from custseg.features.profiles import DESCRIBE_Z, describe_strength
@@ -336,6 +335,8 @@ def category_facts(shares: pd.DataFrame | None, sizes: Mapping[str, int]) -> dic
     out: dict[str, list[Fact]] = {label: [] for label in sizes}
     if shares is None or shares.empty or len(sizes) < 2:
         return out
+    from scipy.stats import binomtest, chi2_contingency  # only here: SciPy is slow to import
+
     found: dict[str, list[tuple[float, Fact]]] = {label: [] for label in sizes}
     for column in dict.fromkeys(shares["column"]):
         counts = _counts(shares, column, sizes)
