@@ -1,10 +1,14 @@
 """The real classic mall-customers file: header 'Genre', zero-padded IDs, CRLF, no final newline."""
 
 import json
+import re
 
 import pandas as pd
 import pytest
 from tests.conftest import run_cli, shared_file
+
+from custseg.report import data as rd
+from custseg.report.personas import make_personas
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +72,24 @@ def test_classic_income_spending_five_segments(mall):
         "Low income · High spending score",
         "Low income · Low spending score",
     } <= names
+
+
+def test_three_feature_names_and_personas_read_as_a_manager_would(two_runs):
+    summary = json.loads((two_runs[0] / "summary.json").read_text())
+    names = [s["name"] for s in summary["segments"]]
+    assert len(set(names)) == len(names)
+    assert not any(ch.isdigit() for name in names for ch in name)
+    # With the default K the age groups differ in degree: words say so, not "Older 2".
+    assert {"Older", "Much older"} <= set(names) or summary["k"] != 7
+    run = rd.load_run(two_runs[0])
+    records = {f["name"]: f for f in run.model.features}
+    personas = make_personas(summary, records, rd.category_shares(run))
+    text = " ".join(" ".join(p.distinctions) + " " + p.action for p in personas)
+    assert "spending score" in text and "of 100" in text
+    # A score is never a percentage of money.
+    assert not re.search(r"spending score \d+% (above|below)|spending score [^;]* times", text)
+    for claim in ("loyal", "revenue", "Male", "Female"):
+        # No loyalty or revenue data; the Genre column shows no link to the segments.
+        assert claim not in text, claim
+    actions = [p.action for p in personas if p.rule == 15]
+    assert len(actions) == len(set(actions))  # age-only segments: distinct words
