@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics import (
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_samples,
+    silhouette_score,
+)
 
 from custseg.segmentation.quality import (
     SILHOUETTE_SAMPLE,
@@ -13,6 +18,7 @@ from custseg.segmentation.quality import (
     margins,
     own_margin,
     segment_ids,
+    silhouette_rows,
     silhouettes,
     validity_scores,
 )
@@ -39,6 +45,14 @@ def test_silhouettes_match_scikit_learn_for_every_labelling(rows):
     expected = [silhouette_score(rows, lab) for lab in labelings]
     np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-12)
     assert silhouettes(rows, labelings[1:2]) == pytest.approx(ours[1:2], abs=1e-15)
+
+
+def test_per_row_silhouettes_match_scikit_learn(rows):
+    labelings = _labelings(len(rows), np.random.default_rng(3))
+    per_row = silhouette_rows(rows, labelings, block_rows=64)
+    assert per_row.shape == (len(labelings), len(rows))
+    for ours, lab in zip(per_row, labelings, strict=True):
+        np.testing.assert_allclose(ours, silhouette_samples(rows, lab), rtol=0, atol=1e-12)
 
 
 def test_silhouettes_refuse_a_single_segment(rows):

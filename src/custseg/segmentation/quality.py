@@ -40,6 +40,7 @@ __all__ = [
     "own_margin",
     "resample_agreement",
     "segment_ids",
+    "silhouette_rows",
     "silhouettes",
     "trust_summary",
     "validity_scores",
@@ -87,14 +88,7 @@ def silhouettes(
 ) -> list[float]:
     """Mean silhouette of several labellings of the same rows, as scikit-learn defines it.
 
-    For each row, ``a`` is its mean distance to the other members of its own
-    segment (size - 1 of them), ``b`` the lowest mean distance to another
-    segment's members, ``s = (b - a) / max(a, b)``, and 0 for a segment of one;
-    the score is the mean of ``s`` (Rousseeuw, 1987; ``sklearn.metrics.
-    silhouette_score``). The pairwise distances are computed once per block of
-    rows, with scikit-learn's formula, and every labelling's per-segment distance
-    sums come from one matrix product with the stacked one-hot label matrices,
-    so scoring ten labellings costs little more than scoring one.
+    The mean over rows of :func:`silhouette_rows`; see there.
 
     Parameters
     ----------
@@ -109,6 +103,36 @@ def silhouettes(
     -------
     list of float
         One score per labelling, in order.
+    """
+    return [float(np.mean(s)) for s in silhouette_rows(X, labelings, block_rows=block_rows)]
+
+
+def silhouette_rows(
+    X: np.ndarray, labelings: Sequence[np.ndarray], *, block_rows: int = _SILHOUETTE_BLOCK
+) -> np.ndarray:
+    """Per-row silhouettes of several labellings of the same rows (scikit-learn's definition).
+
+    For each row, ``a`` is its mean distance to the other members of its own
+    segment (size - 1 of them), ``b`` the lowest mean distance to another
+    segment's members, ``s = (b - a) / max(a, b)``, and 0 for a segment of one
+    (Rousseeuw, 1987; ``sklearn.metrics.silhouette_samples``). The pairwise
+    distances are computed once per block of rows, with scikit-learn's formula,
+    and every labelling's per-segment distance sums come from one matrix product
+    with the stacked one-hot label matrices, so scoring ten labellings costs
+    little more than scoring one.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+        At most a few thousand rows (the distances are O(n_rows²) work).
+    labelings : sequence of ndarray of shape (n_rows,)
+        Each with between 2 and n_rows - 1 distinct labels.
+    block_rows : int, default=128
+        Rows per block of distances (memory: ``block_rows × n_rows`` floats).
+
+    Returns
+    -------
+    ndarray of shape (n_labelings, n_rows)
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     n = len(X)
@@ -149,13 +173,12 @@ def silhouettes(
             per_segment[rows, own] = np.inf
             per_segment /= sizes
             b[start:stop] = per_segment.min(axis=1)
-    scores = []
-    for (_, codes, sizes), a, b in zip(parts, intra, inter, strict=True):
+    out = np.empty((len(parts), n))
+    for i, ((_, codes, sizes), a, b) in enumerate(zip(parts, intra, inter, strict=True)):
         with np.errstate(divide="ignore", invalid="ignore"):
             a /= (sizes - 1).take(codes, mode="clip")
-            s = (b - a) / np.maximum(a, b)
-        scores.append(float(np.mean(np.nan_to_num(s))))  # NaN: a segment of one -> 0
-    return scores
+            out[i] = np.nan_to_num((b - a) / np.maximum(a, b))  # NaN: a segment of one -> 0
+    return out
 
 
 def _segment_sums(
