@@ -1,0 +1,64 @@
+"""Seeded uniform samples that do not depend on the order of the rows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from custseg.segmentation.sampling import row_keys, uniform_sample
+
+
+def _customers(n: int, seed: int = 0) -> np.ndarray:
+    """Unequal, overlapping groups on a few whole-number scales, with duplicated rows."""
+    rng = np.random.default_rng(seed)
+    sizes = [int(n * 0.6), int(n * 0.3), n - int(n * 0.6) - int(n * 0.3)]
+    parts = [
+        rng.normal(centre, spread, size=(size, 3)).round()
+        for size, centre, spread in zip(sizes, [20, 35, 60], [8, 12, 5], strict=True)
+    ]
+    return np.vstack(parts)
+
+
+def test_the_same_rows_in_any_order_give_the_same_sample_in_the_same_order():
+    X = _customers(3000)
+    rng = np.random.default_rng(1)
+    for size in (500, 5000):  # a sample, and every row in canonical order
+        reference = X[uniform_sample(X, size, random_state=7)]
+        for _ in range(3):
+            shuffled = X[rng.permutation(len(X))]
+            np.testing.assert_array_equal(
+                shuffled[uniform_sample(shuffled, size, random_state=7)], reference
+            )
+        np.testing.assert_array_equal(
+            X[::-1][uniform_sample(X[::-1], size, random_state=7)], reference
+        )
+
+
+def test_a_sample_has_the_size_asked_distinct_rows_and_follows_the_seed():
+    X = _customers(3000)
+    rows = uniform_sample(X, 400, random_state=3)
+    assert len(rows) == 400 == len(np.unique(rows))
+    assert not np.array_equal(np.sort(rows), np.sort(uniform_sample(X, 400, random_state=4)))
+    assert np.array_equal(np.sort(uniform_sample(X, 9999, random_state=3)), np.arange(3000))
+
+
+def test_the_first_rows_of_a_sample_are_the_smaller_sample():
+    X = _customers(3000)
+    # Compared by value: duplicated customers may be drawn as either copy.
+    np.testing.assert_array_equal(
+        X[uniform_sample(X, 1000, random_state=5)[:100]], X[uniform_sample(X, 100, random_state=5)]
+    )
+
+
+def test_the_sample_is_uniform_not_representative():
+    # 10% of the rows sit far away; a uniform sample of 1,000 holds about 100 of them.
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(0, 1, (9000, 2)), rng.normal(50, 1, (1000, 2))])
+    far = (X[uniform_sample(X, 1000, random_state=0)][:, 0] > 25).sum()
+    assert 70 <= far <= 130
+
+
+def test_keys_depend_on_values_only():
+    X = np.array([[0.0, 1.5], [-0.0, 1.5], [2.0, 3.0]])
+    keys = row_keys(X, random_state=0)
+    assert keys[0] == keys[1] != keys[2]
+    assert row_keys(X[::-1], random_state=0)[::-1].tolist() == keys.tolist()
