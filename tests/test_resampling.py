@@ -104,6 +104,12 @@ def test_resampling_scores_prefer_the_true_k_on_separated_blobs(three_blobs):
         assert table.loc[k, "prediction_strength"] < table.loc[3, "prediction_strength"] - 0.1
         assert table.loc[k, "instability"] > table.loc[3, "instability"]
     assert {f"{c}_se" for c in ("prediction_strength", "instability")} <= set(table.columns)
+    # Per draw: both directions of 6 pairs of halves, 6 pairs of subsamples.
+    assert scores.draws["prediction_strength"].shape == (4, 12)
+    assert scores.draws["subsample_stability"].shape == (4, 6)
+    np.testing.assert_allclose(
+        scores.draws["instability"].mean(axis=1), table["instability"].to_numpy()
+    )
 
 
 def test_resampling_scores_are_pure_functions_of_rows_and_seed(three_blobs):

@@ -72,6 +72,7 @@ _MAX_ITER = 50
 _TOL = 1e-4
 #: Random labellings averaged for the instability of chance (Lange et al.'s normaliser).
 _CHANCE_DRAWS = 20
+_CRITERIA = ("prediction_strength", "instability", "subsample_stability")
 
 
 # -- the fits -----------------------------------------------------------------------------
@@ -297,10 +298,17 @@ class ResamplingScores:
         ``subsample_stability_se``.
     rows_used : int
         Rows the experiments drew from.
+    draws : dict of str to ndarray
+        Per criterion, its value on every draw, shape (n_k, n_draws): for
+        ``prediction_strength`` and ``instability`` one column per direction of
+        every pair of halves, for ``subsample_stability`` one per pair of
+        subsamples. The draws are the same for every K, so two K can be
+        compared draw by draw.
     """
 
     table: pd.DataFrame
     rows_used: int
+    draws: dict[str, np.ndarray]
 
 
 def _half_split_scores(
@@ -390,19 +398,21 @@ def resampling_scores(
     size = max(2, round(fraction * n))
     subsamples = np.sort(np.stack([draw.permutation(n)[:size] for _ in range(2 * n_repeats)]))
     rows = []
+    draws: dict[str, list[np.ndarray]] = {name: [] for name in _CRITERIA}
     for k in k_values:
         fit_rng = np.random.default_rng([random_state, k])
         strength, instability = _half_split_scores(X, k, halves, fit_rng, n_init)
         jaccard = _subsample_scores(X, k, subsamples, fit_rng, n_init)
         row: dict[str, float] = {"k": k}
-        for name, values in (
-            ("prediction_strength", strength),
-            ("instability", instability),
-            ("subsample_stability", jaccard),
-        ):
+        for name, values in zip(_CRITERIA, (strength, instability, jaccard), strict=True):
             row[name], row[f"{name}_se"] = _mean_se(values)
+            draws[name].append(values)
         rows.append(row)
-    return ResamplingScores(table=pd.DataFrame(rows), rows_used=n)
+    return ResamplingScores(
+        table=pd.DataFrame(rows),
+        rows_used=n,
+        draws={name: np.stack(values) for name, values in draws.items()},
+    )
 
 
 def prediction_strength(
