@@ -1,0 +1,233 @@
+"""The rule that picks K: the best separation that comes back.
+
+Two questions decide K, each answered by a criterion from the literature:
+
+*How well separated are the segments?* The mean **silhouette** (Rousseeuw,
+1987) of the segmentation on the sweep's rows: from -1 to 1, how much closer
+customers are to their own segment than to the next.
+
+*Do the segments come back?* The **prediction strength** (Tibshirani & Walther,
+2005; :mod:`custseg.segmentation.resampling`): segment two random halves of the
+customers; for each segment of one half, the share of its pairs of customers
+that the other half's centres keep together; the worst segment's share. From 0
+to 1; the authors read 0.8 and above as "this K comes back".
+
+The rule
+--------
+1. **Score** every K by its silhouette times its prediction strength: the
+   separation, counted only as far as the segments come back. (A negative
+   silhouette counts as 0.)
+2. **The best score wins, unless a smaller K is as good within the noise**: the
+   smallest K whose score is within :data:`NOISE_SE` standard error of the best
+   one (the one-standard-error rule of Breiman et al., 1984, as the gap
+   statistic uses it). The standard error is that of the difference of the two
+   scores, computed pair by pair: draw by draw over the same halves for the
+   prediction strength, customer by customer for the silhouette. The outcome
+   then says "K=a and K=b are about equally supported; a chosen as the
+   simpler".
+3. **No K stands out** when no K reaches a prediction strength of
+   :data:`COMES_BACK` (0.8): the K with the best score is still chosen, and the
+   outcome says that no K comes back reliably.
+4. **Never the edge without saying so**: when the chosen K is the largest tried,
+   or the silhouette or the Calinski-Harabasz index is best at the largest K
+   (they keep improving as K grows, as on rings and long shapes), the outcome
+   says that no K in the range stands out and that the groups may not be round,
+   and points to ``--algorithm hdbscan`` and ``custseg compare``.
+
+Why this rule: among the rules compared in ``benchmarks/k_selection.py`` (each
+criterion alone, the rank vote of Calinski-Harabasz and Davies-Bouldin that came
+before, K gated by a prediction-strength threshold then ranked by silhouette or
+Calinski-Harabasz), it was chosen by cross-validation over groups of labelled
+data sets, in every fold; ``docs/choosing-k.md`` gives the figures. It has no
+tuned constant: 0.8 only decides whether to say that no K stands out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["COMES_BACK", "NOISE_SE", "KPick", "paired_standard_errors", "pick_k"]
+
+#: Tibshirani & Walther's reading: at this prediction strength a K comes back.
+COMES_BACK = 0.8
+#: Standard errors within which two scores are "about equal" (the one-SE rule).
+NOISE_SE = 1.0
+
+
+@dataclass(frozen=True)
+class KPick:
+    """The outcome of :func:`pick_k`.
+
+    Attributes
+    ----------
+    k : int
+        The chosen K.
+    best : int
+        The K with the highest score (``k`` unless a smaller K is as good).
+    scores : ndarray of shape (n_k,)
+        Silhouette × prediction strength of every K tried.
+    standard_errors : ndarray of shape (n_k,)
+        Standard error of each K's score difference to ``best``.
+    equally_supported : list of int
+        K about as well supported as ``best`` (``best`` and ``k`` included).
+    stands_out : bool
+        False when no K comes back reliably or the choice sits at the edge.
+    at_edge : bool
+        The chosen K is the largest tried, or the silhouette or the
+        Calinski-Harabasz index is best at the largest K.
+    reason : str
+        For the terminal and ``summary.json``.
+    notes : list of str
+        What the user should know beyond the reason (no K comes back, the edge).
+    """
+
+    k: int
+    best: int
+    scores: np.ndarray
+    standard_errors: np.ndarray
+    equally_supported: list[int]
+    stands_out: bool
+    at_edge: bool
+    reason: str
+    notes: list[str] = field(default_factory=list)
+
+
+def paired_standard_errors(values: np.ndarray, best: int) -> np.ndarray:
+    """Standard error of each row's mean difference to row ``best``, pair by pair.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_k, n_pairs)
+        One row per K; the same customers (or draws) in every column.
+    best : int
+        The row to compare with.
+
+    Returns
+    -------
+    ndarray of shape (n_k,)
+        ``sd(values[best] - values[k]) / sqrt(n_pairs)``; 0 for ``best`` itself,
+        and 0 everywhere with fewer than two pairs.
+    """
+    values = np.asarray(values, dtype=float)
+    n = values.shape[1]
+    if n < 2:
+        return np.zeros(len(values))
+    return (values[best][None, :] - values).std(axis=1, ddof=1) / np.sqrt(n)
+
+
+def pick_k(
+    ks: list[int],
+    silhouette: np.ndarray,
+    strength_draws: np.ndarray,
+    *,
+    calinski_harabasz: np.ndarray | None = None,
+    silhouette_per_row: np.ndarray | None = None,
+) -> KPick:
+    """Apply the rule of the module docstring.
+
+    Parameters
+    ----------
+    ks : list of int
+        The K tried, ascending.
+    silhouette : ndarray of shape (n_k,)
+    strength_draws : ndarray of shape (n_k, n_draws)
+        Prediction strength of every K on every draw (the same draws for every
+        K; :attr:`custseg.segmentation.resampling.ResamplingScores.draws`).
+    calinski_harabasz : ndarray of shape (n_k,), optional
+        Only to tell whether it keeps improving up to the largest K.
+    silhouette_per_row : ndarray of shape (n_k, n_rows), optional
+        Per-customer silhouettes, for the silhouette's share of the noise.
+
+    Returns
+    -------
+    KPick
+    """
+    separation = np.clip(np.nan_to_num(np.asarray(silhouette, dtype=float), nan=0.0), 0, None)
+    draws = np.asarray(strength_draws, dtype=float)
+    strength = np.nanmean(draws, axis=1)
+    scores = separation * np.nan_to_num(strength)
+    best = int(np.argmax(scores))  # the smallest K on an exact tie
+    se = _score_errors(separation, draws, strength, silhouette_per_row, best)
+    near = np.flatnonzero(scores >= scores[best] - NOISE_SE * se)
+    at = int(near[0])
+    tied = sorted({ks[at], ks[best]} | {ks[i] for i in near if i <= best})
+    comes_back = bool(np.nanmax(strength) >= COMES_BACK) if np.isfinite(strength).any() else False
+    at_edge = _keeps_improving(ks, at, silhouette, calinski_harabasz)
+    notes = []
+    if not comes_back:
+        notes.append(
+            f"no K comes back reliably: every prediction strength is below {COMES_BACK} "
+            f"(the highest, {np.nanmax(strength):.2f}, at K={ks[int(np.nanargmax(strength))]}); "
+            "the segments are a convenient cut rather than groups that would be found again"
+        )
+    if at_edge:
+        notes.append(
+            f"no K in {ks[0]}..{ks[-1]} stands out: the separation keeps improving up to "
+            f"K={ks[-1]}, as it does when the groups are not round (rings, long shapes). "
+            "Try --algorithm hdbscan, or compare algorithms with custseg compare"
+        )
+    return KPick(
+        k=ks[at],
+        best=ks[best],
+        scores=scores,
+        standard_errors=se,
+        equally_supported=tied,
+        stands_out=comes_back and not at_edge,
+        at_edge=at_edge,
+        reason=_reason(ks, at, best, separation, strength, tied),
+        notes=notes,
+    )
+
+
+def _score_errors(
+    separation: np.ndarray,
+    draws: np.ndarray,
+    strength: np.ndarray,
+    per_row: np.ndarray | None,
+    best: int,
+) -> np.ndarray:
+    """Standard error of every K's score difference to the best K's.
+
+    The prediction strength's part, draw by draw over the same halves; the
+    silhouette's part, customer by customer, weighted by the prediction strength.
+    """
+    score_draws = np.nan_to_num(separation[:, None] * draws)
+    variance = paired_standard_errors(score_draws, best) ** 2
+    if per_row is not None:
+        variance = variance + (np.nan_to_num(strength) * paired_standard_errors(per_row, best)) ** 2
+    return np.sqrt(variance)
+
+
+def _keeps_improving(
+    ks: list[int], at: int, silhouette: np.ndarray, calinski_harabasz: np.ndarray | None
+) -> bool:
+    if at == len(ks) - 1:
+        return True
+    if len(ks) < 3:
+        return False
+    curves = [np.asarray(silhouette, dtype=float)]
+    if calinski_harabasz is not None:
+        curves.append(np.asarray(calinski_harabasz, dtype=float))
+    return any(int(np.nanargmax(c)) == len(ks) - 1 for c in curves if np.isfinite(c).any())
+
+
+def _reason(
+    ks: list[int],
+    at: int,
+    best: int,
+    separation: np.ndarray,
+    strength: np.ndarray,
+    tied: list[int],
+) -> str:
+    k = ks[at]
+    why = (
+        f"K={ks[best]} has the best separation that comes back (silhouette "
+        f"{separation[best]:.2f} × prediction strength {strength[best]:.2f} = "
+        f"{separation[best] * strength[best]:.2f})"
+    )
+    if len(tied) > 1:
+        listed = " and ".join(f"K={t}" for t in tied)
+        why += f"; {listed} are about equally supported; {k} chosen as the simpler"
+    return why
