@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from custseg.features.kinds import column_kind
-from custseg.segmentation.pipeline import feature_summary
+from custseg.segmentation.records import feature_summary
 
 RNG = np.random.default_rng(0)
 N = 500

@@ -13,8 +13,9 @@ from tests.conftest import run_cli
 from threadpoolctl import threadpool_limits
 
 import custseg
-from custseg.backends.large import FAST_FIT_ROWS, fit_final
 from custseg.datasets import make_blobs_customers
+from custseg.engines import get_engine
+from custseg.engines.kmeans import LARGE_FIT_ROWS
 from custseg.progress import ProgressBars, progress_for
 
 
@@ -31,31 +32,30 @@ def _quick() -> dict:
 
 @pytest.fixture(scope="module")
 def big_z():
-    frame = make_blobs_customers(FAST_FIT_ROWS + 50_000, 3, 5, random_state=4)
+    frame = make_blobs_customers(LARGE_FIT_ROWS + 50_000, 3, 5, random_state=4)
     X = frame.drop(columns="CustomerID").to_numpy()
     return (X - X.mean(axis=0)) / X.std(axis=0)
 
 
-def test_final_fit_matches_full_data_kmeans_and_is_seeded(big_z):
+def test_big_table_fit_matches_full_data_kmeans_and_is_seeded(big_z):
+    engine = get_engine("kmeans")
     with threadpool_limits(1):
-        info: dict = {}
-        ours = fit_final(big_z, 5, random_state=7, info=info)
-        again = fit_final(big_z, 5, random_state=7)
+        ours = engine.fit(big_z, 5, random_state=7)
+        again = engine.fit(big_z, 5, random_state=7)
         ref = KMeans(n_clusters=5, n_init=10, random_state=7).fit(big_z)
-    assert info["rows"] == len(big_z) and info["init_sample_rows"] < len(big_z)
+    assert ours.info["rows"] == len(big_z) and ours.info["init_sample_rows"] < len(big_z)
     np.testing.assert_array_equal(ours.centers, again.centers)
     assert adjusted_rand_score(ref.labels_, ours.labels) >= 0.99
     inertia = float(((big_z - ours.centers[ours.labels]) ** 2).sum())
     assert inertia <= 1.01 * ref.inertia_
 
 
-def test_small_tables_keep_the_registered_engine():
+def test_small_tables_take_the_ordinary_fit():
     Z = np.random.default_rng(0).standard_normal((300, 2))
-    info: dict = {}
-    fitted = fit_final(Z, 3, random_state=0, info=info)
-    assert info["method"] == "engine"
-    ref = custseg.engines.get_engine("kmeans").fit(Z, 3, random_state=0)
-    np.testing.assert_array_equal(fitted.centers, ref.centers)
+    fitted = get_engine("kmeans").fit(Z, 3, random_state=0)
+    assert fitted.info == {}
+    ref = KMeans(n_clusters=3, n_init=10, random_state=0).fit(Z)
+    np.testing.assert_array_equal(fitted.centers, ref.cluster_centers_)
 
 
 def test_progress_callback_sees_every_phase_in_order():

@@ -8,9 +8,9 @@ import pyarrow as pa
 import pytest
 
 import custseg
-from custseg.backends import large as scale
-from custseg.backends.large import detect_roles_fast, feature_matrix
 from custseg.errors import SchemaError
+from custseg.features import large as scale
+from custseg.features.large import detect_roles_fast, feature_matrix
 from custseg.features.roles import detect_roles
 from custseg.io import arrow, read_table, write_csv
 from custseg.io.arrow import read_table_fast, write_csv_fast

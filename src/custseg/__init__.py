@@ -33,7 +33,8 @@ if typing.TYPE_CHECKING:
     from custseg.io import read_table
     from custseg.lifecycle.drift import DriftReport, drift
     from custseg.model import SegmentModel, load_model
-    from custseg.segmentation.pipeline import SegmentationResult, Segmenter, segment
+    from custseg.segmentation.result import SegmentationResult
+    from custseg.segmentation.segmenter import Segmenter, segment
 
 __getattr__, __dir__ = _attach(__name__)
 

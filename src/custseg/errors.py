@@ -27,7 +27,9 @@ as flags).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import warnings
+from collections.abc import Iterable, Iterator
 
 __all__ = [
     "CustsegError",
@@ -39,6 +41,7 @@ __all__ = [
     "InputError",
     "ModelError",
     "SchemaError",
+    "collect_data_warnings",
 ]
 
 
@@ -89,3 +92,20 @@ class CustsegWarning(UserWarning):
 
 class DataWarning(CustsegWarning):
     """A soft data problem that custseg worked around; the message says how."""
+
+
+@contextlib.contextmanager
+def collect_data_warnings() -> Iterator[list[str]]:
+    """Collect the messages of the :class:`DataWarning` s raised inside the block.
+
+    Yields a list that holds the messages, in order, once the block has ended;
+    every warning caught is then issued again, so callers still see it.
+    """
+    messages: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        yield messages
+    for w in caught:
+        if issubclass(w.category, DataWarning):
+            messages.append(str(w.message))
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

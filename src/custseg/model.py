@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from custseg._version import __version__
-from custseg.backends.large import feature_matrix as parse_features
 from custseg.engines import Engine, get_engine
 from custseg.engines.base import nearest_center_margin
 from custseg.errors import InputError, ModelError, SchemaError
 from custseg.features.encoding import indicator_column
+from custseg.features.large import feature_matrix as parse_features
 from custseg.features.preprocessing import Scaler
 from custseg.features.roles import match_column
 from custseg.io import read_json, write_json

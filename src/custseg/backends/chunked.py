@@ -8,10 +8,11 @@ batches of ``batch_rows`` rows and is never held whole. Four passes:
    counts, the SHA-256 fingerprint of the fitted rows (the same digest the local
    engine computes), and a seeded uniform sample of ``sample_rows`` rows
    (bottom-k of random keys: the same rows whatever the batch size).
-2. **fit** — K is given or chosen on the sample (:func:`custseg.segmentation.choose_k.select_k`);
-   k-means++ with ``n_init`` restarts on the sample gives the start, then
-   scikit-learn's ``MiniBatchKMeans.partial_fit`` runs over every batch for
-   ``passes`` passes.
+2. **fit** — K is given or chosen on the sample by the one K rule
+   (:mod:`custseg.segmentation.k_choice`); K-Means over the batches
+   (:func:`custseg.engines.kmeans.fit_kmeans_batches`): k-means++ with
+   ``n_init`` restarts on the sample gives the start, then mini-batch updates
+   run over every batch for ``passes`` passes.
 3. **count** — every row is scored with the model's own rule
    (:meth:`custseg.model.SegmentModel.predict_matrix`) to get exact segment sizes
    (segments are numbered by size, largest first), per-segment means and the
@@ -25,7 +26,8 @@ feature means, segment sizes, shares and means, and the inertia are computed
 over every row. The median used to impute missing values, the robust scaler's
 median and IQR, the feature quantiles stored in the model, segment medians,
 and the silhouette, Calinski-Harabasz and Davies-Bouldin indices come from the
-sample (``summary.json`` says how many rows). The model is the same portable
+sample, as do K, stability and the borderline share (``summary.json`` says
+how many rows). The model is the same portable
 ``model.json`` as the local engine writes, so ``custseg score`` and
 ``custseg serve`` use it unchanged; scoring the training data reproduces the
 labels in ``segments.csv``.
@@ -36,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,9 +47,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from custseg.backends.large import detect_roles_fast, feature_matrix
-from custseg.errors import DataWarning, EmptyInputError
+from custseg.engines.kmeans import fit_kmeans_batches
+from custseg.errors import DataWarning, EmptyInputError, collect_data_warnings
 from custseg.features.kinds import column_kinds
+from custseg.features.large import detect_roles_fast, feature_matrix
 from custseg.features.missing import (
     MissingCounts,
     apply_missing_policy,
@@ -55,7 +58,6 @@ from custseg.features.missing import (
     impute_values,
 )
 from custseg.features.preprocessing import ColumnStatistics, Scaler, scaler_from_statistics
-from custseg.features.profiles import name_segments, summary_segments
 from custseg.features.roles import TableSchema
 from custseg.features.selection import choose_features, require_features
 from custseg.io import write_csv, write_json
@@ -63,10 +65,17 @@ from custseg.io.arrow import CsvAppender, iter_batches
 from custseg.model import SegmentModel, segment_name_column
 from custseg.options import SegmentOptions, resolve_options
 from custseg.progress import ProgressFn, emit
-from custseg.segmentation.k_choice import choose_k, given_k_block, sampled_k_block
+from custseg.segmentation.choose_k import KSelection
+from custseg.segmentation.describe import (
+    LabelledSample,
+    StreamedRun,
+    describe_streamed,
+    streamed_profiles,
+)
+from custseg.segmentation.fit import size_order
+from custseg.segmentation.k_choice import choose_k
 from custseg.segmentation.prepare import require_rows
-from custseg.segmentation.quality import clustering_metrics
-from custseg.segmentation.records import QUANTILES, feature_record, run_summary
+from custseg.segmentation.records import QUANTILES, build_model, feature_record
 
 __all__ = ["ChunkedResult", "segment_chunked"]
 
@@ -154,84 +163,94 @@ def _batch_frame(batch: pa.RecordBatch) -> pd.DataFrame:
     return frame
 
 
+@dataclass
+class _Table:
+    """The input, read again batch by batch for every pass."""
+
+    path: str | Path
+    batch_rows: int
+    features: list[str] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        return str(self.path)
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        for batch in iter_batches(self.path, batch_rows=self.batch_rows):
+            yield _batch_frame(batch)
+
+    def matrices(self) -> Iterator[np.ndarray]:
+        """The feature columns of every batch, parsed; NaN where missing."""
+        for frame in self.frames():
+            yield feature_matrix(frame, self.features, source=self.source)
+
+
 def _roles_and_features(
-    batches: Callable[[], Iterator[pa.RecordBatch]], options: SegmentOptions, source: str
-) -> tuple[pd.DataFrame, TableSchema, list[str], list[dict[str, Any]]]:
+    table: _Table, options: SegmentOptions
+) -> tuple[pd.DataFrame, TableSchema, list[dict[str, Any]]]:
     """Roles from the first batch by the core rules, then the shared feature choice."""
-    first = next(iter(batches()), None)
-    if first is None:
+    head = next(table.frames(), None)
+    if head is None:
         raise EmptyInputError(
-            f"input file '{source}' has a header but no data rows; add customer rows"
+            f"input file '{table.source}' has a header but no data rows; add customer rows"
         )
-    head = _batch_frame(first)
     schema = detect_roles_fast(head, id_column=options.id_column)
     with warnings.catch_warnings():
         # Empty in the first batch is not empty in the file: no warning from a batch.
         warnings.simplefilter("ignore", DataWarning)
-        names, skipped = choose_features(head, schema, options.features)
-    require_features(names, schema, source)
-    return head, schema, names, skipped
+        table.features, skipped = choose_features(head, schema, options.features)
+    require_features(table.features, schema, table.source)
+    return head, schema, skipped
 
 
 @dataclass
-class _Pass1:
-    """What the first pass over the batches learnt."""
+class _Prepared:
+    """The prepare stage over batches: exact statistics, a sample, the scaler."""
 
     stats: _Stats
-    sample: _Sample
+    sample: np.ndarray  # seeded sample of the fitting rows, original units, file order
     missing: MissingCounts
     fill: np.ndarray
-    n_rows: int
-    median_rows: int | None
+    rows: int
+    scaler: Scaler
 
 
-def _statistics_pass(
-    matrices: Callable[[], Iterator[np.ndarray]],
-    names: list[str],
-    options: SegmentOptions,
-    sample_rows: int,
-    progress: ProgressFn | None,
-) -> _Pass1:
-    """Exact statistics and a seeded sample of the complete rows; missing values counted."""
-    d = len(names)
-    stats = _Stats(d)
-    sample = _Sample(sample_rows, options.random_state)
-    missing = MissingCounts.of(np.zeros((0, d), dtype=bool), names)
-    n_rows = 0
-    nan_sample = _Sample(sample_rows, options.random_state + 1)  # medians incl. rows with NaN
-    emit(progress, "reading", 0)
-    for X in matrices():
-        nan = np.isnan(X)
-        rows_nan = nan.any(axis=1)
-        missing = missing + MissingCounts.of(nan, names, row_offset=n_rows)
-        ids = np.arange(n_rows, n_rows + len(X))
-        nan_sample.update(X, ids)
-        stats.update(X[~rows_nan])
-        sample.update(X[~rows_nan], ids[~rows_nan])
-        n_rows += len(X)
-        emit(progress, "reading", n_rows)
-    emit(progress, "reading", n_rows, n_rows)
-    fill = impute_values(nan_sample.ordered())
-    median_rows = len(nan_sample.rows) if n_rows > len(nan_sample.rows) else None
-    return _Pass1(stats, sample, missing, fill, n_rows, median_rows)
-
-
-def _imputed_statistics(
-    matrices: Callable[[], Iterator[np.ndarray]],
-    fill: np.ndarray,
-    d: int,
-    options: SegmentOptions,
-    sample_rows: int,
-) -> tuple[_Stats, _Sample]:
-    """Imputed rows join the fit: the exact statistics and sample again, with them filled in."""
+def _prepare(
+    table: _Table, options: SegmentOptions, sample_rows: int, progress: ProgressFn | None
+) -> _Prepared:
+    """Pass 1 (and a second with imputed values): statistics, sample, policy, scaler."""
+    d = len(table.features)
     stats, sample = _Stats(d), _Sample(sample_rows, options.random_state)
-    done = 0
-    for X in matrices():
-        X = np.where(np.isnan(X), fill, X)
-        stats.update(X)
-        sample.update(X, np.arange(done, done + len(X)))
-        done += len(X)
-    return stats, sample
+    missing = MissingCounts.of(np.zeros((0, d), dtype=bool), table.features)
+    nan_sample = _Sample(sample_rows, options.random_state + 1)  # medians incl. rows with NaN
+    rows = 0
+    emit(progress, "reading", 0)
+    for X in table.matrices():
+        nan = np.isnan(X)
+        complete = ~nan.any(axis=1)
+        missing = missing + MissingCounts.of(nan, table.features, row_offset=rows)
+        ids = np.arange(rows, rows + len(X))
+        nan_sample.update(X, ids)
+        stats.update(X[complete])
+        sample.update(X[complete], ids[complete])
+        rows += len(X)
+        emit(progress, "reading", rows)
+    emit(progress, "reading", rows, rows)
+    fill = impute_values(nan_sample.ordered())
+    median_rows = len(nan_sample.rows) if rows > len(nan_sample.rows) else None
+    apply_missing_policy(options.missing, missing, table.source, median_rows=median_rows)
+    if missing.rows_with_missing and options.missing == "impute":
+        # Imputed rows join the fit: the exact statistics and sample again, filled in.
+        stats, sample = _Stats(d), _Sample(sample_rows, options.random_state)
+        done = 0
+        for X in table.matrices():
+            X = np.where(np.isnan(X), fill, X)
+            stats.update(X)
+            sample.update(X, np.arange(done, done + len(X)))
+            done += len(X)
+    require_rows(stats.n, table.source)
+    Xs = sample.ordered()
+    return _Prepared(stats, Xs, missing, fill, rows, _scaler(stats, Xs, options.scaling))
 
 
 def _scaler(stats: _Stats, sample: np.ndarray, method: str) -> Scaler:
@@ -249,6 +268,127 @@ def _scaler(stats: _Stats, sample: np.ndarray, method: str) -> Scaler:
             iqr=robust.iqr if robust is not None else None,
         ),
     )
+
+
+def _fit(
+    table: _Table,
+    prep: _Prepared,
+    options: SegmentOptions,
+    k: int,
+    *,
+    n_init: int,
+    passes: int,
+    progress: ProgressFn | None,
+) -> np.ndarray:
+    """K-Means over every batch (fitting rows only), from restarts on the sample."""
+
+    def batches() -> Iterator[np.ndarray]:
+        for X in table.matrices():
+            yield prep.scaler.transform(fitting_rows(X, options.missing, prep.fill)[0])
+
+    total = prep.stats.n * passes
+    fitted = 0
+
+    def done(rows: int) -> None:
+        nonlocal fitted
+        fitted += rows
+        emit(progress, "fitting", fitted, total)
+
+    emit(progress, "fitting", 0, total)
+    return fit_kmeans_batches(
+        prep.scaler.transform(prep.sample),
+        batches,
+        k,
+        random_state=options.random_state,
+        n_init=n_init,
+        batch_rows=table.batch_rows,
+        passes=passes,
+        done=done,
+    )
+
+
+def _model(prep: _Prepared, features: list[str], centers: np.ndarray, missing: str) -> SegmentModel:
+    # The feature records first: scoring names the features of a row it leaves out.
+    stats = prep.stats
+    quantiles = np.quantile(prep.sample, QUANTILES, axis=0)
+    records = [
+        feature_record(f, stats.min[j], stats.max[j], stats.mean[j], stats.std[j], quantiles[:, j])
+        for j, f in enumerate(features)
+    ]
+    return build_model(
+        features=records,
+        scaler=prep.scaler,
+        missing=missing,
+        fill=prep.fill,
+        algorithm="kmeans",
+        centers=centers,
+        training={},
+    )
+
+
+@dataclass
+class _Totals:
+    """Exact per-segment sizes and sums, the inertia and the fingerprint, over every row."""
+
+    counts: np.ndarray
+    sums: np.ndarray
+    inertia: float
+    fingerprint: str
+
+
+def _count(table: _Table, model: SegmentModel, fill: np.ndarray) -> _Totals:
+    """Pass 3: every row scored by the model's own rule."""
+    k, d = model.centers.shape
+    counts, sums, inertia = np.zeros(k, dtype="int64"), np.zeros((k, d)), 0.0
+    # The fingerprint hashes the fitted rows (imputed, or without the dropped ones) in
+    # file order, exactly as custseg.model.fingerprint does over the whole matrix.
+    digest = hashlib.sha256()
+    digest.update(json.dumps(table.features).encode())
+    for X in table.matrices():
+        scored = model.predict_matrix(X)
+        ok = scored["segment"].notna().to_numpy()
+        lab = scored["segment"].to_numpy(dtype="int64", na_value=0)[ok]
+        Xf = np.where(np.isnan(X), fill, X)[ok]
+        counts += np.bincount(lab, minlength=k)
+        np.add.at(sums, lab, Xf)
+        inertia += float((scored["distance_to_center"].to_numpy()[ok] ** 2).sum())
+        digest.update(np.ascontiguousarray(Xf, dtype="float64").tobytes())
+    return _Totals(counts, sums, inertia, "sha256:" + digest.hexdigest())
+
+
+def _write(
+    table: _Table,
+    model: SegmentModel,
+    columns: list[str],
+    out: Path,
+    *,
+    reason: bool,
+    rows: int,
+    progress: ProgressFn | None,
+) -> Path:
+    """Pass 4: label every row and append it to ``segments.csv`` (atomically)."""
+    extra = ["segment", "segment_name", "distance_to_center"] + (["reason"] if reason else [])
+    header = columns + [c if c not in columns else f"{c}_custseg" for c in extra]
+    writer = CsvAppender(out / "segments.csv", header)
+    lookup = model.segment_names
+    written = 0
+    emit(progress, "writing", 0, rows)
+    try:
+        for frame in table.frames():
+            X = feature_matrix(frame, table.features, source=table.source)
+            scored = model.predict_matrix(X)
+            scored["segment_name"] = segment_name_column(scored["segment"], lookup)
+            if reason and "reason" not in scored.columns:
+                scored["reason"] = ""
+            for col in extra:
+                frame[col if col not in columns else f"{col}_custseg"] = scored[col].to_numpy()
+            writer.write(frame)
+            written += len(frame)
+            emit(progress, "writing", written, rows)
+        return writer.close()
+    except BaseException:
+        writer.abort()
+        raise
 
 
 def segment_chunked(
@@ -298,191 +438,95 @@ def segment_chunked(
         As the local engine: unreadable file, unknown or non-numeric feature,
         missing values with ``missing="error"``, too few rows.
     """
-    from sklearn.cluster import KMeans, MiniBatchKMeans
-
     options = resolve_options(options, params)
     options.require_kmeans("chunked")
-    missing, scaling, random_state = options.missing, options.scaling, options.random_state
-    source = str(path)
-    out = Path(out_dir)
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        return iter_batches(path, batch_rows=batch_rows)
-
-    def matrices() -> Iterator[np.ndarray]:
-        for batch in batches():
-            yield feature_matrix(_batch_frame(batch), names, source=source)
-
-    head, schema, names, skipped = _roles_and_features(batches, options, source)
-    columns = list(head.columns)
-    d = len(names)
-
-    # -- pass 1: statistics, sample, missing values -------------------------------------
-    first = _statistics_pass(matrices, names, options, sample_rows, progress)
-    n_rows, fill, missing_counts = first.n_rows, first.fill, first.missing
-    n_nan_rows = missing_counts.rows_with_missing
-    apply_missing_policy(missing, missing_counts, source, median_rows=first.median_rows)
-    stats, sample = first.stats, first.sample
-    if n_nan_rows and missing == "impute":
-        stats, sample = _imputed_statistics(matrices, fill, d, options, sample_rows)
-    n_fit = stats.n
-    require_rows(n_fit, source)
-    Xs = sample.ordered()
-    scaler = _scaler(stats, Xs, scaling)
-    Zs = scaler.transform(Xs)
-
-    # -- pass 2: K, then mini-batch K-Means over every batch --------------------------
-    n_distinct = len(np.unique(Xs, axis=0))
-    choice = choose_k(Zs, options, n_distinct=n_distinct, source=source, progress=progress)
-    k = int(choice.chosen) if choice is not None else int(options.k or 0)
-    k_table = choice.table if choice is not None else pd.DataFrame()
-    k_summary = (
-        sampled_k_block(choice, options, len(Zs)) if choice is not None else given_k_block(k)
-    )
-    start = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(Zs)
-    mbk = MiniBatchKMeans(
-        n_clusters=k,
-        init=start.cluster_centers_,
-        n_init=1,
-        random_state=random_state,
-        batch_size=batch_rows,
-    )
-    emit(progress, "fitting", 0, n_fit * passes)
-    fitted_rows = 0
-    for _ in range(passes):
-        for X in matrices():
-            X, _ = fitting_rows(X, missing, fill)
-            if len(X):
-                mbk.partial_fit(scaler.transform(X))
-            fitted_rows += len(X)
-            emit(progress, "fitting", fitted_rows, n_fit * passes)
-    centers = np.asarray(mbk.cluster_centers_, dtype="float64")
-
-    # -- pass 3: exact sizes, means and inertia with the model's own scoring rule -----
-    # The feature records first: scoring names the features of a row it leaves out.
-    quantiles = np.quantile(Xs, QUANTILES, axis=0)
-    model = SegmentModel(
-        features=[
-            feature_record(
-                f, stats.min[j], stats.max[j], stats.mean[j], stats.std[j], quantiles[:, j]
-            )
-            for j, f in enumerate(names)
-        ],
-        scaler=scaler,
-        missing=missing,
-        impute_values=fill,
-        algorithm="kmeans",
-        centers=centers,
-        segments=[],
-        training={},
-    )
-    counts = np.zeros(k, dtype="int64")
-    sums = np.zeros((k, d))
-    inertia = 0.0
-    # The fingerprint hashes the fitted rows (imputed, or without the dropped ones) in
-    # file order, exactly as custseg.model.fingerprint does over the whole matrix.
-    digest = hashlib.sha256()
-    digest.update(json.dumps(names).encode())
-    for batch in batches():
-        X = feature_matrix(_batch_frame(batch), names, source=source)
-        scored = model.predict_matrix(X)
-        ok = scored["segment"].notna().to_numpy()
-        lab = scored["segment"].to_numpy(dtype="int64", na_value=0)[ok]
-        Xf = np.where(np.isnan(X), fill, X)[ok]
-        counts += np.bincount(lab, minlength=k)
-        np.add.at(sums, lab, Xf)
-        inertia += float((scored["distance_to_center"].to_numpy()[ok] ** 2).sum())
-        digest.update(np.ascontiguousarray(Xf, dtype="float64").tobytes())
-    order = sorted(range(k), key=lambda s: (-counts[s], s))
-    model.centers = centers[order]
-    counts, sums = counts[order], sums[order]
-
-    # -- profiles and names: exact sizes and means, medians from the sample ------------
-    overall_mean, overall_std = stats.mean, np.where(stats.std == 0, 1.0, stats.std)
-    means = sums / np.maximum(counts, 1)[:, None]
-    z = (means - overall_mean) / overall_std
-    seg_names = name_segments(
-        z,
-        names,
-        kinds=column_kinds(model.features),
-        means=means,
-        overall=np.asarray(stats.mean, dtype="float64"),
-    )
-    sample_labels = model.predict_matrix(Xs)["segment"].to_numpy(dtype="int64", na_value=-1)
-    segments = summary_segments(names, seg_names, counts, means, z, Xs, sample_labels, n_fit)
-    model.segments = [
-        {"id": s["id"], "name": s["name"], "size": s["size"], "share": s["share"]} for s in segments
-    ]
-    model.training = {
-        "rows": int(n_fit),
-        "fingerprint": "sha256:" + digest.hexdigest(),
-        "random_state": random_state,
-        "engine": "chunked",
-    }
-    sample_metrics = clustering_metrics(
-        scaler.transform(Xs), sample_labels, model.centers, random_state=random_state
-    )
-    metrics = {
-        **sample_metrics,
-        "inertia": inertia,
-        "inertia_rows": int(n_fit),
-        "other_metrics_rows": len(Xs),
-    }
-
-    # -- pass 4: label every row and write -----------------------------------------------
-    extra = ["segment", "segment_name", "distance_to_center"]
-    if n_nan_rows and missing == "drop":
-        extra.append("reason")
-    header = columns + [c if c not in columns else f"{c}_custseg" for c in extra]
-    writer = CsvAppender(out / "segments.csv", header)
-    lookup = model.segment_names
-    written = 0
-    emit(progress, "writing", 0, n_rows)
-    try:
-        for batch in batches():
-            frame = _batch_frame(batch)
-            scored = model.predict_matrix(feature_matrix(frame, names, source=source))
-            scored["segment_name"] = segment_name_column(scored["segment"], lookup)
-            if "reason" in extra and "reason" not in scored.columns:
-                scored["reason"] = ""
-            for col in extra:
-                frame[col if col not in columns else f"{col}_custseg"] = scored[col].to_numpy()
-            writer.write(frame)
-            written += len(frame)
-            emit(progress, "writing", written, n_rows)
-        paths = {"segments": writer.close()}
-    except BaseException:
-        writer.abort()
-        raise
-
-    summary = run_summary(
-        "chunked",
-        source=source,
-        rows=n_rows,
-        rows_fitted=n_fit,
-        schema=schema,
-        features=names,
-        skipped=skipped,
-        scaling=scaling,
-        missing=missing,
-        missing_counts=missing_counts.as_dict(),
-        rows_with_missing=n_nan_rows,
-        random_state=random_state,
-        k=k,
-        k_selection=k_summary,
-        metrics=metrics,
-        segments=segments,
-        details={
+    table, out = _Table(path, batch_rows), Path(out_dir)
+    with collect_data_warnings() as messages:
+        head, schema, skipped = _roles_and_features(table, options)
+        prep = _prepare(table, options, sample_rows, progress)
+        choice, model, totals = _choose_and_fit(table, prep, options, n_init, passes, progress)
+        sample = LabelledSample.score(model, prep.sample)
+        segments = streamed_profiles(
+            table.features,
+            sizes=totals.counts,
+            means=totals.sums / np.maximum(totals.counts, 1)[:, None],
+            overall_mean=prep.stats.mean,
+            overall_std=prep.stats.std,
+            sample=sample,
+            rows_fitted=prep.stats.n,
+            vocabulary=options.vocabulary,
+            kinds=column_kinds(model.features),
+        )
+        model.segments = [s.model_entry() for s in segments]
+        left_out = bool(prep.missing.rows_with_missing) and options.missing == "drop"
+        columns = list(head.columns)
+        written = _write(
+            table, model, columns, out, reason=left_out, rows=prep.rows, progress=progress
+        )
+        run = StreamedRun(
+            source=table.source,
+            rows=prep.rows,
+            rows_fitted=prep.stats.n,
+            schema=schema,
+            features=table.features,
+            skipped=skipped,
+            missing=prep.missing,
+            model=model,
+            sample=sample,
+            segments=segments,
+            inertia=totals.inertia,
+        )
+        details = {
             "batch_rows": batch_rows,
             "passes": passes,
-            "sample_rows": len(Xs),
+            "sample_rows": len(prep.sample),
             "method": "k-means++ restarts on the sample, then MiniBatchKMeans.partial_fit "
             "over every batch",
             "roles_from_rows": len(head),
-        },
-    )
-    paths["summary"] = write_json(summary, out / "summary.json")
+        }
+        summary = describe_streamed(run, options, choice, engine="chunked", details=details)
+    summary.warnings = messages
+    return _save(out, written, summary.to_dict(), model, choice)
+
+
+def _choose_and_fit(
+    table: _Table,
+    prep: _Prepared,
+    options: SegmentOptions,
+    n_init: int,
+    passes: int,
+    progress: ProgressFn | None,
+) -> tuple[KSelection | None, SegmentModel, _Totals]:
+    """K by the one rule on the sample, K-Means over the batches, segments by size."""
+    Zs = prep.scaler.transform(prep.sample)
+    n_distinct = len(np.unique(prep.sample, axis=0))
+    choice = choose_k(Zs, options, n_distinct=n_distinct, source=table.source, progress=progress)
+    k = int(choice.chosen) if choice is not None else int(options.k or 0)
+    centers = _fit(table, prep, options, k, n_init=n_init, passes=passes, progress=progress)
+    model = _model(prep, table.features, centers, options.missing)
+    totals = _count(table, model, prep.fill)
+    order = size_order(dict(enumerate(int(n) for n in totals.counts)))
+    model.centers = centers[order]
+    model.training = {
+        "rows": int(prep.stats.n),
+        "fingerprint": totals.fingerprint,
+        "random_state": options.random_state,
+        "engine": "chunked",
+    }
+    totals = _Totals(totals.counts[order], totals.sums[order], totals.inertia, totals.fingerprint)
+    return choice, model, totals
+
+
+def _save(
+    out: Path,
+    segments: Path,
+    summary: dict[str, Any],
+    model: SegmentModel,
+    choice: KSelection | None,
+) -> ChunkedResult:
+    paths = {"segments": segments, "summary": write_json(summary, out / "summary.json")}
     paths["model"] = model.save(out / "model.json")
+    k_table = choice.table if choice is not None else pd.DataFrame()
     if len(k_table):
         paths["k_selection"] = write_csv(k_table, out / "k_selection.csv")
     return ChunkedResult(summary=summary, model=model, paths=paths, k_selection=k_table)

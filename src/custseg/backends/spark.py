@@ -39,21 +39,29 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import warnings
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from custseg.backends.large import detect_roles_fast
 from custseg.backends.spark_session import spark_session
-from custseg.errors import DataFormatError, DataWarning, EmptyInputError, InputError, SchemaError
+from custseg.errors import (
+    DataFormatError,
+    DataWarning,
+    EmptyInputError,
+    InputError,
+    SchemaError,
+    collect_data_warnings,
+)
 from custseg.features.kinds import column_kinds
+from custseg.features.large import detect_roles_fast
 from custseg.features.missing import MissingCounts, apply_missing_policy, fill_values
 from custseg.features.preprocessing import ColumnStatistics, Scaler, scaler_from_statistics
-from custseg.features.profiles import name_segments, summary_segments
 from custseg.features.roles import NA_TOKENS, TableSchema
 from custseg.features.selection import choose_features, require_features
 from custseg.io import write_csv, write_json
@@ -63,10 +71,17 @@ from custseg.io.readers import _kind
 from custseg.model import SegmentModel, segment_name_column
 from custseg.options import SegmentOptions, resolve_options
 from custseg.progress import ProgressFn, emit
-from custseg.segmentation.k_choice import choose_k, given_k_block, sampled_k_block
+from custseg.segmentation.choose_k import KSelection
+from custseg.segmentation.describe import (
+    LabelledSample,
+    StreamedRun,
+    describe_streamed,
+    streamed_profiles,
+)
+from custseg.segmentation.fit import size_order
+from custseg.segmentation.k_choice import choose_k
 from custseg.segmentation.prepare import require_rows
-from custseg.segmentation.quality import clustering_metrics
-from custseg.segmentation.records import QUANTILES, feature_record, run_summary
+from custseg.segmentation.records import QUANTILES, RunSummary, build_model, feature_record
 
 __all__ = ["CSV_MAX_ROWS", "SparkResult", "segment_spark"]
 
@@ -208,12 +223,6 @@ def _missing_counts(frame: Any, names: list[str], fcols: list[str], policy: str)
     )
 
 
-def _collect_vectors(frame: Any, column: str, d: int) -> np.ndarray:
-    """A Spark vector column collected to the driver as an (n_rows, d) array."""
-    pdf = frame.select(column).toPandas()
-    return np.array([v.toArray() for v in pdf[column]], dtype="float64").reshape(-1, d)
-
-
 def _roles_and_features(
     raw: Any, options: SegmentOptions, source: str
 ) -> tuple[pd.DataFrame, TableSchema, list[str], list[dict[str, Any]]]:
@@ -279,6 +288,235 @@ def _scaled(fit_frame: Any, fcols: list[str], scaler: Scaler) -> Any:
     )
 
 
+@dataclass
+class _Prepared:
+    """The prepare stage on Spark: parsed rows, missing values, scaler, a driver sample."""
+
+    source: str
+    columns: list[str]
+    head: pd.DataFrame
+    schema: TableSchema
+    features: list[str]
+    skipped: list[dict[str, Any]]
+    frame: Any  # every row, parsed feature columns ``__f{j}`` added (cached)
+    rows: int
+    missing: MissingCounts
+    fill: np.ndarray
+    fit_frame: Any  # the fitting rows (imputed or without the dropped ones)
+    moments: _Moments
+    scaler: Scaler
+    scaled: Any  # the fitting rows as one ``z`` vector column (cached)
+    rows_fitted: int
+    sample: np.ndarray  # seeded sample of the fitting rows, original units
+
+    @property
+    def fcols(self) -> list[str]:
+        return [f"__f{j}" for j in range(len(self.features))]
+
+
+def _prepare(
+    spark: Any, source: str, options: SegmentOptions, progress: ProgressFn | None
+) -> _Prepared:
+    """Read, roles, parse, missing values (shared policy), scaler (shared construction)."""
+    emit(progress, "reading", 0)
+    raw, _ = _read(spark, source)
+    head, schema, names, skipped = _roles_and_features(raw, options, source)
+    fcols = [f"__f{j}" for j in range(len(names))]
+    frame = _parsed(raw, names, source).cache()
+    rows = int(frame.count())
+    emit(progress, "reading", rows, rows)
+    missing = _missing_counts(frame, names, fcols, options.missing)
+    fill = fill_values([m[0] if m else None for m in frame.approxQuantile(fcols, [0.5], 1e-4)])
+    output = "segments.csv" if rows <= CSV_MAX_ROWS else "segments.parquet"
+    apply_missing_policy(options.missing, missing, source, output=output)
+    if missing.rows_with_missing and options.missing == "impute":
+        fit_frame = frame.fillna({c: float(v) for c, v in zip(fcols, fill, strict=True)})
+    else:
+        fit_frame = frame.dropna(subset=fcols)
+    moments = _fit_statistics(fit_frame, fcols, source)
+    scaler = scaler_from_statistics(
+        options.scaling,
+        ColumnStatistics(
+            len(names),
+            mean=moments.mean,
+            std=moments.std,
+            minimum=moments.minimum,
+            maximum=moments.maximum,
+        ),
+    )
+    scaled = _scaled(fit_frame, fcols, scaler).cache()
+    rows_fitted = int(scaled.count())
+    fraction = min(1.0, SWEEP_ROWS / rows_fitted)
+    picked = fit_frame.sample(withReplacement=False, fraction=fraction, seed=options.random_state)
+    sample = picked.select(*fcols).toPandas().to_numpy(dtype="float64").reshape(-1, len(names))
+    return _Prepared(
+        source=source,
+        columns=list(raw.columns),
+        head=head,
+        schema=schema,
+        features=names,
+        skipped=skipped,
+        frame=frame,
+        rows=rows,
+        missing=missing,
+        fill=fill,
+        fit_frame=fit_frame,
+        moments=moments,
+        scaler=scaler,
+        scaled=scaled,
+        rows_fitted=rows_fitted,
+        sample=sample,
+    )
+
+
+@dataclass
+class _Totals:
+    """Exact per-segment sizes, means and the inertia, by Spark over every row."""
+
+    sizes: np.ndarray
+    means: np.ndarray
+    inertia: float
+    labelled: Any  # every row with ``segment``, ``distance_to_center``, ``reason``
+
+
+def _fit(prep: _Prepared, k: int, random_state: int, progress: ProgressFn | None) -> np.ndarray:
+    """MLlib K-Means (k-means||, seeded) on every fitting row; centres numbered by size."""
+    from pyspark.ml.clustering import KMeans
+
+    emit(progress, "fitting", 0, prep.rows_fitted)
+    km = KMeans(
+        k=k, seed=random_state, featuresCol="z", initMode="k-means||", maxIter=100, tol=1e-6
+    ).fit(prep.scaled)
+    emit(progress, "fitting", prep.rows_fitted, prep.rows_fitted)
+    centers = np.array([c for c in km.clusterCenters()], dtype="float64")
+    counted = km.transform(prep.scaled).groupBy("prediction").count().collect()
+    sizes = {int(r["prediction"]): int(r["count"]) for r in counted}
+    return centers[size_order({s: sizes.get(s, 0) for s in range(k)})]
+
+
+def _model(
+    prep: _Prepared, centers: np.ndarray, options: SegmentOptions, spark: Any
+) -> SegmentModel:
+    quantiles = prep.fit_frame.approxQuantile(prep.fcols, QUANTILES, 1e-4)
+    m = prep.moments
+    records = [
+        feature_record(f, m.minimum[j], m.maximum[j], m.mean[j], m.std[j], quantiles[j])
+        for j, f in enumerate(prep.features)
+    ]
+    identity = {
+        "features": prep.features,
+        "rows": prep.rows_fitted,
+        "mean": m.mean.tolist(),
+        "std": m.std.tolist(),
+    }
+    digest = hashlib.sha256(json.dumps(identity).encode())
+    return build_model(
+        features=records,
+        scaler=prep.scaler,
+        missing=options.missing,
+        fill=prep.fill,
+        algorithm="kmeans",
+        centers=centers,
+        training={
+            "rows": prep.rows_fitted,
+            "fingerprint": "spark-sha256:" + digest.hexdigest(),
+            "random_state": options.random_state,
+            "engine": "spark",
+            "spark_version": spark.version,
+            "master": spark.sparkContext.master,
+        },
+    )
+
+
+def _count(prep: _Prepared, model: SegmentModel, progress: ProgressFn | None) -> _Totals:
+    """Label every row on the executors with custseg's own code; exact sizes and means."""
+    from pyspark.sql import functions as F
+
+    emit(progress, "labelling", 0, prep.rows)
+    labelled = _label(prep.frame, json.dumps(model.to_dict()), prep.fcols)
+    fill = prep.fill
+    aggregates = (
+        labelled.filter(F.col("segment").isNotNull())
+        .groupBy("segment")
+        .agg(
+            F.count(F.lit(1)).alias("size"),
+            F.sum(F.col("distance_to_center") ** 2).alias("inertia"),
+            *[
+                F.avg(F.coalesce(F.col(c), F.lit(float(fill[j])))).alias(f"mean{j}")
+                for j, c in enumerate(prep.fcols)
+            ],
+        )
+        .collect()
+    )
+    emit(progress, "labelling", prep.rows, prep.rows)
+    by_segment = {int(r["segment"]): r for r in aggregates}
+    k, d = model.centers.shape
+    sizes = np.array([int(by_segment[s]["size"]) if s in by_segment else 0 for s in range(k)])
+    means = np.array(
+        [
+            [float(by_segment[s][f"mean{j}"]) if s in by_segment else np.nan for j in range(d)]
+            for s in range(k)
+        ]
+    )
+    inertia = float(sum(float(r["inertia"] or 0.0) for r in aggregates))
+    return _Totals(sizes, means, inertia, labelled)
+
+
+def _write(
+    prep: _Prepared,
+    labelled: Any,
+    names: dict[int, str],
+    out: Path,
+    *,
+    reason: bool,
+    random_state: int,
+    progress: ProgressFn | None,
+) -> Path:
+    """``segments.csv`` (collected) up to :data:`CSV_MAX_ROWS` rows, else Parquet by Spark."""
+    from pyspark.sql import functions as F
+
+    columns = prep.columns
+    name_map = F.create_map(*[F.lit(x) for x in chain.from_iterable(names.items())])
+    labelled = labelled.withColumn(
+        "segment_name", F.coalesce(name_map[F.col("segment")], F.lit(""))
+    )
+    emit(progress, "writing", 0, prep.rows)
+    out.mkdir(parents=True, exist_ok=True)
+    extra = ["segment", "segment_name", "distance_to_center"] + (["reason"] if reason else [])
+    final_cols = [F.col(f"`{c}`") for c in columns] + [
+        F.col(f"`{c}`").alias(c if c not in columns else f"{c}_custseg") for c in extra
+    ]
+    table = labelled.select(*final_cols)
+    if prep.rows <= CSV_MAX_ROWS:
+        pdf = _as_local_table(table.toPandas(), columns, names, reason)
+        path = write_csv(pdf, out / "segments.csv")
+    else:
+        path = out / "segments.parquet"
+        staging = out / f".segments.parquet.{random_state}.tmp"
+        table.write.mode("overwrite").parquet(str(staging))
+        if path.exists():
+            shutil.rmtree(path)
+        staging.rename(path)
+    emit(progress, "writing", prep.rows, prep.rows)
+    return path
+
+
+def _as_local_table(
+    pdf: pd.DataFrame, columns: list[str], names: dict[int, str], reason: bool
+) -> pd.DataFrame:
+    """The collected table as the local engine writes it: text kept, ``Int64`` segments."""
+    for col in columns:
+        if pdf[col].dtype == object:
+            pdf[col] = pdf[col].where(pdf[col].notna(), "")
+    seg_col = "segment" if "segment" not in columns else "segment_custseg"
+    pdf[seg_col] = pd.array(pdf[seg_col], dtype="Int64")
+    name_col = "segment_name" if "segment_name" not in columns else "segment_name_custseg"
+    pdf[name_col] = segment_name_column(pdf[seg_col], names)
+    if reason:
+        pdf["reason"] = pdf["reason"].fillna("")
+    return pdf
+
+
 def segment_spark(
     path: str | Path,
     out_dir: str | Path,
@@ -321,235 +559,87 @@ def segment_spark(
     InputError
         As the local engine.
     """
-    from pyspark.ml.clustering import KMeans
-    from pyspark.sql import functions as F
-
     options = resolve_options(options, params)
     options.require_kmeans("Spark")
     if options.scaling == "robust":
         raise InputError(
             "scaling='robust' is not offered by the Spark backend; use scaling='standard'"
         )
-    missing, scaling, random_state = options.missing, options.scaling, options.random_state
-    source, out = str(path), Path(out_dir)
     spark = spark or spark_session(master)
-    emit(progress, "reading", 0)
-    raw, _ = _read(spark, source)
-    columns = list(raw.columns)
-    head, schema, names, skipped = _roles_and_features(raw, options, source)
-    d = len(names)
-    fcols = [f"__f{j}" for j in range(d)]
-    frame = _parsed(raw, names, source).cache()
-
-    # -- missing values: counted by Spark, the shared policy ------------------------------
-    n_rows = int(frame.count())
-    emit(progress, "reading", n_rows, n_rows)
-    missing_counts = _missing_counts(frame, names, fcols, missing)
-    n_nan_rows = missing_counts.rows_with_missing
-    fill = fill_values([m[0] if m else None for m in frame.approxQuantile(fcols, [0.5], 1e-4)])
-    output = "segments.csv" if n_rows <= CSV_MAX_ROWS else "segments.parquet"
-    apply_missing_policy(missing, missing_counts, source, output=output)
-    if n_nan_rows and missing == "impute":
-        fit_frame = frame.fillna({c: float(v) for c, v in zip(fcols, fill, strict=True)})
-    else:
-        fit_frame = frame.dropna(subset=fcols)
-
-    # -- scaling: Spark statistics, the shared scaler --------------------------------------
-    mean, pop_std, mins, maxs = _fit_statistics(fit_frame, fcols, source)
-    scaler = scaler_from_statistics(
-        scaling, ColumnStatistics(d, mean=mean, std=pop_std, minimum=mins, maximum=maxs)
-    )
-    scaled = _scaled(fit_frame, fcols, scaler).cache()
-    n_fit = int(scaled.count())
-
-    # -- K: the shared rule on a seeded sample collected to the driver ----------------------
-    fraction = min(1.0, SWEEP_ROWS / n_fit)
-    sample = scaled.sample(withReplacement=False, fraction=fraction, seed=random_state)
-    Zs = _collect_vectors(sample, "z", d)
-    n_distinct = len(np.unique(Zs, axis=0))
-    choice = choose_k(Zs, options, n_distinct=n_distinct, source=source, progress=progress)
-    k = int(choice.chosen) if choice is not None else int(options.k or 0)
-    k_table = choice.table if choice is not None else pd.DataFrame()
-    k_summary = (
-        sampled_k_block(choice, options, len(Zs)) if choice is not None else given_k_block(k)
-    )
-
-    # -- final fit on every row ------------------------------------------------------
-    emit(progress, "fitting", 0, n_fit)
-    km = KMeans(
-        k=k, seed=random_state, featuresCol="z", initMode="k-means||", maxIter=100, tol=1e-6
-    ).fit(scaled)
-    emit(progress, "fitting", n_fit, n_fit)
-    raw_centers = np.array([c for c in km.clusterCenters()], dtype="float64")
-    sizes = {
-        int(r["prediction"]): int(r["count"])
-        for r in km.transform(scaled).groupBy("prediction").count().collect()
-    }
-    order = sorted(range(k), key=lambda s: (-sizes.get(s, 0), s))
-    centers = raw_centers[order]
-
-    model = SegmentModel(
-        features=[{"name": f, "dtype": "float64", "kind": "numeric"} for f in names],
-        scaler=scaler,
-        missing=missing,
-        impute_values=fill,
-        algorithm="kmeans",
-        centers=centers,
-        segments=[],
-        training={},
-    )
-
-    # -- label every row with custseg's own scoring code, on the executors ------------
-    emit(progress, "labelling", 0, n_rows)
-    model_json = json.dumps(model.to_dict())
-    labelled = _label(frame, model_json, fcols)
-    seg = labelled.filter(F.col("segment").isNotNull())
-    by_segment = {
-        int(r["segment"]): r
-        for r in seg.groupBy("segment")
-        .agg(
-            F.count(F.lit(1)).alias("size"),
-            F.sum(F.col("distance_to_center") ** 2).alias("inertia"),
-            *[
-                F.avg(F.coalesce(F.col(c), F.lit(float(fill[j])))).alias(f"mean{j}")
-                for j, c in enumerate(fcols)
-            ],
-        )
-        .collect()
-    }
-    emit(progress, "labelling", n_rows, n_rows)
-    overall = fit_frame.agg(*[F.avg(c).alias(f"a{j}") for j, c in enumerate(fcols)]).first()
-    overall_mean = np.array([overall[f"a{j}"] for j in range(d)], dtype="float64")
-    overall_std = np.where(pop_std == 0, 1.0, pop_std)
-    sizes_arr = np.array([int(by_segment[s]["size"]) if s in by_segment else 0 for s in range(k)])
-    means = np.array(
-        [
-            [float(by_segment[s][f"mean{j}"]) if s in by_segment else np.nan for j in range(d)]
-            for s in range(k)
-        ]
-    )
-    z = (means - overall_mean) / overall_std
-    quant = fit_frame.approxQuantile(fcols, QUANTILES, 1e-4)
-    records = [
-        feature_record(f, mins[j], maxs[j], mean[j], pop_std[j], quant[j])
-        for j, f in enumerate(names)
-    ]
-    seg_names = name_segments(
-        np.nan_to_num(z),
-        names,
-        kinds=column_kinds(records),
-        means=np.nan_to_num(means),
-        overall=overall_mean,
-    )
-    sample_model = model.predict_matrix(scaler.inverse_transform(Zs)) if len(Zs) else None
-    labels_s = (
-        sample_model["segment"].to_numpy(dtype="int64", na_value=-1)
-        if sample_model is not None
-        else np.empty(0, dtype="int64")
-    )
-    Xs = scaler.inverse_transform(Zs)
-    segments = summary_segments(names, seg_names, sizes_arr, means, z, Xs, labels_s, n_fit)
-    model.features = records
-    model.segments = [{k_: s[k_] for k_ in ("id", "name", "size", "share")} for s in segments]
-    digest = hashlib.sha256(
-        json.dumps(
-            {"features": names, "rows": n_fit, "mean": mean.tolist(), "std": pop_std.tolist()}
-        ).encode()
-    )
-    model.training = {
-        "rows": n_fit,
-        "fingerprint": "spark-sha256:" + digest.hexdigest(),
-        "random_state": random_state,
-        "engine": "spark",
-        "spark_version": spark.version,
-        "master": spark.sparkContext.master,
-    }
-    inertia = float(sum(float(r["inertia"] or 0.0) for r in by_segment.values()))
-    metrics = {
-        **(
-            clustering_metrics(Zs, labels_s, centers, random_state=random_state)
-            if len(Zs) > k
-            else {}
-        ),
-        "inertia": inertia,
-        "inertia_rows": n_fit,
-        "other_metrics_rows": len(Zs),
-    }
-
-    # -- write ------------------------------------------------------------------------
-    names_lookup = model.segment_names
-    from itertools import chain
-
-    name_map = F.create_map(*[F.lit(x) for x in chain.from_iterable(names_lookup.items())])
-    labelled = labelled.withColumn(
-        "segment_name", F.coalesce(name_map[F.col("segment")], F.lit(""))
-    )
-    emit(progress, "writing", 0, n_rows)
-    out.mkdir(parents=True, exist_ok=True)
-    extra = ["segment", "segment_name", "distance_to_center"]
-    if n_nan_rows and missing == "drop":
-        extra.append("reason")
-    final_cols = [F.col(f"`{c}`") for c in columns] + [
-        F.col(f"`{c}`").alias(c if c not in columns else f"{c}_custseg") for c in extra
-    ]
-    table = labelled.select(*final_cols)
-    paths: dict[str, Path] = {}
-    if n_rows <= CSV_MAX_ROWS:
-        pdf = table.toPandas()
-        for col in columns:
-            if pdf[col].dtype == object:
-                pdf[col] = pdf[col].where(pdf[col].notna(), "")
-        seg_col = "segment" if "segment" not in columns else "segment_custseg"
-        pdf[seg_col] = pd.array(pdf[seg_col], dtype="Int64")
-        name_col = "segment_name" if "segment_name" not in columns else "segment_name_custseg"
-        pdf[name_col] = segment_name_column(pdf[seg_col], names_lookup)
-        if "reason" in extra:
-            pdf["reason"] = pdf["reason"].fillna("")
-        paths["segments"] = write_csv(pdf, out / "segments.csv")
-    else:
-        target = out / "segments.parquet"
-        staging = out / f".segments.parquet.{random_state}.tmp"
-        table.write.mode("overwrite").parquet(str(staging))
-        if target.exists():
-            import shutil
-
-            shutil.rmtree(target)
-        staging.rename(target)
-        paths["segments"] = target
-    emit(progress, "writing", n_rows, n_rows)
-
-    summary = run_summary(
-        "spark",
-        source=source,
-        rows=n_rows,
-        rows_fitted=n_fit,
-        schema=schema,
-        features=names,
-        skipped=skipped,
-        scaling=scaling,
-        missing=missing,
-        missing_counts=missing_counts.as_dict(),
-        rows_with_missing=n_nan_rows,
-        random_state=random_state,
-        k=k,
-        k_selection=k_summary,
-        metrics=metrics,
-        segments=segments,
-        details={
-            "version": spark.version,
-            "master": spark.sparkContext.master,
-            "roles_from_rows": len(head),
-            "scaler": "MLlib StandardScaler(withMean, withStd), sample std converted "
-            "to population std",
-        },
-    )
-    paths["summary"] = write_json(summary, out / "summary.json")
+    out = Path(out_dir)
+    with collect_data_warnings() as messages:
+        prep = _prepare(spark, str(path), options, progress)
+        summary, model, choice, written = _segment(prep, options, spark, out, progress)
+    summary.warnings = messages
+    summary_dict = summary.to_dict()
+    paths = {"segments": written, "summary": write_json(summary_dict, out / "summary.json")}
     paths["model"] = model.save(out / "model.json")
+    k_table = choice.table if choice is not None else pd.DataFrame()
     if len(k_table):
         paths["k_selection"] = write_csv(k_table, out / "k_selection.csv")
-    frame.unpersist()
-    scaled.unpersist()
-    return SparkResult(summary=summary, model=model, paths=paths, k_selection=k_table)
+    prep.frame.unpersist()
+    prep.scaled.unpersist()
+    return SparkResult(summary=summary_dict, model=model, paths=paths, k_selection=k_table)
+
+
+def _segment(
+    prep: _Prepared,
+    options: SegmentOptions,
+    spark: Any,
+    out: Path,
+    progress: ProgressFn | None,
+) -> tuple[RunSummary, SegmentModel, KSelection | None, Path]:
+    """Choose K, fit, label, describe and write ``segments``: the stages after prepare."""
+    Zs = prep.scaler.transform(prep.sample)
+    n_distinct = len(np.unique(prep.sample, axis=0))
+    choice = choose_k(Zs, options, n_distinct=n_distinct, source=prep.source, progress=progress)
+    k = int(choice.chosen) if choice is not None else int(options.k or 0)
+    model = _model(prep, _fit(prep, k, options.random_state, progress), options, spark)
+    totals = _count(prep, model, progress)
+    sample = LabelledSample.score(model, prep.sample)
+    segments = streamed_profiles(
+        prep.features,
+        sizes=totals.sizes,
+        means=totals.means,
+        overall_mean=prep.moments.mean,
+        overall_std=prep.moments.std,
+        sample=sample,
+        rows_fitted=prep.rows_fitted,
+        vocabulary=options.vocabulary,
+        kinds=column_kinds(model.features),
+    )
+    model.segments = [s.model_entry() for s in segments]
+    reason = bool(prep.missing.rows_with_missing) and options.missing == "drop"
+    written = _write(
+        prep,
+        totals.labelled,
+        model.segment_names,
+        out,
+        reason=reason,
+        random_state=options.random_state,
+        progress=progress,
+    )
+    details = {
+        "version": spark.version,
+        "master": spark.sparkContext.master,
+        "roles_from_rows": len(prep.head),
+        "scaler": "MLlib StandardScaler(withMean, withStd), sample std converted to population std",
+    }
+    run = StreamedRun(
+        source=prep.source,
+        rows=prep.rows,
+        rows_fitted=prep.rows_fitted,
+        schema=prep.schema,
+        features=prep.features,
+        skipped=prep.skipped,
+        missing=prep.missing,
+        model=model,
+        sample=sample,
+        segments=segments,
+        inertia=totals.inertia,
+    )
+    summary = describe_streamed(run, options, choice, engine="spark", details=details)
+    return summary, model, choice, written
 
 
 def _label(frame: Any, model_json: str, fcols: list[str]) -> Any:

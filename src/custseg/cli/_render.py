@@ -18,7 +18,7 @@ from custseg.verdicts import (
 )
 
 if TYPE_CHECKING:
-    from custseg.segmentation.pipeline import SegmentationResult
+    from custseg.segmentation.result import SegmentationResult
 
 __all__ = ["print_result", "print_roles", "segment_highlights"]
 

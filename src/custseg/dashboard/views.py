@@ -29,7 +29,8 @@ from custseg.features.facts import numeric_facts
 from custseg.features.kinds import column_kinds
 from custseg.features.roles import detect_roles
 from custseg.io.readers import read_text_bytes
-from custseg.segmentation.pipeline import SegmentationResult, Segmenter
+from custseg.segmentation.result import SegmentationResult
+from custseg.segmentation.segmenter import Segmenter
 from custseg.serving import SegmentMap, score_records
 from custseg.verdicts import STRUCTURE_HEADLINES, silhouette_verdict, structure_words
 

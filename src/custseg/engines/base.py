@@ -78,11 +78,15 @@ class Fitted:
     state : dict
         JSON-serialisable extra state the engine needs to predict (empty for
         centroid engines).
+    info : dict
+        How the fit was done, when the engine chose a scheme worth reporting
+        (``summary.json`` shows it as ``final_fit``); empty otherwise. Not saved.
     """
 
     labels: np.ndarray
     centers: np.ndarray
     state: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 def squared_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:

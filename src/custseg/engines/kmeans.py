@@ -2,22 +2,59 @@
 
 All three predict by the nearest centre, which is also how their training rows
 are labelled (see :meth:`Engine.finish`), so scoring reproduces the labels.
+
+K-Means has two schemes for tables too big for its usual fit, both here so that
+every K-Means fit goes through this module:
+
+- :meth:`KMeansEngine.fit` on at least :data:`LARGE_FIT_ROWS` rows fits in
+  float32: ``n_init`` restarts of k-means++ on a seeded sample of
+  :data:`INIT_SAMPLE_ROWS` rows pick the best start, and one Lloyd run from
+  there on every row converges the centres. The Lloyd run uses
+  scikit-learn-intelex when it is installed (same algorithm, result within
+  float32 rounding), else scikit-learn; ``benchmarks/scale.py`` measures both.
+- :func:`fit_kmeans_batches` fits a table seen one batch at a time: the same
+  k-means++ restarts on a sample, then mini-batch updates over every batch.
 """
 
 from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
 from custseg.engines.base import Engine, Fitted, register
 
-__all__ = ["BisectingKMeansEngine", "KMeansEngine", "MiniBatchKMeansEngine"]
+__all__ = [
+    "INIT_SAMPLE_ROWS",
+    "LARGE_FIT_ROWS",
+    "BisectingKMeansEngine",
+    "KMeansEngine",
+    "MiniBatchKMeansEngine",
+    "fit_kmeans_batches",
+    "kmeans_backend",
+]
+
+#: From this many rows :class:`KMeansEngine` fits by sample restarts + one full Lloyd run.
+LARGE_FIT_ROWS = 200_000
+#: Rows of the seeded sample on which the k-means++ restarts of a big table run.
+INIT_SAMPLE_ROWS = 50_000
 
 
 @register
 class KMeansEngine(Engine):
-    """scikit-learn K-Means with ``n_init=10`` restarts, the best inertia kept."""
+    """scikit-learn K-Means with ``n_init=10`` restarts, the best inertia kept.
+
+    From :data:`LARGE_FIT_ROWS` rows up, the restarts run on a seeded sample and
+    one float32 Lloyd run on every row converges the centres (module docstring);
+    ``Fitted.info`` then says so, and ``Fitted.labels`` are that run's float32
+    labels, used only to number segments by size (rows are labelled by the
+    model's float64 rule afterwards).
+    """
 
     name = "kmeans"
+    large_fit_rows: int = LARGE_FIT_ROWS
 
     def __init__(self, n_init: int = 10) -> None:
         self.n_init = n_init
@@ -41,10 +78,112 @@ class KMeansEngine(Engine):
                 n_init=1,
                 random_state=random_state,
             )
+        elif len(X) >= self.large_fit_rows:
+            return self._fit_large(X, n_clusters, random_state=random_state)
         else:
             model = KMeans(n_clusters=n_clusters, n_init=self.n_init, random_state=random_state)
         model.fit(X)
         return self.finish(X, model.cluster_centers_)
+
+    def _fit_large(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
+        from sklearn.cluster import KMeans
+
+        rng = np.random.default_rng(random_state)
+        idx = np.sort(rng.choice(len(X), size=min(INIT_SAMPLE_ROWS, len(X)), replace=False))
+        X32 = np.ascontiguousarray(X, dtype=np.float32)
+        start = KMeans(n_clusters=n_clusters, n_init=self.n_init, random_state=random_state)
+        start.fit(X32[idx])
+        name, Backend = kmeans_backend()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sklearnex notes it ignores n_init with an init
+            final = Backend(
+                n_clusters=n_clusters,
+                init=start.cluster_centers_,
+                n_init=1,
+                max_iter=300,
+                random_state=random_state,
+            ).fit(X32)
+        del X32
+        return Fitted(
+            labels=np.asarray(final.labels_, dtype="int64"),
+            centers=np.asarray(final.cluster_centers_, dtype="float64"),
+            info={
+                "method": "k-means++ restarts on a seeded sample, then Lloyd on all rows (float32)",
+                "implementation": name,
+                "rows": len(X),
+                "init_sample_rows": len(idx),
+                "n_init": self.n_init,
+                "n_iter": int(final.n_iter_),
+            },
+        )
+
+
+def kmeans_backend() -> tuple[str, Any]:
+    """The fastest installed K-Means class for the full-data Lloyd run, and its name."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from sklearnex import __version__ as version
+            from sklearnex.cluster import KMeans as IntelKMeans
+        return f"scikit-learn-intelex {version}", IntelKMeans
+    except Exception:  # not installed, or its native library failed to load
+        import sklearn
+        from sklearn.cluster import KMeans
+
+        return f"scikit-learn {sklearn.__version__}", KMeans
+
+
+def fit_kmeans_batches(
+    sample: np.ndarray,
+    batches: Callable[[], Iterable[np.ndarray]],
+    n_clusters: int,
+    *,
+    random_state: int,
+    n_init: int = 10,
+    batch_rows: int = 100_000,
+    passes: int = 1,
+    done: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """K-Means over a table seen one batch at a time.
+
+    Parameters
+    ----------
+    sample : ndarray of shape (n_sample, n_features)
+        Scaled rows of a seeded sample; ``n_init`` k-means++ restarts on it give the start.
+    batches : callable
+        Returns a fresh iterable of scaled batches (every fitting row once), per pass.
+    n_clusters : int
+    random_state : int
+    n_init : int, default=10
+    batch_rows : int, default=100_000
+        The mini-batch size.
+    passes : int, default=1
+        Mini-batch passes over every batch after the start.
+    done : callable, optional
+        Called with the number of rows of each batch once it is fitted.
+
+    Returns
+    -------
+    ndarray of shape (n_clusters, n_features)
+        The centres, float64, in the order of the mini-batch model.
+    """
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    start = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state).fit(sample)
+    model = MiniBatchKMeans(
+        n_clusters=n_clusters,
+        init=start.cluster_centers_,
+        n_init=1,
+        random_state=random_state,
+        batch_size=batch_rows,
+    )
+    for _ in range(passes):
+        for Z in batches():
+            if len(Z):
+                model.partial_fit(Z)
+            if done is not None:
+                done(len(Z))
+    return np.asarray(model.cluster_centers_, dtype="float64")
 
 
 @register

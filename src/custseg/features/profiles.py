@@ -57,7 +57,6 @@ __all__ = [
     "feature_label",
     "name_segments",
     "profile_segments",
-    "summary_segments",
     "term_claims",
     "term_word",
 ]
@@ -376,49 +375,3 @@ def name_segments(
     for group in _clashes(names):
         _compare(namer, group, names)
     return names
-
-
-def summary_segments(
-    features: list[str],
-    names: list[str],
-    sizes: np.ndarray,
-    means: np.ndarray,
-    z: np.ndarray,
-    X_sample: np.ndarray,
-    sample_labels: np.ndarray,
-    n_fit: int,
-) -> list[dict]:
-    """The ``segments`` entries of ``summary.json`` for engines that see the data in parts.
-
-    Sizes, means and z-scores are exact (accumulated over every row); medians come
-    from a sample, because an exact median needs every row at once.
-
-    Parameters
-    ----------
-    features : list of str
-    names : list of str
-        One name per segment, in id order.
-    sizes : ndarray of shape (n_segments,)
-    means, z : ndarray of shape (n_segments, n_features)
-    X_sample : ndarray of shape (n_sample, n_features)
-        Sampled rows in original units.
-    sample_labels : ndarray of shape (n_sample,)
-    n_fit : int
-        Rows fitted; shares are ``sizes / n_fit``.
-    """
-    entries = []
-    for s in range(len(names)):
-        part = X_sample[sample_labels == s]
-        medians = np.median(part, axis=0) if len(part) else np.full(len(features), np.nan)
-        entries.append(
-            {
-                "id": s,
-                "name": names[s],
-                "size": int(sizes[s]),
-                "share": float(sizes[s] / n_fit),
-                "mean": {f: float(means[s, j]) for j, f in enumerate(features)},
-                "median": {f: float(medians[j]) for j, f in enumerate(features)},
-                "z": {f: float(z[s, j]) for j, f in enumerate(features)},
-            }
-        )
-    return entries

@@ -7,7 +7,7 @@ follow the same rules but keep the data in Arrow:
 - :func:`read_table_fast` reads CSV with Arrow's multithreaded reader, every
   column as Arrow text exactly as written (an ID ``0001`` stays ``0001``; an
   empty cell is missing), and Parquet with its stored types. Only the feature
-  columns are later parsed to numbers (:func:`custseg.backends.large.feature_matrix`).
+  columns are later parsed to numbers (:func:`custseg.features.large.feature_matrix`).
 - :func:`iter_batches` streams a CSV or a Parquet file/folder in record batches,
   for the chunked engine.
 - :func:`write_csv_fast` writes a table byte for byte as :func:`custseg.io.write_csv`

@@ -9,8 +9,6 @@ the scaled rows the backend hands over (all rows in memory, or a seeded sample).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from custseg.engines import get_engine
@@ -19,7 +17,7 @@ from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn, emit
 from custseg.segmentation.choose_k import KSelection, select_k
 
-__all__ = ["candidate_ks", "check_given_k", "choose_k", "given_k_block", "sampled_k_block"]
+__all__ = ["candidate_ks", "check_given_k", "choose_k"]
 
 
 def check_given_k(k: int | None, n_distinct: int, source: str) -> None:
@@ -82,21 +80,3 @@ def choose_k(
     choice = select_k(Z, ks, algorithm=options.algorithm, random_state=options.random_state)
     emit(progress, "choosing K", len(Z), len(Z))
     return choice
-
-
-def given_k_block(k: int) -> dict[str, Any]:
-    """The ``k_selection`` block of a backend that fitted a given K."""
-    return {"method": "given", "chosen": int(k), "reason": f"K={k} was given"}
-
-
-def sampled_k_block(
-    choice: KSelection, options: SegmentOptions, sample_rows: int
-) -> dict[str, Any]:
-    """The ``k_selection`` block of a backend that chose K on a sample of rows."""
-    return {
-        "method": "auto",
-        "k_min": options.k_min,
-        "k_max": options.k_max,
-        **choice.to_summary(),
-        "sample_rows": int(sample_rows),
-    }

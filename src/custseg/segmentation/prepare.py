@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.backends.large import count_distinct_rows, detect_roles_fast, feature_matrix, is_large
 from custseg.errors import DataWarning, EmptyInputError
 from custseg.features.encoding import expand_categoricals, weight_categoricals
+from custseg.features.large import count_distinct_rows, detect_roles_fast, feature_matrix, is_large
 from custseg.features.missing import (
     MissingCounts,
     apply_missing_policy,

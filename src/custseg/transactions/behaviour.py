@@ -3,7 +3,7 @@
 ``segment_transactions(log)`` builds the per-customer features of
 :func:`~custseg.transactions.features.build_customer_features`, then segments
 customers on how recently, how often and how much they buy, with the core
-pipeline (:func:`custseg.segmentation.pipeline.segment`).
+pipeline (:func:`custseg.segmentation.segmenter.segment`).
 
 Behaviour data is heavily skewed: a few customers order a hundred times and
 spend a hundred times the median. Clustering raw spend would give one segment
@@ -128,13 +128,13 @@ def segment_transactions(
     options : SegmentOptions, optional
         The other options of the run (``k``, ``scaling``, ``random_state``, ...).
     **params
-        Passed to :func:`custseg.segmentation.pipeline.segment`: option values on top
+        Passed to :func:`custseg.segmentation.segmenter.segment`: option values on top
         of ``options``, ``progress``, ``previous``.
 
     Returns
     -------
     SegmentationResult
-        As from :func:`custseg.segmentation.pipeline.segment`, on one row per customer (the
+        As from :func:`custseg.segmentation.segmenter.segment`, on one row per customer (the
         behaviour table); ``summary["transactions"]`` holds the features report,
         the log scaling and a one-line ``note`` saying so.
 
@@ -145,7 +145,7 @@ def segment_transactions(
         that is not a column of the behaviour table.
     """
     from custseg.io.transactions import read_transactions
-    from custseg.segmentation.pipeline import segment
+    from custseg.segmentation.segmenter import segment
 
     log = read_transactions(data) if isinstance(data, str | Path) else data
     customers, report = build_customer_features(log, customer_col=id_column, as_of=as_of, clv=clv)

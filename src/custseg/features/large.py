@@ -1,9 +1,11 @@
-"""The fast path for big tables: roles, feature parsing and the final K-Means fit.
+"""Roles and feature parsing for big tables, with Arrow.
 
-The core pipeline was written for a few thousand customers; at millions of rows
-three of its steps dominate. This module gives each a fast equivalent that the
-pipeline calls only for big inputs (:func:`is_large`), so a small run goes
-through exactly the core code and produces exactly the core outputs.
+At millions of rows the core rules for column roles and number parsing
+dominate a run. This module gives each a fast equivalent that the prepare
+stage calls only for big inputs (:func:`is_large`), so a small run goes through
+exactly the core code and produces exactly the core outputs. (The third big
+step, the final K-Means fit, has its big-table scheme in
+:class:`custseg.engines.kmeans.KMeansEngine`.)
 
 - :func:`detect_roles_fast` decides column roles from the first
   :data:`ROLE_SAMPLE_ROWS` rows with the core rules, then counts missing and
@@ -12,23 +14,14 @@ through exactly the core code and produces exactly the core outputs.
   core's missing-value tokens, cast to float64). Anything Arrow cannot parse is
   handed to :func:`custseg.features.roles.parse_numeric`, so errors name the same column,
   row and value as on a small file.
-- :func:`fit_final` fits K-Means on all rows in float32: ``n_init`` restarts of
-  k-means++ on a seeded sample pick the best start, and one Lloyd run from there
-  on every row converges the centres. The Lloyd run uses scikit-learn-intelex
-  when it is installed (3-4x faster here, same algorithm and result within
-  float32 rounding), else scikit-learn. ``benchmarks/scale.py`` holds the
-  measurements behind the choice.
-
-Labels of the training rows still come from :meth:`custseg.model.SegmentModel.predict_matrix`
-in float64, the code that ``custseg score`` runs, so scoring the training data
-reproduces them exactly.
+- :func:`count_distinct_rows` settles "more distinct rows than K?" on a leading
+  slice when it can.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -38,32 +31,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from custseg.engines import Fitted, get_engine
 from custseg.features.roles import NA_TOKENS, ColumnInfo, TableSchema, detect_roles, parse_numeric
 
 __all__ = [
-    "FAST_FIT_ROWS",
     "LARGE_ROWS",
     "ROLE_SAMPLE_ROWS",
-    "ProgressFn",
     "count_distinct_rows",
     "detect_roles_fast",
     "feature_matrix",
-    "fit_final",
     "is_large",
-    "kmeans_backend",
 ]
 
 #: Tables with at least this many rows take the fast path.
 LARGE_ROWS = 200_000
 #: Column roles are decided on this many leading rows of a large table.
 ROLE_SAMPLE_ROWS = 20_000
-#: K-Means is fitted by :func:`fit_final`'s sample-then-refine scheme from this size up.
-FAST_FIT_ROWS = 200_000
-#: Rows of the seeded sample on which the k-means++ restarts run.
-INIT_SAMPLE_ROWS = 50_000
-
-ProgressFn = Callable[[str, int, int | None], None]
 _NA = pa.array(sorted(NA_TOKENS), type=pa.string())
 _NA_BYTES = [t.encode() for t in sorted(NA_TOKENS) if t]
 # Columns handled at once: Arrow's kernels release the GIL, so two threads use two cores.
@@ -286,88 +268,3 @@ def count_distinct_rows(X: np.ndarray, at_least: int) -> int:
         if head > at_least:
             return head
     return len(np.unique(X, axis=0))
-
-
-def kmeans_backend() -> tuple[str, Any]:
-    """The fastest installed K-Means class for the full-data Lloyd run, and its name."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from sklearnex import __version__ as version
-            from sklearnex.cluster import KMeans
-        return f"scikit-learn-intelex {version}", KMeans
-    except Exception:  # not installed, or its native library failed to load
-        import sklearn
-        from sklearn.cluster import KMeans
-
-        return f"scikit-learn {sklearn.__version__}", KMeans
-
-
-def fit_final(
-    Z: np.ndarray,
-    k: int,
-    *,
-    algorithm: str = "kmeans",
-    random_state: int = 42,
-    n_init: int = 10,
-    info: dict[str, Any] | None = None,
-) -> Fitted:
-    """Fit the final model; K-Means on a big table by sample restarts + full Lloyd.
-
-    Parameters
-    ----------
-    Z : ndarray of shape (n_rows, n_features)
-        Scaled features.
-    k : int
-        Number of segments.
-    algorithm : str, default="kmeans"
-        Engines other than ``kmeans``, and tables under :data:`FAST_FIT_ROWS`
-        rows, are fitted by the registered engine unchanged.
-    random_state : int, default=42
-        Seeds the sample and the restarts: same seed, same centres.
-    n_init : int, default=10
-        k-means++ restarts on the sample; the best (lowest inertia) starts the
-        full-data run.
-    info : dict, optional
-        Filled with what was done (``method``, ``implementation``, ``rows``,
-        ``init_sample_rows``, ``n_iter``), for the summary.
-
-    Returns
-    -------
-    Fitted
-        Centres in float64; labels from the full-data run (float32), used only
-        to order segments by size.
-    """
-    info = info if info is not None else {}
-    if algorithm != "kmeans" or len(Z) < FAST_FIT_ROWS:
-        info.update(method="engine", rows=len(Z))
-        return get_engine(algorithm).fit(Z, k, random_state=random_state)
-    from sklearn.cluster import KMeans
-
-    rng = np.random.default_rng(random_state)
-    idx = np.sort(rng.choice(len(Z), size=min(INIT_SAMPLE_ROWS, len(Z)), replace=False))
-    Z32 = np.ascontiguousarray(Z, dtype=np.float32)
-    start = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(Z32[idx])
-    name, Backend = kmeans_backend()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # sklearnex notes it ignores n_init with an init array
-        final = Backend(
-            n_clusters=k,
-            init=start.cluster_centers_,
-            n_init=1,
-            max_iter=300,
-            random_state=random_state,
-        ).fit(Z32)
-    del Z32
-    info.update(
-        method="k-means++ restarts on a seeded sample, then Lloyd on all rows (float32)",
-        implementation=name,
-        rows=len(Z),
-        init_sample_rows=len(idx),
-        n_init=n_init,
-        n_iter=int(final.n_iter_),
-    )
-    return Fitted(
-        labels=np.asarray(final.labels_, dtype="int64"),
-        centers=np.asarray(final.cluster_centers_, dtype="float64"),
-    )

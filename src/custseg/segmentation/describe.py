@@ -1,0 +1,368 @@
+"""The describe stage: profiles and names, then the figures ``summary.json`` reports.
+
+Names come from the segments' profiles (:mod:`custseg.features.profiles`), kept
+from a previous run where its segments still fit; quality figures from
+:mod:`custseg.segmentation.quality`; the K block from
+:func:`custseg.segmentation.choose_k.describe_k_choice`; the file itself from
+:class:`custseg.segmentation.records.RunSummary`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custseg.features.encoding import category_words
+from custseg.features.kinds import ColumnKind, column_kinds
+from custseg.features.missing import MissingCounts
+from custseg.features.profiles import name_segments, profile_segments
+from custseg.features.roles import TableSchema
+from custseg.lifecycle.continuity import Linking
+from custseg.model import SegmentModel
+from custseg.options import SegmentOptions
+from custseg.segmentation.choose_k import KSelection, describe_k_choice
+from custseg.segmentation.label import Labels
+from custseg.segmentation.prepare import Prepared
+from custseg.segmentation.quality import clustering_metrics, trust_summary
+from custseg.segmentation.records import (
+    MissingRecord,
+    RunSummary,
+    SegmentRecord,
+    profile_records,
+    segment_records,
+)
+
+__all__ = [
+    "NOISE_NAME",
+    "LabelledSample",
+    "Profiles",
+    "StreamedRun",
+    "describe_run",
+    "describe_streamed",
+    "profile_and_name",
+    "sample_metrics",
+    "streamed_profiles",
+]
+
+#: The name of label -1: customers a density engine left out of every segment.
+NOISE_NAME = "Unassigned"
+
+
+@dataclass
+class Profiles:
+    """Per-segment profiles, names and records.
+
+    Attributes
+    ----------
+    table : DataFrame
+        :func:`~custseg.features.profiles.profile_segments` with a ``name`` column first.
+    names : dict of int to str
+        Segment id → name (``-1`` → :data:`NOISE_NAME` when present).
+    records : list of SegmentRecord
+    """
+
+    table: pd.DataFrame
+    names: dict[int, str]
+    records: list[SegmentRecord]
+
+    @property
+    def sizes(self) -> dict[int, int]:
+        """Segment id → fitted customers, without noise."""
+        return {r.id: r.size for r in self.records if r.id >= 0}
+
+
+def profile_and_name(
+    prep: Prepared,
+    labels: Labels,
+    options: SegmentOptions,
+    link: Linking | None,
+    feature_records: list[dict[str, Any]],
+) -> Profiles:
+    """Profile the fitted rows by segment and name the segments.
+
+    ``feature_records`` are the model's feature records (statistics of every
+    feature); with the table's roles they say what each column measures.
+    """
+    features = prep.features
+    table = profile_segments(prep.X_fit, labels.fit_labels, features)
+    seg_ids = [int(s) for s in table.index if s >= 0]
+    z = table.loc[seg_ids, [f"z:{f}" for f in features]].to_numpy()
+    vocabulary = {**category_words(prep.categories), **(options.vocabulary or {})}
+    kinds = column_kinds(feature_records, {c.name: c.role for c in prep.schema.columns})
+    words = name_segments(
+        z,
+        features,
+        vocabulary=vocabulary,
+        kinds=kinds,
+        means=table.loc[seg_ids, [f"mean:{f}" for f in features]].to_numpy(),
+        overall=np.array([record["mean"] for record in feature_records]),
+    )
+    names = dict(zip(seg_ids, words, strict=True))
+    if link is not None:
+        names = link.final_names(
+            names,
+            dict(zip(seg_ids, z, strict=True)),
+            features,
+            vocabulary=vocabulary,
+            kinds=kinds,
+        )
+    if -1 in table.index:
+        names[-1] = NOISE_NAME
+    table.insert(0, "name", [names[int(s)] for s in table.index])
+    return Profiles(table=table, names=names, records=profile_records(table, names, features))
+
+
+def describe_run(
+    prep: Prepared,
+    options: SegmentOptions,
+    *,
+    model: SegmentModel,
+    labels: Labels,
+    profiles: Profiles,
+    choice: KSelection | None,
+    final_fit: Mapping[str, Any] | None = None,
+) -> RunSummary:
+    """The summary of an in-memory run: inputs, choices, K, trust, metrics, segments."""
+    Z, fit_labels = prep.Z, labels.fit_labels
+    return RunSummary(
+        source=prep.source,
+        rows=len(prep.frame),
+        rows_fitted=len(prep.X_fit),
+        schema=prep.schema,
+        features=prep.features,
+        skipped=prep.skipped,
+        scaling=options.scaling,
+        missing=MissingRecord(
+            handling=options.missing,
+            counts=prep.missing.as_dict(),
+            rows_with_missing=prep.missing.rows_with_missing,
+            rows_left_out=int((~prep.fit_rows).sum()),
+        ),
+        algorithm=options.algorithm,
+        random_state=options.random_state,
+        k=len(model.centers),
+        k_selection=describe_k_choice(
+            choice,
+            Z,
+            fit_labels,
+            k_min=options.k_min,
+            k_max=options.k_max,
+            given_k=options.k,
+            algorithm=options.algorithm,
+            random_state=options.random_state,
+        ),
+        **trust_summary(
+            Z,
+            fit_labels,
+            labels.fit_margins,
+            algorithm=options.algorithm,
+            stability=options.stability,
+            random_state=options.random_state,
+        ),
+        metrics=clustering_metrics(Z, model.center_index(fit_labels), model.centers),
+        segments=profiles.records,
+        final_fit=dict(final_fit) if final_fit else None,
+    )
+
+
+@dataclass
+class LabelledSample:
+    """A backend's seeded sample of the fitting rows, labelled by the final model.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_sample, n_features)
+        Original units.
+    Z : ndarray of shape (n_sample, n_features)
+        Scaled.
+    labels : ndarray of int64
+    margins : ndarray of float64
+    """
+
+    X: np.ndarray
+    Z: np.ndarray
+    labels: np.ndarray
+    margins: np.ndarray
+
+    @classmethod
+    def score(cls, model: SegmentModel, X: np.ndarray) -> LabelledSample:
+        """Label the sampled rows ``X`` with the model's own rule."""
+        scored = model.predict_matrix(X)
+        return cls(
+            X=X,
+            Z=model.scaler.transform(X),
+            labels=scored["segment"].to_numpy(dtype="int64", na_value=-1),
+            margins=scored["margin"].to_numpy(dtype="float64"),
+        )
+
+
+def streamed_profiles(
+    features: list[str],
+    *,
+    sizes: np.ndarray,
+    means: np.ndarray,
+    overall_mean: np.ndarray,
+    overall_std: np.ndarray,
+    sample: LabelledSample,
+    rows_fitted: int,
+    vocabulary: Mapping[str, tuple[str, str]] | None,
+    kinds: Sequence[ColumnKind],
+) -> list[SegmentRecord]:
+    """Names and records of segments whose sizes and means were accumulated over every row.
+
+    Sizes, means and z-scores are exact; medians come from the sample, because an
+    exact median needs every row at once.
+
+    Parameters
+    ----------
+    features : list of str
+    sizes : ndarray of shape (n_segments,)
+    means : ndarray of shape (n_segments, n_features)
+        NaN for a segment without rows.
+    overall_mean, overall_std : ndarray of shape (n_features,)
+        Over every fitting row (population std).
+    sample : LabelledSample
+    rows_fitted : int
+    vocabulary : mapping, optional
+    kinds : sequence of ColumnKind
+        What each feature measures (:func:`custseg.features.kinds.column_kinds`).
+    """
+    std = np.where(overall_std == 0, 1.0, overall_std)
+    z = (means - overall_mean) / std
+    ids = list(range(len(sizes)))
+    words = name_segments(
+        np.nan_to_num(z),
+        features,
+        vocabulary=vocabulary,
+        kinds=kinds,
+        means=np.nan_to_num(means),
+        overall=np.asarray(overall_mean, dtype="float64"),
+    )
+    names = dict(zip(ids, words, strict=True))
+    medians = np.full(means.shape, np.nan)
+    for s in ids:
+        part = sample.X[sample.labels == s]
+        if len(part):
+            medians[s] = np.median(part, axis=0)
+    return segment_records(
+        ids,
+        names,
+        features,
+        sizes=[int(n) for n in sizes],
+        shares=list(sizes / rows_fitted),
+        means=means,
+        medians=medians,
+        z=z,
+    )
+
+
+@dataclass
+class StreamedRun:
+    """What a backend that sees the rows in parts knows at the end of a run."""
+
+    source: str
+    rows: int
+    rows_fitted: int
+    schema: TableSchema
+    features: list[str]
+    skipped: list[dict[str, Any]]
+    missing: MissingCounts
+    model: SegmentModel
+    sample: LabelledSample
+    segments: list[SegmentRecord]
+    inertia: float
+
+
+def describe_streamed(
+    run: StreamedRun,
+    options: SegmentOptions,
+    choice: KSelection | None,
+    *,
+    engine: str,
+    details: dict[str, Any],
+) -> RunSummary:
+    """The summary of a chunked or Spark run: the in-memory summary's blocks, on the sample.
+
+    K, trust and the validity indices are computed on the labelled sample; sizes,
+    shares, means and the inertia are exact.
+    """
+    sample = run.sample
+    k_block = describe_k_choice(
+        choice,
+        sample.Z,
+        sample.labels,
+        k_min=options.k_min,
+        k_max=options.k_max,
+        given_k=options.k,
+        algorithm=options.algorithm,
+        random_state=options.random_state,
+    )
+    return RunSummary(
+        source=run.source,
+        rows=run.rows,
+        rows_fitted=run.rows_fitted,
+        schema=run.schema,
+        features=run.features,
+        skipped=run.skipped,
+        scaling=options.scaling,
+        missing=MissingRecord(
+            handling=options.missing,
+            counts=run.missing.as_dict(),
+            rows_with_missing=run.missing.rows_with_missing,
+            rows_left_out=run.missing.rows_with_missing if options.missing == "drop" else 0,
+        ),
+        algorithm=options.algorithm,
+        random_state=options.random_state,
+        k=len(run.model.centers),
+        k_selection={**k_block, "sample_rows": len(sample.Z)},
+        **trust_summary(
+            sample.Z,
+            sample.labels,
+            sample.margins,
+            algorithm=options.algorithm,
+            stability=options.stability,
+            random_state=options.random_state,
+        ),
+        metrics=sample_metrics(
+            sample.Z,
+            sample.labels,
+            run.model.centers,
+            inertia=run.inertia,
+            rows=run.rows_fitted,
+            random_state=options.random_state,
+        ),
+        segments=run.segments,
+        engine=engine,
+        engine_details=details,
+    )
+
+
+def sample_metrics(
+    Z_sample: np.ndarray,
+    sample_labels: np.ndarray,
+    centers: np.ndarray,
+    *,
+    inertia: float,
+    rows: int,
+    random_state: int,
+) -> dict[str, Any]:
+    """Metrics of a backend that sees every row only in parts.
+
+    The inertia is exact over ``rows`` rows; the other indices come from the sample.
+    """
+    enough = len(Z_sample) > len(centers)
+    metrics = (
+        clustering_metrics(Z_sample, sample_labels, centers, random_state=random_state)
+        if enough
+        else {}
+    )
+    return {
+        **metrics,
+        "inertia": float(inertia),
+        "inertia_rows": int(rows),
+        "other_metrics_rows": len(Z_sample),
+    }

@@ -1,0 +1,104 @@
+"""The fit stage: an algorithm from the engine registry, segments numbered by size.
+
+Every in-memory fit goes through :func:`custseg.engines.get_engine` — the
+registered engine decides how to fit a big table (K-Means: see
+:class:`custseg.engines.kmeans.KMeansEngine`). With a previous run, the fit is
+warm-started and its segments linked to the previous ids
+(:mod:`custseg.lifecycle.continuity`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from custseg.engines import Engine, get_engine
+from custseg.features.preprocessing import Scaler
+from custseg.lifecycle.continuity import Linking, PreviousRun, link_segments
+from custseg.options import SegmentOptions
+from custseg.progress import ProgressFn, emit
+
+__all__ = ["FittedSegments", "fit_segments", "size_order"]
+
+
+@dataclass
+class FittedSegments:
+    """The fitted segments, in segment id order.
+
+    Attributes
+    ----------
+    engine : Engine
+    centers : ndarray of shape (n_segments, n_features)
+        Scaled space.
+    state : dict
+        The engine's JSON state, renumbered to segment ids.
+    link : Linking or None
+        How the segments follow a previous run's.
+    info : dict
+        How the engine fitted, when it chose a scheme worth reporting (big tables).
+    """
+
+    engine: Engine
+    centers: np.ndarray
+    state: dict[str, Any]
+    link: Linking | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def k(self) -> int:
+        """Segments found: density engines choose, an empty segment is dropped."""
+        return len(self.centers)
+
+
+def size_order(sizes: Mapping[int, int]) -> list[int]:
+    """Segment ids by size, largest first; ties keep the engine's order."""
+    return sorted(sizes, key=lambda s: (-sizes[s], s))
+
+
+def fit_segments(
+    Z: np.ndarray,
+    k: int | None,
+    options: SegmentOptions,
+    *,
+    scaler: Scaler,
+    previous: PreviousRun | None = None,
+    progress: ProgressFn | None = None,
+) -> FittedSegments:
+    """Fit ``options.algorithm`` on the scaled rows and number the segments.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_rows, n_features)
+        Scaled fitting rows.
+    k : int or None
+        Number of segments (ignored by density engines).
+    options : SegmentOptions
+    scaler : Scaler
+        Compares the scaled spaces of this and a previous run.
+    previous : PreviousRun, optional
+        Keep its segment ids: warm start when K is unchanged, then match.
+    progress : callable, optional
+    """
+    engine = get_engine(options.algorithm)
+    emit(progress, "fitting", 0, len(Z))
+    fitted = engine.fit(Z, k, random_state=options.random_state)
+    emit(progress, "fitting", len(Z), len(Z))
+    info = fitted.info
+    labels = fitted.labels
+    order = size_order({int(s): int((labels == s).sum()) for s in np.unique(labels) if s >= 0})
+    link = None
+    if previous is not None:  # keep the previous run's ids instead of size order
+        fitted, link = link_segments(
+            previous, engine, Z, fitted, scaler=scaler, random_state=options.random_state
+        )
+        order = link.order
+    return FittedSegments(
+        engine=engine,
+        centers=fitted.centers[order],
+        state=engine.reorder(fitted.state, order),
+        link=link,
+        info=info,
+    )

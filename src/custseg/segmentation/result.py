@@ -1,0 +1,75 @@
+"""What a segmentation run hands back: the labelled table, profiles, summary and model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custseg.features.roles import TableSchema
+from custseg.io import write_csv, write_json
+from custseg.io.arrow import write_csv_auto
+from custseg.model import SegmentModel
+
+__all__ = ["SegmentationResult"]
+
+
+@dataclass
+class SegmentationResult:
+    """The outcome of a segmentation run.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Every input row, original columns unchanged, plus ``segment``,
+        ``segment_name``, ``distance_to_center`` (and ``reason`` where a row was
+        left out of fitting).
+    labels : Series of Int64
+        The ``segment`` column; empty (``<NA>``) for rows left out.
+    profiles : DataFrame
+        One row per segment: ``name``, ``size``, ``share`` and per feature
+        ``mean:``, ``median:`` and ``z:`` columns.
+    k_selection : DataFrame
+        One row per K tried (``k``, ``inertia``, ``silhouette``); empty when K was given.
+    summary : dict
+        What ``summary.json`` holds.
+    model : SegmentModel
+    schema : TableSchema
+    """
+
+    table: pd.DataFrame
+    profiles: pd.DataFrame
+    k_selection: pd.DataFrame
+    summary: dict[str, Any]
+    model: SegmentModel
+    schema: TableSchema
+    X: np.ndarray = field(repr=False, default=None)  # original-unit features of fitted rows
+    #: Old segment × new segment counts when fitted with ``previous``
+    #: (custseg.lifecycle.continuity).
+    transitions: pd.DataFrame | None = None
+    warnings: list[str] = field(default_factory=list)
+    progress: Any = field(default=None, repr=False)  # callback for save(); see custseg.progress
+
+    @property
+    def labels(self) -> pd.Series:
+        return self.table["segment"]
+
+    def save(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write ``segments.csv``, ``summary.json``, ``model.json`` and ``k_selection.csv``.
+
+        Each file is written atomically; the folder is created if absent.
+        """
+        out = Path(out_dir)
+        paths = {
+            "segments": write_csv_auto(self.table, out / "segments.csv", progress=self.progress),
+            "summary": write_json(self.summary, out / "summary.json"),
+            "model": self.model.save(out / "model.json"),
+        }
+        if len(self.k_selection):
+            paths["k_selection"] = write_csv(self.k_selection, out / "k_selection.csv")
+        if self.transitions is not None:
+            paths["transitions"] = write_csv(self.transitions, out / "transitions.csv")
+        return paths
