@@ -159,6 +159,9 @@ def test_report_shows_extra_criteria_votes_stability_and_borderline(run_dir, tmp
             {"id": s["id"], "jaccard": 0.5 if s["id"] == 4 else 0.9} for s in summary["segments"]
         ],
     }
+    # The summary's shares (over every row) win; without them, the table's column counts.
+    by_segment = summary.pop("borderline")["by_segment"]
+    assert borderline_shares(rd.load_run(run_dir)) == {int(k): v for k, v in by_segment.items()}
     (tmp_path / "summary.json").write_text(json.dumps(summary))
     table = pd.read_csv(run_dir / "segments.csv", dtype=str, keep_default_na=False)
     table["borderline"] = ["True" if i % 10 == 0 else "False" for i in range(len(table))]

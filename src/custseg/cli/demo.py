@@ -26,7 +26,7 @@ def demo(
         data_path = custseg.io.write_csv(customers, Path(out) / "customers.csv")
         result = custseg.segment(data_path, random_state=seed)
         paths = result.save(out)
-        paths.update(write_run_report(out))
+        paths.update(write_run_report(out, result=result))
     print_result(result)
     console.print(f"Sample data: {data_path}")
     for name, path in paths.items():

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from custseg.cli._common import app, console, reporting_errors
 from custseg.errors import CustsegWarning
 
+if TYPE_CHECKING:
+    from custseg.segmentation.pipeline import SegmentationResult
+
 __all__ = ["report", "write_run_report"]
 
 
-def write_run_report(run_dir: Path, *, required: bool = False) -> dict[str, Path]:
+def write_run_report(
+    run_dir: Path, *, required: bool = False, result: SegmentationResult | None = None
+) -> dict[str, Path]:
     """Write the report of the run in ``run_dir``; the paths written, by name.
 
-    Without the ``report`` extra installed this warns and writes nothing, unless
-    ``required`` (then :class:`custseg.errors.EngineError` names the install line).
+    With ``result`` (the run still in memory) the report is built from it, without
+    reading ``segments.csv`` back. Without the ``report`` extra installed this warns
+    and writes nothing, unless ``required`` (then :class:`custseg.errors.EngineError`
+    names the install line).
     """
-    from custseg.report import INSTALL_HINT, build_report, report_available
+    from custseg.report import INSTALL_HINT, build_report, report_available, report_from_result
 
     if not report_available() and not required:
         warnings.warn(
@@ -28,7 +36,7 @@ def write_run_report(run_dir: Path, *, required: bool = False) -> dict[str, Path
             stacklevel=2,
         )
         return {}
-    files = build_report(run_dir)
+    files = build_report(run_dir) if result is None else report_from_result(result, run_dir)
     paths = {"report": files.html}
     if files.charts:
         paths["charts"] = files.charts[0].parent

@@ -149,7 +149,7 @@ def segment(
             result = custseg.segment(input, options, previous=previous, progress=bars)
         paths = result.save(out)
         if not no_report:
-            paths.update(write_run_report(out))
+            paths.update(write_run_report(out, result=result))
         if "report" not in paths:
             _remove_stale_report(out)
     if not quiet:

@@ -123,14 +123,14 @@ def _add_files_and_charts(run: Run) -> None:
     with tempfile.TemporaryDirectory(prefix="custseg-dashboard-") as tmp:
         paths = result.save(tmp)
         try:
-            from custseg.report import INSTALL_HINT, build_report, report_available
+            from custseg.report import INSTALL_HINT, report_available, report_from_result
         except ImportError:  # a custseg without the report module
             report_available, INSTALL_HINT = (lambda: False), "a newer custseg"
         if report_available():
             try:
-                built = build_report(tmp, png=False)
+                built = report_from_result(result, tmp, png=False)
                 paths["report"] = built.html
-                run.report_charts, run.personas = _from_report(Path(tmp))
+                run.report_charts, run.personas = _from_report(result)
             except CustsegError as exc:
                 note = f"The report could not be built: {exc}"
         else:
@@ -144,8 +144,10 @@ def _add_files_and_charts(run: Run) -> None:
         run.personas = _plain_personas(result)
 
 
-def _from_report(run_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The report's charts (name, caption, Vega-Lite spec) and personas for a saved run."""
+def _from_report(
+    result: SegmentationResult,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The report's charts (name, caption, Vega-Lite spec) and personas of a run."""
     try:
         from custseg.report import data as report_data
         from custseg.report.build import borderline_shares, stability_scores
@@ -153,7 +155,7 @@ def _from_report(run_dir: Path) -> tuple[list[dict[str, Any]], list[dict[str, An
         from custseg.report.personas import make_personas
     except ImportError:  # an older report module: fall back to the page's own views
         return [], []
-    run = report_data.load_run(run_dir)
+    run = report_data.run_from_result(result)
     stability, _ = stability_scores(run.summary)
     specs = build_charts(run, stability, borderline_shares(run))
     charts = [{"name": s.name, "caption": s.caption, "spec": s.to_dict()} for s in specs]

@@ -20,8 +20,9 @@ from custseg.errors import EngineError
 
 if TYPE_CHECKING:
     from custseg.report.build import ReportFiles
+    from custseg.segmentation.pipeline import SegmentationResult
 
-__all__ = ["INSTALL_HINT", "build_report", "report_available"]
+__all__ = ["INSTALL_HINT", "build_report", "report_available", "report_from_result"]
 
 INSTALL_HINT = "pip install 'custseg[report]'"
 
@@ -50,3 +51,22 @@ def build_report(
     from custseg.report.build import build_report as _build
 
     return _build(run_dir, out_dir=out_dir, png=png)
+
+
+def report_from_result(
+    result: SegmentationResult, out_dir: str | Path, *, png: bool = True
+) -> ReportFiles:
+    """Write the report of a segmentation still in memory (no file is read back).
+
+    See :func:`custseg.report.build.report_from_result`.
+
+    Raises
+    ------
+    EngineError
+        The ``report`` extra is not installed (the message gives the install line).
+    """
+    if not report_available():
+        raise EngineError(f"the report needs Vega-Altair and vl-convert-python; {INSTALL_HINT}")
+    from custseg.report.build import report_from_result as _from_result
+
+    return _from_result(result, out_dir, png=png)

@@ -1,11 +1,11 @@
-"""Build ``report.html`` and ``charts/*.png`` from a finished run's folder."""
+"""Build ``report.html`` and ``charts/*.png`` from a finished run, in memory or in its folder."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,7 +15,17 @@ from custseg.report.charts import CHART_BUILDERS, build_charts
 from custseg.report.html import render_html
 from custseg.report.personas import make_personas
 
-__all__ = ["ReportFiles", "borderline_shares", "build_report", "stability_scores"]
+if TYPE_CHECKING:
+    from custseg.segmentation.pipeline import SegmentationResult
+
+__all__ = [
+    "ReportFiles",
+    "borderline_shares",
+    "build_report",
+    "report_from_result",
+    "stability_scores",
+    "write_report",
+]
 
 PNG_SCALE = 2  # pixels per CSS pixel: sharp on screens and in print
 
@@ -90,9 +100,21 @@ def stability_scores(summary: dict[str, Any]) -> tuple[dict[int, float], float |
 
 
 def borderline_shares(run: rd.RunData) -> dict[int, float]:
-    """Share of borderline customers per segment, from ``segments.csv``'s ``borderline``."""
+    """Share of borderline customers per segment.
+
+    From the summary's ``borderline.by_segment`` (every row); a run without it falls
+    back to the ``borderline`` column of the rows the report holds.
+    """
+    block = run.summary.get("borderline")
+    if isinstance(block, dict) and isinstance(block.get("by_segment"), dict):
+        out = {}
+        for key, val in block["by_segment"].items():
+            v = _as_float(val)
+            if v is not None and re.fullmatch(r"-?\d+", str(key)) and int(key) >= 0:
+                out[int(key)] = v
+        return out
     col = "borderline_custseg" if "borderline_custseg" in run.table.columns else "borderline"
-    out: dict[int, float] = {}
+    out = {}
     if col in run.table.columns:
         flags = run.table[col].astype(str).str.strip().str.lower().isin(["true", "1", "yes"])
         for seg in run.segments:
@@ -131,7 +153,7 @@ def render_png(spec: dict[str, Any], vl_version: str) -> bytes:
 def build_report(
     run_dir: str | Path, *, out_dir: str | Path | None = None, png: bool = True
 ) -> ReportFiles:
-    """Write ``report.html`` and ``charts/*.png`` for the run in ``run_dir``.
+    """Write ``report.html`` and ``charts/*.png`` for the run saved in ``run_dir``.
 
     Parameters
     ----------
@@ -152,15 +174,33 @@ def build_report(
     InputError
         A file of the run is missing or the files do not belong together.
     """
-    run = rd.load_run(run_dir)
     out = Path(out_dir) if out_dir is not None else Path(run_dir)
+    return write_report(rd.load_run(run_dir), out, png=png)
+
+
+def report_from_result(
+    result: SegmentationResult, out_dir: str | Path, *, png: bool = True
+) -> ReportFiles:
+    """Write the report of a segmentation still in memory into ``out_dir``.
+
+    The same bytes as :func:`build_report` on the folder ``result`` is saved to,
+    without reading ``segments.csv`` back: the report keeps at most
+    :data:`custseg.report.data.SAMPLE_ROWS` rows, whatever the table's size.
+    """
+    return write_report(rd.run_from_result(result), Path(out_dir), png=png)
+
+
+def write_report(run: rd.RunData, out: Path, *, png: bool = True) -> ReportFiles:
+    """Write ``report.html`` (and ``charts/*.png`` when ``png``) of ``run`` into ``out``."""
     vl_version = _vl_version()
     stab, ari = stability_scores(run.summary)
     border = borderline_shares(run)
     charts = build_charts(run, stab, border)
     personas = make_personas(run.summary, _feature_stats(run), rd.category_shares(run))
-    left_out = int((~run.fitted).sum())
-    if left_out:
+    left_out = int(run.summary.get("input", {}).get("rows", 0)) - int(
+        run.summary.get("input", {}).get("rows_fitted", 0)
+    )
+    if left_out > 0:
         run.notes.append(
             f"{left_out:,} row(s) were left out of fitting (missing values) and are not drawn."
         )

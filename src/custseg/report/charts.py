@@ -200,6 +200,10 @@ def _per_segment(
     ]
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 # -- 1. data overview ------------------------------------------------------------------
 def distributions(run: rd.RunData) -> ChartSpec | None:
     hists = rd.histograms(run)
@@ -229,7 +233,8 @@ def distributions(run: rd.RunData) -> ChartSpec | None:
     ]
     chart = alt.concat(*panels, columns=_COLUMNS, spacing=28).properties(
         title=alt.Title(
-            "Distribution of each feature", subtitle="All customers; missing values left out"
+            "Distribution of each feature",
+            subtitle=f"{_capital(rd.sample_note(run))}; missing values left out",
         )
     )
     return ChartSpec(
@@ -514,7 +519,7 @@ def feature_scatter(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
     means = rd.segment_means(run, [fa, fb])
     x = alt.X("f0:Q", title=fa, scale=alt.Scale(zero=False))
     y = alt.Y("f1:Q", title=fb, scale=alt.Scale(zero=False))
-    drawn, total = len(sample), int(run.fitted.sum())
+    drawn, total = len(sample), run.fitted_total
     chart = _scatter_with_centres(
         run,
         points,

@@ -1,10 +1,16 @@
 """Everything the report shows, derived from a finished run's files.
 
-A run folder holds ``summary.json``, ``segments.csv`` and ``model.json`` (and
-optionally ``k_selection.csv``). :func:`load_run` reads them once; the other
-functions turn them into small, JSON-ready aggregates. Nothing here reads the
-original input, so ``custseg report DIR`` rebuilds exactly what ``custseg
-segment`` wrote.
+A run is the summary, the model and the table of segmented rows. :func:`run_from_result`
+takes them from a segmentation still in memory (what ``custseg segment`` does);
+:func:`load_run` reads them from a run folder's ``summary.json``, ``segments.csv``
+and ``model.json`` (what ``custseg report DIR`` does). Both keep the same rows —
+every row up to :data:`SAMPLE_ROWS`, beyond that a seeded sample stratified by
+segment chosen from the segment labels alone — so both give the same report, byte
+for byte. Figures per segment and per run (sizes, shares, means, z-scores,
+stability, borderline shares) come from the summary and so from every row; only
+the per-customer figures (distributions, box plots, correlations, maps, category
+shares) use the sample, and their subtitles say so. Nothing here reads the
+original input.
 
 Privacy: only feature values and aggregates leave this module. ID, date and
 free-text columns are never read into a chart; category shares fold every
@@ -16,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,9 +32,13 @@ from custseg.features.roles import NA_TOKENS, parse_numeric
 from custseg.io import read_json, read_table
 from custseg.model import SegmentModel, load_model
 
+if TYPE_CHECKING:
+    from custseg.segmentation.pipeline import SegmentationResult
+
 __all__ = [
     "MAX_POINTS",
     "MIN_CATEGORY_COUNT",
+    "SAMPLE_ROWS",
     "RunData",
     "box_stats",
     "category_shares",
@@ -39,11 +49,19 @@ __all__ = [
     "load_run",
     "point_sample",
     "projection",
+    "report_rows",
+    "run_from_result",
+    "sample_note",
     "segment_label",
 ]
 
 #: At most about this many customers are drawn in a scatter plot.
 MAX_POINTS = 5000
+#: The per-customer figures use at most about this many rows (a seeded sample
+#: stratified by segment): enough that quartiles, correlations and shares agree with
+#: all rows to the digits shown, and a report of 10 million rows costs what one of
+#: 50,000 does.
+SAMPLE_ROWS = 50_000
 #: A segment keeps at least this many points in a sampled scatter (or all it has).
 MIN_POINTS_PER_SEGMENT = 20
 #: Categories held by fewer customers than this are shown together as "Other".
@@ -66,7 +84,7 @@ class RunData:
     summary : dict
         ``summary.json``.
     table : DataFrame of shape (n_rows, n_columns)
-        ``segments.csv`` as text.
+        The rows the report uses (see :func:`report_rows`) of ``segments.csv``.
     model : SegmentModel
     numeric : list of str
         Numeric features used by the model, in model order.
@@ -79,6 +97,8 @@ class RunData:
         (noise, id -1, last).
     extra_k : DataFrame or None
         ``k_selection.csv`` when present.
+    rows_total : int
+        Rows in the whole table (``table`` may be a sample of them).
     """
 
     summary: dict[str, Any]
@@ -90,6 +110,18 @@ class RunData:
     segments: list[dict[str, Any]]
     extra_k: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    rows_total: int = 0
+
+    @property
+    def fitted_total(self) -> int:
+        """Customers in segments over the whole table (noise included)."""
+        fitted = self.summary.get("input", {}).get("rows_fitted")
+        return int(fitted) if fitted is not None else int(self.fitted.sum())
+
+    @property
+    def sampled(self) -> bool:
+        """True when the per-customer figures use a sample of the rows."""
+        return len(self.table) < self.rows_total
 
     @property
     def fitted(self) -> np.ndarray:
@@ -130,6 +162,103 @@ def _parse_float(col: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype="float64")
 
 
+def report_rows(labels: np.ndarray, seed: int) -> np.ndarray:
+    """The rows the report uses: all of them, or a seeded sample stratified by segment.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_rows,)
+        Segment id per row (``-2`` where the row was left out of fitting).
+    seed : int
+        The run's ``random_state``.
+
+    Returns
+    -------
+    ndarray of int
+        Sorted row indices; every row when there are at most :data:`SAMPLE_ROWS`.
+        Otherwise each segment keeps its share of the sample (at least
+        ``MIN_POINTS_PER_SEGMENT`` rows, or all it has). Chosen from ``labels`` and
+        ``seed`` only, so the run in memory and its files give the same rows.
+    """
+    n = len(labels)
+    if n <= SAMPLE_ROWS:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    picked = []
+    for seg in np.unique(labels):
+        members = np.flatnonzero(labels == seg)
+        quota = max(int(SAMPLE_ROWS * len(members) / n), min(len(members), MIN_POINTS_PER_SEGMENT))
+        picked.append(rng.choice(members, size=min(quota, len(members)), replace=False))
+    return np.sort(np.concatenate(picked))
+
+
+def sample_note(run: RunData) -> str:
+    """How many customers a per-customer figure uses, for chart subtitles."""
+    if run.sampled:
+        return f"a seeded sample of {len(run.table):,} of {run.rows_total:,} customers"
+    return "all customers"
+
+
+def _segment_list(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    segments = []
+    for seg in sorted(summary["segments"], key=lambda s: (int(s["id"]) < 0, int(s["id"]))):
+        sid = int(seg["id"])
+        segments.append(
+            {
+                "id": sid,
+                "name": str(seg["name"]),
+                "label": segment_label(sid, str(seg["name"])),
+                "size": int(seg["size"]),
+                "share": float(seg["share"]),
+            }
+        )
+    return segments
+
+
+def _make_run(
+    summary: dict[str, Any],
+    model: SegmentModel,
+    table: pd.DataFrame,
+    all_labels: np.ndarray,
+    extra_k: pd.DataFrame | None,
+    source: str,
+) -> RunData:
+    """The report's view of a run: its rows cut to :func:`report_rows`, features parsed."""
+    kinds = {f["name"]: f.get("kind", "numeric") for f in model.features}
+    numeric = [f for f in summary["features"] if kinds.get(f, "numeric") == "numeric"]
+    absent = [c for c in numeric if c not in table.columns]
+    if absent:
+        raise InputError(
+            f"'{source}' lacks column(s) {', '.join(map(repr, absent))} named by "
+            "summary.json; the files are not from the same run — rerun custseg segment"
+        )
+    rows = report_rows(all_labels, int(summary.get("random_state", 0) or 0))
+    part = table.iloc[rows].reset_index(drop=True) if len(rows) < len(table) else table
+    X = (
+        # The pipeline's own parser: segments.csv keeps values as the input wrote them
+        # (a decimal comma stays "1,5").
+        np.column_stack([parse_numeric(part, c, source=source) for c in numeric])
+        if numeric
+        else np.empty((len(part), 0))
+    )
+    return RunData(
+        summary,
+        part,
+        model,
+        numeric,
+        X,
+        all_labels[rows],
+        _segment_list(summary),
+        extra_k,
+        rows_total=len(table),
+    )
+
+
+def _labels_of(column: pd.Series) -> np.ndarray:
+    raw = _parse_float(column)
+    return np.where(np.isnan(raw), -2, raw).astype("int64")
+
+
 def load_run(run_dir: str | Path) -> RunData:
     """Read a finished run's ``summary.json``, ``segments.csv`` and ``model.json``.
 
@@ -149,41 +278,28 @@ def load_run(run_dir: str | Path) -> RunData:
     model = load_model(run_dir / "model.json")
     table = read_table(run_dir / "segments.csv")
     label_col = _label_column(table)
-    kinds = {f["name"]: f.get("kind", "numeric") for f in model.features}
-    numeric = [f for f in summary["features"] if kinds.get(f, "numeric") == "numeric"]
-    absent = [c for c in [*numeric, label_col] if c not in table.columns]
-    if absent:
+    if label_col not in table.columns:
         raise InputError(
-            f"'{run_dir / 'segments.csv'}' lacks column(s) {', '.join(map(repr, absent))} "
-            "named by summary.json; the files are not from the same run — rerun custseg segment"
-        )
-    X = (
-        # The pipeline's own parser: segments.csv keeps values as the input wrote them
-        # (a decimal comma stays "1,5").
-        np.column_stack(
-            [parse_numeric(table, c, source=str(run_dir / "segments.csv")) for c in numeric]
-        )
-        if numeric
-        else np.empty((len(table), 0))
-    )
-    raw = _parse_float(table[label_col])
-    labels = np.where(np.isnan(raw), -2, raw).astype("int64")
-    segments = []
-    for seg in sorted(summary["segments"], key=lambda s: (int(s["id"]) < 0, int(s["id"]))):
-        sid = int(seg["id"])
-        segments.append(
-            {
-                "id": sid,
-                "name": str(seg["name"]),
-                "label": segment_label(sid, str(seg["name"])),
-                "size": int(seg["size"]),
-                "share": float(seg["share"]),
-            }
+            f"'{run_dir / 'segments.csv'}' lacks column 'segment' named by summary.json; the "
+            "files are not from the same run — rerun custseg segment"
         )
     extra_k = None
     if (run_dir / "k_selection.csv").is_file():
         extra_k = read_table(run_dir / "k_selection.csv")
-    return RunData(summary, table, model, numeric, X, labels, segments, extra_k)
+    labels = _labels_of(table[label_col])
+    return _make_run(summary, model, table, labels, extra_k, str(run_dir / "segments.csv"))
+
+
+def run_from_result(result: SegmentationResult) -> RunData:
+    """The report's view of a segmentation still in memory (no file is read).
+
+    Gives the same :class:`RunData` as :func:`load_run` on the folder the result
+    was saved to, without reading ``segments.csv`` back.
+    """
+    table = result.table
+    labels = _labels_of(table[_label_column(table)])
+    extra_k = result.k_selection if len(result.k_selection) else None
+    return _make_run(result.summary, result.model, table, labels, extra_k, "segments.csv")
 
 
 # -- aggregates -------------------------------------------------------------------------
@@ -359,7 +475,7 @@ def projection(run: RunData, sample: np.ndarray) -> Projection | None:
         pd.DataFrame(centres),
         (float(ratio[0]), float(ratio[1])),
         len(sample),
-        int(fitted.sum()),
+        run.fitted_total,
     )
 
 

@@ -239,7 +239,7 @@ def _overview(run: rd.RunData, charts: list[ChartSpec]) -> str:
     missing = s.get("missing", {})
     facts = [
         (f"{inp.get('rows', len(run.table)):,}", "rows read"),
-        (f"{inp.get('rows_fitted', int(run.fitted.sum())):,}", "rows segmented"),
+        (f"{inp.get('rows_fitted', run.fitted_total):,}", "rows segmented"),
         (str(len(used)), "features used"),
         (str(len(s.get("skipped", []))), "columns not used"),
         (f"{missing.get('rows_with_missing', 0):,}", "rows with a missing value"),
@@ -477,7 +477,7 @@ def render_html(
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f'<header class="top"><div class="wrap"><h1>{escape(title)}</h1>'
-        f"<p>{len(run.segments)} segments of {int(run.fitted.sum()):,} customers · "
+        f"<p>{len(run.segments)} segments of {run.fitted_total:,} customers · "
         f"{escape(str(s.get('algorithm', '')))} · seed {escape(str(s.get('random_state', '')))}"
         f" · custseg {escape(str(s.get('custseg_version', '')))}</p></div></header>\n"
         f"<nav><ul>{nav}</ul></nav>\n"
