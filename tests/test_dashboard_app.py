@@ -107,6 +107,9 @@ def test_score_one_customer_lands_on_the_map(segmented):
     assert scored["record"]["segment"] == int(expected["segment"][0])
     assert scored["record"]["distance_to_center"] == float(expected["distance_to_center"][0])
     assert any(scored["record"]["segment_name"] in s.value for s in at.success)
+    # What to do with this customer, and how typical a member it is.
+    assert any(m.value.startswith("Suggested action — **") for m in at.markdown)
+    assert any("typical members are" in c.value for c in at.caption)
     seg_map = SegmentMap(model).fit(at.session_state["run"].result.X)
     xy = seg_map.transform(np.array([[values[n] for n in names]]))[0]
     assert (scored["x"], scored["y"]) == pytest.approx((xy[0], xy[1]))
@@ -116,7 +119,22 @@ def test_far_out_customer_is_warned(segmented):
     at = segmented
     at.number_input(key="score_0").set_value(400.0)  # Age 400
     at.button(key="FormSubmitter:score_one-Score").click().run()
-    assert any("far above the training range" in w.value for w in at.warning)
+    # Outside the training range: a warning naming the segment, never a green success box.
+    assert not at.success
+    (warning,) = [w.value for w in at.warning if "far above the training range" in w.value]
+    assert "outside the range the model was trained on" in warning
+    assert at.session_state["scored"]["record"]["segment_name"] in warning
+
+
+def test_distance_context_places_a_customer_among_the_members(segmented):
+    from custseg.dashboard.views import distance_context
+
+    run = segmented.session_state["run"]
+    table = run.result.table
+    members = table.loc[table["segment"] == 0, "distance_to_center"].to_numpy(dtype=float)
+    assert "as close as a typical member" in distance_context(run, 0, float(members.min()))
+    far = distance_context(run, 0, float(members.max()) * 2)
+    assert "100% of members are at least as close" in far and "weak fit" in far
 
 
 def test_bad_options_show_an_error_not_a_traceback():

@@ -7,6 +7,10 @@ files and its path printed, so a person can look at it.
 
 from __future__ import annotations
 
+import signal
+import socket
+import time
+
 import pytest
 from tests.api_helpers import running
 from tests.report_helpers import CHROMIUM, CHROMIUM_ARGS
@@ -19,6 +23,15 @@ TIMEOUT_MS = 180_000
 MAP = ".st-key-segment_map svg.marks, .st-key-segment_map canvas"
 
 sync_api = pytest.importorskip("playwright.sync_api")
+
+#: Report charts the dashboard shows under "More charts from the report".
+COPIED = ["segment_sizes", "profile_heatmap", "quality_stability", "quality_borderline"]
+CHART_TEXT = """(selector) => {
+    const svg = document.querySelector(selector);
+    const texts = [...svg.querySelectorAll('text')].map((t) => t.textContent)
+        .filter((t) => t.trim()).sort();
+    return {texts, width: parseFloat(svg.getAttribute('width'))};
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +66,16 @@ def test_sample_segments_in_a_real_browser(dashboard, tmp_path):
             page.locator(".st-key-score_1 input").fill("130")  # Annual Income (k$)
             page.get_by_role("button", name="Score", exact=True).click(timeout=TIMEOUT_MS)
             page.get_by_text("Marked ✚ on the map").wait_for(timeout=TIMEOUT_MS)
+            page.get_by_text("More charts from the report").first.click(timeout=TIMEOUT_MS)
+            for name in COPIED:
+                page.locator(f".st-key-chart_{name} svg.marks").wait_for(timeout=TIMEOUT_MS)
             page.wait_for_timeout(1500)  # let the charts finish drawing for the screenshot
             page.screenshot(path=str(shot), full_page=True)
+            copies = {
+                name: page.evaluate(CHART_TEXT, f".st-key-chart_{name} svg.marks")
+                for name in COPIED
+            }
+            report = _report_chart_texts(page, tmp_path / "report")
             exceptions = page.locator('[data-testid="stException"]')
             shown = [exceptions.nth(i).inner_text() for i in range(exceptions.count())]
             errors = page.locator('[data-testid="stAlertContentError"]')
@@ -67,6 +88,45 @@ def test_sample_segments_in_a_real_browser(dashboard, tmp_path):
     assert error_texts == [], f"the app shows an error: {error_texts}"
     assert page_errors == [], f"JavaScript errors: {page_errors}"
     assert "Traceback" not in dashboard.log_text()
+    # The dashboard's copies of the report's charts: every label the report draws, about
+    # the same width (not squeezed, not restyled by Streamlit's theme; Streamlit pads a
+    # chart its own way).
+    for name in COPIED:
+        assert copies[name]["texts"] == report[name]["texts"], name
+        assert copies[name]["width"] == pytest.approx(report[name]["width"], rel=0.1), name
+
+
+def test_sigterm_stops_the_streamlit_child(tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    log = tmp_path / "dashboard.log"
+    with running(["dashboard"], probe="/_stcore/health", log=log, timeout=120) as srv:
+        port = int(srv.url.rsplit(":", 1)[1])
+        srv.process.send_signal(signal.SIGTERM)
+        assert srv.process.wait(timeout=30) == 0
+        # The Streamlit child is gone too: nothing listens on the port any more.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _listening(port):
+            time.sleep(0.2)
+        assert not _listening(port)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _report_chart_texts(page, folder) -> dict[str, dict]:
+    """Texts and width of the report's charts for the dashboard's default run, drawn by
+    report.html in the same browser."""
+    from custseg.report import report_from_result
+
+    frame = custseg.make_customers(200, random_state=0).astype(str)
+    report = report_from_result(custseg.segment(frame, random_state=42), folder, png=False)
+    page.goto(report.html.as_uri())
+    page.wait_for_selector("body[data-rendered=true]", timeout=TIMEOUT_MS)
+    return {name: page.evaluate(CHART_TEXT, f"#chart-{name} svg.marks") for name in COPIED}
 
 
 def test_upload_parquet_in_a_real_browser(dashboard, tmp_path):

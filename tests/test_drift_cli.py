@@ -58,7 +58,12 @@ def test_stable_data_exits_0_and_writes_json_and_html(files, tmp_path):
     assert report["verdict"] == "stable"
     assert report["input"]["scored"] == 800
     html = (tmp_path / "drift.html").read_text()
-    assert html.count("<svg") == 2 and "<script" not in html
+    # PSI bars, segment shares, and one overlaid distribution per feature.
+    assert html.count("<svg") == 2 + len(report["features"]) and "<script" not in html
+    first = report["features"][0]
+    assert "How each feature moved" in html
+    assert f"{first['training_mean']:.3g} → {first['new_mean']:.3g}" in html
+    assert first["bins"]["training"] and len(first["bins"]["new"]) == len(first["bins"]["training"])
     # Self-contained: the only URL is the SVG namespace.
     assert html.replace('xmlns="http://www.w3.org/2000/svg"', "").count("http") == 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from custseg.report import build_report
 from custseg.report import data as rd
 from custseg.report.build import borderline_shares, stability_scores
 from custseg.report.charts import build_charts
-from custseg.report.palette import OKABE_ITO, UNASSIGNED, segment_color
+from custseg.report.palette import SEGMENT_COLORS, UNASSIGNED, segment_color
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +57,10 @@ def test_sampled_scatter_says_so(run, monkeypatch):
         assert len(points) <= 60 + rd.MIN_POINTS_PER_SEGMENT * 5
 
 
-def test_palette_distinct_and_colour_blind_safe_first():
-    colours = [segment_color(i) for i in range(17)]
-    assert len(set(colours)) == 17
-    assert colours[:8] == OKABE_ITO
+def test_palette_distinct_and_noise_grey():
+    colours = [segment_color(i) for i in range(13)]
+    assert len(set(colours)) == 13
+    assert colours[:8] == SEGMENT_COLORS
     assert segment_color(-1) == UNASSIGNED
 
 
@@ -181,9 +182,12 @@ def test_report_shows_extra_criteria_votes_stability_and_borderline(run_dir, tmp
         "Unstable, not to be trusted on their own (Jaccard below 0.60): 4 ·",
         "mean adjusted Rand index between runs 0.81",
         "Dunn",
-        "prefers K = 1, outside the range drawn",
+        # The gap's vote for K=1 lies outside the K tried: not shown, said so.
+        "no choice within the K tried",
+        "none within 2–7",
     ):
         assert text in html, text
+    assert not re.search(r"K = 1\b", html)
     assert "gap_se" not in json.dumps(
         [c.chart.to_dict(validate=False) for c in build_charts(run, {}, {})]
     ).replace('"gap_se":', "")

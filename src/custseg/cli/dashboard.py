@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import signal
 import subprocess
 import sys
+from types import FrameType
 
 import typer
 
@@ -37,8 +39,37 @@ def dashboard(
         "--client.toolbarMode", "viewer",
     ]  # fmt: skip
     typer.echo(f"custseg dashboard on http://{host}:{port} (Ctrl+C stops it)")
+    raise typer.Exit(run_child(command))
+
+
+def run_child(command: list[str]) -> int:
+    """Run ``command`` until it ends; SIGTERM, SIGHUP or Ctrl+C here stop it too.
+
+    A service manager stops ``custseg dashboard`` with SIGTERM: passed on to the
+    Streamlit child, so no server is left holding the port. Returns the exit code
+    (0 when stopped by a signal).
+    """
+    child = subprocess.Popen(command)
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        code = subprocess.call(command)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+        while True:
+            try:
+                code = child.wait()
+                break
+            except KeyboardInterrupt:
+                stop(signal.SIGINT, None)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:  # the child ignored SIGTERM
+            child.kill()
+            child.wait()
+    return 0 if stopping else code

@@ -162,6 +162,7 @@ def _from_report(
     stats = {f["name"]: f for f in run.model.features}
     personas = [
         {
+            "id": p.id,
             "label": p.label,
             "size": p.size,
             "share": p.share,
@@ -181,6 +182,7 @@ def _plain_personas(result: SegmentationResult) -> list[dict[str, Any]]:
     overall = {f["name"]: f["mean"] for f in records}
     return [
         {
+            "id": int(seg["id"]),
             "label": f"{seg['id']} · {seg['name']}",
             "size": seg["size"],
             "share": seg["share"],
@@ -317,6 +319,20 @@ def _k_chart(result: SegmentationResult) -> alt.VConcatChart | None:
     return alt.vconcat(*panels).properties(title=f"Choosing K: K = {chosen} (dashed)")
 
 
+def _report_chart(chart: dict[str, Any]) -> None:
+    """A report chart exactly as the report draws it.
+
+    Streamlit's theme and container width would restyle and stretch the chart,
+    dropping axis labels and moving value labels; the report's spec already fits
+    the page, so it is drawn as is.
+    """
+    with st.container(key=f"chart_{chart['name']}"):
+        # Sized by its own content, as in the report (Streamlit would fit it to a width).
+        spec = {**chart["spec"], "autosize": {"type": "pad"}}
+        st.vega_lite_chart(spec, theme=None, width="content")
+        st.caption(chart["caption"])
+
+
 # -- page sections ------------------------------------------------------------------
 def _load_data() -> pd.DataFrame | None:
     st.sidebar.header("1 · Data")
@@ -409,12 +425,51 @@ def _score_form(run: Run) -> dict[str, Any] | None:
     if record["segment"] is None:
         st.warning(f"Not scored: {record['reason']}")
         return None
-    st.success(
-        f"Segment {record['segment']} · {record['segment_name']} — distance to its centre "
-        f"{record['distance_to_center']:.3f} (scaled units). Marked ✚ on the map."
+    _scored_customer(run, record)
+    return {"x": scored["x"], "y": scored["y"], "label": "new customer"}
+
+
+def distance_context(run: Run, segment: int, distance: float) -> str:
+    """How far a customer is from its segment's centre, against the segment's members.
+
+    Compares ``distance`` (scaled units) with the training members' distances to
+    the same centre: their middle half, and the share of members at least as close.
+    """
+    labels = run.result.table["segment"].to_numpy(dtype="float64", na_value=np.nan)
+    distances = run.result.table["distance_to_center"].to_numpy(dtype="float64")
+    members = distances[(labels == segment) & np.isfinite(distances)]
+    if not len(members):
+        return f"Distance to the segment's centre: {distance:.2f} (scaled units)."
+    q1, q3 = np.quantile(members, [0.25, 0.75])
+    closer = float(np.mean(members <= distance))
+    if closer >= 0.95:
+        verdict = "further out than almost every member: a weak fit"
+    elif closer > 0.75:
+        verdict = "further out than most members"
+    else:
+        verdict = "as close as a typical member"
+    return (
+        f"Distance to the segment's centre {distance:.2f}; typical members are "
+        f"{q1:.2f}–{q3:.2f} (middle half), and {closer:.0%} of members are at least as "
+        f"close: {verdict}."
     )
-    for warning in record["warnings"]:
-        st.warning(warning["message"])
+
+
+def _scored_customer(run: Run, record: dict[str, Any]) -> None:
+    """The scored customer's segment, its suggested action and how well it fits."""
+    headline = f"Segment {record['segment']} · {record['segment_name']}. Marked ✚ on the map."
+    if record["warnings"]:
+        # Outside the training range the model extrapolates: not a success to show in green.
+        st.warning(
+            headline + " This customer lies outside the range the model was trained on, so the "
+            "segment is a guess: " + " ".join(w["message"] for w in record["warnings"])
+        )
+    else:
+        st.success(headline)
+    st.caption(distance_context(run, int(record["segment"]), record["distance_to_center"]))
+    persona = next((p for p in run.personas if p.get("id") == record["segment"]), None)
+    if persona is not None and persona["action"]:
+        st.markdown("Suggested action — " + persona["action"])
     if record["probabilities"]:
         st.caption(
             "Probabilities: "
@@ -422,7 +477,6 @@ def _score_form(run: Run) -> dict[str, Any] | None:
                 f"{k}: {v:.2f}" for k, v in record["probabilities"].items() if v is not None
             )
         )
-    return {"x": scored["x"], "y": scored["y"], "label": "new customer"}
 
 
 def _personas(run: Run) -> None:
@@ -477,12 +531,15 @@ def _results(run: Run) -> None:
     k_spec = next((c for c in run.report_charts if c["name"] == "k_selection"), None)
     k_chart = _k_chart(result)
     if k_spec is not None:
-        st.vega_lite_chart(k_spec["spec"])
-        st.caption(k_spec["caption"])
+        _report_chart(k_spec)
     elif k_chart is not None:
         st.altair_chart(k_chart)
     else:
-        st.info(f"K = {summary['k']} was given, so no K was searched.")
+        st.info(
+            f"K = {summary['k']} was fixed in the options, so no range of K was tried and "
+            "there is no K chart. Choose **Automatic** to see how each criterion rates "
+            "every K."
+        )
 
     st.subheader("Profiles")
     profiles = _profiles_table(result)
@@ -508,8 +565,7 @@ def _results(run: Run) -> None:
     if others:
         with st.expander("More charts from the report"):
             for chart in others:
-                st.vega_lite_chart(chart["spec"])
-                st.caption(chart["caption"])
+                _report_chart(chart)
     for warning in result.warnings:
         st.warning(warning)
 

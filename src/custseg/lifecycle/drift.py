@@ -277,6 +277,28 @@ class DriftReport:
         }
 
 
+def _bins_record(
+    meta: dict[str, Any],
+    edges: list[float],
+    expected: np.ndarray,
+    actual: np.ndarray,
+    present: np.ndarray,
+) -> dict[str, Any]:
+    """The PSI bins of one feature: edges, outer limits, training and new shares."""
+    low = [meta["min"]] if meta.get("min") is not None else []
+    high = [meta["max"]] if meta.get("max") is not None else []
+    if len(present):
+        low.append(float(present.min()))
+        high.append(float(present.max()))
+    return {
+        "edges": [float(e) for e in edges],
+        "low": float(min(low)) if low else None,
+        "high": float(max(high)) if high else None,
+        "training": [float(v) for v in expected],
+        "new": [float(v) for v in actual],
+    }
+
+
 def _feature_psi(model: SegmentModel, X: np.ndarray) -> tuple[list[dict[str, Any]], bool]:
     baseline = (model.extra.get("baseline") or {}).get("bins") or {}
     approximated = False
@@ -299,7 +321,9 @@ def _feature_psi(model: SegmentModel, X: np.ndarray) -> tuple[list[dict[str, Any
             ).astype("float64")
             expected[0] += 1  # the first tenth lies below the first decile
             expected /= expected.sum()
-        value = psi(expected, _bin_shares(present, edges)) if len(present) else None
+        actual = _bin_shares(present, edges)
+        value = psi(expected, actual) if len(present) else None
+        quantiles = meta.get("quantiles") or []
         out.append(
             {
                 "name": name,
@@ -307,7 +331,11 @@ def _feature_psi(model: SegmentModel, X: np.ndarray) -> tuple[list[dict[str, Any
                 "grade": _grade(value, PSI_WATCH, PSI_RETRAIN) if value is not None else "stable",
                 "training_mean": meta.get("mean"),
                 "new_mean": float(present.mean()) if len(present) else None,
+                "training_median": float(quantiles[len(quantiles) // 2]) if quantiles else None,
+                "new_median": float(np.median(present)) if len(present) else None,
                 "missing_share": float(1 - len(present) / len(col)) if len(col) else 0.0,
+                # The PSI bins, so a page can draw both distributions on one axis.
+                "bins": _bins_record(meta, edges, expected, actual, present),
             }
         )
     return out, approximated

@@ -214,6 +214,7 @@ def write_report(run: rd.RunData, out: Path, *, png: bool = True) -> ReportFiles
         borderline=border,
         ari=ari,
         vl_version=vl_version,
+        values=rd.value_shares(run),
     )
     paths = []
     if png:

@@ -17,6 +17,7 @@ brackets never break a spec.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -29,14 +30,18 @@ import numpy as np
 import pandas as pd
 
 from custseg.report import data as rd
-from custseg.report.palette import NEUTRAL, segment_colors
+from custseg.report.palette import NEUTRAL, segment_colors, segment_shapes
 from custseg.verdicts import STABLE_JACCARD, WEAK_JACCARD
 
 __all__ = ["CHART_BUILDERS", "ChartSpec", "build_charts", "segment_scale"]
 
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
-WIDTH = 920  # the report's content width in pixels
-_COLUMNS = 3  # small-multiple panels per row
+#: The widest a chart gets, legend and axis labels included, in CSS pixels: it fits an
+#: 820-pixel window and an A4 page (186 mm at 96 px per inch) without being shrunk, so
+#: chart text prints at the size it is drawn.
+WIDTH = 680
+_COLUMNS = 2  # small-multiple panels per row
+_LABEL_PX = 230  # room for "3 · High income · Low spending" left of a bar
 
 #: Known K criteria: title, axis title and whether higher values are better.
 CRITERIA: dict[str, tuple[str, str, bool | None]] = {
@@ -108,11 +113,27 @@ def segment_scale(run: rd.RunData) -> alt.Scale:
     )
 
 
+def _segment_legend() -> alt.Legend:
+    # Below the plot, in two columns: the plot keeps the page's width.
+    return alt.Legend(
+        title="Segment", orient="bottom", direction="vertical", columns=2, labelLimit=300
+    )
+
+
 def _segment_color(run: rd.RunData, legend: bool = True) -> alt.Color:
     return alt.Color(
+        "segment:N", scale=segment_scale(run), legend=_segment_legend() if legend else None
+    )
+
+
+def _segment_shape(run: rd.RunData, legend: bool = True) -> alt.Shape:
+    return alt.Shape(
         "segment:N",
-        scale=segment_scale(run),
-        legend=alt.Legend(title="Segment", orient="right", labelLimit=260) if legend else None,
+        scale=alt.Scale(
+            domain=[s["label"] for s in run.segments],
+            range=segment_shapes([s["id"] for s in run.segments]),
+        ),
+        legend=_segment_legend() if legend else None,
     )
 
 
@@ -123,7 +144,7 @@ CONFIG: dict[str, Any] = {
     "padding": 8,
     "background": "white",
     "axis": {
-        "labelFontSize": 11,
+        "labelFontSize": 12,
         "titleFontSize": 12,
         "titleFontWeight": "normal",
         "labelColor": "#222",
@@ -137,15 +158,15 @@ CONFIG: dict[str, Any] = {
         "subtitleColor": "#555",
         "offset": 8,
     },
-    "legend": {"labelFontSize": 11, "titleFontSize": 12, "symbolSize": 120},
+    "legend": {"labelFontSize": 12, "titleFontSize": 12, "symbolSize": 140},
     "header": {"labelFontSize": 12, "titleFontSize": 12},
     "view": {"stroke": "#ccc"},
 }
 
 
-def _panel_width(n_panels: int) -> int:
-    columns = min(_COLUMNS, max(n_panels, 1))
-    return int((WIDTH - 60 * columns) / columns)
+def _panel_width(n_panels: int, columns: int = _COLUMNS) -> int:
+    columns = min(columns, max(n_panels, 1))
+    return int((WIDTH - 90 * columns) / columns)
 
 
 def _heat_cells(
@@ -166,7 +187,7 @@ def _segment_bars(
     """One horizontal bar a segment in segment order: the shared base and the bars."""
     order = [s["label"] for s in run.segments]
     base = alt.Chart(_values(recs)).encode(
-        y=alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=300)),
+        y=alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=_LABEL_PX)),
         x=x,
     )
     bars = base.mark_bar().encode(
@@ -176,16 +197,18 @@ def _segment_bars(
     return base, bars
 
 
-def _value_column(base: alt.Chart, field: str, fmt: str) -> alt.Chart:
-    # Values in a column right of the plot, clear of the threshold lines.
-    return base.mark_text(align="left", dx=8, fontSize=11).encode(
-        x=alt.value(WIDTH - 420), text=alt.Text(field, format=fmt)
+def _value_text(base: alt.Chart, field: str, fmt: str) -> alt.Chart:
+    # At the end of each bar, in data units: it stays there however wide the chart is drawn.
+    return base.mark_text(align="left", dx=4, fontSize=12, color="#222").encode(
+        text=alt.Text(field, format=fmt)
     )
 
 
 def _bars_layout(chart: alt.LayerChart, n_bars: int, title: str, subtitle: str) -> alt.LayerChart:
     return chart.properties(
-        width=WIDTH - 420, height=30 * n_bars, title=alt.Title(title, subtitle=subtitle)
+        width=WIDTH - _LABEL_PX - 40,
+        height=30 * n_bars,
+        title=alt.Title(title, subtitle=subtitle),
     )
 
 
@@ -209,7 +232,7 @@ def distributions(run: rd.RunData) -> ChartSpec | None:
     hists = rd.histograms(run)
     if not hists:
         return None
-    width = _panel_width(len(hists))
+    width = _panel_width(len(hists), 2)
     panels = [
         alt.Chart(_values(bins))
         .mark_bar(color=NEUTRAL, opacity=0.85, stroke="white", strokeWidth=0.5)
@@ -231,7 +254,7 @@ def distributions(run: rd.RunData) -> ChartSpec | None:
         .properties(width=width, height=150)
         for feature, bins in hists.items()
     ]
-    chart = alt.concat(*panels, columns=_COLUMNS, spacing=28).properties(
+    chart = alt.concat(*panels, columns=2, spacing=28).properties(
         title=alt.Title(
             "Distribution of each feature",
             subtitle=f"{_capital(rd.sample_note(run))}; missing values left out",
@@ -249,7 +272,7 @@ def correlation(run: rd.RunData) -> ChartSpec | None:
     if len(run.numeric) < 2:
         return None
     corr = rd.correlations(run)
-    side = int(min(420, max(200, 70 * len(run.numeric))))
+    side = int(min(340, max(200, 70 * len(run.numeric))))
     base = alt.Chart(_values(corr)).encode(
         x=alt.X(
             "a:N",
@@ -292,6 +315,10 @@ def correlation(run: rd.RunData) -> ChartSpec | None:
 
 
 # -- 2. choosing K ---------------------------------------------------------------------
+#: The ring around each criterion's own choice; no segment has this colour.
+CHOICE_COLOR = "#D55E00"
+
+
 def _criterion_columns(table: pd.DataFrame) -> list[str]:
     cols = []
     for c in table.columns:
@@ -306,10 +333,7 @@ def _criterion_columns(table: pd.DataFrame) -> list[str]:
 
 def _k_best(table: pd.DataFrame, col: str, votes: dict[str, Any]) -> int | None:
     if votes.get(col) is not None:
-        try:
-            return int(votes[col])
-        except (TypeError, ValueError):
-            return None
+        return _int_or_none(votes[col])
     higher = CRITERIA.get(col, ("", "", None))[2]
     series = table[["k", col]].dropna()
     if higher is None or series.empty:
@@ -318,91 +342,142 @@ def _k_best(table: pd.DataFrame, col: str, votes: dict[str, Any]) -> int | None:
     return int(series.loc[idx, "k"])
 
 
+def _criterion_title(col: str) -> str:
+    if col == "inertia":
+        return "Elbow (inertia)"
+    title, _, higher = CRITERIA.get(col, (col.replace("_", " ").capitalize(), col, None))
+    if higher is not None:
+        title += " (higher is better)" if higher else " (lower is better)"
+    return title
+
+
+def _choices(
+    table: pd.DataFrame, ksel: dict[str, Any], criteria: list[str]
+) -> dict[str, int | None]:
+    """Each criterion's choice of K, None when it chose none within the K tried."""
+    votes = dict(ksel.get("votes") or {})
+    tried = {int(k) for k in table["k"]}
+    choices: dict[str, int | None] = {}
+    if "inertia" in table.columns:
+        choices["inertia"] = _int_or_none(votes.get("elbow", ksel.get("elbow")))
+    for col in criteria:
+        choices[col] = _k_best(table, col, votes)
+    # A vote for a K that was not tried is not drawn anywhere: the chart shows the K tried.
+    return {c: (k if k in tried else None) for c, k in choices.items()}
+
+
+def _votes_panel(
+    choices: dict[str, int | None], chosen: int, x: alt.X, ks: list[int]
+) -> alt.LayerChart:
+    """One row per criterion: a dot at the K it chooses; the chosen K shaded."""
+    names = [_criterion_title(c).split(" (")[0] for c in choices]
+    recs = [
+        {"criterion": n, "k": k, "text": f"K = {k}" if k is not None else "none in range"}
+        for n, k in zip(names, choices.values(), strict=True)
+    ]
+    y = alt.Y("criterion:N", sort=names, title=None, axis=alt.Axis(labelLimit=200))
+    band = (
+        alt.Chart(_values([{"k": chosen - 0.4, "k2": chosen + 0.4}]))
+        .mark_rect(color="#dddddd")
+        .encode(x=x, x2="k2:Q")
+    )
+    base = alt.Chart(_values(recs)).encode(y=y)
+    dots = base.mark_point(filled=True, size=160, color=NEUTRAL, shape="circle").encode(
+        x=x,
+        tooltip=[alt.Tooltip("criterion:N"), alt.Tooltip("text:N", title="chooses")],
+    )
+    missing = [r for r in recs if r["k"] is None]
+    layers = [band, dots]
+    if missing:
+        layers.append(
+            alt.Chart(_values(missing))
+            .mark_text(align="left", fontSize=12, color=NEUTRAL, fontStyle="italic")
+            .encode(y=y, x=alt.value(4), text="text:N")
+        )
+    return alt.layer(*layers).properties(
+        width=WIDTH - 200,
+        height=26 * len(recs),
+        title=alt.Title(
+            f"What each criterion chooses; shaded: the chosen K = {chosen}",
+            subtitle=f"K = {min(ks)} to {max(ks)} tried; "
+            f"{sum(1 for k in choices.values() if k == chosen)} of {len(choices)} "
+            "criteria choose the chosen K",
+        ),
+    )
+
+
+def _curve_panel(
+    table: pd.DataFrame, col: str, x: alt.X, chosen: int, best: int | None
+) -> alt.LayerChart:
+    rows = table[["k", col]].dropna().rename(columns={col: "value"})
+    recs = [{"k": int(r.k), "value": float(r.value)} for r in rows.itertuples()]
+    title = _criterion_title(col)
+    y_title = (
+        "Within-segment sum of squares"
+        if col == "inertia"
+        else CRITERIA.get(col, ("", col.replace("_", " "), None))[1]
+    )
+    base = alt.Chart(_values(recs)).encode(
+        x=x,
+        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip("k:Q", title="K"), alt.Tooltip("value:Q", title=title, format=".4g")],
+    )
+    rule = (
+        alt.Chart(_values([{"k": chosen}]))
+        .mark_rule(color="black", strokeDash=[5, 4], strokeWidth=1.5)
+        .encode(x=x)
+    )
+    layers = [rule, base.mark_line(color=NEUTRAL, strokeWidth=2)]
+    layers.append(base.mark_point(color=NEUTRAL, filled=True, size=40))
+    at_chosen = [r for r in recs if r["k"] == chosen]
+    if at_chosen:
+        layers.append(
+            alt.Chart(_values(at_chosen))
+            .mark_point(shape="circle", filled=True, size=110, color="black")
+            .encode(x=x, y="value:Q")
+        )
+    hit = [r for r in recs if r["k"] == best]
+    if hit:
+        layers.append(
+            alt.Chart(_values(hit))
+            .mark_point(shape="circle", size=380, filled=False, color=CHOICE_COLOR, strokeWidth=3)
+            .encode(x=x, y="value:Q")
+        )
+        subtitle = f"ringed: its choice, K = {best}"
+    else:
+        subtitle = "no choice within the K tried"
+    return alt.layer(*layers).properties(
+        width=_panel_width(2, 2), height=150, title=alt.Title(title, subtitle=subtitle)
+    )
+
+
 def k_selection(run: rd.RunData) -> ChartSpec | None:
     table = rd.k_table(run)
     if table.empty or len(table) < 2:
         return None
     ksel = run.summary.get("k_selection", {})
-    votes = dict(ksel.get("votes") or {})
     chosen = int(run.summary.get("k", ksel.get("chosen", 0)))
-    elbow = votes.get("elbow", ksel.get("elbow"))
     ks = [int(k) for k in table["k"]]
     x = alt.X(
         "k:Q",
         title="Number of segments (K)",
-        scale=alt.Scale(domain=[min(ks) - 0.3, max(ks) + 0.3], nice=False, zero=False),
+        scale=alt.Scale(domain=[min(ks) - 0.5, max(ks) + 0.5], nice=False, zero=False),
         axis=alt.Axis(values=ks, format="d", grid=False, labelOverlap=False),
     )
-    chosen_rule = (
-        alt.Chart(_values([{"k": chosen, "text": f"chosen K = {chosen}"}]))
-        .mark_rule(color=NEUTRAL, strokeDash=[5, 4], strokeWidth=1.5)
-        .encode(x=x)
+    choices = _choices(table, ksel, _criterion_columns(table))
+    curves = [_curve_panel(table, col, x, chosen, best) for col, best in choices.items()]
+    chart = alt.vconcat(
+        _votes_panel(choices, chosen, x, ks),
+        alt.concat(*curves, columns=2, spacing=30),
+        spacing=28,
     )
-
-    def panel(col: str, title: str, y_title: str, best: int | None, best_text: str) -> Any:
-        rows = table[["k", col]].dropna().rename(columns={col: "value"})
-        recs = [{"k": int(r.k), "value": float(r.value)} for r in rows.itertuples()]
-        base = alt.Chart(_values(recs)).encode(
-            x=x,
-            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
-            tooltip=[
-                alt.Tooltip("k:Q", title="K"),
-                alt.Tooltip("value:Q", title=title, format=".4g"),
-            ],
-        )
-        layers = [
-            chosen_rule,
-            base.mark_line(color=NEUTRAL, strokeWidth=2),
-            base.mark_point(color=NEUTRAL, filled=True, size=40),
-        ]
-        hit = [r for r in recs if r["k"] == best]
-        # The preferred K is named in the subtitle, not on the plot, where a label
-        # would cross the curve or the dashed line.
-        if hit:
-            subtitle = f"ringed: {best_text} K = {best}; dashed: chosen K = {chosen}"
-            layers.append(
-                alt.Chart(_values(hit))
-                .mark_point(
-                    shape="circle", size=320, filled=False, color="#D55E00", strokeWidth=2.5
-                )
-                .encode(x=x, y="value:Q")
-            )
-        elif best is not None:
-            subtitle = f"prefers K = {best}, outside the range drawn; dashed: chosen K = {chosen}"
-        else:
-            subtitle = f"dashed: chosen K = {chosen}"
-        return alt.layer(*layers).properties(
-            width=_panel_width(3) if n_panels > 1 else WIDTH - 80,
-            height=190,
-            title=alt.Title(title, subtitle=subtitle),
-        )
-
-    crit = _criterion_columns(table)
-    n_panels = 1 + len(crit)
-    panels = []
-    if "inertia" in table.columns:
-        panels.append(
-            panel(
-                "inertia",
-                "Inertia: the elbow curve",
-                "Within-segment sum of squares",
-                _int_or_none(elbow),
-                "knee at",
-            )
-        )
-    for col in crit:
-        title, y_title, higher = CRITERIA.get(col, (col.replace("_", " ").capitalize(), col, None))
-        if higher is not None:
-            title += " (higher is better)" if higher else " (lower is better)"
-        best = _k_best(table, col, votes)
-        panels.append(panel(col, title, y_title, best, "best"))
-    chart = alt.concat(*panels, columns=_COLUMNS, spacing=30)
     return ChartSpec(
         "k_selection",
         "choosing-k",
         chart,
-        "Each criterion against K; the ringed point is the K each criterion "
-        "prefers, the dashed line the K chosen.",
+        "Top: the K each criterion chooses, beside the K chosen. Below: each criterion "
+        "against K; the ringed point is its own choice, the black point and dashed line "
+        "the K chosen.",
     )
 
 
@@ -414,13 +489,20 @@ def _int_or_none(value: Any) -> int | None:
 
 
 # -- 3. segment map --------------------------------------------------------------------
+#: At most this many features in the scatter matrix (4 features make 6 panels).
+MAX_PAIR_FEATURES = 4
+#: A feature enters the scatter matrix when the segments explain at least this share
+#: of its variance (η²); the two strongest always do.
+MIN_PAIR_ETA2 = 0.1
+
+
 def _point_style(n_points: int) -> tuple[int, float]:
-    """Smaller, lighter dots as the points get denser, so clusters stay readable."""
+    """Large, solid marks for a few hundred customers; smaller and lighter when dense."""
     if n_points <= 1000:
-        return 30, 0.65
+        return 70, 0.8
     if n_points <= 2500:
-        return 20, 0.5
-    return 12, 0.4
+        return 40, 0.6
+    return 22, 0.45
 
 
 def _sample_note(drawn: int, total: int, seed: int) -> str:
@@ -431,10 +513,10 @@ def _sample_note(drawn: int, total: int, seed: int) -> str:
     )
 
 
-_CENTRES_NOTE = "; large diamonds mark each segment's centre (its mean)"
+_CENTRES_NOTE = "; the large marks with a number are the segment centres (their means)"
 
 
-def _scatter_with_centres(
+def _scatter_layers(
     run: rd.RunData,
     points: Any,
     centres: Any,
@@ -442,49 +524,61 @@ def _scatter_with_centres(
     y: alt.Y,
     n_points: int,
     tooltips: tuple[list, list],
-    title: alt.Title,
+    legend: bool = True,
 ) -> alt.LayerChart:
-    """Customers as dots coloured by segment, each segment's centre a ringed diamond.
+    """Customers as marks coloured and shaped by segment; each centre large and numbered.
 
-    ``tooltips`` holds the dots' tooltip, then the centres'.
+    ``tooltips`` holds the marks' tooltip, then the centres'.
     """
     size, opacity = _point_style(n_points)
     dots = (
         alt.Chart(_values(points))
-        .mark_circle(size=size, opacity=opacity)
-        .encode(x=x, y=y, color=_segment_color(run), tooltip=tooltips[0])
-    )
-    outline = (
-        alt.Chart(_values(centres))
-        .mark_point(shape="diamond", size=520, filled=False, color="black", strokeWidth=1.2)
-        .encode(x=x, y=y)
-    )
-    diamonds = (
-        alt.Chart(_values(centres))
-        .mark_point(
-            shape="diamond", size=320, filled=True, opacity=1, stroke="white", strokeWidth=2
+        .mark_point(filled=True, size=size, opacity=opacity)
+        .encode(
+            x=x,
+            y=y,
+            color=_segment_color(run, legend),
+            shape=_segment_shape(run, legend),
+            tooltip=tooltips[0],
         )
-        .encode(x=x, y=y, color=_segment_color(run), tooltip=tooltips[1])
     )
-    return (dots + outline + diamonds).properties(width=WIDTH - 320, height=440, title=title)
+    centre = alt.Chart(_values(centres)).encode(x=x, y=y)
+    marks = centre.mark_point(
+        filled=True, size=420, opacity=1, stroke="white", strokeWidth=2.5
+    ).encode(
+        color=_segment_color(run, legend),
+        shape=_segment_shape(run, legend),
+        tooltip=tooltips[1],
+    )
+    # The segment's number beside its centre, white-edged so it reads over any marks.
+    halo = centre.mark_text(
+        align="left", dx=13, dy=-9, fontSize=15, fontWeight="bold", stroke="white", strokeWidth=4
+    ).encode(text="id:N")
+    number = centre.mark_text(
+        align="left", dx=13, dy=-9, fontSize=15, fontWeight="bold", color="black"
+    ).encode(text="id:N")
+    return alt.layer(dots, marks, halo, number)
 
 
 def segment_map(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
+    # On two features the PCA map is the feature scatter turned: drawn from three on.
+    if len(run.numeric) < 3:
+        return None
     proj = rd.projection(run, sample)
     if proj is None:
         return None
     e1, e2 = proj.explained
     x = alt.X(
         "x:Q",
-        title=f"Principal component 1 ({e1:.1%} of variance, scaled units)",
+        title=f"Principal component 1 ({e1:.0%} of variance)",
         axis=alt.Axis(grid=False),
     )
     y = alt.Y(
         "y:Q",
-        title=f"Principal component 2 ({e2:.1%} of variance, scaled units)",
+        title=f"Principal component 2 ({e2:.0%} of variance)",
         axis=alt.Axis(grid=False),
     )
-    chart = _scatter_with_centres(
+    chart = _scatter_layers(
         run,
         proj.points,
         proj.centres,
@@ -495,8 +589,11 @@ def segment_map(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
             [alt.Tooltip("segment:N", title="segment")],
             [alt.Tooltip("segment:N", title="centre of")],
         ),
+    ).properties(
+        width=WIDTH - 80,
+        height=380,
         title=alt.Title(
-            "Segment map: the customers projected on their two main directions (PCA)",
+            "Segment map: the customers on their two main directions (PCA)",
             subtitle=[_sample_note(proj.drawn, proj.total, run.seed) + _CENTRES_NOTE],
         ),
     )
@@ -505,55 +602,64 @@ def segment_map(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
         "segment-map",
         chart,
         f"The two axes keep {e1 + e2:.0%} of the variation of the scaled features; "
-        "segments that overlap here may still separate on the other directions.",
+        "segments that overlap here may still separate on other directions (see the "
+        "pairs of features below).",
     )
 
 
+def _pair_features(run: rd.RunData) -> list[tuple[str, float]]:
+    """The features that separate the segments, strongest first (see MIN_PAIR_ETA2)."""
+    ranked = rd.informative_features(run, MAX_PAIR_FEATURES)
+    return [item for i, item in enumerate(ranked) if i < 2 or item[1] >= MIN_PAIR_ETA2]
+
+
 def feature_scatter(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
-    best = rd.informative_features(run, 2)
+    best = _pair_features(run)
     if len(best) < 2:
         return None
     # The table's column order puts the first on x, as the classic income/spending plot.
-    (fa, ea), (fb, eb) = sorted(best, key=lambda item: run.numeric.index(item[0]))
-    points = rd.feature_points(run, sample, [fa, fb])
-    means = rd.segment_means(run, [fa, fb])
-    x = alt.X("f0:Q", title=fa, scale=alt.Scale(zero=False))
-    y = alt.Y("f1:Q", title=fb, scale=alt.Scale(zero=False))
-    drawn, total = len(sample), run.fitted_total
-    chart = _scatter_with_centres(
-        run,
-        points,
-        means,
-        x,
-        y,
-        n_points=len(points),
-        tooltips=(
-            [
-                alt.Tooltip("segment:N", title="segment"),
-                alt.Tooltip("f0:Q", title=fa),
-                alt.Tooltip("f1:Q", title=fb),
-            ],
-            [
-                alt.Tooltip("segment:N", title="centre of"),
-                alt.Tooltip("f0:Q", title=fa, format=".3g"),
-                alt.Tooltip("f1:Q", title=fb, format=".3g"),
-            ],
-        ),
+    features = sorted((f for f, _ in best), key=run.numeric.index)
+    pairs = list(itertools.combinations(features, 2))
+    points = rd.feature_points(run, sample, features)
+    means = rd.segment_means(run, features)
+    columns = 1 if len(pairs) == 1 else 2
+    width = WIDTH - 80 if columns == 1 else _panel_width(2, 2)
+    height = 380 if columns == 1 else 230
+    panels = []
+    for fa, fb in pairs:
+        ia, ib = features.index(fa), features.index(fb)
+        tip = [
+            alt.Tooltip("segment:N", title="segment"),
+            alt.Tooltip(f"f{ia}:Q", title=fa),
+            alt.Tooltip(f"f{ib}:Q", title=fb),
+        ]
+        x = alt.X(f"f{ia}:Q", title=fa, scale=alt.Scale(zero=False))
+        y = alt.Y(f"f{ib}:Q", title=fb, scale=alt.Scale(zero=False))
+        layers = _scatter_layers(run, points, means, x, y, len(points), (tip, tip))
+        panels.append(layers.properties(width=width, height=height))
+    shares = ", ".join(f"{f} {e:.0%}" for f, e in sorted(best, key=lambda b: -b[1]))
+    chart = alt.concat(*panels, columns=columns, spacing=24).properties(
         title=alt.Title(
-            f"{fb} against {fa}",
+            "Every segment on the features that separate them"
+            if len(pairs) > 1
+            else f"{features[1]} against {features[0]}",
             subtitle=[
-                _sample_note(drawn, total, run.seed) + _CENTRES_NOTE,
-                f"The two features that separate the segments most: the segments explain "
-                f"{ea:.0%} and {eb:.0%} of their variance",
+                _sample_note(len(points), run.fitted_total, run.seed) + _CENTRES_NOTE,
+                f"Share of each feature's variance the segments explain: {shares}",
             ],
-        ),
+        )
     )
     return ChartSpec(
         "feature_scatter",
         "segment-map",
         chart,
-        "The same customers on the two original features that differ most "
-        "between segments, in their own units.",
+        "The customers on the original features that differ most between segments, in "
+        "their own units"
+        + (
+            ", every pair of them: a segment hidden in one panel stands apart in another."
+            if len(pairs) > 1
+            else "."
+        ),
     )
 
 
@@ -574,7 +680,7 @@ def sizes(run: rd.RunData) -> ChartSpec:
         ),
         alt.Tooltip("size:Q"),
     )
-    text = base.mark_text(align="left", dx=4, fontSize=11, color="#222").encode(text="text:N")
+    text = base.mark_text(align="left", dx=4, fontSize=12, color="#222").encode(text="text:N")
     chart = _bars_layout(
         bars + text,
         len(recs),
@@ -612,13 +718,14 @@ def heatmap(run: rd.RunData) -> ChartSpec | None:
             "feature:N",
             sort=run.numeric,
             title=None,
-            axis=alt.Axis(orient="top", labelAngle=0, labelLimit=180),
+            # Tilted: long feature names stay whole above narrow cells.
+            axis=alt.Axis(orient="top", labelAngle=-25, labelAlign="left", labelLimit=200),
         ),
         y=alt.Y(
             "segment:N",
             sort=[s["label"] for s in run.segments],
             title=None,
-            axis=alt.Axis(labelLimit=300),
+            axis=alt.Axis(labelLimit=_LABEL_PX),
         ),
     )
     cells = _heat_cells(
@@ -641,7 +748,7 @@ def heatmap(run: rd.RunData) -> ChartSpec | None:
         white_text_when=f"abs(datum.z) > {zmax * 0.6:.3f}",
         strokeWidth=2,
     )
-    cell = int(min(150, max(80, (WIDTH - 420) / max(len(run.numeric), 1))))
+    cell = int(min(130, max(60, (WIDTH - _LABEL_PX - 130) / max(len(run.numeric), 1))))
     chart = cells.properties(
         width=cell * len(run.numeric),
         height=34 * len(run.segments),
@@ -660,25 +767,17 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
     stats = rd.box_stats(run)
     if stats.empty:
         return None
+    outliers = rd.box_outliers(run)
     order = [s["label"] for s in run.segments]
-    # Many segments: narrower boxes, and fewer panels per row so the chart keeps the
-    # page's width.
-    box_px = 22 if len(order) <= 8 else 14
-    width = max(_panel_width(len(run.numeric)), (box_px + 12) * len(order))
-    columns = max(1, min(_COLUMNS, WIDTH // (width + 60)))
-    x = alt.X(
-        "segment:N",
-        sort=order,
-        title="Segment",
-        axis=alt.Axis(labelExpr="split(datum.label, ' · ')[0]", labelAngle=0),
-    )
+    # Segments down the side, named in full; one panel per feature, one under another.
+    y = alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=_LABEL_PX))
     means = {f: float(np.nanmean(run.X[run.fitted, j])) for j, f in enumerate(run.numeric)}
     panels = []
     for f in run.numeric:
         part = stats[stats["feature"] == f]
         if part.empty:
             continue
-        base = alt.Chart(_values(part)).encode(x=x)
+        base = alt.Chart(_values(part.drop(columns="feature"))).encode(y=y)
         tooltip = [
             alt.Tooltip("segment:N"),
             alt.Tooltip("median:Q"),
@@ -687,28 +786,45 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
             alt.Tooltip("mean:Q"),
             alt.Tooltip("n:Q", title="customers"),
         ]
-        whisker = base.mark_rule(color=NEUTRAL).encode(
-            y=alt.Y("lower:Q", title=f, scale=alt.Scale(zero=False)), y2="upper:Q"
+        x = alt.X("lower:Q", title=f, scale=alt.Scale(zero=False))
+        whisker = base.mark_rule(color=NEUTRAL).encode(x=x, x2="upper:Q")
+        box = base.mark_bar(size=16, stroke=NEUTRAL, strokeWidth=0.8).encode(
+            x="q1:Q", x2="q3:Q", color=_segment_color(run, legend=False), tooltip=tooltip
         )
-        box = base.mark_bar(size=box_px, stroke=NEUTRAL, strokeWidth=0.8).encode(
-            y="q1:Q", y2="q3:Q", color=_segment_color(run, legend=False), tooltip=tooltip
-        )
-        # White with a dark edge: visible on every segment colour, yellow and black too.
+        # White with a dark edge: visible on every segment colour, black included.
         median = base.mark_tick(
-            color="white", size=box_px, thickness=3, stroke="#1f1f1f", strokeWidth=0.8
-        ).encode(y="median:Q")
+            color="white", size=16, thickness=3, stroke="#1f1f1f", strokeWidth=0.8
+        ).encode(x="median:Q")
         avg = (
             alt.Chart(_values([{"v": round(means[f], 4)}]))
             .mark_rule(color=NEUTRAL, strokeDash=[4, 3])
-            .encode(y="v:Q")
+            .encode(x="v:Q")
         )
-        panels.append(alt.layer(avg, whisker, box, median).properties(width=width, height=190))
-    chart = alt.concat(*panels, columns=columns, spacing=30).properties(
+        layers = [avg, whisker, box, median]
+        out = outliers[outliers["feature"] == f]
+        if not out.empty:
+            layers.append(
+                alt.Chart(_values(out.drop(columns="feature")))
+                .mark_point(filled=False, size=45, strokeWidth=1.5)
+                .encode(
+                    y=y,
+                    x="value:Q",
+                    color=_segment_color(run, legend=False),
+                    tooltip=[alt.Tooltip("segment:N"), alt.Tooltip("value:Q", title=f)],
+                )
+            )
+        panels.append(
+            alt.layer(*layers).properties(width=WIDTH - _LABEL_PX - 40, height=24 * len(order))
+        )
+    chart = alt.vconcat(*panels, spacing=18).properties(
         title=alt.Title(
             "Spread of each feature by segment",
-            subtitle="Box: middle half of the customers, white line: median, "
-            "whiskers: up to 1.5 × the box height; dashed line: overall "
-            "mean",
+            subtitle=[
+                "Box: middle half of the customers; white line: median; whiskers: up to "
+                "1.5 × the box width;",
+                "circles: outliers beyond the whiskers; dashed line: overall mean"
+                + ("" if not run.sampled else f"; {rd.sample_note(run)}"),
+            ],
         )
     )
     return ChartSpec(
@@ -739,7 +855,7 @@ def categories(run: rd.RunData) -> ChartSpec | None:
                     "category:N",
                     title=None,
                     sort=list(dict.fromkeys(part["category"])),
-                    axis=alt.Axis(labelLimit=200),
+                    axis=alt.Axis(labelLimit=160),
                 ),
                 yOffset=alt.YOffset("segment:N", sort=order),
                 x=alt.X(
@@ -752,7 +868,7 @@ def categories(run: rd.RunData) -> ChartSpec | None:
                     "segment:N",
                     scale=scale,
                     sort=order,
-                    legend=alt.Legend(title="Segment", labelLimit=260),
+                    legend=_segment_legend(),
                 ),
                 tooltip=[
                     alt.Tooltip("segment:N"),
@@ -763,7 +879,7 @@ def categories(run: rd.RunData) -> ChartSpec | None:
         )
         panels.append(
             bars.properties(
-                width=WIDTH - 380,
+                width=WIDTH - 220,
                 height=max(60, 11 * len(order) * n_cat),
                 title=alt.Title(
                     f"{col}",
@@ -799,11 +915,13 @@ def stability(run: rd.RunData, values: dict[int, float]) -> ChartSpec | None:
         alt.X(
             "jaccard:Q",
             title="Mean best-match Jaccard over resamples (0 to 1)",
-            scale=alt.Scale(domain=[0, 1]),
+            # Room right of a full bar for its value.
+            scale=alt.Scale(domain=[0, 1.15], nice=False),
+            axis=alt.Axis(values=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
         ),
         alt.Tooltip("jaccard:Q", format=".2f"),
     )
-    text = _value_column(base, "jaccard:Q", ".2f")
+    text = _value_text(base, "jaccard:Q", ".2f")
     lines = alt.Chart(
         _values(
             [
@@ -846,7 +964,7 @@ def borderline(run: rd.RunData, values: dict[int, float]) -> ChartSpec | None:
         ),
         alt.Tooltip("share:Q", format=".1%"),
     )
-    text = _value_column(base, "share:Q", ".0%")
+    text = _value_text(base, "share:Q", ".0%")
     chart = _bars_layout(
         bars + text,
         len(recs),

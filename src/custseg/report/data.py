@@ -20,6 +20,7 @@ so a rare value (a name typed into a category column) cannot identify anyone.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,8 @@ __all__ = [
     "run_from_result",
     "sample_note",
     "segment_label",
+    "value_column",
+    "value_shares",
 ]
 
 #: At most about this many customers are drawn in a scatter plot.
@@ -64,6 +67,8 @@ MAX_POINTS = 5000
 SAMPLE_ROWS = 50_000
 #: A segment keeps at least this many points in a sampled scatter (or all it has).
 MIN_POINTS_PER_SEGMENT = 20
+#: A box plot draws at most this many outliers per feature and segment.
+MAX_OUTLIERS = 40
 #: Categories held by fewer customers than this are shown together as "Other".
 MIN_CATEGORY_COUNT = 5
 _MAX_BINS = 30
@@ -468,7 +473,14 @@ def projection(run: RunData, sample: np.ndarray) -> Projection | None:
         members = run.labels == seg["id"]
         if members.any() and seg["id"] >= 0:
             c = P[members].mean(axis=0)
-            centres.append({"x": _round(c[:1])[0], "y": _round(c[1:])[0], "segment": seg["label"]})
+            centres.append(
+                {
+                    "x": _round(c[:1])[0],
+                    "y": _round(c[1:])[0],
+                    "segment": seg["label"],
+                    "id": str(seg["id"]),
+                }
+            )
     ratio = pca.explained_variance_ratio_
     return Projection(
         points,
@@ -497,6 +509,7 @@ def segment_means(run: RunData, features: list[str]) -> pd.DataFrame:
             continue
         row = {f"f{i}": _round(np.array([seg["mean"][f]]))[0] for i, f in enumerate(features)}
         row["segment"] = run.label_of[int(seg["id"])]
+        row["id"] = str(int(seg["id"]))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -533,6 +546,30 @@ def box_stats(run: RunData) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def box_outliers(run: RunData, per_segment: int = MAX_OUTLIERS) -> pd.DataFrame:
+    """Values beyond the whiskers of :func:`box_stats`, per feature and segment.
+
+    At most ``per_segment`` per feature and segment, the furthest from the median
+    first, so a long tail cannot flood the chart. Columns: ``feature``, ``segment``,
+    ``value``.
+    """
+    rows = []
+    for j, f in enumerate(run.numeric):
+        for seg in run.segments:
+            x = run.X[run.labels == seg["id"], j]
+            x = np.sort(x[np.isfinite(x)])
+            if not len(x):
+                continue
+            q1, med, q3 = np.quantile(x, [0.25, 0.5, 0.75])
+            iqr = q3 - q1
+            out = x[(x < q1 - 1.5 * iqr) | (x > q3 + 1.5 * iqr)]
+            out = out[np.argsort(-np.abs(out - med), kind="stable")][:per_segment]
+            rows += [
+                {"feature": f, "segment": seg["label"], "value": v} for v in _round(np.sort(out))
+            ]
+    return pd.DataFrame(rows, columns=["feature", "segment", "value"])
 
 
 def _categorical_columns(run: RunData) -> list[str]:
@@ -585,6 +622,88 @@ def category_shares(run: RunData) -> pd.DataFrame:
                     }
                 )
     return pd.DataFrame(rows, columns=["column", "category", "segment", "share", "used"])
+
+
+#: Words that name money in a column, strongest claim first: a lifetime value, then
+#: spend or revenue, then an amount or balance.
+_VALUE_WORDS = (
+    r"\b(predicted clv|clv|ltv|lifetime value)\b",
+    r"\b(monetary|revenue|revenues|sales|spend|spent|net spend|turnover)\b",
+    r"\b(amount|amt|balance|bal|profit|value)\b",
+)
+#: Words that say a column is not money even when it names one ("Spending Score (1-100)").
+_NOT_VALUE = re.compile(
+    r"score|rank|index|rating|ratio|percent|%|\(1-100\)|count|\bct\b|chng|change|"
+    r"utili|\blog\b|limit"
+)
+
+
+@dataclass(frozen=True)
+class ValueShares:
+    """Each segment's share of a value column's total (e.g. of spend).
+
+    Attributes
+    ----------
+    column : str
+        The value column.
+    shares : dict of int to float
+        Segment id → its share of the column's total over the segmented customers.
+    exact : bool
+        True when computed from every row (a feature's mean times the segment's size,
+        or a table the report holds whole); False when estimated from the sample.
+    """
+
+    column: str
+    shares: dict[int, float]
+    exact: bool
+
+
+def _words(name: str) -> str:
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()
+    return " ".join(re.sub(r"[_\-]+", " ", spaced).split())
+
+
+def value_column(run: RunData) -> str | None:
+    """The table's money column (spend, revenue, balance, lifetime value), if it has one.
+
+    A numeric column qualifies by a word in its name (see ``_VALUE_WORDS``), unless
+    the name marks a score, ratio, count or logarithm; its values must not be negative.
+    """
+    numeric = [c["name"] for c in run.summary.get("columns", []) if c.get("role") == "numeric"]
+    candidates = list(dict.fromkeys([*run.numeric, *numeric]))
+    for pattern in _VALUE_WORDS:
+        for name in candidates:
+            words = _words(name)
+            named = re.search(pattern, words) and not _NOT_VALUE.search(words)
+            if named and name in run.table.columns:
+                values = _parse_float(run.table[name])
+                if np.isfinite(values).any() and np.nanmin(values) >= 0:
+                    return name
+    return None
+
+
+def value_shares(run: RunData) -> ValueShares | None:
+    """Each segment's share of the value column's total, or None without one."""
+    column = value_column(run)
+    if column is None:
+        return None
+    segs = [s for s in run.summary["segments"] if int(s["id"]) >= 0]
+    means = [(s.get("mean") or {}).get(column) for s in segs]
+    exact = all(m is not None for m in means)
+    if not exact:
+        # A column that is not a feature: its mean per segment over the rows held.
+        values = _parse_float(run.table[column])
+        means = []
+        for s in segs:
+            x = values[run.labels == int(s["id"])]
+            x = x[np.isfinite(x)]
+            means.append(float(x.mean()) if len(x) else 0.0)
+        exact = not run.sampled
+    totals = {int(s["id"]): float(m) * int(s["size"]) for s, m in zip(segs, means, strict=True)}
+    grand = sum(totals.values())
+    if not grand > 0:
+        return None
+    return ValueShares(column, {k: v / grand for k, v in totals.items()}, exact)
 
 
 def k_table(run: RunData) -> pd.DataFrame:

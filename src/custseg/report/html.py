@@ -37,6 +37,7 @@ __all__ = ["SECTIONS", "render_html", "vega_bundle"]
 
 #: Section anchor → heading, in page order.
 SECTIONS: dict[str, str] = {
+    "glance": "The segments at a glance",
     "overview": "1. Data overview",
     "choosing-k": "2. Choosing the number of segments",
     "segment-map": "3. Segment map",
@@ -110,9 +111,23 @@ td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; }
 .note { color:var(--muted); font-size:13px; }
 .warn { background:#fff4e5; border-left:4px solid #E69F00; padding:6px 10px; margin:6px 0; }
 footer { color:var(--muted); font-size:13px; padding:16px 0 32px; }
+.scroll { overflow-x:auto; max-width:100%; }
+table.glance td { font-size:14px; }
+table.glance td:first-child { font-weight:bold; }
+table.glance ul { margin:0; padding-left:16px; }
+.vis svg { max-width:100%; height:auto; }
+@media (max-width: 900px) {
+  .wrap { padding:0 12px; }
+  figure { padding:6px; }
+  .cards { grid-template-columns:1fr; }
+}
 @media print {
   @page { size: A4; margin: 12mm; }
   body { font-size:10.5pt; }
+  thead { display:table-header-group; }
+  tr, .keep { break-inside:avoid; }
+  h2, h3 { break-after:avoid; }
+  .scroll { overflow:visible; }
   nav, header.top p.hint { display:none; }
   header.top { background:none; color:#000; padding:0; }
   header.top p { color:#333; }
@@ -120,8 +135,9 @@ footer { color:var(--muted); font-size:13px; padding:16px 0 32px; }
   section { border:none; padding-bottom:8px; }
   h2 { break-after:avoid; }
   figure, .card, table, .facts { break-inside:avoid; }
-  figure { border:none; padding:0; overflow:visible; }
+  figure { border:none; padding:0; margin:8px 0; overflow:visible; }
   .vis svg, .vis canvas { max-width:100% !important; height:auto !important; }
+  figcaption .note { display:none; }
   .cards { grid-template-columns:1fr 1fr; }
   a { color:inherit; text-decoration:none; }
 }
@@ -231,7 +247,100 @@ def _swatch(segment_id: int) -> str:
     return f'<span class="swatch" style="background:{segment_color(segment_id)}"></span>'
 
 
+def _keep(*blocks: str) -> str:
+    """Blocks that print on one page: a heading with what it introduces."""
+    return f'<div class="keep">{"".join(blocks)}</div>'
+
+
 # -- sections ---------------------------------------------------------------------------
+def _verdicts(summary: dict[str, Any]) -> dict[int, str]:
+    """Per segment, the stability verdict word the run wrote (e.g. ``stable``)."""
+    block = summary.get("stability")
+    per = block.get("segments") if isinstance(block, dict) else None
+    if not isinstance(per, list):
+        return {}
+    return {
+        int(item["id"]): str(item["verdict"])
+        for item in per
+        if isinstance(item, dict) and "id" in item and item.get("verdict")
+    }
+
+
+def _trust(sid: int, stab: dict[int, float], border: dict[int, float], verdicts: dict) -> str:
+    parts = []
+    if sid in stab:
+        word = verdicts.get(sid)
+        parts.append(f"{escape(word)} ({stab[sid]:.2f})" if word else f"stability {stab[sid]:.2f}")
+    else:
+        parts.append("stability not measured")
+    if sid in border:
+        parts.append(f"{border[sid]:.0%} borderline")
+    return "; ".join(parts)
+
+
+def _value_note(values: rd.ValueShares | None) -> str:
+    if values is None:
+        return ""
+    how = "" if values.exact else " (estimated from the sample of customers the report holds)"
+    return (
+        f'<p class="note">Share of {escape(values.column)}: each segment\'s part of the '
+        f"total {escape(values.column)} of the segmented customers{escape(how)}.</p>"
+    )
+
+
+def _glance(
+    run: rd.RunData,
+    personas: list[Persona],
+    stab: dict[int, float],
+    border: dict[int, float],
+    values: rd.ValueShares | None,
+) -> str:
+    """One row per segment: who, how many, what sets it apart, what to do, how far to trust."""
+    s = run.summary
+    ksel = s.get("k_selection", {})
+    lead = (
+        f"<p><b>{len(run.segments)} segments</b> of {run.fitted_total:,} customers "
+        f"on {escape(', '.join(s['features']))}."
+    )
+    if ksel.get("structure"):
+        lead += f" Structure: <b>{escape(str(ksel['structure']))}</b>"
+        if ksel.get("structure_reason"):
+            lead += f" — {escape(str(ksel['structure_reason']).rstrip('.'))}"
+        lead += "."
+    lead += "</p>"
+    verdicts = _verdicts(s)
+    headers = ["segment", "customers"]
+    if values is not None:
+        headers.append(f"share of {values.column}")
+    headers += ["what sets it apart", "suggested action", "how far to trust it"]
+    rows = []
+    for p in personas:
+        cells = [
+            _swatch(p.id) + escape(p.label),
+            f"{p.size:,} ({p.share:.0%})",
+        ]
+        if values is not None:
+            share = values.shares.get(p.id)
+            cells.append("–" if share is None else f"<b>{share:.0%}</b>")
+        facts = "".join(f"<li>{escape(d)}</li>" for d in p.distinctions[:2])
+        cells += [
+            f"<ul>{facts}</ul>",
+            escape(p.action_title),
+            _trust(p.id, stab, border, verdicts),
+        ]
+        rows.append(cells)
+    table = _table(headers, rows, {1, 2} if values is not None else {1}).replace(
+        "<table>", '<table class="glance">', 1
+    )
+    return (
+        lead
+        + f'<div class="scroll">{table}</div>'
+        + _value_note(values)
+        + '<p class="note">Details: the personas (section 5) explain each action; '
+        "section 6 explains stability and borderline customers.</p>"
+    )
+
+
 def _overview(run: rd.RunData, charts: list[ChartSpec]) -> str:
     s = run.summary
     used = s["features"]
@@ -272,8 +381,8 @@ def _overview(run: rd.RunData, charts: list[ChartSpec]) -> str:
                 f"{int(miss or 0):,}",
             ]
         )
-    out.append("<h3>Columns</h3>")
-    out.append(_table(["column", "detected role", "use", "why not used", "missing"], rows, {4}))
+    columns = _table(["column", "detected role", "use", "why not used", "missing"], rows, {4})
+    out.append(_keep("<h3>Columns</h3>", f'<div class="scroll">{columns}</div>'))
     out += [_figure(c) for c in charts]
     return "".join(out)
 
@@ -291,16 +400,20 @@ def _choosing_k(run: rd.RunData, charts: list[ChartSpec]) -> str:
     votes = ksel.get("votes") or {}
     if votes:
         titles = {"elbow": "Elbow (knee of the inertia curve)"}
+        tried = {int(row["k"]) for row in ksel.get("table") or [] if "k" in row}
+        # A vote for a K outside the range tried is not a K the reader can look at.
         rows = [
             [
                 escape(titles.get(c) or CRITERIA.get(c, (str(c).replace("_", " "),))[0]),
-                escape(str(v)),
+                escape(str(v))
+                if not tried or str(v) in {str(k) for k in tried}
+                else f"none within {min(tried)}–{max(tried)}",
             ]
             for c, v in votes.items()
         ]
         agree = ksel.get("agreement")
-        out.append("<h3>What each criterion prefers</h3>")
-        out.append(_table(["criterion", "K"], rows, {1}))
+        prefers = _table(["criterion", "K"], rows, {1})
+        out.append(_keep("<h3>What each criterion prefers</h3>", prefers))
         if agree is not None:
             total = ksel.get("n_criteria", len(votes))
             out.append(
@@ -327,8 +440,8 @@ def _choosing_k(run: rd.RunData, charts: list[ChartSpec]) -> str:
             if int(rec["k"]) == k:
                 cells = [f"<b>{c}</b>" for c in cells]
             rows.append(cells)
-        out.append("<h3>Every K tried</h3>")
-        out.append(_table(headers, rows, set(range(len(cols)))))
+        every = _table(headers, rows, set(range(len(cols))))
+        out.append(_keep("<h3>Every K tried</h3>", f'<div class="scroll">{every}</div>'))
     return "".join(out)
 
 
@@ -348,20 +461,24 @@ def _profiles(run: rd.RunData, charts: list[ChartSpec]) -> str:
             ]
             + [_fmt(seg.get("mean", {}).get(f), 1) for f in run.numeric]
         )
-    out.append("<h3>Means by segment</h3>")
-    out.append(_table(headers, rows, set(range(1, len(headers)))))
+    means = _table(headers, rows, set(range(1, len(headers))))
+    out.append(_keep("<h3>Means by segment</h3>", f'<div class="scroll">{means}</div>'))
     out += [_figure(c) for c in charts if c.name != "segment_sizes"]
     return "".join(out)
 
 
-def _personas(personas: list[Persona]) -> str:
+def _personas(personas: list[Persona], values: rd.ValueShares | None = None) -> str:
     cards = []
     for p in personas:
         items = "".join(f"<li>{escape(d)}</li>" for d in p.distinctions)
+        value = ""
+        if values is not None and p.id in values.shares:
+            value = f" · {values.shares[p.id]:.0%} of {escape(values.column)}"
         cards.append(
             f'<div class="card" style="border-left-color:{segment_color(p.id)}">'
             f"<h3>{escape(p.label)}</h3>"
-            f'<p class="size">{p.size:,} customers · {p.share:.1%} of segmented customers</p>'
+            f'<p class="size">{p.size:,} customers · {p.share:.1%} of segmented customers'
+            f"{value}</p>"
             f"<ul>{items}</ul>"
             f'<p class="action"><b>Suggested action — {escape(p.action_title)}.</b> '
             f"{escape(p.action)}</p>"
@@ -422,11 +539,11 @@ def _quality(
         )
     out += [_figure(c) for c in charts]
     warnings = run.summary.get("warnings") or []
-    out.append("<h3>Warnings</h3>")
     if warnings:
-        out += [f'<p class="warn">{escape(str(w))}</p>' for w in warnings]
+        out.append(_keep("<h3>Warnings</h3>", f'<p class="warn">{escape(str(warnings[0]))}</p>'))
+        out += [f'<p class="warn">{escape(str(w))}</p>' for w in warnings[1:]]
     else:
-        out.append('<p class="note">No warnings.</p>')
+        out.append(_keep("<h3>Warnings</h3>", '<p class="note">No warnings.</p>'))
     for note in run.notes:
         out.append(f'<p class="note">{escape(note)}</p>')
     return "".join(out)
@@ -442,6 +559,7 @@ def render_html(
     borderline: dict[int, float],
     ari: float | None,
     vl_version: str,
+    values: rd.ValueShares | None = None,
 ) -> str:
     """The whole report as one HTML string (see the module docstring)."""
     by_section: dict[str, list[ChartSpec]] = {key: [] for key in SECTIONS}
@@ -449,17 +567,14 @@ def render_html(
         by_section[chart.section].append(chart)
     s = run.summary
     source = Path(str(s.get("input", {}).get("path", "input"))).name
-    legend = " ".join(
-        f'<span style="white-space:nowrap">{_swatch(seg["id"])}{escape(seg["label"])}</span>'
-        for seg in run.segments
-    )
     bodies = {
+        "glance": _glance(run, personas, stability, borderline, values),
         "overview": _overview(run, by_section["overview"]),
         "choosing-k": _choosing_k(run, by_section["choosing-k"]),
         "segment-map": "".join(_figure(c) for c in by_section["segment-map"])
         or '<p class="note">A map needs at least two numeric features.</p>',
         "profiles": _profiles(run, by_section["profiles"]),
-        "personas": _personas(personas),
+        "personas": _personas(personas, values),
         "quality": _quality(run, by_section["quality"], stability, borderline, ari),
     }
     sections = "".join(
@@ -481,7 +596,7 @@ def render_html(
         f"{escape(str(s.get('algorithm', '')))} · seed {escape(str(s.get('random_state', '')))}"
         f" · custseg {escape(str(s.get('custseg_version', '')))}</p></div></header>\n"
         f"<nav><ul>{nav}</ul></nav>\n"
-        f'<main class="wrap"><p class="lead">Segments: {legend}</p>\n{sections}</main>\n'
+        f'<main class="wrap">\n{sections}</main>\n'
         '<footer class="wrap">Made by custseg from summary.json, segments.csv and model.json; '
         "it holds features and aggregates only, no customer IDs, names or e-mails. "
         "Rebuild with <code>custseg report DIR</code>.</footer>\n"

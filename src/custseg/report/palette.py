@@ -1,47 +1,76 @@
-"""One colour per segment, the same in every chart, safe for colour-blind readers.
+"""One colour and one shape per segment, the same in every chart, for every reader.
 
-Segments 0-7 take the Okabe-Ito palette (Okabe & Ito, 2008), designed to stay
-distinguishable under the common forms of colour-vision deficiency. Yellow,
-the weakest on a white page, comes seventh, and black eighth, so the usual
-3-7 segments use the strongest colours. Segments 8-16 continue with Paul Tol's
-"muted" scheme; beyond 8 segments no palette keeps every pair distinct for
-every reader, so the report also labels segments in legends and tooltips.
-Noise customers (segment -1, "Unassigned") are light grey; marks that are not
-segments (histograms, reference lines) use a neutral dark grey.
+Segments 0-7 take eight colours chosen for this report: each has at least 3:1
+contrast on white (WCAG 2.1's minimum for graphics), and any two stay at least
+:data:`MIN_DELTA_E` apart (CIEDE2000) for normal colour vision and under
+simulated deuteranopia and protanopia (Machado, Oliveira & Fernandes, 2009, full
+severity) — the red-green deficiencies that one man in twelve has. Okabe & Ito's
+palette, the usual choice, fails both rules: its yellow and sky blue are 1.3:1
+and 2.1:1 on white, and its blue and reddish purple merge for a deuteranope.
+They are ordered so that the usual 3-7 segments get the most distinct colours.
+
+Segments 8-16 continue with Paul Tol's "muted" colours that pass the contrast
+rule; past eight segments no palette keeps every pair apart for every reader, so
+every segment also has a :func:`segment_shape`, and charts label segments
+directly. Noise customers (segment -1, "Unassigned") are a mid grey; marks that
+are not segments (histograms, reference lines) use a neutral dark grey.
+:data:`RETRAIN` (the drift verdict that says "refit") is a red that is no
+segment's colour.
 """
 
 from __future__ import annotations
 
-__all__ = ["NEUTRAL", "OKABE_ITO", "UNASSIGNED", "segment_color", "segment_colors"]
+__all__ = [
+    "MIN_DELTA_E",
+    "NEUTRAL",
+    "RETRAIN",
+    "SEGMENT_COLORS",
+    "SHAPES",
+    "STABLE",
+    "UNASSIGNED",
+    "WATCH",
+    "segment_color",
+    "segment_colors",
+    "segment_shape",
+    "segment_shapes",
+]
 
-OKABE_ITO = [
-    "#0072B2",  # blue
-    "#E69F00",  # orange
-    "#009E73",  # bluish green
+SEGMENT_COLORS = [
+    "#B8860B",  # dark goldenrod
+    "#332288",  # indigo
     "#CC79A7",  # reddish purple
-    "#56B4E9",  # sky blue
-    "#D55E00",  # vermillion
-    "#F0E442",  # yellow
     "#000000",  # black
+    "#0F7B6C",  # dark teal
+    "#1A85FF",  # bright blue
+    "#009E73",  # bluish green
+    "#2166AC",  # steel blue
 ]
-TOL_MUTED = [
-    "#882255",
-    "#117733",
-    "#332288",
-    "#999933",
-    "#44AA99",
-    "#AA4499",
-    "#88CCEE",
-    "#DDCC77",
-    "#CC6677",
-]
-UNASSIGNED = "#BBBBBB"
+TOL_MUTED = ["#882255", "#117733", "#999933", "#AA4499", "#CC6677"]
+#: The smallest CIEDE2000 difference between two of the first eight segment colours,
+#: for normal vision and under simulated deuteranopia and protanopia.
+MIN_DELTA_E = 14.0
+UNASSIGNED = "#8C8C8C"
 NEUTRAL = "#4D4D4D"
-_CYCLE = OKABE_ITO + TOL_MUTED
+#: Drift verdict colours; RETRAIN is no segment's colour.
+RETRAIN = "#B2182B"
+WATCH = "#8A6100"
+STABLE = "#1B7837"
+#: Vega-Lite point shapes, one per segment (cycling), so segments differ without colour.
+SHAPES = [
+    "circle",
+    "square",
+    "triangle-up",
+    "diamond",
+    "cross",
+    "triangle-down",
+    "triangle-right",
+    "triangle-left",
+]
+_CYCLE = SEGMENT_COLORS + TOL_MUTED
 
 
 def segment_color(segment_id: int) -> str:
-    """The hex colour of a segment id; -1 (noise) is grey, ids past 16 cycle."""
+    """The hex colour of a segment id; -1 (noise) is grey, ids past 12 cycle."""
     if segment_id < 0:
         return UNASSIGNED
     return _CYCLE[segment_id % len(_CYCLE)]
@@ -50,3 +79,15 @@ def segment_color(segment_id: int) -> str:
 def segment_colors(segment_ids: list[int]) -> list[str]:
     """Colours for ``segment_ids``, in the same order."""
     return [segment_color(int(s)) for s in segment_ids]
+
+
+def segment_shape(segment_id: int) -> str:
+    """The point shape of a segment id; -1 (noise) is a thin stroke."""
+    if segment_id < 0:
+        return "stroke"
+    return SHAPES[segment_id % len(SHAPES)]
+
+
+def segment_shapes(segment_ids: list[int]) -> list[str]:
+    """Shapes for ``segment_ids``, in the same order."""
+    return [segment_shape(int(s)) for s in segment_ids]
