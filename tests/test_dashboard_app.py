@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -110,6 +111,9 @@ def test_score_one_customer_lands_on_the_map(segmented):
     # What to do with this customer, and how typical a member it is.
     assert any(m.value.startswith("Suggested action — **") for m in at.markdown)
     assert any("typical members are" in c.value for c in at.caption)
+    if importlib.util.find_spec("custseg.explain") is not None:
+        (why,) = [m.value for m in at.markdown if m.value.startswith("**Why this segment:**")]
+        assert scored["record"]["segment_name"] in why
     seg_map = SegmentMap(model).fit(at.session_state["run"].result.X)
     xy = seg_map.transform(np.array([[values[n] for n in names]]))[0]
     assert (scored["x"], scored["y"]) == pytest.approx((xy[0], xy[1]))

@@ -34,6 +34,11 @@ from custseg.segmentation.segmenter import Segmenter
 from custseg.serving import SegmentMap, score_records
 from custseg.verdicts import STRUCTURE_HEADLINES, silhouette_verdict, structure_words
 
+try:  # the explanation of a score, in custseg releases that have it
+    from custseg.explain import explain_customers
+except ImportError:  # pragma: no cover - depends on the installed custseg
+    explain_customers = None
+
 __all__ = [
     "MAX_MAP_POINTS",
     "Run",
@@ -419,14 +424,29 @@ def _score_form(run: Run) -> dict[str, Any] | None:
         X = np.array([values], dtype="float64")
         record = score_records(model, X)[0]
         xy = run.seg_map.transform(X)[0]
-        st.session_state["scored"] = {"record": record, "x": float(xy[0]), "y": float(xy[1])}
+        st.session_state["scored"] = {
+            "record": record,
+            "x": float(xy[0]),
+            "y": float(xy[1]),
+            "why": _why(model, X, record),
+        }
     scored = st.session_state["scored"]
     record = scored["record"]
     if record["segment"] is None:
         st.warning(f"Not scored: {record['reason']}")
         return None
     _scored_customer(run, record)
+    if scored.get("why"):
+        st.markdown("**Why this segment:** " + scored["why"])
     return {"x": scored["x"], "y": scored["y"], "label": "new customer"}
+
+
+def _why(model: Any, X: np.ndarray, record: dict[str, Any]) -> str | None:
+    """The features that put the customer nearer this centre than the next one."""
+    if explain_customers is None or record["segment"] is None:
+        return None
+    explained = explain_customers(model, X, np.array([record["segment"]], dtype="float64"))[0]
+    return None if explained is None else str(explained["sentence"])
 
 
 def distance_context(run: Run, segment: int, distance: float) -> str:
