@@ -3,7 +3,8 @@
 In memory, large table (Arrow parsing and the big-table K-Means scheme), chunked
 and Spark must give the same K (chosen by the one rule), labels that agree
 (ARI >= 0.99), the same ``summary.json`` keys apart from the block that says how
-the backend ran, and a model that scores the table back to its own labels.
+the backend ran, files that match the published JSON Schemas, and a model that
+scores the table back to its own labels.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
+from tests.helpers import assert_published_shape
 
 import custseg
 from custseg.backends.chunked import segment_chunked
@@ -112,6 +114,8 @@ def test_every_backend_gives_the_same_segments(backend, table, reference, tmp_pa
     for key in ("missing", "input", "stability", "borderline"):
         assert set(summary[key]) == set(local_summary[key]), key
     assert set(summary["segments"][0]) == set(local_summary["segments"][0])
+    # Both files match the schemas published for users who parse them.
+    assert_published_shape(out)
 
     # The model scores the table back to the labels written.
     model = custseg.load_model(out / "model.json")
