@@ -28,6 +28,16 @@ def test_in_memory_report_equals_the_rebuild_from_files(result, tmp_path, monkey
     assert b"seeded sample of 498 of 1,200 customers" in memory
 
 
+def test_run_in_memory_has_the_labels_of_the_saved_run(tmp_path):
+    frame = custseg.make_customers(300, random_state=1)
+    frame.loc[[5, 17], "Age"] = None
+    result = custseg.segment(frame, k=3, random_state=7, stability=0, missing="drop")
+    result.save(tmp_path)
+    memory, files = rd.run_from_result(result), rd.load_run(tmp_path)
+    assert np.array_equal(memory.labels, files.labels)
+    assert int((memory.labels == -2).sum()) == 2 and set(memory.labels) == {-2, 0, 1, 2}
+
+
 def test_the_sample_is_bounded_stratified_and_keeps_small_segments(monkeypatch):
     monkeypatch.setattr(rd, "SAMPLE_ROWS", 1_000)
     labels = np.repeat([0, 1, 2, -2], [90_000, 9_000, 5, 995])

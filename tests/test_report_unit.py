@@ -16,7 +16,12 @@ pytest.importorskip("vl_convert", reason="the report extra is not installed")
 
 from custseg.report import build_report
 from custseg.report import data as rd
-from custseg.report.build import borderline_shares, stability_scores
+from custseg.report.build import (
+    PngRenderer,
+    borderline_shares,
+    render_png,
+    stability_scores,
+)
 from custseg.report.charts import build_charts
 from custseg.report.palette import SEGMENT_COLORS, UNASSIGNED, segment_color
 
@@ -96,6 +101,16 @@ def test_specs_are_valid_vega_lite(run):
     assert {c.section for c in charts} == {"overview", "segment-map", "profiles", "quality"}
     for chart in charts:
         chart.to_dict(validate=True)  # raises on a schema violation
+
+
+def test_background_renderer_gives_the_bytes_of_one_by_one_rendering(run):
+    specs = [c.to_dict() for c in build_charts(run, {0: 0.9}, {0: 0.1})[:3]]
+    version = "6.4"
+    with PngRenderer(version) as renderer:
+        jobs = [renderer.submit(spec) for spec in specs]
+        pngs = [job.result() for job in jobs]
+    assert pngs == [render_png(spec, version) for spec in specs]
+    assert all(png.startswith(b"\x89PNG") for png in pngs)
 
 
 def test_informative_features_of_the_classic_data(run):

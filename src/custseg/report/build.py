@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ import numpy as np
 
 from custseg.io import remove_file, write_bytes, write_text
 from custseg.report import data as rd
-from custseg.report.charts import CHART_BUILDERS, build_charts
+from custseg.report.charts import CHART_BUILDERS, ChartSpec, build_charts
 from custseg.report.html import render_html
 from custseg.report.personas import make_personas
 
@@ -28,6 +29,13 @@ __all__ = [
 ]
 
 PNG_SCALE = 2  # pixels per CSS pixel: sharp on screens and in print
+RASTER_THREADS = 2  # the machine's cores are shared with the layout thread
+# The smallest chart that starts vl-convert's engine and loads its fonts.
+_WARM_UP_SPEC: dict[str, Any] = {
+    "mark": "text",
+    "data": {"values": [{"t": "0"}]},
+    "encoding": {"text": {"field": "t", "type": "nominal"}},
+}
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,56 @@ def render_png(spec: dict[str, Any], vl_version: str) -> bytes:
     return vl_convert.vegalite_to_png(spec, scale=PNG_SCALE, vl_version=vl_version)
 
 
+class PngRenderer:
+    """Renders charts to PNG in the background, byte for byte what :func:`render_png` gives.
+
+    vl-convert lays a chart out on its one JavaScript thread, and its first chart also
+    starts that engine; turning the laid-out chart into pixels is native code that
+    releases the GIL. So the engine starts as soon as the renderer exists (while the
+    report's charts are still being built), one thread lays the charts out in order,
+    and :data:`RASTER_THREADS` turn each into pixels while the next is laid out.
+
+    Use it as a context manager; :meth:`submit` a spec, then ``.result()`` its future.
+    """
+
+    def __init__(self, vl_version: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._vl_version = vl_version
+        self._layout = ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-layout")
+        self._raster = ThreadPoolExecutor(RASTER_THREADS, thread_name_prefix="custseg-raster")
+        self._layout.submit(self._svg, _WARM_UP_SPEC)
+
+    def _svg(self, spec: dict[str, Any]) -> str:
+        import vl_convert
+
+        return vl_convert.vegalite_to_svg(spec, vl_version=self._vl_version)
+
+    def _png(self, spec: dict[str, Any]) -> Future[bytes]:
+        import vl_convert
+
+        return self._raster.submit(vl_convert.svg_to_png, self._svg(spec), scale=PNG_SCALE)
+
+    def submit(self, spec: dict[str, Any]) -> _PngJob:
+        """Queue ``spec``; the returned job's ``result()`` is its PNG bytes."""
+        return _PngJob(self._layout.submit(self._png, spec))
+
+    def __enter__(self) -> PngRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._layout.shutdown(cancel_futures=True)
+        self._raster.shutdown(cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class _PngJob:
+    layout: Future[Future[bytes]]
+
+    def result(self) -> bytes:
+        return self.layout.result().result()
+
+
 def build_report(
     run_dir: str | Path, *, out_dir: str | Path | None = None, png: bool = True
 ) -> ReportFiles:
@@ -193,9 +251,26 @@ def report_from_result(
 def write_report(run: rd.RunData, out: Path, *, png: bool = True) -> ReportFiles:
     """Write ``report.html`` (and ``charts/*.png`` when ``png``) of ``run`` into ``out``."""
     vl_version = _vl_version()
+    if not png:
+        return _write_report(run, out, vl_version, None)
+    with PngRenderer(vl_version) as renderer:
+        return _write_report(run, out, vl_version, renderer)
+
+
+def _write_report(
+    run: rd.RunData, out: Path, vl_version: str, renderer: PngRenderer | None
+) -> ReportFiles:
     stab, ari = stability_scores(run.summary)
     border = borderline_shares(run)
-    charts = build_charts(run, stab, border)
+    specs: dict[str, dict[str, Any]] = {}
+    pngs: dict[str, _PngJob] = {}
+
+    def take(chart: ChartSpec) -> None:
+        specs[chart.name] = chart.to_dict()
+        if renderer is not None:
+            pngs[chart.name] = renderer.submit(specs[chart.name])
+
+    charts = build_charts(run, stab, border, on_chart=take)
     personas = make_personas(run.summary, _feature_stats(run), rd.category_shares(run))
     left_out = int(run.summary.get("input", {}).get("rows", 0)) - int(
         run.summary.get("input", {}).get("rows_fitted", 0)
@@ -204,7 +279,6 @@ def write_report(run: rd.RunData, out: Path, *, png: bool = True) -> ReportFiles
         run.notes.append(
             f"{left_out:,} row(s) were left out of fitting (missing values) and are not drawn."
         )
-    specs = {chart.name: chart.to_dict() for chart in charts}
     html = render_html(
         run,
         charts,
@@ -217,11 +291,10 @@ def write_report(run: rd.RunData, out: Path, *, png: bool = True) -> ReportFiles
         values=rd.value_shares(run),
     )
     paths = []
-    if png:
+    if renderer is not None:
         chart_dir = out / "charts"
         for chart in charts:
-            png_bytes = render_png(specs[chart.name], vl_version)
-            paths.append(write_bytes(png_bytes, chart_dir / f"{chart.name}.png"))
+            paths.append(write_bytes(pngs[chart.name].result(), chart_dir / f"{chart.name}.png"))
         # A rebuild must not leave charts of an earlier run that this run no longer has.
         made = {c.name for c in charts}
         for name in CHART_BUILDERS:

@@ -992,9 +992,16 @@ CHART_BUILDERS: dict[str, Callable[..., ChartSpec | None]] = {
 
 
 def build_charts(
-    run: rd.RunData, stability_values: dict[int, float], borderline_values: dict[int, float]
+    run: rd.RunData,
+    stability_values: dict[int, float],
+    borderline_values: dict[int, float],
+    on_chart: Callable[[ChartSpec], None] | None = None,
 ) -> list[ChartSpec]:
-    """Every chart the run supports, configured, in report order."""
+    """Every chart the run supports, configured, in report order.
+
+    ``on_chart`` is called with each chart as soon as it is made (the report starts
+    rendering it while the next is built).
+    """
     sample = rd.point_sample(run)
     calls: list[Callable[[], ChartSpec | None]] = [
         lambda: distributions(run),
@@ -1019,4 +1026,6 @@ def build_charts(
             _DATASETS.reset(token)
         if chart is not None:
             made.append(ChartSpec(chart.name, chart.section, chart.chart, chart.caption, store))
+            if on_chart is not None:
+                on_chart(made[-1])
     return made

@@ -260,7 +260,11 @@ def _make_run(
 
 
 def _labels_of(column: pd.Series) -> np.ndarray:
-    raw = _parse_float(column)
+    if pd.api.types.is_integer_dtype(column) or pd.api.types.is_float_dtype(column):
+        # A run in memory holds its labels as numbers: no need to parse them as text.
+        raw = column.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        raw = _parse_float(column)
     return np.where(np.isnan(raw), -2, raw).astype("int64")
 
 
