@@ -243,7 +243,7 @@ def distributions(run: rd.RunData) -> ChartSpec | None:
                 title=feature,
                 axis=alt.Axis(tickCount=6, labelOverlap=True),
             ),
-            x2="end:Q",
+            x2=alt.X2("end:Q"),
             y=alt.Y("count:Q", title="Customers"),
             tooltip=[
                 alt.Tooltip("start:Q", title="from"),
@@ -379,7 +379,7 @@ def _votes_panel(
     band = (
         alt.Chart(_values([{"k": chosen - 0.4, "k2": chosen + 0.4}]))
         .mark_rect(color="#dddddd")
-        .encode(x=x, x2="k2:Q")
+        .encode(x=x, x2=alt.X2("k2:Q"))
     )
     base = alt.Chart(_values(recs)).encode(y=y)
     dots = base.mark_point(filled=True, size=160, color=NEUTRAL, shape="circle").encode(
@@ -392,7 +392,7 @@ def _votes_panel(
         layers.append(
             alt.Chart(_values(missing))
             .mark_text(align="left", fontSize=12, color=NEUTRAL, fontStyle="italic")
-            .encode(y=y, x=alt.value(4), text="text:N")
+            .encode(y=y, x=alt.XValue(4), text=alt.Text("text:N"))
         )
     return alt.layer(*layers).properties(
         width=WIDTH - 200,
@@ -434,14 +434,14 @@ def _curve_panel(
         layers.append(
             alt.Chart(_values(at_chosen))
             .mark_point(shape="circle", filled=True, size=110, color="black")
-            .encode(x=x, y="value:Q")
+            .encode(x=x, y=alt.Y("value:Q"))
         )
     hit = [r for r in recs if r["k"] == best]
     if hit:
         layers.append(
             alt.Chart(_values(hit))
             .mark_point(shape="circle", size=380, filled=False, color=CHOICE_COLOR, strokeWidth=3)
-            .encode(x=x, y="value:Q")
+            .encode(x=x, y=alt.Y("value:Q"))
         )
         subtitle = f"ringed: its choice, K = {best}"
     else:
@@ -553,10 +553,10 @@ def _scatter_layers(
     # The segment's number beside its centre, white-edged so it reads over any marks.
     halo = centre.mark_text(
         align="left", dx=13, dy=-9, fontSize=15, fontWeight="bold", stroke="white", strokeWidth=4
-    ).encode(text="id:N")
+    ).encode(text=alt.Text("id:N"))
     number = centre.mark_text(
         align="left", dx=13, dy=-9, fontSize=15, fontWeight="bold", color="black"
-    ).encode(text="id:N")
+    ).encode(text=alt.Text("id:N"))
     return alt.layer(dots, marks, halo, number)
 
 
@@ -680,7 +680,9 @@ def sizes(run: rd.RunData) -> ChartSpec:
         ),
         alt.Tooltip("size:Q"),
     )
-    text = base.mark_text(align="left", dx=4, fontSize=12, color="#222").encode(text="text:N")
+    text = base.mark_text(align="left", dx=4, fontSize=12, color="#222").encode(
+        text=alt.Text("text:N")
+    )
     chart = _bars_layout(
         bars + text,
         len(recs),
@@ -744,7 +746,7 @@ def heatmap(run: rd.RunData) -> ChartSpec | None:
             alt.Tooltip("mean:Q", title="segment mean"),
             alt.Tooltip("z:Q", title="z-score", format="+.2f"),
         ],
-        text="text:N",
+        text=alt.Text("text:N"),
         white_text_when=f"abs(datum.z) > {zmax * 0.6:.3f}",
         strokeWidth=2,
     )
@@ -787,18 +789,21 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
             alt.Tooltip("n:Q", title="customers"),
         ]
         x = alt.X("lower:Q", title=f, scale=alt.Scale(zero=False))
-        whisker = base.mark_rule(color=NEUTRAL).encode(x=x, x2="upper:Q")
+        whisker = base.mark_rule(color=NEUTRAL).encode(x=x, x2=alt.X2("upper:Q"))
         box = base.mark_bar(size=16, stroke=NEUTRAL, strokeWidth=0.8).encode(
-            x="q1:Q", x2="q3:Q", color=_segment_color(run, legend=False), tooltip=tooltip
+            x=alt.X("q1:Q"),
+            x2=alt.X2("q3:Q"),
+            color=_segment_color(run, legend=False),
+            tooltip=tooltip,
         )
         # White with a dark edge: visible on every segment colour, black included.
         median = base.mark_tick(
             color="white", size=16, thickness=3, stroke="#1f1f1f", strokeWidth=0.8
-        ).encode(x="median:Q")
+        ).encode(x=alt.X("median:Q"))
         avg = (
             alt.Chart(_values([{"v": round(means[f], 4)}]))
             .mark_rule(color=NEUTRAL, strokeDash=[4, 3])
-            .encode(x="v:Q")
+            .encode(x=alt.X("v:Q"))
         )
         layers = [avg, whisker, box, median]
         out = outliers[outliers["feature"] == f]
@@ -808,7 +813,7 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
                 .mark_point(filled=False, size=45, strokeWidth=1.5)
                 .encode(
                     y=y,
-                    x="value:Q",
+                    x=alt.X("value:Q"),
                     color=_segment_color(run, legend=False),
                     tooltip=[alt.Tooltip("segment:N"), alt.Tooltip("value:Q", title=f)],
                 )
@@ -930,10 +935,10 @@ def stability(run: rd.RunData, values: dict[int, float]) -> ChartSpec | None:
             ]
         )
     )
-    rules = lines.mark_rule(color=NEUTRAL, strokeDash=[4, 3]).encode(x="x:Q")
+    rules = lines.mark_rule(color=NEUTRAL, strokeDash=[4, 3]).encode(x=alt.X("x:Q"))
     labels = lines.mark_text(
         align="left", dx=3, dy=-4, baseline="bottom", fontSize=10, color=NEUTRAL
-    ).encode(x="x:Q", y=alt.value(0), text="t:N")
+    ).encode(x=alt.X("x:Q"), y=alt.YValue(0), text=alt.Text("t:N"))
     chart = _bars_layout(
         rules + bars + text + labels,
         len(recs),
