@@ -1,5 +1,8 @@
 """Every bad input: one line on stderr, exit code 2, no traceback, nothing written."""
 
+import subprocess
+import sys
+
 import pytest
 from tests.conftest import run_cli
 
@@ -36,6 +39,11 @@ CASES = {
         "id,Age,Blank\n1,20,\n2,30,\n3,40,\n4,50,\n",
         ["--features", "Age,Blank"],
         "column 'Blank' is entirely empty",
+    ),
+    "value that overflows the arithmetic": (
+        GOOD.replace("\n7,27,", "\n7,1e160,", 1),
+        [],
+        r"column 'Age' in .* has a value too large to compute with, '1e160' at row 7",
     ),
     "too few rows": ("id,Age\n1,20\n2,30\n", [], "only 2 usable row"),
     "k above distinct rows": (
@@ -112,6 +120,35 @@ def test_score_input_missing_a_feature(tmp_path, model_path):
     assert "lacks the model's feature column(s) 'Income'" in proc.stderr
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_score_refuses_a_value_that_overflows(tmp_path, model_path):
+    data = _file(tmp_path, "new.csv", "id,Age,Income\n1,20,30\n2,-2e200,40\n")
+    proc = run_cli("score", model_path, data, "--out", tmp_path / "s.csv")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+    assert "column 'Age' in" in proc.stderr and "'-2e200' at row 2" in proc.stderr
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_a_foreign_warning_is_one_line_and_the_command_ends(tmp_path):
+    # Run apart, under a memory limit: a collector that re-records what it prints
+    # grows without end instead of failing.
+    code = (
+        "import resource, warnings\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from custseg.cli._common import reporting_errors\n"
+        "with reporting_errors():\n"
+        "    for _ in range(3):\n"
+        "        warnings.warn('overflow encountered in square', RuntimeWarning)\n"
+        "    warnings.warn('something else', FutureWarning)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stderr.splitlines() == [
+        "custseg: warning: RuntimeWarning: overflow encountered in square",
+        "custseg: warning: FutureWarning: something else",
+    ]
 
 
 def test_warnings_go_to_stderr_and_the_run_goes_on(tmp_path):

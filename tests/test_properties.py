@@ -7,14 +7,17 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames, range_indexes
+from sklearn.exceptions import ConvergenceWarning
 
 import custseg
-from custseg.errors import CustsegError
+from custseg.errors import CustsegError, CustsegWarning
 
 cells = st.one_of(
     st.integers(-1000, 1000).map(str),
     st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: f"{v:.3f}"),
     st.sampled_from(["", "NA", "nan", "n/a", "abc", "1,5", " 7 ", "inf", "-", "1e400"]),
+    # Finite values whose squares or sums overflow float64.
+    st.sampled_from(["1e160", "-3e200", "1.7e308", "1e50", "-1e51"]),
     st.text(max_size=6),
 )
 headers = st.lists(
@@ -39,7 +42,13 @@ def text_tables(draw):
 @given(frame=text_tables(), k=st.one_of(st.none(), st.integers(1, 4)))
 def test_any_table_segments_or_fails_cleanly(frame, k):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        # Warnings stay on: a library's warning (NumPy overflow, pandas, scikit-learn)
+        # means custseg computed with values it should have refused or handled.
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", CustsegWarning)
+        # A K above the number of distinct customers: scikit-learn says so, and the
+        # CLI passes its warning on as one line; it is not a computation gone wrong.
+        warnings.simplefilter("ignore", ConvergenceWarning)
         try:
             result = custseg.segment(frame, k=k, k_max=4)
         except CustsegError as exc:

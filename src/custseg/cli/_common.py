@@ -25,6 +25,7 @@ __all__ = [
     "fail",
     "main",
     "reporting_errors",
+    "warning_lines",
 ]
 
 EXIT_BAD_INPUT = 2
@@ -76,43 +77,61 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def warning_lines(caught: list[warnings.WarningMessage]) -> list[str]:
+    """One ``custseg: warning:`` line per distinct warning, in the order first seen.
+
+    custseg's own warnings are printed as worded; a foreign one (a NumPy
+    ``RuntimeWarning``, a library's notice) is named by its class, so that the
+    user still sees it but in custseg's one-line form.
+    """
+    lines: dict[str, None] = {}
+    for w in caught:
+        text = _one_line(str(w.message))
+        if not issubclass(w.category, CustsegWarning):
+            text = f"{w.category.__name__}: {text}"
+        lines.setdefault(f"custseg: warning: {text}", None)
+    return list(lines)
+
+
 @contextlib.contextmanager
 def reporting_errors() -> Iterator[None]:
     """Turn custseg errors into one stderr line and an exit code; print warnings.
 
     Bad input exits with 2, a failed back-end (Spark, Java) with 3, anything
     unexpected with 1 — always one line, unless ``--debug`` asks for the traceback.
+    Every warning, custseg's or a library's, is printed once as one line after the
+    command ends (:func:`warning_lines`).
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CustsegWarning)
-        try:
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CustsegWarning)
             yield
-        except typer.Exit:
-            raise
-        except CustsegError as exc:
-            if _state["debug"]:
-                traceback.print_exc()
-            code = EXIT_ENGINE if isinstance(exc, EngineError) else EXIT_BAD_INPUT
-            message = as_flags(str(exc), exc.parameters) if isinstance(exc, InputError) else exc
-            raise fail(_one_line(str(message)), code) from None
-        except KeyboardInterrupt:
-            raise fail("interrupted", 130) from None
-        except MemoryError:
-            raise fail("out of memory; try --engine chunked or a smaller input", 1) from None
-        except Exception as exc:  # the last line of defence: never a bare traceback
-            if _state["debug"]:
-                traceback.print_exc()
-            raise fail(
-                f"internal error: {type(exc).__name__}: {_one_line(str(exc))} "
-                "(rerun with --debug and report it)",
-                EXIT_INTERNAL,
-            ) from None
-        finally:
-            for w in caught:
-                if issubclass(w.category, CustsegWarning):
-                    sys.stderr.write(f"custseg: warning: {_one_line(str(w.message))}\n")
-                else:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    except typer.Exit:
+        raise
+    except CustsegError as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        code = EXIT_ENGINE if isinstance(exc, EngineError) else EXIT_BAD_INPUT
+        message = as_flags(str(exc), exc.parameters) if isinstance(exc, InputError) else exc
+        raise fail(_one_line(str(message)), code) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", 130) from None
+    except MemoryError:
+        raise fail("out of memory; try --engine chunked or a smaller input", 1) from None
+    except Exception as exc:  # the last line of defence: never a bare traceback
+        if _state["debug"]:
+            traceback.print_exc()
+        raise fail(
+            f"internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+            "(rerun with --debug and report it)",
+            EXIT_INTERNAL,
+        ) from None
+    finally:
+        # Printed once the recording has stopped: a line written while recording
+        # would be recorded again.
+        for line in warning_lines(caught):
+            sys.stderr.write(line + "\n")
 
 
 def main() -> None:

@@ -31,7 +31,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from custseg.features.roles import NA_TOKENS, ColumnInfo, TableSchema, detect_roles, parse_numeric
+from custseg.features.roles import (
+    MAX_ABS_VALUE,
+    NA_TOKENS,
+    ColumnInfo,
+    TableSchema,
+    detect_roles,
+    parse_numeric,
+)
 
 __all__ = [
     "LARGE_ROWS",
@@ -216,7 +223,7 @@ def _parse_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
             # Text such as "NAN" that Arrow reads as not-a-number but is no missing-value
             # token: the core refuses it, with its message.
             return _core_parse(frame, column, source)
-    if np.isinf(values).any():
+    if (np.abs(values) > MAX_ABS_VALUE).any():  # infinite or too large
         return _core_parse(frame, column, source)  # raises the core's message
     return np.asarray(values, dtype="float64")
 

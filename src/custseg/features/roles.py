@@ -18,6 +18,7 @@ import pandas as pd
 from custseg.errors import SchemaError
 
 __all__ = [
+    "MAX_ABS_VALUE",
     "ColumnInfo",
     "TableSchema",
     "detect_roles",
@@ -49,6 +50,9 @@ NA_TOKENS = frozenset(
         "null",
     }
 )
+#: The largest magnitude a feature value may have. Far beyond any customer quantity, and
+#: small enough that squares, cubes and sums over billions of rows stay finite in float64.
+MAX_ABS_VALUE = 1e50
 ROLES = ("id", "numeric", "categorical", "date", "text", "empty", "constant")
 _MAX_CATEGORIES = 20
 _NUMERIC_SHARE = 0.9  # a column this numeric is meant to be numeric; other values are errors
@@ -177,6 +181,14 @@ def parse_numeric(frame: pd.DataFrame, column: str, *, source: str = "input") ->
         raise SchemaError(
             f"column '{column}' in {source} has an infinite value {col.iloc[row]!r} at row "
             f"{row + 1}; replace it with a finite number or leave it empty"
+        )
+    huge = np.abs(values) > MAX_ABS_VALUE
+    if huge.any():
+        row = int(np.flatnonzero(huge)[0])
+        raise SchemaError(
+            f"column '{column}' in {source} has a value too large to compute with, "
+            f"{col.iloc[row]!r} at row {row + 1} (the limit is ±{MAX_ABS_VALUE:g}); correct "
+            "it, or leave the column out of --features"
         )
     return values
 
