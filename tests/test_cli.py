@@ -67,13 +67,16 @@ def test_no_report_run_removes_the_earlier_runs_report(demo_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(demo_run[0], run)  # an earlier run's results with its report
     assert (run / "report.html").is_file() and list((run / "charts").glob("*.png"))
+    (run / "charts" / "holiday.png").write_bytes(b"the user's photo")  # not custseg's
     args = ("segment", run / "customers.csv", "--out", run, "--no-report")
     failed = run_cli(*args, "--k", "many")
     assert failed.returncode == 2 and (run / "report.html").is_file()  # nothing new written
 
     proc = run_cli(*args, "--k", "3", "--stability", "0")
     assert proc.returncode == 0, proc.stderr
-    assert not (run / "report.html").exists() and not list((run / "charts").glob("*.png"))
+    assert not (run / "report.html").exists()
+    assert [p.name for p in (run / "charts").glob("*.png")] == ["holiday.png"]
+    assert (run / "customers.csv").is_file()  # the input, written by the demo, is kept
     assert json.loads((run / "summary.json").read_text())["k"] == 3
     assert proc.stderr == (
         f"custseg: warning: removed the earlier run's report.html and charts/*.png from "

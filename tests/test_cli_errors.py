@@ -160,3 +160,52 @@ def test_warnings_go_to_stderr_and_the_run_goes_on(tmp_path):
     )
     assert "duplicate value" in proc.stderr
     assert (tmp_path / "o" / "segments.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("out_name", "message"),
+    [
+        ("new.csv", r"--out '.*new.csv' is the input file; writing there would replace it"),
+        ("model.json", r"--out '.*model.json' is the model; writing there would replace it"),
+        ("s.xlsx", r"ends in '.xlsx'; custseg writes tables as .csv, .csv.gz, .parquet, .pq"),
+        ("s.json", r"ends in '.json'; custseg writes tables as"),
+        ("scored", r"has no extension; custseg writes tables as"),
+        (".", r"is a folder; give a file name such as"),
+    ],
+)
+def test_score_refuses_an_output_it_must_not_write(tmp_path, model_path, out_name, message):
+    import re
+    import shutil
+
+    model = shutil.copy(model_path, tmp_path / "model.json")
+    data = _file(tmp_path, "new.csv", GOOD)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    proc = run_cli("score", model, data, "--out", tmp_path / out_name)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and re.search(message, proc.stderr), proc.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_segment_refuses_an_output_folder_that_is_a_file_or_holds_its_input(tmp_path):
+    data = _file(tmp_path, "d.csv", GOOD)
+    notes = _file(tmp_path, "notes.txt", "mine")
+    proc = run_cli("segment", data, "--out", notes, "--k", "3", "--stability", "0")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert f"--out '{notes}' is a file; give a folder" in proc.stderr
+    assert notes.read_text() == "mine"
+
+    run = tmp_path / "run"
+    assert run_cli("segment", data, "--out", run, "--k", "3", "--stability", "0").returncode == 0
+    before = (run / "segments.csv").read_bytes()
+    proc = run_cli("segment", run / "segments.csv", "--out", run, "--k", "2")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert f"the input file '{run / 'segments.csv'}' is a file of the output folder" in proc.stderr
+    assert (run / "segments.csv").read_bytes() == before
+
+
+def test_features_refuses_an_extension_it_does_not_write(tmp_path):
+    log = _file(tmp_path, "log.csv", "customer,date,amount\n1,2024-01-02,5\n")
+    proc = run_cli("features", log, "--out", tmp_path / "customers.xlsx")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "ends in '.xlsx'; custseg writes tables as" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]

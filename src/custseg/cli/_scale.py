@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import custseg
 from custseg.cli._common import console
 from custseg.errors import CustsegWarning, InputError
 from custseg.options import SegmentOptions
@@ -65,7 +66,11 @@ def run_engine(
     """Run the chunked or Spark engine and print what the local engine prints."""
     from custseg.cli._render import print_result
 
-    with progress_bars(quiet) as bars, warnings.catch_warnings():
+    with (
+        progress_bars(quiet) as bars,
+        warnings.catch_warnings(),
+        custseg.io.RunWriter(out, command="segment", inputs=[input]) as run,
+    ):
         # Only custseg's own warnings reach the user (as one line each): pyspark and
         # pandas repeat version notices per call, thousands of times on a big table.
         warnings.simplefilter("ignore")
@@ -73,15 +78,18 @@ def run_engine(
         if engine == "chunked":
             from custseg.backends.chunked import segment_chunked
 
-            result = segment_chunked(input, out, options, progress=bars)
+            result = segment_chunked(input, run.staging, options, progress=bars)
         else:
             from custseg.backends.spark import segment_spark
             from custseg.backends.spark_session import stop_session
 
             try:
-                result = segment_spark(input, out, options, master=spark_master, progress=bars)
+                result = segment_spark(
+                    input, run.staging, options, master=spark_master, progress=bars
+                )
             finally:
                 stop_session()  # the CLI owns its JVM: stop it so the process exits at once
+    result.paths = {name: run.final(path) for name, path in result.paths.items()}
     if not quiet:
         print_result(result)
     console.print(f"Wrote {', '.join(str(p) for p in result.paths.values())}")

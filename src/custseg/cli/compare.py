@@ -36,6 +36,7 @@ def compare(
     """Compare algorithms and K: writes compare.csv and recommends one combination."""
     with reporting_errors():
         custseg.io.paths.check_input_exists(input)
+        custseg.io.check_output_folder(out, inputs={"input file": input}, writes=("compare.csv",))
         result = custseg.segmentation.compare.compare_algorithms(
             input,
             algorithms=split_list(algorithms),

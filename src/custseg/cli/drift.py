@@ -114,6 +114,11 @@ def drift(
         if fail_on is not None and fail_on not in verdicts[1:]:
             raise InputError(f"--fail-on must be watch or retrain; got {fail_on!r}")
         custseg.io.paths.check_input_exists(input)
+        custseg.io.check_output_folder(
+            out,
+            inputs={"input file": input, "model": model},
+            writes=custseg.lifecycle.drift.DRIFT_FILES,
+        )
         report = custseg.drift(model, input)
         paths = report.save(out)
     print_drift(report)

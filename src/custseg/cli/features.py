@@ -112,6 +112,11 @@ def features(
     """Per-customer behaviour from a transaction log: RFM, tenure, returns, lifetime value."""
     with reporting_errors():
         custseg.io.paths.check_input_exists(transactions)
+        summary_path = out.parent / SUMMARY_NAME
+        custseg.io.check_output_file(out, inputs={"transaction log": transactions})
+        custseg.io.check_output_file(
+            summary_path, inputs={"transaction log": transactions, "--out table": out}, table=False
+        )
         log = custseg.io.transactions.read_transactions(transactions)
         table, report = custseg.transactions.build_customer_features(
             log,
@@ -127,7 +132,6 @@ def features(
             horizon=horizon,
             clv="auto" if clv is None else clv,
         )
-        summary_path = out.parent / SUMMARY_NAME
         custseg.io.write_table(table, out)
         custseg.io.write_json(report, summary_path)
     if not quiet:

@@ -8,24 +8,34 @@ from typing import TYPE_CHECKING
 
 import typer
 
+import custseg
 from custseg.cli._common import app, console, reporting_errors
 from custseg.errors import CustsegWarning
 
 if TYPE_CHECKING:
     from custseg.segmentation.pipeline import SegmentationResult
 
-__all__ = ["report", "write_run_report"]
+__all__ = ["is_report_file", "report", "write_run_report"]
+
+
+def is_report_file(name: str) -> bool:
+    """True for the files of a run's report: ``report.html`` and ``charts/*``."""
+    return name == "report.html" or name.startswith("charts/")
 
 
 def write_run_report(
-    run_dir: Path, *, required: bool = False, result: SegmentationResult | None = None
+    run_dir: Path,
+    *,
+    out_dir: Path | None = None,
+    required: bool = False,
+    result: SegmentationResult | None = None,
 ) -> dict[str, Path]:
     """Write the report of the run in ``run_dir``; the paths written, by name.
 
-    With ``result`` (the run still in memory) the report is built from it, without
-    reading ``segments.csv`` back. Without the ``report`` extra installed this warns
-    and writes nothing, unless ``required`` (then :class:`custseg.errors.EngineError`
-    names the install line).
+    The report goes into ``out_dir`` (default ``run_dir``). With ``result`` (the run
+    still in memory) the report is built from it, without reading ``segments.csv``
+    back. Without the ``report`` extra installed this warns and writes nothing, unless
+    ``required`` (then :class:`custseg.errors.EngineError` names the install line).
     """
     from custseg.report import INSTALL_HINT, build_report, report_available, report_from_result
 
@@ -36,7 +46,10 @@ def write_run_report(
             stacklevel=2,
         )
         return {}
-    files = build_report(run_dir) if result is None else report_from_result(result, run_dir)
+    if result is None:
+        files = build_report(run_dir, out_dir=out_dir)
+    else:
+        files = report_from_result(result, run_dir if out_dir is None else out_dir)
     paths = {"report": files.html}
     if files.charts:
         paths["charts"] = files.charts[0].parent
@@ -51,6 +64,12 @@ def report(
 ) -> None:
     """Rebuild DIR/report.html and DIR/charts/*.png from summary.json, segments.csv, model.json."""
     with reporting_errors():
-        paths = write_run_report(run_dir, required=True)
+        custseg.io.check_run(run_dir)
+        # The run's results stay; only its report is replaced.
+        with custseg.io.RunWriter(
+            run_dir, command="report", keep=lambda name: not is_report_file(name)
+        ) as run:
+            staged = write_run_report(run_dir, out_dir=run.staging, required=True)
+        paths = {name: run.final(path) for name, path in staged.items()}
     for name, path in paths.items():
         console.print(f"{name:>8}: {path}")

@@ -33,6 +33,7 @@ def score(
     """
     with reporting_errors():
         custseg.io.paths.check_input_exists(input)
+        custseg.io.check_output_file(out, inputs={"input file": input, "model": model})
         fitted = custseg.load_model(model)
         frame = custseg.io.arrow.read_table_auto(input)  # Arrow for a big file
         X = fitted.feature_matrix(frame, source=str(input))

@@ -45,19 +45,21 @@ def parse_stability(value: str) -> int | None:
     return n
 
 
-def _remove_stale_report(out: Path) -> None:
-    """Remove an earlier run's report.html and charts/*.png from ``out``, and say so.
+def _had_report(out: Path) -> bool:
+    """True when ``out`` holds a report that an earlier custseg run listed as its own."""
+    return "report.html" in (custseg.io.listed_files(out) or set()) if out.is_dir() else False
+
+
+def _warn_report_removed(out: Path) -> None:
+    """Say that the earlier run's report went with its results.
 
     A run that writes no report (``--no-report``, no report extra, ``--engine
-    chunked|spark``) must not leave a report beside results it does not describe.
+    chunked|spark``) must not leave a report beside results it does not describe:
+    the run writer removes it, as every file of the earlier run not written again.
     """
-    remove_file = custseg.io.remove_file
-    if not remove_file(out / "report.html"):
-        return
-    charts = [png for png in sorted((out / "charts").glob("*.png")) if remove_file(png)]
     warnings.warn(
-        f"removed the earlier run's report.html{' and charts/*.png' if charts else ''} "
-        f"from {out}: it described other results; rebuild it with: custseg report {out}",
+        f"removed the earlier run's report.html and charts/*.png from {out}: it described "
+        f"other results; rebuild it with: custseg report {out}",
         CustsegWarning,
         stacklevel=2,
     )
@@ -132,9 +134,12 @@ def segment(
             random_state=seed,
             stability=parse_stability(stability),
         )
+        custseg.io.check_output_folder(out, inputs={"input file": input})
+        had_report = _had_report(out)
         if engine != "local":
             run_engine(engine, input, out, options, quiet=quiet, spark_master=spark_master)
-            _remove_stale_report(out)
+            if had_report:
+                _warn_report_removed(out)
             return
         if transactions:
             result = custseg.transactions.segment_transactions(
@@ -147,11 +152,13 @@ def segment(
             )
         else:
             result = custseg.segment(input, options, previous=previous, progress=bars)
-        paths = result.save(out)
-        if not no_report:
-            paths.update(write_run_report(out, result=result))
-        if "report" not in paths:
-            _remove_stale_report(out)
+        with custseg.io.RunWriter(out, command="segment", inputs=[input]) as run:
+            paths = result.write(run)
+            if not no_report:
+                paths.update(write_run_report(run.staging, result=result))
+        paths = {name: run.final(path) for name, path in paths.items()}
+        if had_report and "report" not in paths:
+            _warn_report_removed(out)
     if not quiet:
         print_result(result)
         if transactions:

@@ -5,10 +5,13 @@ import typing
 from custseg._lazy import attach as _attach
 
 if typing.TYPE_CHECKING:
+    from custseg.io.outputs import check_output_file, check_output_folder
     from custseg.io.readers import SUPPORTED_FORMATS, read_json, read_table
+    from custseg.io.runs import MANIFEST_NAME, RunWriter, check_run, listed_files
     from custseg.io.writers import (
         atomic_path,
         remove_file,
+        table_format,
         write_bytes,
         write_csv,
         write_json,
@@ -19,11 +22,18 @@ if typing.TYPE_CHECKING:
 __getattr__, __dir__ = _attach(__name__)
 
 __all__ = [
+    "MANIFEST_NAME",
     "SUPPORTED_FORMATS",
+    "RunWriter",
     "atomic_path",
+    "check_output_file",
+    "check_output_folder",
+    "check_run",
+    "listed_files",
     "read_json",
     "read_table",
     "remove_file",
+    "table_format",
     "write_bytes",
     "write_csv",
     "write_json",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +13,15 @@ from typing import Any
 
 import pandas as pd
 
+from custseg.errors import InputError
+
 __all__ = [
+    "TABLE_FORMATS",
     "atomic_path",
+    "pid_alive",
     "remove_file",
+    "remove_stale_temporaries",
+    "table_format",
     "write_bytes",
     "write_csv",
     "write_json",
@@ -23,15 +30,96 @@ __all__ = [
 ]
 
 
+# Temporary files are named ".NAME.custseg-PID-XXXXXXXX.tmp" so that a later run can tell
+# custseg's own leftovers from anything else, and whether their writer is still running.
+_TEMPORARY = re.compile(r"^\.(.+)\.custseg-(\d+)-[a-z0-9_]{8}\.tmp$")
+# What custseg before that naming left: ".NAME.XXXXXXXX.tmp".
+_OLD_TEMPORARY = re.compile(r"^\.(.+)\.[a-z0-9_]{8}\.tmp$")
+
+
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` is running (or cannot be asked: another user's)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str | Path, name: str | None = None) -> list[Path]:
+    """Remove the temporary files that killed custseg processes left in ``folder``.
+
+    Parameters
+    ----------
+    folder : str or Path
+    name : str, optional
+        Only the temporary files of this output name; then also those of older
+        custseg versions (``.NAME.XXXXXXXX.tmp``), which name no process.
+
+    Returns
+    -------
+    list of Path
+        The files removed. A temporary file whose process still runs is kept.
+    """
+    removed = []
+    for entry in Path(folder).iterdir():
+        match = _TEMPORARY.match(entry.name)
+        if match is not None:
+            stale = not pid_alive(int(match.group(2)))
+        else:
+            match = _OLD_TEMPORARY.match(entry.name) if name is not None else None
+            stale = match is not None
+        if match is None or not stale or not entry.is_file():
+            continue
+        if name is None or match.group(1) == name:
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+#: What :func:`write_table` writes, by file extension.
+TABLE_FORMATS = {".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def table_format(path: str | Path, *, option: str = "output") -> str:
+    """The table format written to ``path``, from its extension.
+
+    Raises
+    ------
+    InputError
+        The extension is not one of :data:`TABLE_FORMATS`.
+    """
+    path = Path(path)
+    suffixes = [s.lower() for s in path.suffixes]
+    for n in (2, 1):
+        ending = "".join(suffixes[-n:])
+        if len(suffixes) >= n and ending in TABLE_FORMATS:
+            return TABLE_FORMATS[ending]
+    ending = "".join(suffixes[-2:]) if suffixes[-1:] == [".gz"] else "".join(suffixes[-1:])
+    found = f"ends in '{ending}'" if ending else "has no extension"
+    raise InputError(
+        f"{option} '{path}' {found}; custseg writes tables as "
+        f"{', '.join(TABLE_FORMATS)}: choose one of those"
+    )
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
 
     On any error the temporary file is removed and ``path`` is left as it was.
+    Temporary files that a killed run left for the same ``path`` are removed first.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path.parent, path.name)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.custseg-{os.getpid()}-", suffix=".tmp", dir=path.parent
+    )
     os.close(fd)
     # mkstemp creates 0600; outputs get the permissions a plain open() would give them.
     umask = os.umask(0)
@@ -83,14 +171,20 @@ def remove_file(path: str | Path) -> bool:
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table as CSV (``.csv``, ``.csv.gz``) or Parquet (``.parquet``), atomically."""
+    """Write a table as CSV (``.csv``, ``.csv.gz``) or Parquet (``.parquet``), atomically.
+
+    Raises
+    ------
+    InputError
+        Another extension: custseg does not write it.
+    """
     path = Path(path)
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in (".parquet", ".pq"):
+    kind = table_format(path)
+    if kind == "parquet":
         with atomic_path(path) as tmp:
             frame.to_parquet(tmp, index=False)
         return path
-    if suffixes[-2:] == [".csv", ".gz"]:
+    if kind == "csv.gz":
         with atomic_path(path) as tmp:
             frame.to_csv(tmp, index=False, lineterminator="\n", compression="gzip")
         return path

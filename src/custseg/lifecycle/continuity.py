@@ -68,7 +68,7 @@ from custseg.errors import DataWarning, SchemaError
 from custseg.features.kinds import ColumnKind
 from custseg.features.preprocessing import Scaler
 from custseg.features.profiles import DESCRIBE_Z, term_claims
-from custseg.io import read_json, read_table
+from custseg.io import check_run, read_json, read_table
 from custseg.model import SegmentModel, load_model
 
 __all__ = [
@@ -168,8 +168,9 @@ def load_previous(previous: str | Path | SegmentModel | PreviousRun) -> Previous
     if isinstance(previous, SegmentModel):
         return PreviousRun(model=previous)
     path = Path(previous)
-    model = load_model(path)
     folder = path if path.is_dir() else path.parent
+    check_run(folder)  # a run interrupted while its files were moved is not a previous run
+    model = load_model(path)
     source = str(path)
     segments_csv = folder / "segments.csv"
     if not segments_csv.exists():

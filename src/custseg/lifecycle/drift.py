@@ -64,6 +64,7 @@ from custseg.verdicts import (
 )
 
 __all__ = [
+    "DRIFT_FILES",
     "DRIFT_SCHEMA_VERSION",
     "FIT_RETRAIN",
     "FIT_WATCH",
@@ -79,6 +80,8 @@ __all__ = [
 ]
 
 DRIFT_SCHEMA_VERSION = 1
+#: The files :meth:`DriftReport.save` writes.
+DRIFT_FILES = ("drift.json", "drift.html")
 PSI_FLOOR = 1e-4
 MIN_ROWS = 500
 VERDICTS = ("stable", "watch", "retrain")
@@ -271,9 +274,10 @@ class DriftReport:
         from custseg.report.drift_page import render_drift_html
 
         out = Path(out_dir)
+        json_name, html_name = DRIFT_FILES
         return {
-            "drift_json": write_json(self.to_dict(), out / "drift.json"),
-            "drift_html": write_text(render_drift_html(self), out / "drift.html"),
+            "drift_json": write_json(self.to_dict(), out / json_name),
+            "drift_html": write_text(render_drift_html(self), out / html_name),
         }
 
 

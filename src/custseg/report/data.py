@@ -30,7 +30,7 @@ import pandas as pd
 
 from custseg.errors import InputError
 from custseg.features.roles import NA_TOKENS, parse_numeric
-from custseg.io import read_json, read_table
+from custseg.io import listed_files, read_json, read_table
 from custseg.model import SegmentModel, load_model
 
 if TYPE_CHECKING:
@@ -142,18 +142,21 @@ class RunData:
         return {s["id"]: s["label"] for s in self.segments}
 
 
-def _check_run_dir(run_dir: Path) -> None:
+def _check_run_dir(run_dir: Path) -> set[str] | None:
+    """Check the folder holds one complete run; the files its manifest lists (or None)."""
     if not run_dir.is_dir():
         raise InputError(
             f"run folder '{run_dir}' does not exist; pass the --out folder of a finished "
             "custseg segment run"
         )
+    listed = listed_files(run_dir)
     missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
     if missing:
         raise InputError(
             f"'{run_dir}' lacks {', '.join(missing)}; pass the --out folder of a finished "
             "custseg segment run (it writes summary.json, segments.csv and model.json)"
         )
+    return listed
 
 
 def _label_column(table: pd.DataFrame) -> str:
@@ -278,7 +281,7 @@ def load_run(run_dir: str | Path) -> RunData:
         together (a feature named in the summary is absent from ``segments.csv``).
     """
     run_dir = Path(run_dir)
-    _check_run_dir(run_dir)
+    listed = _check_run_dir(run_dir)
     summary = read_json(run_dir / "summary.json", what="summary")
     if not isinstance(summary, dict) or "segments" not in summary or "features" not in summary:
         raise InputError(
@@ -293,7 +296,8 @@ def load_run(run_dir: str | Path) -> RunData:
             "files are not from the same run — rerun custseg segment"
         )
     extra_k = None
-    if (run_dir / "k_selection.csv").is_file():
+    # Only the run's own K table: a folder's manifest says which files belong to it.
+    if (run_dir / "k_selection.csv").is_file() and (listed is None or "k_selection.csv" in listed):
         extra_k = read_table(run_dir / "k_selection.csv")
     labels = _labels_of(table[label_col])
     return _make_run(summary, model, table, labels, extra_k, str(run_dir / "segments.csv"))

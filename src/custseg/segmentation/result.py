@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from custseg.features.roles import TableSchema
-from custseg.io import write_csv, write_json
+from custseg.io import RunWriter, write_csv, write_json
 from custseg.io.arrow import write_csv_auto
 from custseg.model import SegmentModel
 
@@ -57,19 +57,31 @@ class SegmentationResult:
     def labels(self) -> pd.Series:
         return self.table["segment"]
 
-    def save(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write ``segments.csv``, ``summary.json``, ``model.json`` and ``k_selection.csv``.
+    def write(self, run: RunWriter) -> dict[str, Path]:
+        """Write the run's files into an open run; their staged paths, by name.
 
-        Each file is written atomically; the folder is created if absent.
+        ``segments.csv``, ``summary.json``, ``model.json``, and ``k_selection.csv``
+        when K was chosen, ``transitions.csv`` when fitted with ``previous``.
         """
-        out = Path(out_dir)
         paths = {
-            "segments": write_csv_auto(self.table, out / "segments.csv", progress=self.progress),
-            "summary": write_json(self.summary, out / "summary.json"),
-            "model": self.model.save(out / "model.json"),
+            "segments": write_csv_auto(
+                self.table, run.path("segments.csv"), progress=self.progress
+            ),
+            "summary": write_json(self.summary, run.path("summary.json")),
+            "model": self.model.save(run.path("model.json")),
         }
         if len(self.k_selection):
-            paths["k_selection"] = write_csv(self.k_selection, out / "k_selection.csv")
+            paths["k_selection"] = write_csv(self.k_selection, run.path("k_selection.csv"))
         if self.transitions is not None:
-            paths["transitions"] = write_csv(self.transitions, out / "transitions.csv")
+            paths["transitions"] = write_csv(self.transitions, run.path("transitions.csv"))
         return paths
+
+    def save(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write the run's files (see :meth:`write`) into ``out_dir`` as one complete run.
+
+        The folder is created if absent; it holds the earlier run or this one,
+        never a mix (:class:`custseg.io.RunWriter`).
+        """
+        with RunWriter(out_dir, command="segment") as run:
+            staged = self.write(run)
+        return {name: run.final(path) for name, path in staged.items()}
