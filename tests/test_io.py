@@ -5,7 +5,7 @@ import pytest
 
 from custseg.errors import DataFormatError, EmptyInputError
 from custseg.io import read_table, write_csv, write_json
-from custseg.io.readers import sniff_delimiter
+from custseg.io.sniff import sniff_delimiter
 
 ROWS = [["0001", "Female", "19", "15,5"], ["0002", "Male", "21", "16"]]
 
@@ -117,3 +117,141 @@ def test_outputs_get_ordinary_file_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+# -- one decoding for the whole file, whichever reader reads it ------------------------
+
+
+def _readers():
+    """Every reader of a customer table or log, as a function returning a DataFrame."""
+    from custseg.io.arrow import iter_batches, read_table_fast
+    from custseg.io.transactions import read_transactions
+
+    def batches(path):
+        return pd.concat([b.to_pandas() for b in iter_batches(path)], ignore_index=True)
+
+    def as_text(frame):
+        return frame.astype(object).where(frame.notna(), "").astype(str)
+
+    return {
+        "read_table": read_table,
+        "read_table_fast": lambda p: as_text(read_table_fast(p)),
+        "iter_batches": lambda p: as_text(batches(p)),
+        "read_transactions": lambda p: as_text(read_transactions(p)),
+    }
+
+
+READERS = list(_readers())
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-32-be"])
+def test_utf16_and_utf32_with_a_byte_order_mark_are_read(tmp_path, reader, encoding):
+    text = "id,name,city\n1,Zoë,Köln\n2,Ann,Málaga\n"
+    bom = {"utf-16-be": b"\xfe\xff", "utf-32-be": b"\x00\x00\xfe\xff"}.get(encoding, b"")
+    path = tmp_path / "t.csv"
+    path.write_bytes(bom + text.encode(encoding))
+    frame = _readers()[reader](path)
+    assert list(frame.columns) == ["id", "name", "city"]
+    assert frame["name"].tolist() == ["Zoë", "Ann"]
+    assert frame["city"].tolist() == ["Köln", "Málaga"]
+
+
+def _late(tmp_path, tail: bytes, head: str = ""):
+    """A file whose first non-ASCII byte comes after the first 64 KB."""
+    rows = "".join(f"{i},Ann,{i % 50}\n" for i in range(1, 8000))
+    path = tmp_path / "t.csv"
+    path.write_bytes(("id,name,age\n" + head + rows).encode("utf-8") + tail)
+    assert path.stat().st_size > 70_000
+    return path
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_the_encoding_is_decided_once_for_the_whole_file(tmp_path, reader):
+    read = _readers()[reader]
+    late_utf8 = read(_late(tmp_path, "9000,Zoë,30\n".encode()))
+    assert late_utf8["name"].iloc[-1] == "Zoë"
+    late_latin1 = read(_late(tmp_path, "9000,José,30\n".encode("latin-1")))
+    assert late_latin1["name"].iloc[-1] == "José"
+    assert (late_latin1["name"].iloc[:-1] == "Ann").all()
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_file_mixing_encodings_is_refused_naming_line_and_byte(tmp_path, reader):
+    path = _late(tmp_path, "9000,José,30\n".encode("latin-1"), head="1,Zoë,20\n")
+    with pytest.raises(DataFormatError, match=r"mixes text encodings: line 8,002 holds the byte"):
+        _readers()[reader](path)
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("end", [b"\n", b"\r\n"])
+def test_a_carriage_return_inside_a_row_never_splits_a_customer(tmp_path, reader, end):
+    path = tmp_path / "t.csv"
+    path.write_bytes(end.join([b"id,name,age", b"1,Ann\r,30", b"2,Bob,40", b"3,Cy,50"]) + end)
+    frame = _readers()[reader](path)
+    assert frame["id"].tolist() == ["1", "2", "3"]
+    assert frame["name"].tolist() == ["Ann\r", "Bob", "Cy"]
+    assert frame["age"].tolist() == ["30", "40", "50"]  # no "\r" left from "\r\n"
+    assert list(frame.columns) == ["id", "name", "age"]
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_duplicate_column_names_are_refused_naming_them(tmp_path, reader):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"id,Milk,Fresh,Milk,Grocery\n1,2,3,4,5\n")
+    with pytest.raises(
+        DataFormatError, match=r"duplicate column names: 'Milk' \(columns 2, 4\); rename them"
+    ):
+        _readers()[reader](path)
+
+
+def test_duplicate_column_names_in_excel_are_refused(tmp_path):
+    path = tmp_path / "t.xlsx"
+    pd.DataFrame([[1, 2, 3]], columns=["id", "Milk", "Milk "]).to_excel(path, index=False)
+    with pytest.raises(DataFormatError, match=r"duplicate column names: 'Milk' \(columns 2, 3\)"):
+        read_table(path)
+
+
+def test_a_header_longer_than_the_sample_is_read_whole(tmp_path):
+    from custseg.io.arrow import read_table_fast
+
+    names = [f"column_{i:05d}" for i in range(6000)]  # a header of about 80 KB
+    path = tmp_path / "t.csv"
+    path.write_text(",".join(names) + "\n" + ",".join(["1"] * 6000) + "\n")
+    for read in (read_table, read_table_fast):
+        frame = read(path)
+        assert list(frame.columns) == names and frame.shape == (1, 6000)
+
+
+@pytest.mark.parametrize("reader", ["read_table_fast", "iter_batches"])
+def test_a_value_longer_than_the_fast_readers_block_is_read(tmp_path, reader):
+    rows = "".join(f"{i},short,{i % 50}\n" for i in range(3, 200_000))  # past a block
+    note = "x" * (17 << 20)
+    path = tmp_path / "t.csv"
+    path.write_text(f"id,note,age\n{rows}2,{note},40\n1,short,30\n")
+    frame = _readers()[reader](path)
+    assert len(frame) == 199_999
+    assert frame["id"].iloc[-2:].tolist() == ["2", "1"]
+    assert len(frame["note"].iloc[-2]) == len(note)
+
+
+def test_a_ragged_row_is_named_by_every_reader(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,age\n" + "".join(f"{i},{i}\n" for i in range(1, 300_000)) + "7,8,9\n")
+    for read in _readers().values():
+        with pytest.raises(DataFormatError, match=r"Expected 2 fields in line 300001, saw 3"):
+            read(path)
+
+
+def test_too_many_columns_is_one_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(",".join(f"c{i}" for i in range(100_000)) + "\n" + "1," * 99_999 + "1\n")
+    with pytest.raises(DataFormatError, match=r"has 100,000 columns, more than the 10,000"):
+        read_table(path)
+
+
+def test_rows_longer_than_the_header_are_not_taken_as_an_index(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2,3,4\n5,6,7,8\n")
+    with pytest.raises(DataFormatError, match=r"the first rows have more fields than the header"):
+        read_table(path)

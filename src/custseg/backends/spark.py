@@ -67,7 +67,7 @@ from custseg.features.selection import choose_features, require_features
 from custseg.io import write_csv, write_json
 from custseg.io.arrow import csv_header
 from custseg.io.paths import check_input_exists
-from custseg.io.readers import _kind
+from custseg.io.readers import table_kind
 from custseg.model import SegmentModel, segment_name_column
 from custseg.options import SegmentOptions, resolve_options
 from custseg.progress import ProgressFn, emit
@@ -106,7 +106,9 @@ class SparkResult:
 def _read(spark: Any, path: str) -> tuple[Any, str]:
     local = "://" not in path
     p = check_input_exists(path)
-    kind = _kind(p) if local else ("parquet" if path.rstrip("/").endswith(".parquet") else "csv")
+    kind = (
+        table_kind(p) if local else ("parquet" if path.rstrip("/").endswith(".parquet") else "csv")
+    )
     if kind == "excel":
         raise DataFormatError(f"'{path}' is Excel; --engine spark reads CSV or Parquet")
     try:
@@ -115,7 +117,7 @@ def _read(spark: Any, path: str) -> tuple[Any, str]:
         delimiter, encoding = ",", "UTF-8"
         if local and p.is_file():
             _, delimiter, enc = csv_header(p)
-            encoding = "UTF-8" if enc == "utf-8-sig" else "ISO-8859-1"
+            encoding = {"latin-1": "ISO-8859-1"}.get(enc, enc.removesuffix("-sig").upper())
         frame = (
             spark.read.option("header", True)
             .option("inferSchema", False)

@@ -38,13 +38,22 @@ import pyarrow.parquet as pq
 
 from custseg.errors import DataFormatError, EmptyInputError
 from custseg.io.paths import check_input_exists
-from custseg.io.readers import _kind, empty_message, header_row, parquet_error, sniff_csv
+from custseg.io.readers import (
+    checked_layout,
+    iter_csv_text,
+    parquet_error,
+    read_csv_text,
+    table_kind,
+)
+from custseg.io.sniff import CsvLayout, empty_message, sniff_csv
 from custseg.io.writers import atomic_path, write_table
 
 __all__ = [
+    "ARROW_ENCODINGS",
     "FAST_READ_BYTES",
     "FAST_WRITE_ROWS",
     "CsvAppender",
+    "arrow_reads",
     "csv_header",
     "is_large_file",
     "iter_batches",
@@ -61,6 +70,8 @@ FAST_READ_BYTES = int(os.environ.get("CUSTSEG_FAST_READ_BYTES", 8 << 20))
 #: Tables with at least this many rows are written by :func:`write_csv_fast`.
 FAST_WRITE_ROWS = 100_000
 _BLOCK_BYTES = 16 << 20
+#: The encodings Arrow's CSV reader decodes itself, by Python codec.
+ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "latin-1": "latin1"}
 _WRITE_CHUNK_ROWS = 500_000
 
 ProgressFn = Callable[[str, int, int | None], None]
@@ -72,44 +83,44 @@ def is_large_file(path: str | Path) -> bool:
     try:
         if path.is_dir():
             return True
-        kind = _kind(path)
+        kind = table_kind(path)
         return kind in ("csv", "parquet") and path.stat().st_size >= FAST_READ_BYTES
     except (OSError, DataFormatError):
         return False  # the core reader reports the problem in its own words
 
 
 def csv_header(path: Path) -> tuple[list[str], str, str]:
-    """Column names (stripped), delimiter and encoding of a CSV file, by the core's rules."""
-    text, encoding, delimiter = sniff_csv(path)
-    names = [n.lstrip("\ufeff").strip() or n for n in header_row(text, delimiter)]
-    if not any(names):
-        raise DataFormatError(empty_message(path))
-    return names, delimiter, encoding
+    """Column names (stripped), delimiter and Python codec of a CSV file, by the core's rules."""
+    layout = sniff_csv(path)
+    return list(layout.names), layout.delimiter, layout.encoding
+
+
+def arrow_reads(layout: CsvLayout) -> bool:
+    """True when Arrow's reader decodes this file as the core reader does.
+
+    Arrow ends a line at any carriage return and reads UTF-8 or transcodes; a file
+    with a carriage return inside a row, or in UTF-16/32, is read by pandas.
+    """
+    return not layout.lone_cr and layout.encoding in ARROW_ENCODINGS
 
 
 def _csv_options(
-    names: list[str], delimiter: str, encoding: str, *, newlines: bool
+    layout: CsvLayout, *, newlines: bool
 ) -> tuple[pa_csv.ReadOptions, pa_csv.ParseOptions, pa_csv.ConvertOptions]:
     # Names are given explicitly so that every column can be typed as text: Arrow's own
-    # inference would turn an ID like 0001 into 1. Duplicates get a suffix as in pandas.
-    unique = []
-    for name in names:
-        candidate, n = name, 0
-        while candidate in unique:
-            n += 1
-            candidate = f"{name}.{n}"
-        unique.append(candidate)
+    # inference would turn an ID like 0001 into 1. The names are unique (sniff_csv).
+    names = list(layout.names)
     read = pa_csv.ReadOptions(
-        column_names=unique,
+        column_names=names,
         skip_rows=1,
-        encoding="utf8" if encoding == "utf-8-sig" else "latin1",
+        encoding=ARROW_ENCODINGS[layout.encoding],
         block_size=_BLOCK_BYTES,
         use_threads=True,
     )
     # Values with line breaks force single-threaded parsing; allow them only when needed.
-    parse = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines)
+    parse = pa_csv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=newlines)
     convert = pa_csv.ConvertOptions(
-        column_types={n: pa.string() for n in unique},
+        column_types={n: pa.string() for n in names},
         strings_can_be_null=True,
         null_values=[""],
         quoted_strings_can_be_null=True,
@@ -117,19 +128,19 @@ def _csv_options(
     return read, parse, convert
 
 
-def _read_csv_arrow(path: Path) -> pa.Table:
-    names, delimiter, encoding = csv_header(path)
-    last: Exception | None = None
-    for enc, newlines in ((encoding, False), (encoding, True), ("latin-1", True)):
+def _read_csv_arrow(path: Path, layout: CsvLayout) -> pa.Table | None:
+    """The table by Arrow's reader; None when only the core reader reads it right.
+
+    The core reader then also words any error in the file truly, with its line.
+    """
+    if not arrow_reads(layout):
+        return None
+    for newlines in (False, True):
         try:
-            return pa_csv.read_csv(path, *_csv_options(names, delimiter, enc, newlines=newlines))
-        except pa.ArrowInvalid as exc:
-            last = exc
-    detail = str(last).strip().splitlines()[0]
-    raise DataFormatError(
-        f"could not parse '{path}' as CSV with delimiter {delimiter!r}: {detail}; "
-        "check that every line has the same number of fields"
-    ) from None
+            return pa_csv.read_csv(path, *_csv_options(layout, newlines=newlines))
+        except pa.ArrowInvalid:
+            continue
+    return None
 
 
 def _read_parquet_arrow(path: Path) -> pa.Table:
@@ -164,12 +175,18 @@ def read_table_fast(path: str | Path) -> pd.DataFrame:
         A header but no data rows.
     """
     path = check_input_exists(path)
-    kind = _kind(path)
+    kind = table_kind(path)
     if kind == "excel":
         raise DataFormatError(f"'{path}' is Excel; the fast reader takes CSV or Parquet")
     if path.is_file() and path.stat().st_size == 0:
         raise DataFormatError(empty_message(path))
-    table = _read_csv_arrow(path) if kind == "csv" else _read_parquet_arrow(path)
+    if kind == "csv":
+        layout = checked_layout(path, "customer table")
+        table = _read_csv_arrow(path, layout)
+        if table is None:
+            return _core_frame(path, layout)
+    else:
+        table = _read_parquet_arrow(path)
     if table.num_columns == 0:
         raise DataFormatError(f"input file '{path}' has no columns; check the file")
     if table.num_rows == 0:
@@ -179,6 +196,19 @@ def read_table_fast(path: str | Path) -> pd.DataFrame:
     frame = table.to_pandas(types_mapper=pd.ArrowDtype, self_destruct=True)
     del table
     frame.columns = [str(c).strip() or str(c) for c in frame.columns]
+    frame.attrs["source"] = str(path)
+    return frame
+
+
+def _core_frame(path: Path, layout: CsvLayout) -> pd.DataFrame:
+    """The core reader's table, with an empty cell as missing as the fast reader gives it."""
+    frame = read_csv_text(path, layout)
+    if len(frame) == 0:
+        raise EmptyInputError(
+            f"input file '{path}' has a header but no data rows; add customer rows"
+        )
+    frame.columns = [str(c).strip() or str(c) for c in frame.columns]
+    frame = frame.astype(pd.ArrowDtype(pa.string())).replace("", None)
     frame.attrs["source"] = str(path)
     return frame
 
@@ -203,7 +233,7 @@ def iter_batches(
         CSV columns are text exactly as written; Parquet keeps its stored types.
     """
     path = check_input_exists(path)
-    kind = _kind(path)
+    kind = table_kind(path)
     if kind == "parquet":
         try:
             import pyarrow.dataset as ds
@@ -222,21 +252,44 @@ def iter_batches(
         return
     if kind != "csv":
         raise DataFormatError(f"'{path}' cannot be streamed; --engine chunked takes CSV or Parquet")
-    names, delimiter, encoding = csv_header(path)
-    read, parse, convert = _csv_options(names, delimiter, encoding, newlines=False)
+    layout = sniff_csv(path)
+    if not arrow_reads(layout):
+        yield from _pandas_batches(path, layout, batch_rows)
+        return
+    read, parse, convert = _csv_options(layout, newlines=False)
     # About 40 bytes per row for a narrow customer table.
     read.block_size = max(1 << 20, min(64 << 20, batch_rows * 40))
+    done = 0
     try:
         reader = pa_csv.open_csv(path, read, parse, convert)
         for batch in reader:
             if batch.num_rows:
+                done += batch.num_rows
                 yield batch
-    except pa.ArrowInvalid as exc:
-        detail = str(exc).strip().splitlines()[0]
-        raise DataFormatError(
-            f"could not parse '{path}' as CSV with delimiter {delimiter!r}: {detail}; "
-            "check that every line has the same number of fields"
-        ) from None
+    except pa.ArrowInvalid:
+        # A value longer than a block, a line break inside quotes, or a real fault:
+        # pandas reads on from there, or says truly where the file is wrong.
+        yield from _pandas_batches(path, layout, batch_rows, skip=done)
+
+
+def _pandas_batches(
+    path: Path, layout: CsvLayout, batch_rows: int, *, skip: int = 0
+) -> Iterator[pa.RecordBatch]:
+    """Batches read by pandas, for a file Arrow cannot read as the core reader does.
+
+    The first ``skip`` rows, already read, are left out.
+    """
+    for chunk in iter_csv_text(path, layout, batch_rows):
+        if skip >= len(chunk):
+            skip -= len(chunk)
+            continue
+        chunk, skip = chunk.iloc[skip:], 0
+        if len(chunk):
+            columns = {
+                name: pa.array(chunk[name].replace("", None), type=pa.string())
+                for name in chunk.columns
+            }
+            yield pa.RecordBatch.from_pydict(columns)
 
 
 # -- writing --------------------------------------------------------------------------

@@ -3,32 +3,49 @@
 Every column comes back as text, exactly as written in the file, so that the
 labelled output can repeat the user's values unchanged (an ID ``0001`` stays
 ``0001``). Turning text into numbers is the job of :mod:`custseg.features.roles`.
+Every reader checks a CSV file first with :func:`custseg.io.sniff.sniff_csv`
+(encoding, line ends, header), so it is decoded the same way whichever reads it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
+import contextlib
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from custseg.errors import DataFormatError, EmptyInputError
+from custseg.io.memory import check_fits_in_memory, memory_cap
 from custseg.io.paths import check_input_exists
+from custseg.io.sniff import (
+    SUPPORTED_FORMATS,
+    CsvLayout,
+    check_names,
+    empty_message,
+    sniff_csv,
+)
 
-__all__ = ["SUPPORTED_FORMATS", "read_table", "sniff_delimiter"]
-
-SUPPORTED_FORMATS = "CSV (.csv, .tsv, .txt, optionally .gz), Parquet (.parquet) or Excel (.xlsx)"
+__all__ = [
+    "SUPPORTED_FORMATS",
+    "checked_layout",
+    "iter_csv_text",
+    "read_csv_text",
+    "read_json",
+    "read_table",
+    "table_kind",
+]
 
 _CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ".dat"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
-_DELIMITERS = (",", ";", "\t", "|")
-_SNIFF_BYTES = 64 * 1024
 
 
-def _kind(path: Path) -> str:
+def table_kind(path: Path) -> str:
+    """``"csv"``, ``"parquet"`` (a file or a folder) or ``"excel"``, from the name."""
     suffixes = [s.lower() for s in path.suffixes]
     if path.is_dir():
         return "parquet"
@@ -49,127 +66,92 @@ def _kind(path: Path) -> str:
     raise DataFormatError(f"unsupported format '{suffix}' for '{path}'; use {SUPPORTED_FORMATS}")
 
 
-def _head_bytes(path: Path) -> bytes:
-    opener = _gzip_open if path.suffix.lower() == ".gz" else open
-    try:
-        with opener(path, "rb") as fh:
-            return fh.read(_SNIFF_BYTES)
-    except OSError as exc:
-        raise DataFormatError(f"could not read '{path}': {exc}; check the file") from None
+def read_csv_text(path: Path, layout: CsvLayout) -> pd.DataFrame:
+    """Read a CSV file with pandas, every cell as the text written, by ``layout``."""
+    with _parse_errors(path, layout):
+        frame = pd.read_csv(path, **_pandas_options(layout))
+    return _checked(path, layout, frame)
 
 
-def _gzip_open(path: Path, mode: str):
-    import gzip
-
-    return gzip.open(path, mode)
-
-
-def _decode(sample: bytes) -> tuple[str, str]:
-    """Return the sample as text and the encoding that decoded it."""
-    try:
-        # A sample may end in the middle of a multi-byte character; ignore that tail only.
-        return sample.decode("utf-8-sig"), "utf-8-sig"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(sample) - 4:
-            return sample[: exc.start].decode("utf-8-sig"), "utf-8-sig"
-        return sample.decode("latin-1"), "latin-1"
+def iter_csv_text(path: Path, layout: CsvLayout, rows: int) -> Iterator[pd.DataFrame]:
+    """:func:`read_csv_text` in pieces of ``rows`` rows."""
+    with (
+        _parse_errors(path, layout),
+        pd.read_csv(path, chunksize=rows, **_pandas_options(layout)) as chunks,
+    ):
+        for chunk in chunks:
+            yield _checked(path, layout, chunk)
 
 
-def sniff_delimiter(text: str) -> str:
-    """Pick the delimiter among ``, ; TAB |`` that splits the first lines most consistently.
-
-    Parameters
-    ----------
-    text : str
-        The first kilobytes of the file.
-
-    Returns
-    -------
-    str
-        The delimiter; ``","`` when no candidate splits the header.
-    """
-    lines = text.splitlines()[:50]
-    if len(lines) > 1 and not text.endswith(("\n", "\r")):
-        lines = lines[:-1]  # the last line of a sample may be cut short
-    best, best_score = ",", (0, 0.0)
-    for delim in _DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delim) if row]
-        if not counts or counts[0] < 2:
-            continue
-        agree = sum(c == counts[0] for c in counts) / len(counts)
-        score = (agree >= 0.9, agree * counts[0])
-        if score > best_score:
-            best, best_score = delim, score
-    return best
-
-
-def empty_message(path: Path, what: str = "customer table") -> str:
-    """The error line for a file with no header row; ``what`` names the expected table."""
-    return f"input file '{path}' is empty; export the {what} with a header row"
-
-
-def sniff_csv(path: Path, what: str = "customer table") -> tuple[str, str, str]:
-    """Check a CSV file's first kilobytes and tell how to read it.
-
-    Parameters
-    ----------
-    path : Path
-    what : str, default="customer table"
-        Names the expected table in the error for an empty file.
-
-    Returns
-    -------
-    text : str
-        The first kilobytes, decoded.
-    encoding : str
-        ``"utf-8-sig"`` or ``"latin-1"``.
-    delimiter : str
-        See :func:`sniff_delimiter`.
-
-    Raises
-    ------
-    DataFormatError
-        The file is unreadable, blank or binary.
-    """
-    sample = _head_bytes(path)
-    if not sample.strip():
-        raise DataFormatError(empty_message(path, what))
-    if b"\x00" in sample:
+def _checked(path: Path, layout: CsvLayout, frame: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas takes the surplus leading fields of rows longer than the header as
+        # an index: values would be lost without a word.
         raise DataFormatError(
-            f"'{path}' looks like a binary file, not CSV; use {SUPPORTED_FORMATS}"
+            f"could not parse '{path}' as CSV with delimiter {layout.delimiter!r}: the first "
+            f"rows have more fields than the header's {len(layout.names)}; check that every "
+            "line has the same number of fields"
         )
-    text, encoding = _decode(sample)
-    return text, encoding, sniff_delimiter(text)
+    return _drop_line_end_cr(frame) if layout.lone_cr else frame
 
 
-def header_row(text: str, delimiter: str) -> list[str]:
-    """The first row of ``text`` split by ``delimiter``, names exactly as written."""
-    return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    _, encoding, delimiter = sniff_csv(path)
-    options = dict(
-        sep=delimiter,
+def _pandas_options(layout: CsvLayout) -> dict[str, Any]:
+    options: dict[str, Any] = dict(
+        sep=layout.delimiter,
         dtype=str,
         keep_default_na=False,
         na_filter=False,
         skip_blank_lines=True,
         compression="infer",
+        encoding=layout.encoding,
     )
+    if layout.lone_cr:
+        # A carriage return that ends no line is part of a value: only "\n" ends a
+        # line, and the "\r" of a "\r\n" line end is taken off (_drop_line_end_cr).
+        options["lineterminator"] = "\n"
+    return options
+
+
+@contextlib.contextmanager
+def _parse_errors(path: Path, layout: CsvLayout) -> Iterator[None]:
+    """Word pandas' parse errors as one line naming the file."""
     try:
-        try:
-            return pd.read_csv(path, encoding=encoding, **options)
-        except UnicodeDecodeError:
-            return pd.read_csv(path, encoding="latin-1", **options)
+        yield
     except pd.errors.EmptyDataError:
         raise DataFormatError(empty_message(path)) from None
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1]
         raise DataFormatError(
-            f"could not parse '{path}' as CSV with delimiter {delimiter!r}: {detail}; "
+            f"could not parse '{path}' as CSV with delimiter {layout.delimiter!r}: {detail}; "
             "check that every line has the same number of fields"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"'{path}' is not valid {layout.encoding}: {exc.reason}") from None
+
+
+def _drop_line_end_cr(frame: pd.DataFrame) -> pd.DataFrame:
+    """Take the ``"\r"`` of ``"\r\n"`` line ends off the last column and its name."""
+    last = frame.columns[-1]
+    frame[last] = frame[last].str.removesuffix("\r")
+    return frame.rename(columns={last: str(last).removesuffix("\r")})
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return read_csv_text(path, checked_layout(path, "customer table"))
+
+
+def checked_layout(path: Path, what: str) -> CsvLayout:
+    """:func:`custseg.io.sniff.sniff_csv` for a table read whole: refused if it cannot fit.
+
+    Raises
+    ------
+    DataFormatError
+        As :func:`~custseg.io.sniff.sniff_csv`, or the text is too big for memory
+        (:func:`custseg.io.memory.check_fits_in_memory`).
+    """
+    layout = sniff_csv(path, what, limit=memory_cap())
+    check_fits_in_memory(path, layout.text_bytes, at_least=not layout.complete)
+    return layout
 
 
 def _to_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -204,9 +186,22 @@ def read_parquet_typed(path: Path) -> pd.DataFrame:
 
 
 def read_excel_typed(path: Path) -> pd.DataFrame:
-    """Read the first sheet of an .xlsx workbook with its stored types."""
+    """Read the first sheet of an .xlsx workbook with its stored types.
+
+    Raises
+    ------
+    DataFormatError
+        Unreadable, too big for memory once unzipped, or a column name given twice.
+    """
     try:
+        with zipfile.ZipFile(path) as archive:
+            unzipped = sum(item.file_size for item in archive.infolist())
+        check_fits_in_memory(path, unzipped, at_least=False)
+        header = pd.read_excel(path, sheet_name=0, engine="openpyxl", header=None, nrows=1)
+        check_names(path, tuple(str(v).strip() for v in header.iloc[0] if not pd.isna(v)))
         return pd.read_excel(path, sheet_name=0, engine="openpyxl")
+    except DataFormatError:
+        raise
     except Exception as exc:  # openpyxl and zipfile raise several unrelated types
         raise DataFormatError(
             f"could not read '{path}' as Excel .xlsx: {str(exc).splitlines()[0]}; "
@@ -215,6 +210,13 @@ def read_excel_typed(path: Path) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
+    if path.is_file():
+        try:
+            meta = pq.read_metadata(path)
+        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+            raise parquet_error(path, exc) from None
+        size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        check_fits_in_memory(path, size, at_least=False)
     return _to_text(read_parquet_typed(path))
 
 
@@ -279,7 +281,7 @@ def read_by_kind(
         As :func:`read_table`.
     """
     path = check_input_exists(path)
-    kind = _kind(path)
+    kind = table_kind(path)
     if path.is_file() and path.stat().st_size == 0:
         raise DataFormatError(empty_message(path, what))
     frame = readers[kind](path)

@@ -19,17 +19,19 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from custseg.errors import DataFormatError
+from custseg.io.arrow import ARROW_ENCODINGS, arrow_reads
 from custseg.io.readers import (
-    empty_message,
-    header_row,
+    checked_layout,
     read_by_kind,
+    read_csv_text,
     read_excel_typed,
     read_parquet_typed,
-    sniff_csv,
 )
+from custseg.io.sniff import CsvLayout
 
 __all__ = ["read_transactions"]
 
@@ -53,45 +55,54 @@ def _open_source(path: Path) -> contextlib.AbstractContextManager:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    text, encoding, delimiter = sniff_csv(path, _WHAT)
-    names = [name.strip() for name in header_row(text, delimiter)]
-    if not any(names):
-        raise DataFormatError(empty_message(path, _WHAT))
+    layout = checked_layout(path, _WHAT)
+    table = _read_csv_arrow(path, layout) if arrow_reads(layout) else None
+    if table is None:
+        # A carriage return inside a value, an encoding Arrow does not decode, or a
+        # fault in the file, which pandas then names with its line.
+        frame = read_csv_text(path, layout)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        empty = [pc.if_else(pc.equal(col, ""), None, col) for col in table.columns]
+        table = pa.table(dict(zip(table.column_names, empty, strict=True)))
+        table = table.cast(_dictionary_schema(table.column_names))
+    return _dictionary_frame(table)
+
+
+def _read_csv_arrow(path: Path, layout: CsvLayout) -> pa.Table | None:
+    """The log read by Arrow; None when Arrow cannot parse it."""
+    names = list(layout.names)
     # Header names are given explicitly so every column can be typed as text:
     # Arrow's own inference would turn an ID like 0001 into 1.
-    unique = [f"{n}__{i}" if names.count(n) > 1 else n for i, n in enumerate(names)]
-    read = pa_csv.ReadOptions(column_names=unique, skip_rows=1, block_size=4 << 20)
+    read = pa_csv.ReadOptions(
+        column_names=names,
+        skip_rows=1,
+        block_size=4 << 20,
+        encoding=ARROW_ENCODINGS[layout.encoding],
+    )
     convert = pa_csv.ConvertOptions(
-        column_types={n: pa.dictionary(pa.int32(), pa.string()) for n in unique},
+        column_types=_dictionary_schema(names),
         strings_can_be_null=True,
         null_values=[""],
         quoted_strings_can_be_null=True,
     )
-    table = None
-    # Newlines inside quoted values are rare and make Arrow parse serially; try
-    # without them first, then UTF-8 failing late means Latin-1, as in read_table.
-    attempts = [("utf8" if encoding == "utf-8-sig" else "latin1", False)]
-    attempts += [(attempts[0][0], True), ("latin1", True)]
-    error: Exception | None = None
-    for enc, newlines in attempts:
-        read.encoding = enc
-        parse = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines)
+    # Newlines inside quoted values are rare and make Arrow parse serially: tried last.
+    for newlines in (False, True):
+        parse = pa_csv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=newlines)
         try:
             with _open_source(path) as source:
-                table = pa_csv.read_csv(source, read, parse, convert)
-            break
-        except pa.ArrowInvalid as exc:
-            error = error or exc
+                return pa_csv.read_csv(source, read, parse, convert)
+        except pa.ArrowInvalid:
+            continue
         except (OSError, EOFError) as exc:  # a damaged or truncated gzip stream
             raise DataFormatError(f"could not read '{path}': {exc}; check the file") from None
-    if table is None:
-        detail = str(error).strip().splitlines()[0]
-        raise DataFormatError(
-            f"could not parse '{path}' as CSV with delimiter {delimiter!r}: {detail}; "
-            "check that every line has the same number of fields"
-        ) from None
-    # A BOM Arrow did not strip would otherwise stick to the first column's name.
-    table = table.rename_columns([n.lstrip("\ufeff") for n in unique])
+    return None
+
+
+def _dictionary_schema(names: list[str]) -> pa.Schema:
+    return pa.schema([(n, pa.dictionary(pa.int32(), pa.string())) for n in names])
+
+
+def _dictionary_frame(table: pa.Table) -> pd.DataFrame:
     # One dictionary per column (not per block) lets cleaning parse each distinct
     # value once: 23,260 distinct dates instead of 541,909 lines in the sample log.
     table = table.unify_dictionaries().combine_chunks()
