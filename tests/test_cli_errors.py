@@ -1,10 +1,11 @@
 """Every bad input: one line on stderr, exit code 2, no traceback, nothing written."""
 
+import re
 import subprocess
 import sys
 
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import CUSTSEG_BIN, run_cli
 
 GOOD = "id,Age,Income\n" + "".join(f"{i},{20 + i % 30},{10 + (i * 7) % 50}\n" for i in range(1, 41))
 
@@ -78,8 +79,6 @@ def test_segment_bad_input(tmp_path, case):
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("custseg: error: ")
     assert "Traceback" not in proc.stderr
-    import re
-
     assert re.search(message, lines[0]), lines[0]
     assert not out.exists()
     if before is not None:
@@ -174,7 +173,6 @@ def test_warnings_go_to_stderr_and_the_run_goes_on(tmp_path):
     ],
 )
 def test_score_refuses_an_output_it_must_not_write(tmp_path, model_path, out_name, message):
-    import re
     import shutil
 
     model = shutil.copy(model_path, tmp_path / "model.json")
@@ -209,3 +207,51 @@ def test_features_refuses_an_extension_it_does_not_write(tmp_path):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert "ends in '.xlsx'; custseg writes tables as" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+def _bomb(path, gigabytes=1):
+    """A .csv.gz of about a megabyte that inflates to ``gigabytes`` of CSV text."""
+    import gzip
+
+    block = b"1,2,3\n" * ((16 << 20) // 6)
+    member = gzip.compress(block, compresslevel=9)  # each member inflates to 16 MB
+    with open(path, "wb") as fh:
+        fh.write(gzip.compress(b"id,a,b\n"))
+        for _ in range(gigabytes * 64):
+            fh.write(member)
+    return path
+
+
+def _limited(gigabytes):
+    """Run a child under an address-space limit (``ulimit -v``)."""
+    import resource
+
+    def limit():
+        size = gigabytes << 30
+        resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    return limit
+
+
+@pytest.mark.parametrize("command", ["segment", "score"])
+def test_a_decompression_bomb_is_refused_before_it_fills_memory(tmp_path, model_path, command):
+    bomb = _bomb(tmp_path / "bomb.csv.gz")
+    assert bomb.stat().st_size < 2 << 20
+    args = ["score", model_path, bomb] if command == "score" else ["segment", bomb]
+    out = tmp_path / ("scored.csv" if command == "score" else "out")
+    proc = subprocess.run(
+        [str(CUSTSEG_BIN), *map(str, args), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_limited(4),
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.count("\n") == 1
+    assert re.search(
+        r"'.*bomb.csv.gz' holds more than [\d.,]+ MB of text \(from 1.\d MB on disk\), too much "
+        r"to read whole in the [\d.,]+ [MG]B of memory available; custseg segment --engine "
+        r"chunked streams a table this size",
+        proc.stderr,
+    ), proc.stderr
+    assert not out.exists()

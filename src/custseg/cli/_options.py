@@ -9,7 +9,15 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["FLAGS", "IdColumn", "InputTable", "Scaling", "as_flags", "split_list"]
+__all__ = [
+    "FLAGS",
+    "IdColumn",
+    "InputTable",
+    "Scaling",
+    "SpreadsheetSafe",
+    "as_flags",
+    "split_list",
+]
 
 #: The flag that sets each library parameter a message may name
 #: (:class:`custseg.options.SegmentOptions` and the commands' own).
@@ -34,6 +42,15 @@ InputTable = Annotated[Path, typer.Argument(help="Customer table: CSV, .csv.gz, 
 IdColumn = Annotated[str, typer.Option("--id-column", help="The customer ID column.")]
 #: ``--scaling``; checked by the library, which names the allowed values.
 Scaling = Annotated[str, typer.Option("--scaling", help="standard | robust | minmax | none.")]
+#: ``--spreadsheet-safe``: CSV cells a spreadsheet would run as formulas are neutralised.
+SpreadsheetSafe = Annotated[
+    bool,
+    typer.Option(
+        "--spreadsheet-safe",
+        help="Put a ' before CSV cells and names starting with = + - @ (not numbers), so "
+        "that Excel and other spreadsheets show them as text instead of running them.",
+    ),
+]
 
 
 def split_list(value: str | None) -> list[str] | None:

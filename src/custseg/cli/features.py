@@ -10,6 +10,7 @@ from rich.table import Table
 
 import custseg
 from custseg.cli._common import app, console, reporting_errors
+from custseg.cli._options import SpreadsheetSafe
 
 __all__ = ["features", "print_features_report"]
 
@@ -108,9 +109,10 @@ def features(
         show_default=False,
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only where files went."),
+    safe: SpreadsheetSafe = False,
 ) -> None:
     """Per-customer behaviour from a transaction log: RFM, tenure, returns, lifetime value."""
-    with reporting_errors():
+    with reporting_errors(), custseg.io.spreadsheet.spreadsheet_safe(safe):
         custseg.io.paths.check_input_exists(transactions)
         summary_path = out.parent / SUMMARY_NAME
         custseg.io.check_output_file(out, inputs={"transaction log": transactions})

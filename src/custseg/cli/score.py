@@ -9,6 +9,7 @@ import typer
 
 import custseg
 from custseg.cli._common import app, console, reporting_errors
+from custseg.cli._options import SpreadsheetSafe
 from custseg.errors import DataWarning
 
 __all__ = ["score"]
@@ -25,13 +26,14 @@ def score(
         help="Refuse (exit 2) a missing value the model would fill with its training median, "
         "and a value far outside the training range, instead of warning.",
     ),
+    safe: SpreadsheetSafe = False,
 ) -> None:
     """Score new customers: INPUT's rows plus segment, segment_name, distance_to_center.
 
     Says per column how many missing values were filled in and how many values lie far
     outside the training range (the rule the scoring service uses).
     """
-    with reporting_errors():
+    with reporting_errors(), custseg.io.spreadsheet.spreadsheet_safe(safe):
         custseg.io.paths.check_input_exists(input)
         custseg.io.check_output_file(out, inputs={"input file": input, "model": model})
         fitted = custseg.load_model(model)

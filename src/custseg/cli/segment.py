@@ -10,7 +10,7 @@ import typer
 import custseg
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._continuity import print_continuity
-from custseg.cli._options import IdColumn, InputTable, Scaling, split_list
+from custseg.cli._options import IdColumn, InputTable, Scaling, SpreadsheetSafe, split_list
 from custseg.cli._render import print_result
 from custseg.cli._scale import check_engine, progress_bars, run_engine
 from custseg.cli.report import write_run_report
@@ -116,9 +116,14 @@ def segment(
     spark_master: str = typer.Option(
         None, "--spark-master", help="Spark master URL for --engine spark (default local[*])."
     ),
+    safe: SpreadsheetSafe = False,
 ) -> None:
     """Segment a customer table: writes segments.csv, summary.json and model.json."""
-    with reporting_errors(), progress_bars(quiet or engine != "local") as bars:
+    with (
+        reporting_errors(),
+        custseg.io.spreadsheet.spreadsheet_safe(safe),
+        progress_bars(quiet or engine != "local") as bars,
+    ):
         custseg.io.paths.check_input_exists(input)
         given = {"--transactions": transactions, "--previous": previous is not None}
         engine = check_engine(engine, algorithm, local_only=tuple(k for k, v in given.items() if v))

@@ -37,6 +37,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from custseg.errors import DataFormatError, EmptyInputError
+from custseg.io.formulas import FormulaWatch
 from custseg.io.paths import check_input_exists
 from custseg.io.readers import (
     checked_layout,
@@ -46,7 +47,7 @@ from custseg.io.readers import (
     table_kind,
 )
 from custseg.io.sniff import CsvLayout, empty_message, sniff_csv
-from custseg.io.writers import atomic_path, write_table
+from custseg.io.writers import atomic_path, formula_checked, write_table
 
 __all__ = [
     "ARROW_ENCODINGS",
@@ -479,6 +480,7 @@ def write_csv_fast(
     n = len(frame)
     if n == 0:
         return write_csv(frame, path)
+    frame, watch = formula_checked(frame, path)
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
     starts = range(0, n, _WRITE_CHUNK_ROWS)
@@ -515,6 +517,7 @@ def write_csv_fast(
         if fallback:
             fh.close()
             frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+    watch.finish()
     return path
 
 
@@ -571,8 +574,9 @@ class CsvAppender:
         self._atomic = atomic_path(self.path)
         self._tmp = self._atomic.__enter__()
         self._fh = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
+        self._watch = FormulaWatch(self.path)
         header = io.StringIO()
-        csv.writer(header, lineterminator="\n").writerow([str(c) for c in columns])
+        csv.writer(header, lineterminator="\n").writerow(self._watch.header(columns))
         self._fh.write(header.getvalue().encode("utf-8"))
         self.rows = 0
 
@@ -580,6 +584,7 @@ class CsvAppender:
         """Append the rows of ``frame`` (columns in header order)."""
         if not len(frame):
             return
+        frame = self._watch.check(frame)
         data = _chunk_lines(frame)
         if data is None:  # a column kind the fast path does not format: pandas does
             buffer = io.StringIO()
@@ -592,6 +597,7 @@ class CsvAppender:
         """Finish the file and move it into place."""
         self._fh.close()
         self._atomic.__exit__(None, None, None)
+        self._watch.finish()
         return self.path
 
     def abort(self) -> None:

@@ -14,10 +14,12 @@ from typing import Any
 import pandas as pd
 
 from custseg.errors import InputError
+from custseg.io.formulas import FormulaWatch
 
 __all__ = [
     "TABLE_FORMATS",
     "atomic_path",
+    "formula_checked",
     "pid_alive",
     "remove_file",
     "remove_stale_temporaries",
@@ -135,10 +137,23 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as UTF-8 CSV with ``\\n`` line endings, atomically."""
+    """Write ``frame`` as UTF-8 CSV with ``\\n`` line endings, atomically.
+
+    Cells a spreadsheet would run as formulas are warned about, or neutralised
+    within :func:`custseg.io.formulas.spreadsheet_safe`.
+    """
+    frame, watch = formula_checked(frame, path)
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+    watch.finish()
     return Path(path)
+
+
+def formula_checked(frame: pd.DataFrame, path: str | Path) -> tuple[pd.DataFrame, FormulaWatch]:
+    """``frame`` as it is to be written to the CSV ``path``, and its formula watch."""
+    watch = FormulaWatch(Path(path))
+    frame = frame.set_axis(watch.header(frame.columns), axis=1)
+    return watch.check(frame), watch
 
 
 def write_json(obj: Any, path: str | Path) -> Path:
@@ -185,7 +200,9 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
             frame.to_parquet(tmp, index=False)
         return path
     if kind == "csv.gz":
+        frame, watch = formula_checked(frame, path)
         with atomic_path(path) as tmp:
             frame.to_csv(tmp, index=False, lineterminator="\n", compression="gzip")
+        watch.finish()
         return path
     return write_csv(frame, path)

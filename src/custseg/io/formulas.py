@@ -1,0 +1,138 @@
+"""Cells a spreadsheet would run as formulas (CSV injection), found and optionally neutralised.
+
+A CSV cell starting with ``=``, ``+``, ``-`` or ``@`` (or a tab or a carriage
+return) is read by Excel, LibreOffice and Google Sheets as a formula, which can
+fetch URLs or run commands when a CRM user opens ``segments.csv``. custseg repeats
+the user's values byte for byte by default, and warns when it writes such cells.
+Within :func:`spreadsheet_safe` it neutralises them as OWASP's guidance on CSV
+injection advises: a single quote is put in front of each such cell (and column
+name), so that a spreadsheet shows it as text. A number such as ``-3.5`` or
+``+12`` is not a formula and is never changed.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from custseg.errors import CustsegWarning
+from custseg.io.spreadsheet import neutralising, spreadsheet_safe
+
+__all__ = ["FORMULA_STARTS", "FormulaWatch", "formula_mask", "spreadsheet_safe"]
+
+#: The first characters that make a spreadsheet read a cell as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PREFIX = "'"
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _is_formula(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS) and re.match(_NUMBER, text) is None
+
+
+def _text(col: pd.Series) -> pa.Array | None:
+    """The column as an Arrow string array; None when it holds no text."""
+    dtype = col.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        kind = dtype.pyarrow_dtype
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            return None
+        arr = pa.array(col)
+    elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        try:
+            arr = pa.array(col, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects: their text
+            arr = pa.array(col.astype(str), type=pa.string())
+    else:
+        return None
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def formula_mask(col: pd.Series) -> np.ndarray:
+    """True for the text cells of ``col`` a spreadsheet would run as formulas."""
+    text = _text(col)
+    if text is None:
+        return np.zeros(len(col), dtype=bool)
+    first = pc.utf8_slice_codeunits(text, 0, 1)
+    starts = pc.fill_null(pc.is_in(first, value_set=pa.array(FORMULA_STARTS)), False)
+    mask = np.array(starts.to_numpy(zero_copy_only=False), dtype=bool)
+    if mask.any():
+        # A signed number (-3.5, +12) is no formula.
+        numbers = pc.match_substring_regex(text.filter(starts), _NUMBER)
+        mask[np.flatnonzero(mask)] = ~np.asarray(numbers.to_numpy(zero_copy_only=False), bool)
+    return mask
+
+
+@dataclass
+class FormulaWatch:
+    """Find formula cells in the pieces of one CSV file as they are written.
+
+    Use :meth:`header` on the column names, :meth:`check` on each piece of rows,
+    then :meth:`finish` once the file is written: it warns, naming the first cell,
+    unless the cells were neutralised.
+    """
+
+    path: Path
+    safe: bool = field(default_factory=neutralising)
+    cells: int = 0
+    first: tuple[str, int, str] | None = None
+    headers: list[str] = field(default_factory=list)
+    _rows: int = 0
+
+    def header(self, names: Iterable[object]) -> list[str]:
+        """The column names to write: neutralised when safe."""
+        names = [str(n) for n in names]
+        self.headers = [n for n in names if _is_formula(n)]
+        if not self.safe:
+            return names
+        return [_PREFIX + n if n in self.headers else n for n in names]
+
+    def check(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame``, its formula cells neutralised when safe."""
+        changed: dict[str, pd.Series] = {}
+        for name in frame.columns:
+            mask = formula_mask(frame[name])
+            if not mask.any():
+                continue
+            self.cells += int(mask.sum())
+            if self.first is None:
+                row = int(np.flatnonzero(mask)[0])
+                self.first = (str(name), self._rows + row + 1, str(frame[name].iloc[row]))
+            if self.safe:
+                col = frame[name].astype(object)
+                changed[name] = col.where(~mask, _PREFIX + col.astype(str))
+        self._rows += len(frame)
+        if not changed:
+            return frame
+        frame = frame.copy(deep=False)
+        for name, col in changed.items():
+            frame[name] = col
+        return frame
+
+    def finish(self) -> None:
+        """Warn about the formula cells written as they were."""
+        if self.safe or not (self.cells or self.headers):
+            return
+        found = []
+        if self.first is not None:
+            column, row, value = self.first
+            found.append(
+                f"{self.cells:,} cell(s) (first: column '{column}', row {row}, {value[:40]!r})"
+            )
+        if self.headers:
+            found.append("column name(s) " + ", ".join(repr(h) for h in self.headers))
+        warnings.warn(
+            f"{self.path.name} holds {' and '.join(found)} starting with =, +, -, @, a tab "
+            "or a carriage return, which a spreadsheet may run as formulas; open it as text, "
+            "or write it with --spreadsheet-safe to neutralise them",
+            CustsegWarning,
+            stacklevel=3,
+        )
