@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from custseg.features.kinds import column_kind
+from custseg.features.kinds import column_kind, column_kinds
 from custseg.segmentation.records import feature_summary
 
 RNG = np.random.default_rng(0)
@@ -63,6 +63,9 @@ YEARS = _stats(RNG.integers(1940, 1996, N))
         ("Total_Ct_Chng_Q4_Q1", MONEY, None, "number", None, 1),
         ("Months_Inactive_12_mon", SMALL_WHOLE, None, "number", "recency", 1),
         ("Avg_Utilization_Ratio", SHARE, None, "share", "risk", 1),
+        ("Attrition_Flag", FLAG, None, "flag", "churn", 1),
+        ("Churn", FLAG, None, "flag", "churn", 1),
+        ("mean_days_between_purchases", SKEWED, None, "interval", "frequency", -1),
         ("MonthlyCharges", MONEY, None, "money", "value", 1),
         ("log_monetary", MONEY, None, "log", "value", 1),
         ("Page views", MONEY, None, "number", None, 1),  # "age" inside "Page" is no age
@@ -88,3 +91,28 @@ def test_a_ratio_is_meaningful_only_for_amounts():
     assert column_kind("NumWebPurchases", WHOLE).is_ratio
     assert not column_kind("Spending Score (1-100)", SCORE).is_ratio
     assert not column_kind("Age", MONEY).is_ratio
+
+
+def test_skew_hidden_by_one_huge_customer_is_still_an_amount():
+    # One client buying 30 times the usual inflates the standard deviation so much that
+    # the mean sits near the median in its units; the deciles still show the long tail.
+    values = np.append(np.round(RNG.lognormal(7, 0.7, 439)), 43097.0)
+    stats = _stats(values)
+    assert (stats["mean"] - stats["quantiles"][5]) / stats["std"] < 0.2
+    assert column_kind("Delicassen", stats).kind == "amount"
+    assert column_kind("Delicassen", MONEY).kind == "number"  # symmetric: no amount
+
+
+def test_labels_drop_total_and_average_unless_two_columns_then_read_the_same():
+    kinds = column_kinds(
+        [{"name": n} for n in ("Total_Trans_Amt", "Avg_Trans_Amt", "Total_Trans_Ct",
+                               "MonthlyCharges", "TotalCharges", "Avg_Utilization_Ratio")]
+    )  # fmt: skip
+    assert [k.label for k in kinds] == [
+        "total transaction amount",
+        "average transaction amount",
+        "transaction count",
+        "monthly charges",
+        "total charges",  # "charges" beside "monthly charges" would read as the same thing
+        "utilization ratio",
+    ]

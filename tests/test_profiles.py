@@ -18,14 +18,18 @@ FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
         ("Annual Income (k$)", "income"),
         ("Spending Score (1-100)", "spending score"),
         ("Age", "age"),
-        ("totalOrders", "total orders"),
+        ("totalOrders", "orders"),
         ("Score", "score"),
         ("MntWines", "wine spend"),
         ("MntGoldProds", "gold products spend"),
         ("NumCatalogPurchases", "catalog purchases"),
         ("NumWebVisitsMonth", "web visits per month"),
         ("AcceptedCmp4", "accepted campaign 4"),
-        ("Total_Trans_Amt", "total transaction amount"),
+        ("Total_Trans_Amt", "transaction amount"),
+        ("Avg_Utilization_Ratio", "utilization ratio"),
+        ("avg_order_value", "average order value"),
+        ("Total_Amt_Chng_Q4_Q1", "amount change Q4/Q1"),
+        ("predicted_clv", "predicted lifetime value"),
         ("Months_Inactive_12_mon", "months inactive in 12 months"),
         ("CASH_ADVANCE_TRX", "cash advance transactions"),
         ("recency_days", "recency"),
@@ -149,3 +153,10 @@ def test_names_are_distinct_and_numbered_only_when_profiles_are_identical(z):
         if re.search(r"\(\d+\)$", name):
             assert any(np.array_equal(z[i], z[j]) for j in range(len(z)) if j != i), name
         assert not re.search(r" \d+$", name), name
+
+
+def test_days_between_purchases_name_infrequent_buyers_not_high_days():
+    features = ["mean_days_between_purchases", "tenure_days"]
+    z = np.array([[1.7, 0.6], [-0.8, 0.0], [0.3, -1.0]])
+    names = name_segments(z, features)
+    assert names == ["Very infrequent buyers · Long-standing", "Frequent buyers", "New"]

@@ -22,6 +22,8 @@ birth year  "year birth", "birth year", "year of birth"
 age         the word "age"
 recency     "recency", "days since", "since last", "last purchase"
 tenure      "tenure", "months on book", "customer since"
+interval    "days between", "time between", "interpurchase": the gap between
+            purchases (a long gap is a low frequency)
 share       values within 0..1 with a fraction, or "rate", "ratio",
             "share", "percent", "probability", "utilisation"
 money       "spend" (a ``Mnt`` prefix reads as spend)
@@ -31,8 +33,9 @@ count       whole numbers and a counting word ("count", "num", "orders",
 money       a money word ("amount", "revenue", "sales", "income",
             "balance", "charges", "payments", a currency sign, ...)
 amount      never negative and right-skewed (mean above the median by a
-            fifth of a standard deviation or more), and not a few whole
-            numbers: an amount with no word that says more
+            fifth of a standard deviation or more, or Kelly's decile skewness
+            of a fifth or more), and not a few whole numbers: an amount with
+            no word that says more
 number      anything else
 ==========  ==============================================================
 
@@ -48,8 +51,9 @@ Signals (what an action can follow)
 ==========  ====================================================================
 signal      words in the name (checked in this order)
 ==========  ====================================================================
-risk        cash advance, return(s), refund, complain, churn, attrition,
-            default, overdue, late, debt, chargeback, cancel, utilisation
+risk        cash advance, return(s), refund, complain, default, overdue,
+            late, debt, chargeback, utilisation
+churn       churn, attrition, cancel(led): customers who leave
 recency     the recency kind, "inactive"; "p alive" and "active" count the
             other way (high is recent)
 response    accepted, response, responded, redeemed, converted, clicked
@@ -58,7 +62,8 @@ value       spend, spending, monetary, revenue, sales, amount, value, clv,
             basket, profit, charges, a "Mnt" prefix, and purchases in money;
             also any ``amount`` column (no name, but never negative and skewed)
 frequency   frequency, orders, visits, transactions, trx, and purchases as a
-            count or a share
+            count or a share; the interval kind counts the other way (a long
+            gap between purchases is a low frequency)
 tenure      the tenure kind
 age         the age and birth-year kinds, "senior"
 ==========  ====================================================================
@@ -72,7 +77,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 __all__ = [
@@ -94,6 +99,7 @@ KINDS = (
     "age",
     "recency",
     "tenure",
+    "interval",
     "share",
     "count",
     "money",
@@ -101,8 +107,18 @@ KINDS = (
     "number",
 )
 #: Kinds whose ratio to the overall mean means something ("twice the average").
-RATIO_KINDS = frozenset({"count", "money", "amount"})
-SIGNALS = ("risk", "recency", "response", "means", "value", "frequency", "tenure", "age")
+RATIO_KINDS = frozenset({"count", "money", "amount", "interval"})
+SIGNALS = (
+    "risk",
+    "churn",
+    "recency",
+    "response",
+    "means",
+    "value",
+    "frequency",
+    "tenure",
+    "age",
+)
 
 #: A right-skewed column: (mean - median) / std at least this.
 SKEW = 0.2
@@ -116,6 +132,7 @@ _ABBREVIATIONS = {
     "avg": "average",
     "bal": "balance",
     "chng": "change",
+    "clv": "lifetime value",
     "cmp": "campaign",
     "cnt": "count",
     "ct": "count",
@@ -142,6 +159,10 @@ _ABBREVIATIONS = {
     "yrs": "years",
 }
 _FILLER = frozenset({"annual", "the"})
+#: Leading words a label goes without, unless two columns then read the same.
+_PREFIX_WORDS = frozenset({"total", "average", "mean"})
+#: "Average order value": here the word says what the number is.
+_AVERAGE_NOUNS = frozenset({"order", "basket", "purchase", "ticket"})
 #: Whole labels that read better in other words (the letters of an RFM table).
 _LABELS = {
     "r score": "recency score",
@@ -159,6 +180,7 @@ _RANGE = re.compile(r"[(\[]\s*(-?\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(-?\d+(?:\.\d+)
 _BIRTH = re.compile(r"\b(year (of )?birth|birth ?year|yob)\b")
 _AGE = re.compile(r"\bage\b")
 _RECENCY = re.compile(r"\b(recency|days since|since last|last purchase|last order)\b")
+_INTERVAL = re.compile(r"\b(days between|time between|gap between|interpurchase)\b")
 _TENURE = re.compile(r"\b(tenure|months on book|customer since|days as customer|seniority)\b")
 _SHARE = re.compile(r"\b(rate|ratio|share|percent|probability|proportion|utili[sz]ation)\b")
 _COUNT = re.compile(
@@ -181,10 +203,11 @@ _SIGNAL_WORDS: tuple[tuple[str | None, int, re.Pattern[str]], ...] = (
         "risk",
         1,
         re.compile(
-            r"\b(cash advance|returns?|returned|refunds?|complain\w*|churn\w*|attrit\w*|default\w*"
-            r"|overdue|late|debt|chargebacks?|cancel\w*|utili[sz]ation)\b"
+            r"\b(cash advance|returns?|returned|refunds?|complain\w*|default\w*"
+            r"|overdue|late|debt|chargebacks?|utili[sz]ation)\b"
         ),
     ),
+    ("churn", 1, re.compile(r"\b(churn\w*|attrit\w*|cancel\w*)\b")),
     ("recency", -1, re.compile(r"\b(p alive|probability alive|active)\b")),
     ("recency", 1, re.compile(r"\binactive\b")),
     ("response", 1, re.compile(r"\b(accepted|response|responded|redeemed|converted|clicked)\b")),
@@ -291,23 +314,42 @@ def _words(name: str) -> tuple[list[str], str, tuple[float, float] | None]:
         unit = _UNIT_WORDS[words[-1]]  # "recency_days": "recency", in days
         words = words[:-1]
     kept = [w for w in words if w.lower() not in _FILLER] or words
+    for i in range(len(kept) - 1, 0, -1):  # "Q4 Q1" → "Q4/Q1": one quarter over another
+        if re.fullmatch(r"Q\d", kept[i]) and re.fullmatch(r"Q\d", kept[i - 1]):
+            kept[i - 1 : i + 1] = [f"{kept[i - 1]}/{kept[i]}"]
     renamed = _LABELS.get(" ".join(kept).lower())
     return (renamed.split() if renamed else kept), unit, bounds
 
 
-def humanise(name: str) -> str:
+def _drop_prefix(words: list[str]) -> list[str]:
+    """Without a leading "total" or "average": "total transaction count" → "transaction count".
+
+    "Average order value" keeps its word: an order's value is not the customer's average.
+    """
+    if len(words) < 2 or words[0].lower() not in _PREFIX_WORDS:
+        return words
+    if words[0].lower() != "total" and words[1].lower() in _AVERAGE_NOUNS:
+        return words
+    return words[1:]
+
+
+def humanise(name: str, *, full: bool = False) -> str:
     """A column name as a short lower-case label, units and ranges left out.
 
     ``"Annual Income (k$)"`` → ``"income"``, ``"Spending Score (1-100)"`` →
     ``"spending score"``, ``"MntWines"`` → ``"wine spend"``, ``"AcceptedCmp4"`` →
-    ``"accepted campaign 4"``, ``"Total_Trans_Ct"`` → ``"total transaction count"``,
-    ``"recency_days"`` → ``"recency"``; an indicator ``"Gender=Female"`` →
-    ``"gender female"``.
+    ``"accepted campaign 4"``, ``"Total_Trans_Ct"`` → ``"transaction count"``,
+    ``"Avg_Utilization_Ratio"`` → ``"utilization ratio"``, ``"recency_days"`` →
+    ``"recency"``; an indicator ``"Gender=Female"`` → ``"gender female"``.
+
+    ``full=True`` keeps a leading "total" or "average", for a table that has both
+    ``Total_Trans_Amt`` and ``Avg_Trans_Amt`` (see :func:`column_kinds`).
     """
     if "=" in name:
         column, _, category = name.partition("=")
-        return f"{humanise(column)} {category}".strip()
+        return f"{humanise(column, full=full)} {category}".strip()
     words, _, _ = _words(name)
+    words = words if full else _drop_prefix(words)
     label = " ".join(words) or name.strip().lower() or name
     if len(label) > MAX_LABEL and len(words) > 4:
         label = " ".join(words[:3]) + " … " + words[-1]
@@ -340,7 +382,12 @@ def _is_skewed(stats: Mapping[str, Any]) -> bool:
         return False
     if _is_whole(stats) and float(stats.get("max", 0)) <= MAX_SMALL_COUNT:
         return False  # a few whole numbers (children at home) are not an amount
-    return (float(stats["mean"]) - qs[5]) / std >= SKEW
+    if (float(stats["mean"]) - qs[5]) / std >= SKEW:
+        return True
+    # Kelly's skewness, from the deciles: a few huge customers inflate the standard
+    # deviation and hide the skew from the rule above, never from this one.
+    spread = qs[9] - qs[1]
+    return spread > 0 and (qs[9] + qs[1] - 2 * qs[5]) / spread >= SKEW
 
 
 def _kind(text: str, stats: Mapping[str, Any], role: str | None) -> tuple[str, str]:
@@ -358,6 +405,11 @@ def _kind(text: str, stats: Mapping[str, Any], role: str | None) -> tuple[str, s
         (bool(_AGE.search(text)), "age", "the name says it is an age"),
         (bool(_RECENCY.search(text)), "recency", "the name says it is a recency"),
         (bool(_TENURE.search(text)), "tenure", "the name says it is a tenure"),
+        (
+            bool(_INTERVAL.search(text)),
+            "interval",
+            "the name says it is the time between purchases",
+        ),
         (
             low >= 0 and high <= 1 and (bool(_SHARE.search(text)) or not _is_whole(stats)),
             "share",
@@ -395,6 +447,8 @@ def _signal(text: str, kind: str) -> tuple[str | None, int]:
         return "tenure", 1
     if kind == "recency":
         return "recency", 1
+    if kind == "interval":
+        return "frequency", -1  # a long gap between purchases is a low frequency
     if kind == "score" and re.search(r"\brecency\b", text):
         return "recency", -1  # an RFM recency score is high for recent buyers
     if kind == "code" or _CHANGE.search(text):
@@ -441,6 +495,20 @@ def column_kind(
 def column_kinds(
     records: Sequence[Mapping[str, Any]], roles: Mapping[str, str] | None = None
 ) -> list[ColumnKind]:
-    """:func:`column_kind` of each feature record (``name`` plus the statistics)."""
+    """:func:`column_kind` of each feature record (``name`` plus the statistics).
+
+    Labels are distinct where the names allow it: a column whose short label is
+    another's, or ends another's ("charges" beside "monthly charges"), keeps its
+    leading "total" or "average" (see :func:`humanise`).
+    """
     roles = roles or {}
-    return [column_kind(str(r["name"]), r, role=roles.get(str(r["name"]))) for r in records]
+    kinds = [column_kind(str(r["name"]), r, role=roles.get(str(r["name"]))) for r in records]
+    labels = [k.label for k in kinds]
+    out = []
+    for i, k in enumerate(kinds):
+        others = labels[:i] + labels[i + 1 :]
+        # "charges" beside "monthly charges" needs its "total" as much as a twin does.
+        if any(m == k.label or m.endswith(" " + k.label) for m in others):
+            k = replace(k, label=humanise(k.name, full=True))
+        out.append(k)
+    return out

@@ -17,7 +17,8 @@ A describing feature's word depends on what the column is
   with X the column in words (:func:`feature_label`: "spending score", "wine spend");
 * age: "Young" / "Older", "Very young" / "Much older" from ``|z| >= 1.5``; a year of
   birth the other way round; recency: "Recent" / "Lapsed"; tenure: "New" /
-  "Long-standing";
+  "Long-standing"; days between purchases: "Frequent buyers" / "Infrequent buyers"
+  ("Very infrequent buyers" from ``|z| >= 1.5``);
 * a 0/1 flag: "Mostly X" when at least half the segment has it, else "More X";
   "Fewer X" below the average ("No X" when nobody has it);
 * a code (region 1/2/3) never names a segment: its mean is not a quantity;
@@ -39,6 +40,7 @@ profile, so it is deterministic.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -129,6 +131,23 @@ def profile_segments(X: np.ndarray, labels: np.ndarray, features: list[str]) -> 
     return frame
 
 
+def _interval_noun(label: str) -> str:
+    """Who a gap between events describes: "buyers" for purchases, "visitors" for visits."""
+    if re.search(r"\b(purchases?|orders?|transactions?)\b", label):
+        return "buyers"
+    return "visitors" if re.search(r"\bvisits?\b", label) else ""
+
+
+def _interval_word(label: str, z: float) -> str:
+    """Many days between purchases: "Infrequent buyers"; leaning only: "Less frequent"."""
+    if abs(z) < DESCRIBE_Z:
+        word = "Less frequent" if z > 0 else "More frequent"
+    else:
+        word = "infrequent" if z > 0 else "frequent"
+        word = f"Very {word}" if abs(z) >= STRONG_Z else word.capitalize()
+    return f"{word} {_interval_noun(label)}".strip()
+
+
 def _share_word(label: str, high: bool, share: float | None) -> str:
     if high:
         return f"Mostly {label}" if share is not None and share >= 0.5 else f"More {label}"
@@ -162,12 +181,14 @@ def term_word(
     kind = kind or column_kind(feature)
     label = kind.label
     high = z > 0
-    if kind.kind == "flag" and not (vocabulary or {}).get(feature):
+    given = vocabulary or {}
+    if kind.kind == "flag" and not given.get(feature):
         return _share_word(label, high, share)
+    if kind.kind == "interval" and not (given.get(feature) or given.get(label)):
+        return _interval_word(label, z)
     if abs(z) < DESCRIBE_Z:
         return f"{'Above' if high else 'Below'}-average {label}"
     strong = abs(z) >= STRONG_Z
-    given = vocabulary or {}
     words = given.get(feature) or given.get(label)
     if words is not None:
         return words[1] if high else words[0]
