@@ -135,26 +135,29 @@ def test_a_cash_advance_heavy_segment_gets_a_risk_action_not_cross_selling():
 
 def test_when_no_rule_applies_the_persona_says_so():
     action = choose_action(0, [_fact("Page views", None, 0)], {})
-    assert action.rule == 16 and action.title == "No rule applies"
+    assert action.rule == 18 and action.title == "No rule applies"
     assert "no spend, frequency, recency or risk signal sets it apart" in action.text
 
 
 @pytest.mark.parametrize(
     ("facts", "rule"),
     [
-        ([_fact("recency_days", "recency", 1), _fact("monetary", "value", 1)], 3),
-        ([_fact("monetary", "value", 1), _fact("frequency", "frequency", 1)], 4),
-        ([_fact("monetary", "value", 1)], 6),
-        ([_fact("Income", "means", 1), _fact("monetary", "value", -1)], 7),
-        ([_fact("frequency", "frequency", 1)], 8),
-        ([_fact("Response", "response", 1, kind="flag")], 9),
-        ([_fact("tenure", "tenure", -1)], 10),
-        ([_fact("monetary", "value", -1)], 11),
-        ([_fact("recency_days", "recency", -1)], 12),
-        ([_fact("Income", "means", -1)], 13),
-        ([_fact("tenure", "tenure", 1)], 14),
-        ([_fact("Age", "age", 1, kind="age")], 15),
-        ([], 16),
+        ([_fact("Churn=Yes", "churn", 1, kind="category"), _fact("monetary", "value", 1)], 3),
+        ([_fact("recency_days", "recency", 1), _fact("monetary", "value", 1)], 4),
+        ([_fact("monetary", "value", 1), _fact("frequency", "frequency", 1)], 5),
+        ([_fact("monetary", "value", 1), _fact("tenure", "tenure", 1)], 5),
+        ([_fact("monetary", "value", 1)], 7),
+        ([_fact("Income", "means", 1), _fact("monetary", "value", -1)], 8),
+        ([_fact("frequency", "frequency", 1)], 9),
+        ([_fact("Response", "response", 1, kind="flag")], 10),
+        ([_fact("tenure", "tenure", -1)], 11),
+        ([_fact("tenure", "tenure", 1), _fact("monetary", "value", -1)], 12),
+        ([_fact("monetary", "value", -1)], 13),
+        ([_fact("recency_days", "recency", -1)], 14),
+        ([_fact("Income", "means", -1)], 15),
+        ([_fact("tenure", "tenure", 1)], 16),
+        ([_fact("Age", "age", 1, kind="age")], 17),
+        ([], 18),
     ],
 )
 def test_action_rule_first_match_wins(facts, rule):
@@ -190,7 +193,7 @@ def test_mall_personas_read_well_and_claim_nothing_the_data_does_not_hold():
         "income 43% above average (86.5 vs 60.6 k$)",
     ]
     assert top.key_facts == top.distinctions
-    assert (top.rule, top.action_title) == (4, "Retain and reward")
+    assert (top.rule, top.action_title) == (5, "Retain and reward")
     assert top.action == (
         "Their spending score and income are above average: give them priority service, early "
         "access or a higher tier, and watch for the first sign of a drop."
@@ -236,16 +239,19 @@ def test_wholesale_segments_get_actions_that_follow_their_own_profile():
         for f in lines
     }
     personas = make_personas({"features": lines, "segments": segments}, stats)
-    assert [p.rule for p in personas] == [11, 5, 5, 16]
+    assert [p.rule for p in personas] == [13, 6, 6, 18]
     assert personas[1].action == (
         "Detergents paper, grocery and milk are well above average but frozen is below "
         "average: offer frozen alongside what they already buy."
     )
+    low = [_real(f, stats[f], overall[f] * 0.4, overall[f], -0.6) for f in lines[2:5]]
+    action = choose_action(0, low, {f: column_kind(f, stats[f]) for f in lines})
+    assert action.text.startswith("Their grocery, frozen and detergents paper amounts are below")
     assert len({p.action for p in personas}) == len(personas)
 
 
 def test_every_rule_has_a_title_and_a_summary():
-    assert sorted(ACTIONS) == list(range(1, 17))
+    assert sorted(ACTIONS) == list(range(1, 19))
     assert all(title and text for title, text in ACTIONS.values())
     assert np.all([len(t) < 40 for t, _ in ACTIONS.values()])
 
@@ -254,3 +260,59 @@ def test_the_docs_list_every_rule():
     docs = (Path(__file__).resolve().parents[1] / "docs" / "personas.md").read_text("utf-8")
     for rule, (title, _) in ACTIONS.items():
         assert f"| {rule} |" in docs and title in docs, title
+
+
+def _real(feature: str, stats: dict | None, value: float, overall: float, z: float) -> Fact:
+    """A fact made the way a run makes it, from the column and its figures."""
+    segment = {"mean": {feature: value}, "z": {feature: z}}
+    (fact,) = numeric_facts(segment, [column_kind(feature, stats)], {feature: overall})
+    return fact
+
+
+def test_top_spenders_who_return_a_little_more_are_not_told_to_check_the_risk():
+    # The strongest facts are spend and frequency; returns of 20% against 11% come fourth.
+    facts = [
+        _real("monetary", None, 157919.0, 1911.0, 8.0),
+        _real("frequency", ORDERS, 136.0, 4.27, 7.0),
+        _real("distinct_products", ORDERS, 529.0, 61.5, 5.0),
+        _real("return_rate", SHARE, 0.20, 0.11, 0.6),
+    ]
+    kinds = {f.feature: column_kind(f.feature) for f in facts}
+    action = choose_action(0, facts, kinds)
+    assert (action.rule, action.title) == (5, "Retain and reward")
+    assert action.text.endswith("Watch one risk: return rate 20% (11% overall).")
+    # Among the strongest facts, the same risk decides the action.
+    action = choose_action(0, [facts[0], facts[3]], kinds)
+    assert action.rule == 2
+
+
+def test_churn_is_its_own_action_and_reads_as_a_sentence():
+    churn = Fact("Churn=Yes", "category", "churn", 1, 1, 2.0, 0.6, 0.27,
+                 "Churn: 60% Yes (27% overall)", "x")  # fmt: skip
+    action = choose_action(0, [churn, _fact("MonthlyCharges", "value", 1)], {})
+    assert (action.rule, action.title) == (3, "Prevent churn")
+    assert action.text.startswith("Churn stands out (churn: 60% Yes against 27% overall): ")
+    assert column_kind("Attrition_Flag").signal == "churn"
+    assert column_kind("CASH_ADVANCE").signal == "risk"
+
+
+def test_a_long_gap_between_purchases_is_a_low_frequency_never_grow_the_basket():
+    gap = _real("mean_days_between_purchases", None, 197.0, 66.1, 1.6)
+    assert (gap.kind, gap.signal, gap.effect) == ("interval", "frequency", -1)
+    assert gap.text == "days between purchases three times the average (197 vs 66.1)"
+    spend = _real("monetary", None, 741.0, 1911.0, -0.3)
+    tenure = _real("tenure_days", None, 294.0, 224.0, 0.6)
+    kinds = {f.feature: column_kind(f.feature) for f in (gap, spend, tenure)}
+    action = choose_action(0, [gap, tenure, spend], kinds)
+    assert (action.rule, action.title) == (12, "Offer an upgrade")
+    assert "but their spend and purchase frequency are below average" in action.text
+    assert choose_action(0, [gap], kinds).rule == 13  # not 9, "Grow the basket"
+
+
+def test_totals_and_predictions_of_spend_are_not_product_lines_to_cross_sell():
+    names = ["monetary", "avg_order_value", "predicted_spend", "predicted_clv"]
+    values = zip(names, [40.0, 900.0, 800.0, 700.0], [-0.8, 3.0, 3.0, 3.0], strict=True)
+    facts = [_real(n, None, v, 100.0, z) for n, v, z in values]
+    kinds = {n: column_kind(n) for n in names}
+    action = choose_action(0, facts, kinds)
+    assert (action.rule, action.title) == (7, "Keep them buying")

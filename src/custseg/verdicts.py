@@ -150,7 +150,7 @@ VOCABULARY: tuple[Verdict, ...] = (
         "stability",
         "stable",
         f"Jaccard {STABLE_JACCARD:.2f} or more",
-        "the segment comes back almost unchanged when the data is resampled",
+        "the segment comes back largely the same when the data is resampled",
     ),
     Verdict(
         "stability",
