@@ -316,3 +316,44 @@ def test_totals_and_predictions_of_spend_are_not_product_lines_to_cross_sell():
     kinds = {n: column_kind(n) for n in names}
     action = choose_action(0, facts, kinds)
     assert (action.rule, action.title) == (7, "Keep them buying")
+
+
+def test_the_same_customers_seen_through_two_columns_are_told_once():
+    internet = {"0 · A": {"No": 820, "DSL": 100, "Fiber": 80},
+                "1 · B": {"No": 60, "DSL": 500, "Fiber": 440},
+                "2 · C": {"No": 0, "DSL": 300, "Fiber": 700}}  # fmt: skip
+    # Device protection says "No internet service" for exactly the same customers.
+    device = {s: {"No internet service": c["No"], "Yes": c["DSL"], "No": c["Fiber"]}
+              for s, c in internet.items()}  # fmt: skip
+    shares = pd.concat([_shares("InternetService", internet), _shares("DeviceProtection", device)])
+    sizes = {s: sum(c.values()) for s, c in internet.items()}
+    texts = [f.text for f in category_facts(shares, sizes)["0 · A"]]
+    assert len(texts) == 2 and sum("82% No" in t for t in texts) == 1, texts
+
+
+def test_a_code_named_as_a_feature_reads_as_its_category():
+    kind = column_kind("Channel=2", FLAG)
+    assert describe_value(kind, 0.62, 0.4, 0.9)[0] == "62% channel 2 (40% overall)"
+
+
+def test_a_segment_nothing_describes_is_told_by_what_it_leans_on_without_an_action():
+    lines = ["Grocery", "Detergents_Paper"]
+    summary = {
+        "features": lines,
+        "segments": [
+            {"id": 0, "name": "Above-average grocery · Above-average detergents paper",
+             "size": 91, "share": 0.21, "mean": {"Grocery": 12156.0, "Detergents_Paper": 5064.0},
+             "z": {"Grocery": 0.4, "Detergents_Paper": 0.36}},
+            {"id": 1, "name": "Low grocery", "size": 340, "share": 0.79,
+             "mean": {"Grocery": 3000.0, "Detergents_Paper": 3000.0},
+             "z": {"Grocery": -0.6, "Detergents_Paper": -0.05}},
+        ],
+    }  # fmt: skip
+    stats = {"Grocery": {**GROCERY, "mean": 8250.0},
+             "Detergents_Paper": {**GROCERY, "mean": 3238.0}}  # fmt: skip
+    leaning, low = make_personas(summary, stats)
+    assert leaning.distinctions == [
+        "grocery 47% above average (12,156 vs 8,250)",
+        "detergents paper 56% above average (5,064 vs 3,238)",
+    ]
+    assert (leaning.rule, low.rule) == (18, 13)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from custseg.features.kinds import column_kind
+from custseg.features.kinds import column_kind, column_kinds
 from custseg.features.profiles import feature_label, name_segments, profile_segments
 
 FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
@@ -56,7 +56,7 @@ def test_profile_hand_computed():
 def test_names_follow_the_rule():
     z = np.array(
         [
-            [0.1, 0.0, -0.2],  # nothing beyond half a standard deviation
+            [0.1, 0.0, -0.15],  # nothing beyond half a standard deviation, nor leaning
             [-1.0, 1.2, 1.6],  # three describe it; the two strongest, in column order
             [0.2, 1.1, -1.3],
             [-0.9, -1.4, 1.2],
@@ -103,7 +103,7 @@ def test_a_skewed_amount_at_half_the_mean_is_not_average():
         "Low grocery",
         "High grocery",
     ]
-    assert name_segments(z, features, kinds=kinds) == ["Average", "High grocery"]
+    assert name_segments(z, features, kinds=kinds) == ["Below-average grocery", "High grocery"]
 
 
 def test_flags_are_named_by_their_share_and_codes_never():
@@ -125,7 +125,7 @@ def test_colliding_names_take_the_next_feature_then_a_comparison():
         "Older · High income · High spending score (lower spending score)",
         "Older · High income · Low spending score",
         "Older · High income · High spending score (higher spending score)",
-        "Average · Above-average income",
+        "Above-average income",
         "Average",
     ]
 
@@ -160,3 +160,31 @@ def test_days_between_purchases_name_infrequent_buyers_not_high_days():
     z = np.array([[1.7, 0.6], [-0.8, 0.0], [0.3, -1.0]])
     names = name_segments(z, features)
     assert names == ["Very infrequent buyers · Long-standing", "Frequent buyers", "New"]
+
+
+def test_names_never_differ_only_by_a_level():
+    # Telco: two long-standing segments, one "Very high", one "High" total charges; the
+    # first also pays far more each month, and its name says so.
+    kinds = column_kinds([{"name": n} for n in ("tenure", "MonthlyCharges", "TotalCharges")])
+    features = [k.name for k in kinds]
+    z = np.array([[1.3, 1.3, 1.8], [1.1, 0.1, 0.8], [-0.9, 0.0, -0.7]])
+    assert name_segments(z, features, kinds=kinds) == [
+        "Long-standing · High monthly charges · Very high total charges",
+        "Long-standing · High total charges",
+        "New · Low total charges",
+    ]
+    # Levels of one feature alone stay: nothing else describes these two.
+    assert name_segments(np.array([[0.61, 0, 0], [1.85, 0, 0]]), FEATURES) == [
+        "Older",
+        "Much older",
+    ]
+
+
+def test_a_segment_nothing_describes_is_named_by_what_it_leans_on_not_average():
+    # Wholesale: grocery 47% and detergents 56% above the mean, below the naming rule.
+    lines = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper"]
+    z = np.array([[-0.26, 0.25, 0.4, -0.31, 0.36], [0.1, -0.1, 0.05, 0.0, -0.15]])
+    assert name_segments(z, lines) == [
+        "Above-average grocery · Above-average detergents paper",
+        "Average",
+    ]

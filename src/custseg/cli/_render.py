@@ -70,6 +70,14 @@ def segment_highlights(segment: dict, features: list[dict], roles: dict | None =
     kinds = custseg.features.kinds.column_kinds(records, roles)
     overall = {f["name"]: f["mean"] for f in features}
     facts = custseg.features.facts.numeric_facts(segment, kinds, overall, size=segment.get("size"))
+    if not facts:  # what the segment leans on, as its name says
+        facts = custseg.features.facts.numeric_facts(
+            segment,
+            kinds,
+            overall,
+            size=segment.get("size"),
+            min_strength=custseg.features.profiles.LEAN_Z,
+        )
     return "; ".join(f.short for f in facts[:2]) or "close to the average on every feature"
 
 

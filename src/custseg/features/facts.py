@@ -18,6 +18,10 @@ everything else              "tenure 64 on average (32.4 overall)"
 category                     "Gender: 73% Female (54% overall)"
 ===========================  ========================================================
 
+An indicator of a code names the column: "62% channel 2 (40% overall)", never "62% 2".
+Two categories of different columns with the same shares (internet service "No" and
+device protection "No internet service": the same customers) are told once.
+
 A share resting on fewer than :data:`FEW_CUSTOMERS` customers gives the count:
 "60% Male (12 of 20; 44% overall)". A score is "above" the average below one
 standard deviation, "well above" from one and "far above" from 1.5. A code
@@ -219,6 +223,8 @@ def describe_value(
         if kind.kind == "share":
             return f"{label} {_pct(seg)} ({_pct(avg)} overall)", short
         column, _, category = kind.name.partition("=")
+        if category and re.fullmatch(r"[\d.\-]+", category):  # a code: "62% channel 2"
+            return f"{_pct(seg)} {label} ({_count_note(seg, size)}{_pct(avg)} overall)", short
         if category:  # an indicator of one category: "62% Female (48% overall; gender)"
             where = f"; {humanise(column)}"
             return f"{_pct(seg)} {category} ({_count_note(seg, size)}{_pct(avg)} overall{where})", (
@@ -254,6 +260,7 @@ def numeric_facts(
     *,
     size: int | None = None,
     maxima: Mapping[str, float] | None = None,
+    min_strength: float = DESCRIBE_Z,
 ) -> list[Fact]:
     """The numeric facts that set a segment apart, strongest first.
 
@@ -269,6 +276,9 @@ def numeric_facts(
         Customers in the segment.
     maxima : mapping, optional
         Feature → largest value; a share above 1 is read as percent.
+    min_strength : float, default=DESCRIBE_Z
+        Facts weaker than this are left out; :data:`custseg.features.profiles.LEAN_Z`
+        gives the features a segment only leans on, for one that nothing describes.
     """
     facts = []
     for kind in kinds:
@@ -278,7 +288,7 @@ def numeric_facts(
         if z is None or value is None or f not in overall or kind.kind == "code":
             continue
         strength = describe_strength(kind, float(z), float(value), float(overall[f]))
-        if strength < DESCRIBE_Z:
+        if strength < min_strength:
             continue
         text, short = describe_value(
             kind,
@@ -380,13 +390,20 @@ def category_facts(shares: pd.DataFrame | None, sizes: Mapping[str, int]) -> dic
                 it[1].direction < 0,
                 it[0],
                 -it[1].strength,
+                len(it[1].feature.partition("=")[2]),  # of two alike, "No" before "No internet"
                 it[1].feature,
             )
         )
         columns: set[str] = set()
+        told: set[tuple[float, float]] = set()
         for _, fact in items:  # one fact per column: "18% Female" only repeats "82% Male"
             column = fact.feature.partition("=")[0]
-            if column not in columns and len(out[label]) < MAX_CATEGORY_FACTS:
-                columns.add(column)
-                out[label].append(fact)
+            # The same customers seen through two columns (internet service "No" and
+            # device protection "No internet service"): said once.
+            same = (round(fact.value, 2), round(fact.overall, 2))
+            if column in columns or same in told or len(out[label]) >= MAX_CATEGORY_FACTS:
+                continue
+            columns.add(column)
+            told.add(same)
+            out[label].append(fact)
     return out

@@ -26,15 +26,18 @@ A describing feature's word depends on what the column is
 
 A name joins the words of the two strongest describing features, in the
 table's column order, with " · ", e.g. "High income · Low spending score". A
-segment no feature describes is "Average".
+segment no feature describes is named by the (up to two) features it leans on
+(``|z| >= 0.2``: "Above-average grocery"); one that leans on nothing is "Average".
 
 Names are distinct and never differ only by a number. When two segments share
 a name, each takes its next strongest describing feature (up to three words);
 then features that lean one way without describing (``|z| >= 0.2``: "Above-average
 X", "Below-average X"); if the names still collide, the colliding segments are
 told apart by the feature on which they differ most ("higher X" / "lower X").
-Only identical profiles are left with "(2)", "(3)", ... The rule uses only the
-profile, so it is deterministic.
+Only identical profiles are left with "(2)", "(3)", ... Names that differ only by
+a level ("High X" and "Very high X", "Lapsed" and "Long lapsed") take their next
+describing feature, where they have one. The rule uses only the profile, so it is
+deterministic.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ __all__ = [
     "DESCRIBE_RATIO",
     "DESCRIBE_Z",
     "LEAN_Z",
+    "MAX_TERMS",
     "STRONG_Z",
     "describe_strength",
     "feature_label",
@@ -284,12 +288,22 @@ class _Namer:
     def describing(self, i: int) -> int:
         return int((self.strength[i] >= DESCRIBE_Z).sum())
 
+    def base_terms(self, i: int) -> int:
+        """Words a name takes before any clash: the describing features, else the leaning."""
+        return min(MAX_TERMS, self.describing(i) or len(self.order(i)))
+
     def name(self, i: int, n_terms: int) -> str:
         """The name from the ``n_terms`` strongest features, in column order."""
         chosen = sorted(self.order(i)[:n_terms])
-        words = [self.word(i, j) for j in chosen]
-        if not self.describing(i):
-            words.insert(0, "Average")
+        return " · ".join(self.word(i, j) for j in chosen) or "Average"
+
+    def stem(self, name: str) -> str:
+        """A name without its levels: "Very high X" and "High X" read as one name."""
+        words = []
+        for word in name.lower().split(" · "):
+            for pattern, plain in _LEVELS:
+                word = pattern.sub(plain, word)
+            words.append(word)
         return " · ".join(words)
 
 
@@ -301,6 +315,13 @@ def _clashes(names: list[str]) -> list[list[int]]:
 
 
 _ORDINALS = ("", "second-", "third-", "fourth-", "fifth-")
+#: Levels of a word, dropped when names are compared for near-duplicates.
+_LEVELS = (
+    (re.compile(r"^(very|much) "), ""),
+    (re.compile(r"^long (?=lapsed)"), ""),
+    (re.compile(r"^above-average "), "high "),
+    (re.compile(r"^below-average "), "low "),
+)
 
 
 def _rank_word(rank: int, n: int) -> str:
@@ -369,7 +390,7 @@ def name_segments(
         means,
         _strengths(z, kinds, means, overall),
     )
-    n_terms = [min(MAX_TERMS, namer.describing(i)) for i in range(len(z))]
+    n_terms = [namer.base_terms(i) for i in range(len(z))]
     names = [namer.name(i, n_terms[i]) for i in range(len(z))]
     for _ in range(MAX_NAME_TERMS):
         grown = False
@@ -384,7 +405,7 @@ def name_segments(
     for i in range(len(names)):
         # A name grown for a clash that the other names' growth resolved shrinks back,
         # unless the shorter name would fit another segment as well.
-        while n_terms[i] > min(MAX_TERMS, namer.describing(i)):
+        while n_terms[i] > namer.base_terms(i):
             n = n_terms[i] - 1
             shorter = namer.name(i, n)
             if shorter in names or any(
@@ -393,6 +414,25 @@ def name_segments(
                 break
             n_terms[i] = n
             names[i] = shorter
+    _near_duplicates(namer, names, n_terms)
     for group in _clashes(names):
         _compare(namer, group, names)
     return names
+
+
+def _near_duplicates(namer: _Namer, names: list[str], n_terms: list[int]) -> None:
+    """Names that differ only by a level ("High X" / "Very high X") take one more word.
+
+    Only a describing feature is added: the levels already tell the segments apart on
+    their own features, and "Older" and "Much older" stay as they are.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        groups.setdefault(namer.stem(n), []).append(i)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        for i in group:
+            if n_terms[i] < min(MAX_NAME_TERMS, namer.describing(i)):
+                n_terms[i] += 1
+                names[i] = namer.name(i, n_terms[i])

@@ -55,6 +55,7 @@ import pandas as pd
 
 from custseg.features.facts import Fact, category_facts, numeric_facts
 from custseg.features.kinds import ColumnKind, column_kind, column_kinds
+from custseg.features.profiles import LEAN_Z, MAX_TERMS
 from custseg.verdicts import Trust, segment_trust
 
 __all__ = [
@@ -531,7 +532,12 @@ def make_personas(
     for seg in segs:
         sid = int(seg["id"])
         facts = numeric_facts(seg, kinds, overall, size=int(seg["size"]), maxima=maxima)
-        told = facts[:MAX_DISTINCTIONS] + cats.get(labels[sid], [])
+        # A segment nothing describes is told by what it leans on, as its name is;
+        # no action rests on a lean.
+        leaning = [] if facts else numeric_facts(
+            seg, kinds, overall, size=int(seg["size"]), maxima=maxima, min_strength=LEAN_Z
+        )[:MAX_TERMS]  # fmt: skip
+        told = (facts or leaning)[:MAX_DISTINCTIONS] + cats.get(labels[sid], [])
         # The action weighs every fact, not only those on the card: a line they skip
         # matters for cross-selling even when three others differ more.
         action = choose_action(sid, facts + cats.get(labels[sid], []), by_name)
