@@ -26,7 +26,7 @@ from custseg._version import __version__
 from custseg.engines import Engine, get_engine
 from custseg.engines.base import nearest_center_margin
 from custseg.errors import InputError, ModelError, SchemaError
-from custseg.features.encoding import indicator_column
+from custseg.features.encoding import flag_column, indicator_column
 from custseg.features.large import feature_matrix as parse_features
 from custseg.features.preprocessing import Scaler
 from custseg.features.roles import match_column
@@ -82,9 +82,9 @@ def fingerprint(X: np.ndarray, features: list[str]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _is_category(feature: dict[str, Any]) -> bool:
-    """Whether a model feature is a category indicator ("Gender=Female")."""
-    return feature.get("kind") == "category"
+def _is_indicator(feature: dict[str, Any]) -> bool:
+    """Whether a model feature is an indicator: a category ("Gender=Female") or a flag."""
+    return feature.get("kind") in ("category", "flag")
 
 
 @dataclass(frozen=True)
@@ -215,14 +215,14 @@ class SegmentModel:
             return np.empty((0, len(resolved)))
         # Numbers are parsed as the training run parsed them (Arrow kernels on a big
         # table), so scoring the training rows reproduces their labels.
-        numeric = [c for c, f in zip(resolved, self.features, strict=True) if not _is_category(f)]
+        numeric = [c for c, f in zip(resolved, self.features, strict=True) if not _is_indicator(f)]
         parsed = {}
         if numeric:
             matrix = parse_features(frame, numeric, source=source)
             parsed = dict(zip(numeric, matrix.T, strict=True))
         return np.column_stack(
             [
-                indicator_column(frame, c, f["category"]) if _is_category(f) else parsed[c]
+                _indicator_values(frame, c, f, source) if _is_indicator(f) else parsed[c]
                 for c, f in zip(resolved, self.features, strict=True)
             ]
         )
@@ -444,6 +444,13 @@ class SegmentModel:
     def save(self, path: str | Path) -> Path:
         """Write the model as JSON, atomically."""
         return write_json(self.to_dict(), path)
+
+
+def _indicator_values(frame: pd.DataFrame, column: str, feature: dict, source: str) -> np.ndarray:
+    """An indicator feature from its input column: 1/0 for a category or a flag."""
+    if feature.get("kind") == "flag":
+        return flag_column(frame, column, where=source)
+    return indicator_column(frame, column, feature["category"])
 
 
 def attach_scores(frame: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:

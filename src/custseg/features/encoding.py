@@ -21,6 +21,15 @@ segment's share stands out by half a standard deviation or more.
 
 Scoring new customers recomputes the indicators from the original column: a
 category unseen in training gets 0 in every indicator.
+
+Codes and flags
+---------------
+A *code* column (a few whole numbers that label: Channel 1/2, Region 1/2/3; see
+:mod:`custseg.features.roles`) named in ``--features`` is encoded exactly like a
+categorical column, one indicator per code ("Region=3"). A *flag* (0/1, yes/no)
+becomes one indicator under its own name, 1 for yes: its segment mean is the
+share of customers with the flag set, and it carries the same half weight as a
+categorical column (a lone indicator divided by ``sqrt(2 p (1 - p))``).
 """
 
 from __future__ import annotations
@@ -30,8 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custseg.errors import SchemaError
 from custseg.features.preprocessing import Scaler
-from custseg.features.roles import NA_TOKENS, TableSchema
+from custseg.features.roles import NA_TOKENS, YES_NO, TableSchema
 
 __all__ = [
     "CATEGORICAL_VARIANCE",
@@ -39,12 +49,17 @@ __all__ = [
     "annotate_categoricals",
     "category_words",
     "expand_categoricals",
+    "flag_column",
     "indicator_column",
     "weight_categoricals",
 ]
 
 SEPARATOR = "="
 CATEGORICAL_VARIANCE = 0.5
+#: Roles encoded as one indicator per value.
+CATEGORY_ROLES = ("categorical", "code")
+_YES = frozenset({"1", *(pair[0] for pair in YES_NO)})
+_NO = frozenset({"0", *(pair[1] for pair in YES_NO)})
 
 
 def _clean(col: pd.Series) -> pd.Series:
@@ -59,10 +74,39 @@ def indicator_column(frame: pd.DataFrame, source: str, category: str) -> np.ndar
     return np.where(text.isna().to_numpy(), np.nan, out)
 
 
+def flag_column(frame: pd.DataFrame, source: str, *, where: str = "input") -> np.ndarray:
+    """1.0 where ``frame[source]`` says yes (1, yes, y, true, t), 0.0 for no, NaN if missing.
+
+    Raises
+    ------
+    SchemaError
+        A value is neither yes nor no; the message names the column, row and value.
+    """
+    text = _clean(frame[source])
+    lower = text.str.lower()
+    number = pd.to_numeric(lower, errors="coerce")
+    yes = (lower.isin(_YES) | (number == 1)).to_numpy(dtype=bool, na_value=False)
+    no = (lower.isin(_NO) | (number == 0)).to_numpy(dtype=bool, na_value=False)
+    missing = text.isna().to_numpy()
+    bad = ~(yes | no | missing)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise SchemaError(
+            f"column '{source}' in {where} is a flag (0/1 or yes/no); found "
+            f"{frame[source].iloc[row]!r} at row {row + 1}. Write 0/1 or yes/no, or leave the "
+            "column out of --features"
+        )
+    return np.where(missing, np.nan, yes.astype("float64"))
+
+
+def _as_text(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(values), "", np.where(values == 1, "1", "0"))
+
+
 def expand_categoricals(
     frame: pd.DataFrame, features: list[str], schema: TableSchema
 ) -> tuple[pd.DataFrame, list[str], dict[str, dict[str, str]]]:
-    """Replace each categorical feature by its indicator features.
+    """Replace each categorical or code feature by its indicators, and read flags as 0/1.
 
     Parameters
     ----------
@@ -71,35 +115,41 @@ def expand_categoricals(
     features : list of str
         Chosen feature columns.
     schema : TableSchema
-        Column roles; features whose role is ``categorical`` are expanded.
+        Column roles; features whose role is ``categorical`` or ``code`` are
+        expanded, ``flag`` features become one indicator each.
 
     Returns
     -------
     frame : DataFrame
-        ``frame`` itself when nothing is categorical, else a copy with the
-        indicator columns added as text ("1" / "0" / "").
+        ``frame`` itself when nothing is categorical or a flag, else a copy with
+        the indicator columns added (or, for a flag, replaced) as text ("1" / "0" / "").
     features : list of str
-        Categorical names replaced, in place, by ``"<column>=<category>"`` names.
+        Categorical names replaced, in place, by ``"<column>=<category>"`` names;
+        flags keep their name.
     specs : dict
-        Indicator name → ``{"source": column, "category": value}``.
+        Indicator name → ``{"source": column, "category": value, "role": role}``
+        (no ``category`` for a flag).
     """
-    categorical = [f for f in features if schema[f].role == "categorical"]
-    if not categorical:
+    encoded = [f for f in features if schema[f].role in (*CATEGORY_ROLES, "flag")]
+    if not encoded:
         return frame, features, {}
     frame = frame.copy()
     specs: dict[str, dict[str, str]] = {}
     expanded: list[str] = []
     for f in features:
-        if f not in categorical:
+        role = schema[f].role
+        if f not in encoded:
             expanded.append(f)
-            continue
-        categories = sorted(_clean(frame[f]).dropna().unique().tolist())
-        for cat in categories:
-            name = f"{f}{SEPARATOR}{cat}"
-            values = indicator_column(frame, f, cat)
-            frame[name] = np.where(np.isnan(values), "", np.where(values == 1, "1", "0"))
-            specs[name] = {"source": f, "category": str(cat)}
-            expanded.append(name)
+        elif role == "flag":
+            frame[f] = _as_text(flag_column(frame, f))
+            specs[f] = {"source": f, "role": role}
+            expanded.append(f)
+        else:
+            for cat in sorted(_clean(frame[f]).dropna().unique().tolist()):
+                name = f"{f}{SEPARATOR}{cat}"
+                frame[name] = _as_text(indicator_column(frame, f, cat))
+                specs[name] = {"source": f, "category": str(cat), "role": role}
+                expanded.append(name)
     return frame, expanded, specs
 
 
@@ -138,16 +188,38 @@ def weight_categoricals(
 def annotate_categoricals(
     feature_meta: list[dict[str, Any]], specs: dict[str, dict[str, str]]
 ) -> list[dict[str, Any]]:
-    """Mark indicator features in the model's feature list (kind ``category``)."""
+    """Mark indicator features in the model's feature list.
+
+    Kind ``category`` (with ``source`` and ``category``) for a categorical or code
+    indicator, kind ``flag`` (with ``source``) for a flag.
+    """
     for meta in feature_meta:
         spec = specs.get(meta["name"])
-        if spec is not None:
+        if spec is None:
+            continue
+        meta["source"] = spec["source"]
+        if spec.get("role") == "flag":
+            meta["kind"] = "flag"
+        else:
             meta["kind"] = "category"
-            meta["source"] = spec["source"]
             meta["category"] = spec["category"]
     return feature_meta
 
 
 def category_words(specs: dict[str, dict[str, str]]) -> dict[str, tuple[str, str]]:
-    """Naming words for indicator features: ("Fewer <category>", "More <category>")."""
-    return {name: (f"Fewer {s['category']}", f"More {s['category']}") for name, s in specs.items()}
+    """Naming words for indicator features.
+
+    ("Fewer <category>", "More <category>") for a categorical column; a code's
+    value is meaningless alone, so its words name the column ("More Region 3");
+    a flag's words name the flag ("More AcceptedCmp5").
+    """
+    words = {}
+    for name, spec in specs.items():
+        if spec.get("role") == "flag":
+            label = spec["source"]
+        elif spec.get("role") == "code":
+            label = f"{spec['source']} {spec['category']}"
+        else:
+            label = spec["category"]
+        words[name] = (f"Fewer {label}", f"More {label}")
+    return words

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from custseg.errors import SchemaError
+from custseg.features.parsing import NUMBER_LIKE, parse_number_text, undress
 
 __all__ = [
     "MAX_ABS_VALUE",
+    "SKIP_REASONS",
     "ColumnInfo",
     "TableSchema",
     "detect_roles",
@@ -53,13 +55,123 @@ NA_TOKENS = frozenset(
 #: The largest magnitude a feature value may have. Far beyond any customer quantity, and
 #: small enough that squares, cubes and sums over billions of rows stay finite in float64.
 MAX_ABS_VALUE = 1e50
-ROLES = ("id", "numeric", "categorical", "date", "text", "empty", "constant")
+ROLES = (
+    "id",
+    "numeric",
+    "flag",
+    "code",
+    "categorical",
+    "date",
+    "text",
+    "unreadable",
+    "custseg",
+    "empty",
+    "constant",
+)
+#: Why a column of a role is not a feature; the other roles give their own reason.
+SKIP_REASONS = {
+    "id": "customer ID",
+    "date": "dates are not used as features",
+    "empty": "every value is missing",
+    "constant": "a single value in every row",
+    "numeric": "not selected in --features",
+}
 _MAX_CATEGORIES = 20
 _NUMERIC_SHARE = 0.9  # a column this numeric is meant to be numeric; other values are errors
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d+$")
+#: Whole-number columns with at most this many values and no 0 are codes even when
+#: their name says nothing (Channel 1/2, Region 1/2/3); see :func:`detect_roles`.
+MAX_UNNAMED_CODES = 4
+# Below this many rows a few repeated numbers say nothing about labels versus amounts.
+_MIN_LABEL_ROWS = 10
 _ID_NAMES = re.compile(
     r"(?:^|_)(id|key|uuid|guid)$|^(customer|client|member|user|cust)_?(no|num|number|code)$"
 )
+#: Words of a column name that make a few whole numbers a code (labels, not amounts).
+CODE_WORDS = frozenset(
+    {
+        "area",
+        "branch",
+        "brand",
+        "category",
+        "channel",
+        "city",
+        "class",
+        "cluster",
+        "code",
+        "country",
+        "department",
+        "dept",
+        "district",
+        "division",
+        "gender",
+        "group",
+        "location",
+        "market",
+        "outlet",
+        "plan",
+        "region",
+        "sector",
+        "sex",
+        "shop",
+        "site",
+        "source",
+        "state",
+        "status",
+        "store",
+        "territory",
+        "tier",
+        "type",
+        "zone",
+    }
+)
+#: Words of a column name that make a few whole numbers a count (an amount).
+COUNT_WORDS = frozenset(
+    {
+        "children",
+        "cnt",
+        "count",
+        "days",
+        "dependent",
+        "dependents",
+        "frequency",
+        "items",
+        "kids",
+        "members",
+        "mon",
+        "months",
+        "nb",
+        "num",
+        "number",
+        "orders",
+        "purchases",
+        "qty",
+        "quantity",
+        "recency",
+        "tenure",
+        "times",
+        "transactions",
+        "trx",
+        "visits",
+        "weeks",
+        "years",
+    }
+)
+#: Text pairs read as a flag; the first word of each pair is "yes".
+YES_NO = (("yes", "no"), ("y", "n"), ("true", "false"), ("t", "f"))
+#: Columns that custseg segment and custseg score write. A table holding the first
+#: three is a custseg output: these columns are not customer attributes.
+SCORE_COLUMNS = (
+    "segment",
+    "segment_name",
+    "distance_to_center",
+    "margin",
+    "borderline",
+    "outlier",
+    "confidence",
+    "reason",
+)
+_OUTPUT_SIGNATURE = ("segment", "segment_name", "distance_to_center")
+_WRITTEN = re.compile(r"^(?:" + "|".join(SCORE_COLUMNS) + r"|probability_\d+)(?:_custseg)*$")
 
 
 def _snake(name: str) -> str:
@@ -81,7 +193,11 @@ class ColumnInfo:
     name : str
         The column name as in the file.
     role : str
-        One of ``id``, ``numeric``, ``categorical``, ``date``, ``text``, ``empty``, ``constant``.
+        One of :data:`ROLES`: ``id``, ``numeric``, ``flag`` (0/1 or yes/no), ``code``
+        (a few whole numbers that label, not count: Channel 1/2, Region 1/2/3),
+        ``categorical``, ``date``, ``text``, ``unreadable`` (looks numeric, but some
+        values are not numbers), ``custseg`` (written by an earlier custseg run),
+        ``empty``, ``constant``.
     reason : str
         Why the column has this role, in words.
     missing : int
@@ -95,6 +211,17 @@ class ColumnInfo:
     reason: str
     missing: int = 0
     distinct: int = 0
+
+    @property
+    def skip_reason(self) -> str:
+        """Why the column is not a feature when it is not chosen, in words."""
+        if self.role == "categorical":
+            return f"categorical ({self.reason}); name it in --features to use it"
+        if self.role == "flag":
+            return f"{self.reason}; name it in --features to use it as an indicator"
+        if self.role == "code":
+            return f"{self.reason}; name it in --features to use it as categories"
+        return SKIP_REASONS.get(self.role, self.reason)
 
 
 @dataclass
@@ -126,19 +253,17 @@ def _missing_mask(col: pd.Series) -> np.ndarray:
 
 
 def _to_float(values: pd.Series) -> pd.Series:
-    """Parse text to float; unparseable values become NaN (callers report them)."""
+    """Parse text to float (:mod:`custseg.features.parsing`); unparseable values become NaN."""
     text = values.astype(str).str.strip()
-    parsed = pd.to_numeric(text, errors="coerce")
-    failed = parsed.isna() & ~text.isin(NA_TOKENS)
-    if failed.any() and text[failed].str.match(_DECIMAL_COMMA).all():
-        # European exports write 1.234,50: the whole column then uses the comma for decimals.
-        swapped = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        parsed = pd.to_numeric(swapped, errors="coerce")
-    return parsed.astype("float64")
+    parsed = parse_number_text(text.where(~text.isin(NA_TOKENS), ""))
+    return pd.Series(parsed.values, index=values.index)
 
 
 def parse_numeric(frame: pd.DataFrame, column: str, *, source: str = "input") -> np.ndarray:
     """Convert one text column into floats, with NaN for missing cells.
+
+    Numbers written with thousands separators, currency symbols or a percent sign
+    are read by the rule of :mod:`custseg.features.parsing`.
 
     Parameters
     ----------
@@ -201,6 +326,93 @@ def _looks_like_dates(text: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.9)
 
 
+def is_custseg_output(columns: list[str]) -> bool:
+    """True for a table that custseg wrote (``segments.csv``, a scored file)."""
+    return all(name in columns for name in _OUTPUT_SIGNATURE)
+
+
+def _name_words(name: str) -> set[str]:
+    return set(_snake(name).split("_"))
+
+
+def _yes_no(present: pd.Series) -> tuple[str, str] | None:
+    """The yes/no pair that the two distinct values of a text column form, if any."""
+    values = set(present.drop_duplicates().head(50).str.lower())
+    for pair in YES_NO:
+        if values == set(pair):
+            return pair
+    return None
+
+
+def _whole_number_role(name: str, values: pd.Series, n_rows: int) -> tuple[str, str] | None:
+    """``("flag" | "code" | "numeric", reason)`` for a column of few whole numbers, else None.
+
+    The rule (docs/columns.md): 0/1 is a flag. A handful of whole numbers is a
+    code when the name says it labels (``Region``, ``Channel``, ``Store``), a
+    count when the name says it counts (``Kidhome`` has no such word, but its 0
+    does: counts and amounts include 0, codes are numbered from 1).
+    """
+    if n_rows < _MIN_LABEL_ROWS:
+        return None
+    distinct = np.unique(values.to_numpy())
+    if set(distinct.tolist()) == {0.0, 1.0}:
+        return "flag", "0/1 values: a flag"
+    if (distinct % 1 != 0).any() or len(distinct) > min(_MAX_CATEGORIES, max(2, n_rows // 2)):
+        return None
+    shown = ", ".join(f"{v:g}" for v in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
+    words = _name_words(name)
+    if words & COUNT_WORDS:
+        return "numeric", f"numeric (a count: the name says so; values {shown})"
+    if words & CODE_WORDS:
+        word = sorted(words & CODE_WORDS)[0]
+        return "code", f"a code: {len(distinct)} whole-number labels ({shown}), named '{word}'"
+    if len(distinct) <= MAX_UNNAMED_CODES and distinct[0] > 0:
+        return "code", (
+            f"a code: {len(distinct)} whole-number labels ({shown}) and no 0 (counts and "
+            "amounts have zeros)"
+        )
+    return None
+
+
+def _numeric_role(
+    name: str, numeric: pd.Series, n_rows: int, base: dict, unique: bool, id_column: str | None
+) -> ColumnInfo:
+    """The role of a column whose values are (at least 90%) numbers."""
+    ints = numeric.dropna()
+    if base["distinct"] <= 1:
+        return ColumnInfo(role="constant", reason="a single value in every row", **base)
+    if (
+        id_column is None
+        and unique
+        and n_rows >= 10
+        and (ints % 1 == 0).all()
+        and ints.is_monotonic_increasing
+        and float(ints.iloc[-1] - ints.iloc[0]) == n_rows - 1
+    ):
+        return ColumnInfo(role="id", reason="a running row number (1, 2, 3, ...)", **base)
+    few = _whole_number_role(name, ints, n_rows)
+    if few is not None:
+        return ColumnInfo(role=few[0], reason=few[1], **base)
+    share = float(numeric.notna().mean())
+    reason = "numeric"
+    if share < 1.0:
+        reason = f"numeric ({(1 - share):.0%} of values are not numbers)"
+    return ColumnInfo(role="numeric", reason=reason, **base)
+
+
+def _unreadable(present: pd.Series, numeric: pd.Series) -> str | None:
+    """Why a column that looks numeric is not read as numbers; None when it does not."""
+    bare = undress(present)
+    looks = bare.str.match(NUMBER_LIKE).to_numpy()
+    if looks.mean() < _NUMERIC_SHARE:
+        return None
+    failed = present[looks & numeric.isna().to_numpy()]
+    return (
+        f"looks numeric, but {len(failed)} of {len(present)} values are not numbers in one "
+        f"format (e.g. {str(failed.min())!r}); fix them to use the column"
+    )
+
+
 def _classify(name: str, col: pd.Series, n_rows: int, id_column: str | None) -> ColumnInfo:
     missing_mask = _missing_mask(col)
     n_missing = int(missing_mask.sum())
@@ -213,32 +425,21 @@ def _classify(name: str, col: pd.Series, n_rows: int, id_column: str | None) -> 
         return ColumnInfo(role="empty", reason="every value is missing", **base)
     unique = distinct == len(present) and n_missing == 0
     numeric = _to_float(present)
-    numeric_share = float(numeric.notna().mean())
     if id_column is None and looks_like_id_name(name) and distinct >= 0.9 * len(present):
         return ColumnInfo(role="id", reason="ID-like name with (nearly) unique values", **base)
-    if numeric_share >= _NUMERIC_SHARE:
-        if distinct <= 1:
-            return ColumnInfo(role="constant", reason="a single value in every row", **base)
-        ints = numeric.dropna()
-        if (
-            id_column is None
-            and unique
-            and n_rows >= 10
-            and (ints % 1 == 0).all()
-            and ints.is_monotonic_increasing
-            and float(ints.iloc[-1] - ints.iloc[0]) == n_rows - 1
-        ):
-            return ColumnInfo(role="id", reason="a running row number (1, 2, 3, ...)", **base)
-        reason = "numeric"
-        if numeric_share < 1.0:
-            reason = f"numeric ({(1 - numeric_share):.0%} of values are not numbers)"
-        return ColumnInfo(role="numeric", reason=reason, **base)
+    if float(numeric.notna().mean()) >= _NUMERIC_SHARE:
+        return _numeric_role(name, numeric, n_rows, base, unique, id_column)
     if _looks_like_dates(present):
         return ColumnInfo(role="date", reason="dates", **base)
     if distinct <= 1:
         return ColumnInfo(role="constant", reason="a single value in every row", **base)
+    unreadable = _unreadable(present, numeric)
+    if unreadable is not None:
+        return ColumnInfo(role="unreadable", reason=unreadable, **base)
     if id_column is None and unique and n_rows >= 10:
         return ColumnInfo(role="id", reason="unique text in every row", **base)
+    if _yes_no(present) is not None:
+        return ColumnInfo(role="flag", reason="yes/no values: a flag", **base)
     if distinct <= _MAX_CATEGORIES and distinct <= max(2, n_rows // 2):
         return ColumnInfo(role="categorical", reason=f"{distinct} distinct values", **base)
     return ColumnInfo(role="text", reason=f"free text ({distinct} distinct values)", **base)
@@ -259,12 +460,25 @@ def detect_roles(frame: pd.DataFrame, *, id_column: str | None = None) -> TableS
     -------
     TableSchema
         One :class:`ColumnInfo` per column, in the table's order; at most one ``id``.
+        In a custseg output (:func:`is_custseg_output`) the columns custseg wrote
+        have the role ``custseg``.
     """
+    columns = [str(c) for c in frame.columns]
     if id_column is not None:
-        id_column = match_column(id_column, list(frame.columns), option="--id-column")
+        id_column = match_column(id_column, columns, option="--id-column")
+    output = is_custseg_output(columns)
     infos: list[ColumnInfo] = []
     found_id = id_column
     for name in frame.columns:
+        if output and name != id_column and _WRITTEN.match(str(name)):
+            infos.append(
+                ColumnInfo(
+                    name=name,
+                    role="custseg",
+                    reason="written by an earlier custseg run, not a customer attribute",
+                )
+            )
+            continue
         info = _classify(name, frame[name], len(frame), found_id)
         if info.role == "id":
             found_id = name

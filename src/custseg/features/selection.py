@@ -14,18 +14,9 @@ import numpy as np
 import pandas as pd
 
 from custseg.errors import DataWarning, SchemaError
-from custseg.features.roles import TableSchema, match_column
+from custseg.features.roles import SKIP_REASONS, TableSchema, match_column
 
 __all__ = ["choose_features", "drop_constant_features", "require_features"]
-
-#: Why a column of each role is not a feature, as ``summary.json`` says it.
-_SKIP_REASONS = {
-    "id": "customer ID",
-    "date": "dates are not used as features",
-    "empty": "every value is missing",
-    "constant": "a single value in every row",
-    "numeric": "not selected in --features",
-}
 
 
 def choose_features(
@@ -59,12 +50,13 @@ def choose_features(
     for info in schema.columns:
         if info.name in chosen:
             continue
-        if info.role == "categorical":
-            reason = f"categorical ({info.reason}); name it in --features to use it"
-        elif info.role == "text":
-            reason = info.reason
-        else:
-            reason = _SKIP_REASONS[info.role]
+        reason = info.skip_reason
+        if info.role == "unreadable":
+            warnings.warn(
+                f"column '{info.name}' is skipped: it {info.reason}",
+                DataWarning,
+                stacklevel=3,
+            )
         if info.role == "empty":
             warnings.warn(
                 f"column '{info.name}' is entirely empty and is skipped",
@@ -162,7 +154,7 @@ def drop_constant_features(
             stacklevel=3,
         )
         skipped.append(
-            {"column": features[j], "role": "constant", "reason": _SKIP_REASONS["constant"]}
+            {"column": features[j], "role": "constant", "reason": SKIP_REASONS["constant"]}
         )
     keep = [j for j in range(len(features)) if j not in constant]
     kept = [features[j] for j in keep]
