@@ -99,3 +99,19 @@ def test_trust_summary_switches(kmeans):
     on = trust_summary(X, labels, margin, stability=3)
     assert on["stability"]["resamples"] == 3
     assert set(on["borderline"]) == {"threshold", "share", "by_segment"}
+
+
+def test_a_segment_of_a_few_customers_is_not_assessable_never_stable(kmeans):
+    X, _ = make_blobs(n_samples=200, centers=2, cluster_std=0.5, random_state=2)
+    X = np.vstack([X, [[80.0, 80.0]]])  # one far customer: a segment of its own
+    labels = kmeans.fit(X, 3, random_state=0).labels
+    lone = int(labels[-1])
+    assert np.count_nonzero(labels == lone) == 1
+    result = bootstrap_stability(X, labels, 3, n_resamples=10, random_state=1)
+    entry = next(s for s in result["segments"] if s["id"] == lone)
+    assert entry["jaccard"] is None
+    assert entry["verdict"] == "not assessable"
+    assert entry["reason"].startswith("1 customer(s): too few to resample")
+    assert lone not in result["unstable"]
+    others = [s for s in result["segments"] if s["id"] != lone]
+    assert all(s["verdict"] == "stable" for s in others)

@@ -40,6 +40,9 @@ __all__ = [
     "FIT_RETRAIN",
     "FIT_WATCH",
     "HIGH_BORDERLINE_SHARE",
+    "MIN_ASSESSABLE_SIZE",
+    "MIN_PRESENT_SHARE",
+    "NOT_ASSESSABLE",
     "NO_STRUCTURE_SILHOUETTE",
     "PSI_RETRAIN",
     "PSI_WATCH",
@@ -65,6 +68,13 @@ CLEAR_SILHOUETTE = 0.50
 #: Hennig's reading of a segment's mean best-match Jaccard over bootstrap refits.
 STABLE_JACCARD = 0.75
 WEAK_JACCARD = 0.60
+#: A segment with fewer customers than this cannot be assessed by resampling: each
+#: resample draws a handful of them or none, and one customer alone is "stable".
+MIN_ASSESSABLE_SIZE = 10
+#: ... nor one drawn in fewer than this share of the resamples.
+MIN_PRESENT_SHARE = 0.5
+#: The stability verdict of such a segment.
+NOT_ASSESSABLE = "not assessable"
 #: A customer is *borderline* when its margin is below this: its own centre is
 #: less than 10% closer than the next one.
 BORDERLINE_MARGIN = 0.10
@@ -172,6 +182,14 @@ VOCABULARY: tuple[Verdict, ...] = (
         "not assessed: nothing is known about how stable the segment is",
     ),
     Verdict(
+        "stability",
+        NOT_ASSESSABLE,
+        f"fewer than {MIN_ASSESSABLE_SIZE} customers, or drawn in fewer than "
+        f"{MIN_PRESENT_SHARE:.0%} of the resamples",
+        "too small to judge by resampling: a customer alone comes back alone every time, "
+        "which says nothing",
+    ),
+    Verdict(
         "drift",
         "stable",
         f"every signal below its watch level: feature and segment-share PSI below "
@@ -203,7 +221,13 @@ VOCABULARY: tuple[Verdict, ...] = (
 )
 
 #: The terminal's mark after a segment's stability figure.
-STABILITY_MARKS: dict[str, str] = {"stable": "", "weak": "?", "unstable": "!", "unknown": ""}
+STABILITY_MARKS: dict[str, str] = {
+    "stable": "",
+    "weak": "?",
+    "unstable": "!",
+    "unknown": "",
+    NOT_ASSESSABLE: "",
+}
 
 #: One sentence per structure verdict, for the page and the terminal.
 STRUCTURE_HEADLINES: dict[str, str] = {

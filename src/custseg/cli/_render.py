@@ -159,7 +159,12 @@ def segment_trust_cells(summary: dict, segment_id: int) -> tuple[str, str]:
     stab = {s["id"]: s for s in (summary.get("stability") or {}).get("segments", [])}
     border = (summary.get("borderline") or {}).get("by_segment", {})
     cell = "-"
-    if segment_id in stab and stab[segment_id]["jaccard"] is not None:
+    if (
+        segment_id in stab
+        and stab[segment_id]["verdict"] == custseg.segmentation.quality.NOT_ASSESSABLE
+    ):
+        cell = "n/a"
+    elif segment_id in stab and stab[segment_id]["jaccard"] is not None:
         s = stab[segment_id]
         mark = STABILITY_MARKS.get(s["verdict"], "")
         # Rounded down, so 0.599 (unstable) never prints as 0.60.
@@ -182,6 +187,10 @@ def print_stability_note(summary: dict) -> None:
         f"{stab['mean_ari']:.2f}."
     )
     console.print(line)
+    not_assessable = custseg.segmentation.quality.NOT_ASSESSABLE
+    unassessed = [s for s in stab.get("segments", []) if s.get("verdict") == not_assessable]
+    for s in unassessed:
+        console.print(f"Stability of segment {s['id']} not assessable (n/a): {s['reason']}.")
     if stab.get("unstable"):
         ids = ", ".join(str(i) for i in stab["unstable"])
         console.print(f"Unstable segment(s): {ids} — they change when the data is resampled.")

@@ -27,10 +27,20 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from custseg.engines.base import squared_distances
-from custseg.verdicts import BORDERLINE_MARGIN, STABLE_JACCARD, WEAK_JACCARD, stability_verdict
+from custseg.verdicts import (
+    BORDERLINE_MARGIN,
+    MIN_ASSESSABLE_SIZE,
+    MIN_PRESENT_SHARE,
+    NOT_ASSESSABLE,
+    STABLE_JACCARD,
+    WEAK_JACCARD,
+    stability_verdict,
+)
 
 __all__ = [
     "BORDERLINE_MARGIN",
+    "MIN_ASSESSABLE_SIZE",
+    "NOT_ASSESSABLE",
     "bootstrap_stability",
     "borderline_flags",
     "borderline_summary",
@@ -516,7 +526,10 @@ def bootstrap_stability(
     -------
     dict
         ``resamples``, ``rows_used``, ``mean_ari``, ``segments`` (per segment: ``id``,
-        ``jaccard``, ``verdict``), ``unstable`` (ids below 0.60), ``thresholds``.
+        ``jaccard``, ``verdict``; a segment of fewer than :data:`MIN_ASSESSABLE_SIZE`
+        customers, or drawn in fewer than half the resamples, has ``jaccard`` None,
+        verdict "not assessable" and a ``reason``), ``unstable`` (ids below 0.60),
+        ``thresholds``.
     """
     from custseg.engines import get_engine
 
@@ -538,10 +551,8 @@ def bootstrap_stability(
         aris.append(ari)
         for s, value in best.items():
             jaccards[s].append(value)
-    per_segment = []
-    for s in segments:
-        value = float(np.mean(jaccards[s])) if jaccards[s] else None
-        per_segment.append({"id": s, "jaccard": value, "verdict": jaccard_verdict(value)})
+    sizes = {s: int(np.count_nonzero(labels == s)) for s in segments}
+    per_segment = [_segment_stability(s, sizes[s], jaccards[s], n_resamples) for s in segments]
     return {
         "method": "bootstrap refits; per segment the mean best-match Jaccard (clusterboot)",
         "resamples": int(n_resamples),
@@ -551,6 +562,20 @@ def bootstrap_stability(
         "unstable": [p["id"] for p in per_segment if p["verdict"] == "unstable"],
         "thresholds": {"stable": STABLE_JACCARD, "weak": WEAK_JACCARD},
     }
+
+
+def _segment_stability(
+    segment: int, size: int, jaccards: list[float], n_resamples: int
+) -> dict[str, Any]:
+    """One segment's entry: its mean Jaccard and verdict, or why it cannot be assessed."""
+    if size < MIN_ASSESSABLE_SIZE:
+        reason = f"{size} customer(s): too few to resample (fewer than {MIN_ASSESSABLE_SIZE})"
+    elif len(jaccards) < MIN_PRESENT_SHARE * n_resamples:
+        reason = f"drawn in only {len(jaccards)} of {n_resamples} resamples"
+    else:
+        value = float(np.mean(jaccards))
+        return {"id": segment, "jaccard": value, "verdict": jaccard_verdict(value)}
+    return {"id": segment, "jaccard": None, "verdict": NOT_ASSESSABLE, "reason": reason}
 
 
 def own_margin(Z: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
