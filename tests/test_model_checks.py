@@ -84,6 +84,20 @@ def _train(**options: Any) -> dict[str, Any]:
     return result.model.to_dict()
 
 
+def _train_flagged() -> dict[str, Any]:
+    """A model with a 0/1 flag named as a feature."""
+    frame = custseg.make_customers(240, random_state=0)
+    frame["Newsletter"] = np.random.default_rng(0).integers(0, 2, len(frame))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = custseg.segment(
+            frame, random_state=0, stability=0, k=3, features=[*FEATURES[:2], "Newsletter"]
+        )
+    data = result.model.to_dict()
+    assert data["features"][2]["kind"] == "flag"
+    return data
+
+
 @pytest.fixture(scope="module")
 def models() -> dict[str, dict[str, Any]]:
     kmeans = _train(k=4, features=[*FEATURES, "Gender"])
@@ -98,6 +112,7 @@ def models() -> dict[str, dict[str, Any]]:
         "gmm": _train(k=3, algorithm="gmm"),
         "hdbscan": _train(algorithm="hdbscan"),
         "gapped": gapped,
+        "flagged": _train_flagged(),
     }
 
 
@@ -218,13 +233,13 @@ def _refused(data: dict[str, Any]) -> str:
 
 
 # -- the corpus -----------------------------------------------------------------------
-@pytest.mark.parametrize("kind", ["kmeans", "gmm", "hdbscan", "gapped"])
+@pytest.mark.parametrize("kind", ["kmeans", "gmm", "hdbscan", "gapped", "flagged"])
 def test_real_models_load(models, kind, sample):
     model = SegmentModel.from_dict(models[kind])
     _assert_scores_soundly(model, sample)
 
 
-@pytest.mark.parametrize("kind", ["kmeans", "gmm", "hdbscan", "gapped"])
+@pytest.mark.parametrize("kind", ["kmeans", "gmm", "hdbscan", "gapped", "flagged"])
 def test_every_field_changed_in_every_breaking_way_is_refused(models, kind):
     cases = list(corpus(models[kind]))
     assert len(cases) > 150  # every field of the file, not a sample
@@ -240,7 +255,7 @@ def test_every_field_changed_in_every_breaking_way_is_refused(models, kind):
     assert not unnamed, "\n".join(unnamed[:10])
 
 
-@pytest.mark.parametrize("kind", ["kmeans", "hdbscan", "gapped"])
+@pytest.mark.parametrize("kind", ["kmeans", "hdbscan", "gapped", "flagged"])
 def test_fields_a_model_may_lack_can_be_absent(models, kind, sample):
     data = models[kind]
     optional = [
@@ -302,6 +317,7 @@ ENGINE_CASES = [
     ("gapped", ("center_ids", 1), 0, "center_ids[1]"),
     ("gapped", ("center_ids", 1), -2, "center_ids[1]"),
     ("gapped", ("center_ids",), [0, 2], "center_ids"),
+    ("flagged", ("features", 2, "kind"), "code", "features[2].kind"),
 ]
 
 
@@ -314,6 +330,12 @@ def test_hdbscan_exemplars_and_their_segments_must_pair_up(models):
     data = copy.deepcopy(models["hdbscan"])
     data["engine_state"]["exemplar_segments"].pop()
     assert "exemplar_segments" in _refused(data)
+
+
+def test_flag_feature_needs_its_source_column(models):
+    data = copy.deepcopy(models["flagged"])
+    del data["features"][2]["source"]
+    assert "features[2].source is missing" in _refused(data)
 
 
 def test_category_feature_needs_its_source_column(models):

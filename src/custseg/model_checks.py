@@ -57,8 +57,9 @@ MIN_SCALE = 1e-50
 #: to every variance of the scaled features, which keeps these factors below 1e3.
 PRECISION_BOUND = 1e6
 
-#: What a feature can be: a number, or the 0/1 indicator of one category.
-FEATURE_KINDS = ("numeric", "category")
+#: What a feature can be: a number, the 0/1 indicator of one category (or code), or a
+#: 0/1 flag column.
+FEATURE_KINDS = ("numeric", "category", "flag")
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,10 @@ def _is_category(feature: Mapping[str, Any]) -> bool:
     return feature.get("kind") == "category"
 
 
+def _is_indicator(feature: Mapping[str, Any]) -> bool:
+    return feature.get("kind") in ("category", "flag")
+
+
 _FINITE = number()
 
 #: Every field of ``model.json`` (schema version 1) that custseg reads, parents first.
@@ -275,7 +280,7 @@ MODEL_FIELDS: tuple[FieldRule, ...] = (
         vector(item=_FINITE, min_length=2, order="non-decreasing"),
         required=False,
     ),
-    FieldRule("features[].source", text(), when=_is_category),
+    FieldRule("features[].source", text(), when=_is_indicator),
     FieldRule("features[].category", text(empty=True), when=_is_category),
     FieldRule("preprocessing", mapping()),
     FieldRule("preprocessing.missing", one_of(MISSING_POLICIES)),
