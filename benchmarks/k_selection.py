@@ -56,17 +56,19 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wi
 from sklearn.metrics import adjusted_rand_score
 
 from custseg.segmentation.choose_k import (
+    SUBSAMPLE_AGREEMENT,
     SWEEP_SAMPLE,
     combine_votes,
     criterion_votes,
     gap_statistic,
     judge_structure,
     representative_sample,
+    resampling_criteria,
+    resampling_repeats,
     sweep_k,
 )
 from custseg.segmentation.k_rule import COMES_BACK, NOISE_SE, pick_k
 from custseg.segmentation.quality import silhouette_rows
-from custseg.segmentation.resampling import resampling_scores
 from custseg.segmentation.sampling import uniform_sample
 
 TUNING_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "k-tuning"
@@ -96,8 +98,6 @@ NOT_CONVEX = frozenset(
     }
 )
 SEPARATIONS = {"well": 7.0, "moderate": 4.5, "close": 3.0}
-#: Rows of the sweep sample the resampling criteria use (its first rows: a uniform sample).
-RESAMPLE_ROWS = 1000
 #: The draws of the benchmark (sample, sweep, resampling), fixed as in the product.
 SEED = 0
 SINGLE = (
@@ -110,8 +110,6 @@ SINGLE = (
     "instability",
     "subsample_stability",
 )
-#: Ben-Hur et al.'s reading: the largest K whose subsamples still agree this well.
-SUBSAMPLE_AGREEMENT = 0.9
 
 
 @dataclass
@@ -247,7 +245,8 @@ def measure(case: Case, k_max: int, cache: Path | None) -> dict:
         if path is not None:
             np.save(path.with_suffix(".npy"), record["per_row"])
             path.write_text(json.dumps({k: v for k, v in record.items() if k != "per_row"}))
-    draws_path = cache / f"{key}.resampling.npz" if cache else None
+    repeats = resampling_repeats(min(len(case.X), SWEEP_SAMPLE))
+    draws_path = cache / f"{key}.resampling-f32-{repeats}.npz" if cache else None
     if draws_path is not None and draws_path.exists():
         with np.load(draws_path) as saved:
             record["draws"] = {name: saved[name] for name in saved.files if name != "seconds"}
@@ -255,7 +254,7 @@ def measure(case: Case, k_max: int, cache: Path | None) -> dict:
     else:
         t0 = time.perf_counter()
         Xs = case.X[uniform_sample(case.X, SWEEP_SAMPLE, random_state=SEED)]
-        scores = resampling_scores(Xs[:RESAMPLE_ROWS], list(range(2, k_max + 1)), random_state=SEED)
+        scores = resampling_criteria(Xs, list(range(2, k_max + 1)))
         record["times"]["resampling"] = time.perf_counter() - t0
         record["draws"] = scores.draws
         if draws_path is not None:
@@ -427,18 +426,23 @@ def _structure(fig: Figures, chosen: int) -> str:
     return judge_structure(votes, table, chosen, agreement=0)[0]
 
 
-def cross_validate(frame: pd.DataFrame) -> tuple[int, int, list[str]]:
-    """Leave one group out: the rule chosen on the other groups, scored on the left-out one."""
+def cross_validate(frame: pd.DataFrame) -> tuple[dict[str, int], dict[str, int], list[str]]:
+    """Leave one group out: the rule chosen on the other groups, scored on the left-out one.
+
+    Returns the exact hits and the number of sets per suite, and each fold's pick.
+    """
     known = frame[frame["k"] >= 2]
     names = list(candidates())
-    hits, picks = 0, []
+    hits = dict.fromkeys(known["suite"].unique(), 0)
+    picks = []
     for group in known["group"].unique():
         train, test = known[known["group"] != group], known[known["group"] == group]
         score = {n: int((train[n] == train["k"]).sum()) for n in names}
         best = max(names, key=lambda n: score[n])  # first listed wins a tie
-        hits += int((test[best] == test["k"]).sum())
+        for suite, part in test.groupby("suite"):
+            hits[suite] += int((part[best] == part["k"]).sum())
         picks.append(f"{group}: {best}")
-    return hits, len(known), picks
+    return hits, known["suite"].value_counts().to_dict(), picks
 
 
 # -- the report -------------------------------------------------------------------------
@@ -472,9 +476,10 @@ def report(frame: pd.DataFrame) -> None:
         cells = "".join(f"{_hits(part, name)[0]:>12}        " for _, part in parts)
         print(f"  {name:<40}{cells}")
     hits, total, picks = cross_validate(frame)
+    per_suite = ", ".join(f"{suite} {hits[suite]} of {total[suite]}" for suite in hits)
     print(
         f"\nCross-validation over data-set groups (leave one battery or separation level out): "
-        f"{hits} of {total} exact."
+        f"{sum(hits.values())} of {sum(total.values())} exact ({per_suite})."
     )
     for pick in picks:
         print(f"  {pick}")

@@ -134,6 +134,8 @@ def print_k_trust(summary: dict) -> None:
             f"Votes: {listed} — {ks.get('agreement')} of {ks.get('n_criteria')} agree on "
             f"K={ks.get('chosen')}."
         )
+    for note in ks.get("notes") or []:
+        console.print(f"Note: {note}.")
     structure = ks.get("structure")
     if structure == "none":
         console.print(
@@ -145,7 +147,8 @@ def print_k_trust(summary: dict) -> None:
     steps = []
     if ks.get("method") == "auto":
         steps.append(
-            f"K sweep on {ks.get('rows_used')} rows (gap statistic on {ks.get('gap_rows')})"
+            f"K sweep on {ks.get('rows_used')} rows (gap statistic on {ks.get('gap_rows')}, "
+            f"resampling criteria on {ks.get('resampling_rows')})"
         )
     steps.append(f"final fit on {summary['input']['rows_fitted']} rows")
     stab = summary.get("stability") or {}

@@ -1,23 +1,29 @@
 """Choosing the number of segments K, and saying whether there is structure at all.
 
-For every K in ``k_min..k_max`` the engine is fitted (on a seeded sample of the
-rows when the table is large, see :func:`representative_sample`) and these
-criteria are recorded, each of which *votes* for one K:
+For every K in ``k_min..k_max`` the engine is fitted on a seeded uniform sample
+of at most :data:`SWEEP_SAMPLE` rows (:func:`custseg.segmentation.sampling.uniform_sample`:
+the same customers in any order give the same sample in the same order) and
+these criteria are recorded, each of which *votes* for one K:
 
-==================  =====================================================  ==========
-criterion           what it measures                                       vote
-==================  =====================================================  ==========
-elbow               knee of the inertia curve K=1..k_max, by kneedle       the knee
-                    (Satopää et al., 2011; the ``kneed`` package)
-silhouette          how much closer customers are to their own segment     highest
-                    than to the next (Rousseeuw, 1987)
-calinski_harabasz   between- over within-segment dispersion (1974)         highest
-davies_bouldin      mean worst-case similarity of a segment to another     lowest
-gap                 gap statistic (Tibshirani, Walther & Hastie, 2001):    see below
-                    log within-dispersion of uniform reference data minus
-                    the data's own; 10 references, K-Means, K = 1..k_max+1
-bic                 Bayesian information criterion, mixture engines only   lowest
-==================  =====================================================  ==========
+===================  ====================================================  ==========
+criterion            what it measures                                      vote
+===================  ====================================================  ==========
+elbow                knee of the inertia curve K=1..k_max, by kneedle      the knee
+                     (Satopää et al., 2011; the ``kneed`` package)
+silhouette           how much closer customers are to their own segment    highest
+                     than to the next (Rousseeuw, 1987)
+calinski_harabasz    between- over within-segment dispersion (1974)        highest
+davies_bouldin       mean worst-case similarity of a segment to another    lowest
+gap                  gap statistic (Tibshirani, Walther & Hastie, 2001):   see below
+                     log within-dispersion of uniform reference data minus
+                     the data's own; 10 references, K-Means, K = 1..k_max+1
+bic                  Bayesian information criterion, mixture engines only  lowest
+prediction_strength  Tibshirani & Walther (2005), K-Means on halves        largest K
+                                                                           >= 0.8
+instability          Lange et al. (2004), normalised                       lowest
+subsample_stability  Ben-Hur, Elisseeff & Guyon (2002), pair Jaccard        largest K
+                                                                           >= 0.9
+===================  ====================================================  ==========
 
 The gap's reference data are drawn uniformly over the tighter (smaller-volume)
 of the data's box and its principal-component box. Its vote follows Dudoit &
@@ -26,22 +32,21 @@ gap and ``s*`` its standard error, the vote is the smallest K >= 2 with
 ``Gap(K) >= G* - s*`` — unless ``G* - s*`` is no more than 0.1 above ``Gap(1)``,
 in which case the vote is 1: "no more structure than uniform random data".
 
-The combining rule (a rank vote)
---------------------------------
-1. Calinski-Harabasz and Davies-Bouldin each rank every K tried (best = 0).
-2. The K with the lowest sum of the two ranks is chosen.
-3. A tie goes to the K with the larger gap statistic (the silhouette when the
-   gap was not computed).
+The rule
+--------
+:func:`custseg.segmentation.k_rule.pick_k`: the best silhouette × prediction
+strength (the separation that comes back), a smaller K within one standard
+error of it preferred, with notes when no K comes back reliably or the choice
+sits at the edge of the range. It was chosen on labelled data by
+cross-validation over data sets (``benchmarks/k_selection.py``,
+``docs/choosing-k.md``). Every criterion's own vote is still reported, and
+``agreement`` counts how many voted for the chosen K. :func:`combine_votes`,
+the rank vote of Calinski-Harabasz and Davies-Bouldin that chose K before, is
+kept for the benchmark's comparison.
 
-Every criterion's own vote is still reported, and ``agreement`` counts how many
-voted for the chosen K. Why this rule: on ``benchmarks/k_selection.py`` (114 data
-sets with known K) a plain plurality vote of the five criteria found the exact K
-less often (78%) than Calinski-Harabasz alone (84%); the rank vote found it in
-90%, and in 98% of the well-separated sets; on a held-out suite, 83% against
-77% for Calinski-Harabasz, and 100% of the well-separated sets. The elbow (38%)
-and the gap (44%) are weak alone and are kept as reported opinions; the gap is
-the tie-breaker and the judge of structure. ``docs/choosing-k.md`` gives all
-figures.
+The resampling criteria use the first :data:`RESAMPLE_ROWS` rows of the sample
+and draws seeded by :data:`RESAMPLING_SEED` rather than ``random_state``, with
+more draws on small tables (:func:`resampling_repeats`).
 
 Structure
 ---------
@@ -60,13 +65,14 @@ Rousseeuw, 1990: at most 0.25 no substantial structure, up to 0.50 weak, above
 Large inputs
 ------------
 The silhouette is O(n²), so the sweep runs on at most :data:`SWEEP_SAMPLE` rows
-(the gap statistic on at most :data:`GAP_SAMPLE`), drawn by
-:func:`representative_sample` so that small clusters stay represented. The final
-model is always fitted on every row. The sweep computes the sample's pairwise
-distances once and scores every K's silhouette from them
-(:func:`custseg.segmentation.quality.silhouettes`); Calinski-Harabasz and Davies-Bouldin come
-from per-segment sums (:func:`custseg.segmentation.quality.validity_scores`). Both keep
-scikit-learn's definitions and agree with its functions to rounding.
+(the gap statistic on at most :data:`GAP_SAMPLE`, the resampling criteria on at
+most :data:`RESAMPLE_ROWS`: the sample's first rows, themselves a uniform
+sample). The final model is always fitted on every row. The sweep computes the
+sample's pairwise distances once and scores every K's silhouette from them
+(:func:`custseg.segmentation.quality.silhouette_rows`); Calinski-Harabasz and
+Davies-Bouldin come from per-segment sums
+(:func:`custseg.segmentation.quality.validity_scores`). Both keep scikit-learn's
+definitions and agree with its functions to rounding.
 """
 
 from __future__ import annotations
@@ -82,13 +88,26 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
-from custseg.segmentation.quality import segment_ids, silhouettes, validity_scores
+from custseg.segmentation.k_rule import COMES_BACK, pick_k
+from custseg.segmentation.quality import (
+    segment_ids,
+    silhouette_rows,
+    silhouettes,
+    validity_scores,
+)
+from custseg.segmentation.resampling import RESAMPLES, ResamplingScores, resampling_scores
+from custseg.segmentation.sampling import uniform_sample
 from custseg.verdicts import CLEAR_SILHOUETTE, NO_STRUCTURE_SILHOUETTE
 
 __all__ = [
     "CRITERIA",
     "GAP_REFERENCES",
     "GAP_SAMPLE",
+    "MAX_RESAMPLES",
+    "RESAMPLE_ROWS",
+    "RESAMPLING_COLUMNS",
+    "RESAMPLING_SEED",
+    "SUBSAMPLE_AGREEMENT",
     "SWEEP_SAMPLE",
     "KSelection",
     "combine_votes",
@@ -98,6 +117,9 @@ __all__ = [
     "judge_structure",
     "knee_of",
     "representative_sample",
+    "resampling_criteria",
+    "resampling_repeats",
+    "resampling_votes",
     "select_k",
     "structure_for_given_k",
     "sweep_k",
@@ -106,6 +128,25 @@ __all__ = [
 CRITERIA = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "bic")
 SWEEP_SAMPLE = 4000
 GAP_SAMPLE = 1000
+#: Rows the resampling criteria draw from: the first rows of the sweep's uniform
+#: sample, themselves a uniform sample (their cost is O(rows × K × resamples)).
+RESAMPLE_ROWS = 1000
+#: At most this many pairs of halves on a small table (see :func:`resampling_repeats`).
+MAX_RESAMPLES = 50
+#: Seed of the resampling criteria's draws, whatever ``random_state``: on a table
+#: where two K are about equally supported, the draws alone would otherwise decide
+#: between them, and K would change with the seed. Their noise is handled by the
+#: rule's one-standard-error preference instead (:mod:`custseg.segmentation.k_rule`).
+RESAMPLING_SEED = 0
+#: Ben-Hur et al.'s reading: the largest K whose subsamples still agree this well.
+SUBSAMPLE_AGREEMENT = 0.9
+#: The resampling criteria's columns of the K table.
+RESAMPLING_COLUMNS = (
+    "prediction_strength",
+    "prediction_strength_se",
+    "instability",
+    "subsample_stability",
+)
 GAP_REFERENCES = 10
 GAP_MIN_GAIN = 0.1
 _MICRO_CLUSTERS = 50
@@ -139,6 +180,17 @@ class KSelection:
         Rows the gap statistic was computed on.
     gap_k1 : float or None
         Gap at K = 1.
+    resampling_rows : int
+        Rows the resampling criteria were computed on.
+    rows_total : int
+        Rows the sample was drawn from.
+    notes : list of str
+        What to know beyond the reason: no K comes back, or the choice sits at
+        the edge of the range.
+    equally_supported : list of int
+        The K about as well supported as the chosen one (itself included).
+    stands_out : bool
+        False when no K comes back reliably or the choice sits at the edge.
     """
 
     table: pd.DataFrame
@@ -152,6 +204,11 @@ class KSelection:
     rows_used: int
     gap_rows: int
     gap_k1: float | None = None
+    resampling_rows: int = 0
+    rows_total: int = 0
+    notes: list[str] = field(default_factory=list)
+    equally_supported: list[int] = field(default_factory=list)
+    stands_out: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_summary(self) -> dict[str, Any]:
@@ -167,6 +224,11 @@ class KSelection:
             "structure_reason": self.structure_reason,
             "rows_used": int(self.rows_used),
             "gap_rows": int(self.gap_rows),
+            "resampling_rows": int(self.resampling_rows),
+            "rows_total": int(self.rows_total),
+            "equally_supported": [int(k) for k in self.equally_supported],
+            "stands_out": bool(self.stands_out),
+            "notes": list(self.notes),
         }
 
 
@@ -358,6 +420,7 @@ def sweep_k(
     random_state: int = 42,
     gap: bool = True,
     labels_out: dict[int, np.ndarray] | None = None,
+    silhouettes_out: dict[int, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Fit the engine for each K and compute every criterion.
 
@@ -383,15 +446,18 @@ def sweep_k(
         ``total_inertia`` (K = 1) and ``gap_rows``.
     labels_out : dict, optional
         Filled with K → the labels of ``X`` (for benchmarks).
+    silhouettes_out : dict, optional
+        Filled with K → every row's silhouette (the K with two to n_rows - 1
+        segments), for comparing two K customer by customer.
     """
     engine = get_engine(algorithm)
     # Single-threaded: on a sample of a few thousand rows, thread start-up costs more
     # than it saves (and results do not depend on the machine's core count).
     with threadpool_limits(limits=1):
-        return _sweep(X, k_values, engine, random_state, gap, labels_out)
+        return _sweep(X, k_values, engine, random_state, gap, labels_out, silhouettes_out)
 
 
-def _sweep(X, k_values, engine, random_state, gap, labels_out) -> pd.DataFrame:
+def _sweep(X, k_values, engine, random_state, gap, labels_out, silhouettes_out) -> pd.DataFrame:
     rows = []
     scored: dict[int, np.ndarray] = {}  # row index -> labels with 2..n-1 segments
     for k in k_values:
@@ -414,13 +480,15 @@ def _sweep(X, k_values, engine, random_state, gap, labels_out) -> pd.DataFrame:
             row["bic"] = np.nan if bic is None else float(bic)
         rows.append(row)
     # Every K's silhouette from one pass over the pairwise distances.
-    for i, value in zip(scored, silhouettes(X, list(scored.values())), strict=True):
-        rows[i]["silhouette"] = value
+    per_row = silhouette_rows(X, list(scored.values())) if scored else []
+    for i, values in zip(scored, per_row, strict=True):
+        rows[i]["silhouette"] = float(np.mean(values))
+        if silhouettes_out is not None:
+            silhouettes_out[int(rows[i]["k"])] = values
     table = pd.DataFrame(rows)
     table.attrs["total_inertia"] = float(((X - X.mean(axis=0)) ** 2).sum())
     if gap:
-        gap_rows = representative_sample(X, GAP_SAMPLE, random_state=random_state)
-        Xg = X[gap_rows]
+        Xg = X[uniform_sample(X, GAP_SAMPLE, random_state=random_state)]
         g = gap_statistic(Xg, list(range(1, max(k_values) + 2)), random_state=random_state)
         table = table.merge(g, on="k", how="left")
         table.attrs["total_inertia"] = float(((X - X.mean(axis=0)) ** 2).sum())
@@ -472,7 +540,7 @@ def _ranks(values: np.ndarray, best: str) -> np.ndarray:
 
 
 def combine_votes(votes: dict[str, int | None], table: pd.DataFrame) -> tuple[int, int, str]:
-    """The combining rule of the module docstring (a rank vote).
+    """The rank vote of Calinski-Harabasz and Davies-Bouldin that chose K before the rule.
 
     Parameters
     ----------
@@ -553,7 +621,14 @@ def select_k(
     random_state: int = 42,
     sample_size: int = SWEEP_SAMPLE,
 ) -> KSelection:
-    """Sweep K over ``k_values`` and apply the combining rule.
+    """Sweep K over ``k_values`` and pick K by :func:`custseg.segmentation.k_rule.pick_k`.
+
+    Every figure is computed on rows drawn by
+    :func:`custseg.segmentation.sampling.uniform_sample` and in its order, so the
+    same customers in any order give the same choice: the sweep and the
+    silhouettes on at most ``sample_size`` rows, the gap statistic on the first
+    :data:`GAP_SAMPLE` of them, the resampling criteria on the first
+    :data:`RESAMPLE_ROWS`.
 
     Parameters
     ----------
@@ -564,34 +639,147 @@ def select_k(
     algorithm : str, default="kmeans"
     random_state : int, default=42
     sample_size : int, default=:data:`SWEEP_SAMPLE`
-        The sweep runs on a :func:`representative_sample` of this many rows when
-        ``Z`` is larger.
 
     Returns
     -------
     KSelection
     """
-    rows = representative_sample(Z, sample_size, random_state=random_state)
-    Zs = Z[rows]
-    table = sweep_k(Zs, k_values, algorithm=algorithm, random_state=random_state)
-    votes = criterion_votes(table)
-    chosen, agreement, reason = combine_votes(votes, table)
-    structure, structure_reason = judge_structure(votes, table, chosen, agreement)
+    Zs = Z[uniform_sample(Z, sample_size, random_state=random_state)]
+    per_row: dict[int, np.ndarray] = {}
+    table = sweep_k(
+        Zs, k_values, algorithm=algorithm, random_state=random_state, silhouettes_out=per_row
+    )
+    resampled = resampling_criteria(Zs, k_values)
+    attrs = dict(table.attrs)  # a merge drops them
+    table = table.merge(resampled.table[["k", *RESAMPLING_COLUMNS]], on="k", how="left")
+    table.attrs.update(attrs)
+    pick = pick_k(
+        k_values,
+        table["silhouette"].to_numpy(dtype=float),
+        np.nan_to_num(resampled.draws["prediction_strength"]),
+        calinski_harabasz=table["calinski_harabasz"].to_numpy(dtype=float),
+        silhouette_per_row=_per_row_matrix(per_row, k_values, len(Zs)),
+    )
+    table["score"] = pick.scores
+    votes = {**criterion_votes(table), **resampling_votes(table)}
+    supporters = [c for c, v in votes.items() if v == pick.k]
+    structure, structure_reason = judge_structure(votes, table, pick.k, len(supporters))
+    table["calinski_harabasz"] = _ch_of_all_rows(table, len(Zs), len(Z))
     gap_full = pd.DataFrame(table.attrs.get("gap_full", {"k": [], "gap": []}))
     gap_k1 = gap_full.loc[gap_full["k"] == 1, "gap"]
     return KSelection(
         table=table.reset_index(drop=True),
-        chosen=int(chosen),
+        chosen=int(pick.k),
         votes=votes,
-        agreement=agreement,
+        agreement=len(supporters),
         n_criteria=len(votes),
-        reason=reason,
+        reason=pick.reason + _supporters_phrase(supporters, len(votes)),
         structure=structure,
         structure_reason=structure_reason,
         rows_used=len(Zs),
         gap_rows=int(table.attrs.get("gap_rows", 0)),
         gap_k1=float(gap_k1.iloc[0]) if len(gap_k1) else None,
+        resampling_rows=resampled.rows_used,
+        rows_total=len(Z),
+        notes=list(pick.notes),
+        equally_supported=list(pick.equally_supported),
+        stands_out=pick.stands_out,
     )
+
+
+def resampling_repeats(n_rows: int) -> int:
+    """Pairs of halves (and of subsamples) drawn from ``n_rows`` rows.
+
+    :data:`~custseg.segmentation.resampling.RESAMPLES` at :data:`RESAMPLE_ROWS`
+    rows, more on fewer rows (at most :data:`MAX_RESAMPLES`) so that small
+    tables, where each draw says less, get as many customer-draws.
+    """
+    wanted = math.ceil(RESAMPLES * RESAMPLE_ROWS / max(n_rows, 1))
+    return int(min(MAX_RESAMPLES, max(RESAMPLES, wanted)))
+
+
+def resampling_criteria(sample: np.ndarray, k_values: list[int]) -> ResamplingScores:
+    """The resampling criteria of every K, on the first rows of the sweep's sample.
+
+    Parameters
+    ----------
+    sample : ndarray of shape (n_rows, n_features)
+        The sweep's rows, in the order of
+        :func:`~custseg.segmentation.sampling.uniform_sample`; the criteria use
+        the first :data:`RESAMPLE_ROWS`, put in the order of their keys under
+        :data:`RESAMPLING_SEED` (of the values rounded to float32) so that the
+        draws depend on the customers alone.
+    k_values : list of int
+
+    Returns
+    -------
+    ResamplingScores
+        One table row per K; a K with fewer than two rows per segment in each
+        half of the rows gets NaN (its prediction strength counts as 0).
+    """
+    X = sample[:RESAMPLE_ROWS]
+    # Keyed on values rounded to float32: engines whose scalers differ in the last
+    # bit (streamed or distributed sums) still draw the same halves.
+    X = X[uniform_sample(X.astype(np.float32), len(X), random_state=RESAMPLING_SEED)]
+    ks = [k for k in k_values if 2 * k <= len(X) // 2]
+    scores = resampling_scores(
+        X, ks, n_repeats=resampling_repeats(len(X)), random_state=RESAMPLING_SEED
+    )
+    where = {int(k): i for i, k in enumerate(scores.table["k"])}
+    draws = {}
+    for name, values in scores.draws.items():
+        padded = np.full((len(k_values), values.shape[1]), np.nan)
+        for row, k in enumerate(k_values):
+            if k in where:
+                padded[row] = values[where[k]]
+        draws[name] = padded
+    table = scores.table.set_index("k").reindex(k_values).rename_axis("k").reset_index()
+    return ResamplingScores(table=table, rows_used=len(X), draws=draws)
+
+
+def _ch_of_all_rows(table: pd.DataFrame, n_sample: int, n_rows: int) -> np.ndarray:
+    """The sample's Calinski-Harabasz indices, scaled to all rows.
+
+    The index is ``(n - K) / (K - 1)`` times the ratio of between- to
+    within-segment dispersion: the ratio does not depend on the number of rows,
+    the factor grows with it, so a sample's index times ``(n_rows - K) /
+    (n_sample - K)`` estimates the index of the same segments on every row.
+    """
+    k = table["k"].to_numpy(dtype=float)
+    return table["calinski_harabasz"].to_numpy(dtype=float) * (n_rows - k) / (n_sample - k)
+
+
+def _per_row_matrix(per_row: dict[int, np.ndarray], k_values: list[int], n: int) -> np.ndarray:
+    """Per-customer silhouettes, one row per K (0 where a K has none)."""
+    return np.stack([per_row.get(k, np.zeros(n)) for k in k_values])
+
+
+def resampling_votes(table: pd.DataFrame) -> dict[str, int | None]:
+    """Each resampling criterion's own K, as its authors read it.
+
+    Prediction strength: the largest K that comes back
+    (:data:`custseg.segmentation.k_rule.COMES_BACK`); instability: the lowest;
+    subsample stability: the largest K whose subsamples agree at least
+    :data:`SUBSAMPLE_AGREEMENT` (the highest when none does).
+    """
+    ks = np.array([int(k) for k in table["k"]])
+    votes: dict[str, int | None] = {}
+    strength = table["prediction_strength"].to_numpy(dtype=float)
+    if np.isnan(strength).all():
+        return votes
+    passing = ks[np.nan_to_num(strength) >= COMES_BACK]
+    votes["prediction_strength"] = int(passing.max()) if len(passing) else None
+    votes["instability"] = int(ks[np.nanargmin(table["instability"].to_numpy(dtype=float))])
+    agree = table["subsample_stability"].to_numpy(dtype=float)
+    stable = ks[np.nan_to_num(agree) >= SUBSAMPLE_AGREEMENT]
+    votes["subsample_stability"] = int(stable.max() if len(stable) else ks[np.nanargmax(agree)])
+    return votes
+
+
+def _supporters_phrase(supporters: list[str], n_criteria: int) -> str:
+    if not supporters:
+        return f"; no single criterion votes for it (0 of {n_criteria})"
+    return f"; {len(supporters)} of {n_criteria} criteria vote for it ({', '.join(supporters)})"
 
 
 def structure_for_given_k(
@@ -609,12 +797,11 @@ def structure_for_given_k(
     details : dict
         ``silhouette``, ``gap_vote``, ``gap_rows``.
     """
-    rows = representative_sample(Z, GAP_SAMPLE, random_state=random_state)
-    Zg = Z[rows]
+    Zg = Z[uniform_sample(Z, GAP_SAMPLE, random_state=random_state)]
     n_distinct = len(np.unique(Zg, axis=0))
     ks = list(range(1, min(max(k, 1) + 1, n_distinct) + 1))
     gap_vote = _gap_vote(gap_statistic(Zg, ks, random_state=random_state)) if len(ks) > 1 else None
-    sample = representative_sample(Z, SWEEP_SAMPLE, random_state=random_state)
+    sample = uniform_sample(Z, SWEEP_SAMPLE, random_state=random_state)
     keep = labels[sample] >= 0
     lab = labels[sample][keep]
     n_lab = len(np.unique(lab))

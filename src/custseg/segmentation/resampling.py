@@ -45,6 +45,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 __all__ = [
+    "CRITERIA",
     "FIT_STARTS",
     "RESAMPLES",
     "SUBSAMPLE_FRACTION",
@@ -72,7 +73,7 @@ _MAX_ITER = 50
 _TOL = 1e-4
 #: Random labellings averaged for the instability of chance (Lange et al.'s normaliser).
 _CHANCE_DRAWS = 20
-_CRITERIA = ("prediction_strength", "instability", "subsample_stability")
+CRITERIA = ("prediction_strength", "instability", "subsample_stability")
 
 
 # -- the fits -----------------------------------------------------------------------------
@@ -398,20 +399,25 @@ def resampling_scores(
     size = max(2, round(fraction * n))
     subsamples = np.sort(np.stack([draw.permutation(n)[:size] for _ in range(2 * n_repeats)]))
     rows = []
-    draws: dict[str, list[np.ndarray]] = {name: [] for name in _CRITERIA}
+    draws: dict[str, list[np.ndarray]] = {name: [] for name in CRITERIA}
     for k in k_values:
         fit_rng = np.random.default_rng([random_state, k])
         strength, instability = _half_split_scores(X, k, halves, fit_rng, n_init)
         jaccard = _subsample_scores(X, k, subsamples, fit_rng, n_init)
         row: dict[str, float] = {"k": k}
-        for name, values in zip(_CRITERIA, (strength, instability, jaccard), strict=True):
+        for name, values in zip(CRITERIA, (strength, instability, jaccard), strict=True):
             row[name], row[f"{name}_se"] = _mean_se(values)
             draws[name].append(values)
         rows.append(row)
+    columns = ["k", *(c for name in CRITERIA for c in (name, f"{name}_se"))]
+    widths = {"prediction_strength": 2 * n_repeats, "instability": 2 * n_repeats}
     return ResamplingScores(
-        table=pd.DataFrame(rows),
+        table=pd.DataFrame(rows, columns=columns),
         rows_used=n,
-        draws={name: np.stack(values) for name, values in draws.items()},
+        draws={
+            name: np.stack(values) if values else np.empty((0, widths.get(name, n_repeats)))
+            for name, values in draws.items()
+        },
     )
 
 
