@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from custseg.segmentation.sampling import row_keys, uniform_sample
+from custseg.segmentation.sampling import canonical_order, row_keys, uniform_sample
 
 
 def _customers(n: int, seed: int = 0) -> np.ndarray:
@@ -62,3 +62,13 @@ def test_keys_depend_on_values_only():
     keys = row_keys(X, random_state=0)
     assert keys[0] == keys[1] != keys[2]
     assert row_keys(X[::-1], random_state=0)[::-1].tolist() == keys.tolist()
+
+
+def test_canonical_order_depends_on_the_values_alone():
+    X = _customers(2000)
+    reference = X[canonical_order(X)]
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        shuffled = X[rng.permutation(len(X))]
+        np.testing.assert_array_equal(shuffled[canonical_order(shuffled)], reference)
+    assert sorted(map(tuple, reference)) == sorted(map(tuple, X))  # every row, once

@@ -505,7 +505,7 @@ def _choose_and_fit(
     centers = _fit(table, prep, options, k, n_init=n_init, passes=passes, progress=progress)
     model = _model(prep, table.features, centers, options.missing)
     totals = _count(table, model, prep.fill)
-    order = size_order(dict(enumerate(int(n) for n in totals.counts)))
+    order = size_order(dict(enumerate(int(n) for n in totals.counts)), centers)
     model.centers = centers[order]
     model.training = {
         "rows": int(prep.stats.n),

@@ -393,7 +393,7 @@ def _fit(prep: _Prepared, k: int, random_state: int, progress: ProgressFn | None
     centers = np.array([c for c in km.clusterCenters()], dtype="float64")
     counted = km.transform(prep.scaled).groupBy("prediction").count().collect()
     sizes = {int(r["prediction"]): int(r["count"]) for r in counted}
-    return centers[size_order({s: sizes.get(s, 0) for s in range(k)})]
+    return centers[size_order({s: sizes.get(s, 0) for s in range(k)}, centers)]
 
 
 def _model(

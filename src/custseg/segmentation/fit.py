@@ -53,9 +53,14 @@ class FittedSegments:
         return len(self.centers)
 
 
-def size_order(sizes: Mapping[int, int]) -> list[int]:
-    """Segment ids by size, largest first; ties keep the engine's order."""
-    return sorted(sizes, key=lambda s: (-sizes[s], s))
+def size_order(sizes: Mapping[int, int], centers: np.ndarray | None = None) -> list[int]:
+    """Segment ids by size, largest first; ties by the centres' coordinates.
+
+    Without ``centers`` ties keep the engine's order.
+    """
+    if centers is None:
+        return sorted(sizes, key=lambda s: (-sizes[s], s))
+    return sorted(sizes, key=lambda s: (-sizes[s], tuple(centers[s]), s))
 
 
 def fit_segments(
@@ -88,7 +93,8 @@ def fit_segments(
     emit(progress, "fitting", len(Z), len(Z))
     info = fitted.info
     labels = fitted.labels
-    order = size_order({int(s): int((labels == s).sum()) for s in np.unique(labels) if s >= 0})
+    sizes = {int(s): int((labels == s).sum()) for s in np.unique(labels) if s >= 0}
+    order = size_order(sizes, fitted.centers)
     link = None
     if previous is not None:  # keep the previous run's ids instead of size order
         fitted, link = link_segments(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from custseg.errors import collect_data_warnings
@@ -36,7 +37,7 @@ from custseg.segmentation.describe import describe_run, profile_and_name
 from custseg.segmentation.fit import FittedSegments, fit_segments
 from custseg.segmentation.k_choice import choose_k
 from custseg.segmentation.label import label_rows, labelled_table
-from custseg.segmentation.prepare import Prepared, prepare, read_input
+from custseg.segmentation.prepare import Prepared, in_canonical_order, prepare, read_input
 from custseg.segmentation.records import (
     SUMMARY_SCHEMA_VERSION,
     build_model,
@@ -92,19 +93,22 @@ def _stages(
     previous_input: PreviousInput | None,
 ) -> SegmentationResult:
     previous = load_previous(previous_input) if previous_input is not None else None
-    prep = prepare(
+    as_read = prepare(
         frame,
         options,
         source=source,
         default_features=previous.features if previous is not None else None,
     )
+    # The stages see the rows in an order fixed by their values; the table goes
+    # back to the input's order below.
+    prep, order = in_canonical_order(as_read)
     if previous is not None:  # fail before fitting: same features, an ID to follow
         previous.check_compatible(prep.features, prep.schema.id_column, source)
 
     choice = choose_k(prep.Z, options, n_distinct=prep.n_distinct, source=source, progress=progress)
     k = choice.chosen if choice is not None else options.k
     fit = fit_segments(prep.Z, k, options, scaler=prep.scaler, previous=previous, progress=progress)
-    model = _model(prep, fit, options)
+    model = _model(prep, fit, options, rows_as_read=as_read.X_fit)
     labels = label_rows(model, prep.X_all, prep.fit_rows, progress)
 
     profiles = profile_and_name(prep, labels, options, fit.link, model.features)
@@ -117,6 +121,7 @@ def _stages(
     )
     left_out = options.missing == "drop" and prep.missing.rows_with_missing > 0
     table = labelled_table(prep.frame, labels, profiles.names, rows_left_out=left_out)
+    table = table.iloc[np.argsort(order)].reset_index(drop=True)
     summary = describe_run(
         prep,
         options,
@@ -138,13 +143,18 @@ def _stages(
         summary=summary.to_dict(),
         model=model,
         schema=prep.schema,
-        X=prep.X_fit,
+        X=as_read.X_fit,
         transitions=transitions,
     )
 
 
-def _model(prep: Prepared, fit: FittedSegments, options: SegmentOptions) -> SegmentModel:
-    """The portable model of the fitted segments (named later, by the describe stage)."""
+def _model(
+    prep: Prepared, fit: FittedSegments, options: SegmentOptions, *, rows_as_read: np.ndarray
+) -> SegmentModel:
+    """The portable model of the fitted segments (named later, by the describe stage).
+
+    Its fingerprint hashes the fitting rows as the input holds them (``rows_as_read``).
+    """
     records = [feature_summary(f, prep.X_fit[:, j]) for j, f in enumerate(prep.features)]
     annotate_categoricals(records, prep.categories)
     model = build_model(
@@ -154,7 +164,7 @@ def _model(prep: Prepared, fit: FittedSegments, options: SegmentOptions) -> Segm
         fill=prep.fill,
         algorithm=options.algorithm,
         centers=fit.centers,
-        training=training_record(prep.X_fit, prep.features, options.random_state),
+        training=training_record(rows_as_read, prep.features, options.random_state),
         engine_state=fit.state,
     )
     if fit.link is not None:  # segment ids kept from the previous run

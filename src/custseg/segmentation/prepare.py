@@ -11,6 +11,7 @@ function of the parsed matrix.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,11 +36,14 @@ from custseg.features.selection import choose_features, drop_constant_features, 
 from custseg.io.arrow import read_table_auto
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn, emit
+from custseg.segmentation.sampling import canonical_order
 
-__all__ = ["MIN_ROWS", "Prepared", "prepare", "read_input"]
+__all__ = ["MIN_ROWS", "Prepared", "in_canonical_order", "prepare", "read_input"]
 
 #: Fewest usable rows a segmentation accepts.
 MIN_ROWS = 3
+#: Stands for a missing value when rows are keyed by their values.
+_MISSING_KEY = -1.0e300
 
 
 @dataclass
@@ -161,8 +165,11 @@ def prepare(
     n_distinct = count_distinct_rows(X_fit, at_least=max(options.k or 0, options.k_max))
     warn_duplicate_ids(frame, schema)
 
-    scaler = fit_scaler(X_fit, options.scaling)
-    scaler = weight_categoricals(scaler, X_fit, features, categories)
+    # Statistics summed in an order fixed by the values: the same customers in any
+    # order get the same scaler to the last bit, and so the same scaled rows.
+    X_canonical = X_fit[canonical_order(X_fit)]
+    scaler = fit_scaler(X_canonical, options.scaling)
+    scaler = weight_categoricals(scaler, X_canonical, features, categories)
     return Prepared(
         frame=frame,
         source=source,
@@ -179,6 +186,37 @@ def prepare(
         scaler=scaler,
         Z=scaler.transform(X_fit),
     )
+
+
+def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:
+    """The prepared table with its rows in an order fixed by their feature values.
+
+    Every stage after this one fits, resamples and sums in this order, so the
+    same customers in any order give the same segments, ids and figures to the
+    bit. Rows with the same feature values are interchangeable: their relative
+    order changes nothing.
+
+    Returns
+    -------
+    Prepared
+        ``frame``, ``X_all``, ``fit_rows``, ``X_fit`` and ``Z`` reordered.
+    order : ndarray of int
+        ``order[i]`` is the input row now at position ``i``; ``argsort(order)``
+        puts a result back in the input's order.
+    """
+    # A missing value gets a key of its own; values are the parsed numbers of the file.
+    order = canonical_order(np.nan_to_num(prep.X_all, nan=_MISSING_KEY))
+    fit_index = np.cumsum(prep.fit_rows) - 1  # input row -> its row of X_fit
+    fit_order = fit_index[order][prep.fit_rows[order]]
+    reordered = dataclasses.replace(
+        prep,
+        frame=prep.frame.iloc[order].reset_index(drop=True),
+        X_all=prep.X_all[order],
+        fit_rows=prep.fit_rows[order],
+        X_fit=prep.X_fit[fit_order],
+        Z=prep.Z[fit_order],
+    )
+    return reordered, order
 
 
 def require_rows(n_rows: int, source: str) -> None:
