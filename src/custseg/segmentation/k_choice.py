@@ -9,15 +9,20 @@ the scaled rows the backend hands over (all rows in memory, or a seeded sample).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from custseg.engines import get_engine
-from custseg.errors import EmptyInputError
+from custseg.errors import DataWarning, EmptyInputError
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn, emit
 from custseg.segmentation.choose_k import KSelection, select_k
 
-__all__ = ["candidate_ks", "check_given_k", "choose_k"]
+__all__ = ["ROWS_PER_SEGMENT", "candidate_ks", "check_given_k", "choose_k", "k_limit"]
+
+#: A table supports at most one segment per this many rows (see :func:`k_limit`).
+ROWS_PER_SEGMENT = 10
 
 
 def check_given_k(k: int | None, n_distinct: int, source: str) -> None:
@@ -29,22 +34,43 @@ def check_given_k(k: int | None, n_distinct: int, source: str) -> None:
         )
 
 
+def k_limit(k_min: int, n_distinct: int, n_rows: int) -> int:
+    """The largest K a table supports: one segment per :data:`ROWS_PER_SEGMENT` rows.
+
+    Never below ``k_min`` (a small table still gets its smallest K tried), and
+    always below the distinct customer profiles and the rows.
+    """
+    return min(max(k_min, n_rows // ROWS_PER_SEGMENT), n_distinct - 1, n_rows - 1)
+
+
 def candidate_ks(options: SegmentOptions, n_distinct: int, n_rows: int, source: str) -> list[int]:
-    """``k_min..k_max``, clipped below the distinct profiles and the rows.
+    """``k_min..k_max``, clipped to :func:`k_limit` with a warning.
 
     Raises
     ------
     EmptyInputError
         Fewer distinct profiles than ``k_min`` needs.
     """
-    k_hi = min(options.k_max, n_distinct - 1, n_rows - 1)
-    if k_hi < options.k_min:
+    limit = k_limit(options.k_min, n_distinct, n_rows)
+    if limit < options.k_min:
         raise EmptyInputError(
             f"{source} has {n_distinct} distinct customer profile(s), too few to try K from "
             f"k_min={options.k_min}; give a smaller k",
             parameters=("k",),
         )
-    return list(range(options.k_min, k_hi + 1))
+    if options.k_max > limit:
+        why = (
+            f"{n_distinct} distinct customer profiles allow at most {limit} segments"
+            if limit == n_distinct - 1
+            else f"{n_rows} rows support at most {limit} segments, one per {ROWS_PER_SEGMENT} rows"
+        )
+        warnings.warn(
+            f"k_max={options.k_max} is larger than {source} supports: {why}; K was tried "
+            f"from {options.k_min} to {limit}",
+            DataWarning,
+            stacklevel=2,
+        )
+    return list(range(options.k_min, min(options.k_max, limit) + 1))
 
 
 def choose_k(
