@@ -19,15 +19,19 @@ The recommendation rule
 When nothing is eligible, the most stable combination is recommended and the
 reason says that no combination is fully stable.
 
+The reason also says which K ``custseg segment`` chooses with K-Means
+(:func:`custseg.segmentation.k_choice.choose_k`, the one K rule): the same, or
+why the two differ.
+
 What is computed on which rows
 ------------------------------
-Like the K sweep, the comparison runs on a
-:func:`~custseg.segmentation.choose_k.representative_sample` of at most 4,000 rows:
+Like the K sweep, the comparison runs on a seeded uniform sample
+(:func:`~custseg.segmentation.sampling.uniform_sample`) of at most 4,000 rows:
 every combination is fitted once on them (one sweep), and its silhouette,
 Calinski-Harabasz and Davies-Bouldin are exact on those rows (the silhouettes of
 all combinations come from one pass over the pairwise distances). Stability is one
 pass shared by every combination: the same bootstrap resamples of one
-representative sample of at most 1,000 of those rows, refitted by every engine at
+uniform sample of at most 1,000 of those rows, refitted by every engine at
 every K, so the combinations are judged on identical draws. :class:`Comparison`
 says how many rows each figure used.
 """
@@ -48,7 +52,8 @@ from threadpoolctl import threadpool_limits
 from custseg.engines import DEFAULT_ALGORITHMS, Engine, get_engine
 from custseg.errors import InputError
 from custseg.options import SegmentOptions
-from custseg.segmentation.choose_k import SWEEP_SAMPLE, representative_sample
+from custseg.segmentation.choose_k import SWEEP_SAMPLE
+from custseg.segmentation.k_choice import choose_k
 from custseg.segmentation.prepare import prepare, read_input
 from custseg.segmentation.quality import (
     WEAK_JACCARD,
@@ -56,6 +61,7 @@ from custseg.segmentation.quality import (
     segment_ids,
     silhouettes,
 )
+from custseg.segmentation.sampling import uniform_sample
 
 __all__ = ["Comparison", "compare_algorithms"]
 
@@ -86,6 +92,8 @@ class Comparison:
     resamples : int
         Bootstrap resamples of that pass, shared by every combination.
     features : list of str
+    segment_k : int or None
+        The K ``custseg segment`` chooses with K-Means on the same table and options.
     """
 
     table: pd.DataFrame
@@ -95,6 +103,7 @@ class Comparison:
     stability_rows: int
     resamples: int
     features: list[str]
+    segment_k: int | None = None
 
 
 @dataclass
@@ -155,7 +164,7 @@ def _stability(
     each resample is refitted by every engine at every K (seed ``random_state + run``)
     and compared with that fit's labels on the drawn rows (clusterboot Jaccard, ARI).
     """
-    rows = representative_sample(Z, COMPARE_STABILITY_ROWS, random_state=random_state)
+    rows = uniform_sample(Z, COMPARE_STABILITY_ROWS, random_state=random_state)
     Zs = Z[rows]
     rng = np.random.default_rng(random_state)
     draws = [rng.integers(0, len(Zs), size=len(Zs)) for _ in range(resamples)]
@@ -301,7 +310,7 @@ def compare_algorithms(
     frame, source = read_input(data)
     prepared = prepare(frame, options, source=source)
     Z_all = prepared.Z
-    Z = Z_all[representative_sample(Z_all, SWEEP_SAMPLE, random_state=random_state)]
+    Z = Z_all[uniform_sample(Z_all, SWEEP_SAMPLE, random_state=random_state)]
     n_distinct = len(np.unique(Z, axis=0))
     k_hi = min(k_max, n_distinct - 1)
     if k_hi < k_min:
@@ -316,6 +325,10 @@ def compare_algorithms(
     table["recommended"] = table.index == pick
     rec = {"algorithm": str(table.loc[pick, "algorithm"]), "k": int(table.loc[pick, "k"])}
     reason = f"{rec['algorithm']} with K={rec['k']}: {why}"
+    choice = choose_k(Z_all, options, n_distinct=prepared.n_distinct, source=source)
+    segment_k = choice.chosen if choice is not None else None
+    if segment_k is not None:
+        reason += _against_segment(rec, segment_k)
     return Comparison(
         table=table,
         recommended=rec,
@@ -324,4 +337,16 @@ def compare_algorithms(
         stability_rows=stability_rows,
         resamples=stability,
         features=list(prepared.features),
+        segment_k=segment_k,
+    )
+
+
+def _against_segment(recommended: dict[str, Any], segment_k: int) -> str:
+    """How the recommendation stands against the K that ``custseg segment`` chooses."""
+    if recommended == {"algorithm": "kmeans", "k": segment_k}:
+        return f"; custseg segment chooses the same (kmeans, K={segment_k})"
+    return (
+        f"; custseg segment chooses K={segment_k} with kmeans: it asks which K-Means "
+        "segmentation is both well separated and found again on other customers, while "
+        "this comparison ranks stable combinations of every algorithm by silhouette alone"
     )
