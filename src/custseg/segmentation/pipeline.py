@@ -21,6 +21,7 @@ cluster.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -99,8 +100,8 @@ def _stages(
         source=source,
         default_features=previous.features if previous is not None else None,
     )
-    # The stages see the rows in an order fixed by their values; the table goes
-    # back to the input's order below.
+    # The stages see the rows in an order fixed by their values; the labels go
+    # back to the input's order for the table.
     prep, order = in_canonical_order(as_read)
     if previous is not None:  # fail before fitting: same features, an ID to follow
         previous.check_compatible(prep.features, prep.schema.id_column, source)
@@ -120,8 +121,13 @@ def _stages(
         deciles=[feature["quantiles"] for feature in model.features],
     )
     left_out = options.missing == "drop" and prep.missing.rows_with_missing > 0
-    table = labelled_table(prep.frame, labels, profiles.names, rows_left_out=left_out)
-    table = table.iloc[np.argsort(order)].reset_index(drop=True)
+    as_input = np.argsort(order)
+    labels_as_read = dataclasses.replace(
+        labels,
+        scored=labels.scored.iloc[as_input].reset_index(drop=True),
+        fit_rows=labels.fit_rows[as_input],
+    )
+    table = labelled_table(prep.frame, labels_as_read, profiles.names, rows_left_out=left_out)
     summary = describe_run(
         prep,
         options,

@@ -199,7 +199,8 @@ def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:
     Returns
     -------
     Prepared
-        ``frame``, ``X_all``, ``fit_rows``, ``X_fit`` and ``Z`` reordered.
+        ``X_all``, ``fit_rows``, ``X_fit`` and ``Z`` reordered; ``frame`` stays as
+        read (the output table keeps the input's order).
     order : ndarray of int
         ``order[i]`` is the input row now at position ``i``; ``argsort(order)``
         puts a result back in the input's order.
@@ -210,7 +211,6 @@ def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:
     fit_order = fit_index[order][prep.fit_rows[order]]
     reordered = dataclasses.replace(
         prep,
-        frame=prep.frame.iloc[order].reset_index(drop=True),
         X_all=prep.X_all[order],
         fit_rows=prep.fit_rows[order],
         X_fit=prep.X_fit[fit_order],
