@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,14 +103,17 @@ def _stages(
     )
     # The stages see the rows in an order fixed by their values; the labels go
     # back to the input's order for the table.
+    # The fingerprint hashes the fitting rows as the input holds them.
+    training = training_record(as_read.X_fit, as_read.features, options.random_state)
     prep, order = in_canonical_order(as_read)
+    del as_read  # one copy of the matrices at a time: big tables fit in less memory
     if previous is not None:  # fail before fitting: same features, an ID to follow
         previous.check_compatible(prep.features, prep.schema.id_column, source)
 
     choice = choose_k(prep.Z, options, n_distinct=prep.n_distinct, source=source, progress=progress)
     k = choice.chosen if choice is not None else options.k
     fit = fit_segments(prep.Z, k, options, scaler=prep.scaler, previous=previous, progress=progress)
-    model = _model(prep, fit, options, rows_as_read=as_read.X_fit)
+    model = _model(prep, fit, options, training=training)
     labels = label_rows(model, prep.X_all, prep.fit_rows, progress)
 
     profiles = profile_and_name(prep, labels, options, fit.link, model.features)
@@ -149,17 +153,17 @@ def _stages(
         summary=summary.to_dict(),
         model=model,
         schema=prep.schema,
-        X=as_read.X_fit,
+        X=prep.X_fit[np.argsort(order[prep.fit_rows])],
         transitions=transitions,
     )
 
 
 def _model(
-    prep: Prepared, fit: FittedSegments, options: SegmentOptions, *, rows_as_read: np.ndarray
+    prep: Prepared, fit: FittedSegments, options: SegmentOptions, *, training: dict[str, Any]
 ) -> SegmentModel:
     """The portable model of the fitted segments (named later, by the describe stage).
 
-    Its fingerprint hashes the fitting rows as the input holds them (``rows_as_read``).
+    ``training`` is the record of the fitting rows as the input holds them.
     """
     records = [feature_summary(f, prep.X_fit[:, j]) for j, f in enumerate(prep.features)]
     annotate_categoricals(records, prep.categories)
@@ -170,7 +174,7 @@ def _model(
         fill=prep.fill,
         algorithm=options.algorithm,
         centers=fit.centers,
-        training=training_record(rows_as_read, prep.features, options.random_state),
+        training=training,
         engine_state=fit.state,
     )
     if fit.link is not None:  # segment ids kept from the previous run
