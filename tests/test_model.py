@@ -25,7 +25,7 @@ def test_save_load_round_trip_scores_identically(tmp_path, fitted):
 def test_model_file_is_plain_versioned_json(tmp_path, fitted):
     data = json.loads(fitted.model.save(tmp_path / "m.json").read_text())
     assert data["format"] == "custseg-model"
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["custseg_version"] == custseg.__version__
     assert data["training"]["fingerprint"].startswith("sha256:")
     assert [f["name"] for f in data["features"]] == [
@@ -34,6 +34,19 @@ def test_model_file_is_plain_versioned_json(tmp_path, fitted):
         "Spending Score (1-100)",
     ]
     assert len(data["centers"]) == 4 and len(data["segments"]) == 4
+
+
+def test_a_version_1_model_without_transform_or_fences_still_scores(tmp_path, fitted):
+    data = fitted.model.to_dict()
+    data["schema_version"] = 1
+    del data["preprocessing"]["outliers"]
+    assert "transform" not in data["preprocessing"]  # the sample has no skewed column
+    (tmp_path / "v1.json").write_text(json.dumps(data))
+    old = custseg.load_model(tmp_path / "v1.json")
+    frame = custseg.make_customers(50, random_state=3)
+    scored = old.predict(frame)
+    assert "outlier" not in scored.columns
+    assert scored["segment"].tolist() == fitted.model.predict(frame)["segment"].tolist()
 
 
 @pytest.mark.parametrize(

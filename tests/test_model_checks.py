@@ -44,6 +44,9 @@ OPTIONAL = {
     "baseline.borderline_margin",
     "center_ids",
     "lineage",
+    "preprocessing.transform",
+    "preprocessing.outliers",
+    "preprocessing.outliers.rule",
     "features[].kind",
     "features[].dtype",
     "features[].mean",
@@ -66,6 +69,9 @@ NULLABLE = {
     "baseline.mean_distance",
     "baseline.borderline_share",
     "lineage.previous_fingerprint",
+    "preprocessing.transform.unit[]",
+    "preprocessing.outliers.low[]",
+    "preprocessing.outliers.high[]",
 }
 # Lists whose length is free: one item more or fewer keeps the model whole.
 FREE_LENGTH = {"features[].quantiles"}
@@ -85,16 +91,19 @@ def _train(**options: Any) -> dict[str, Any]:
 
 
 def _train_flagged() -> dict[str, Any]:
-    """A model with a 0/1 flag named as a feature."""
+    """A model with a log-transformed money column and a 0/1 flag named as a feature."""
     frame = custseg.make_customers(240, random_state=0)
-    frame["Newsletter"] = np.random.default_rng(0).integers(0, 2, len(frame))
+    rng = np.random.default_rng(0)
+    frame["Spend"] = np.round(rng.lognormal(6, 1.2, len(frame)), 2)
+    frame["Newsletter"] = rng.integers(0, 2, len(frame))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = custseg.segment(
-            frame, random_state=0, stability=0, k=3, features=[*FEATURES[:2], "Newsletter"]
+            frame, random_state=0, stability=0, k=3, features=["Age", "Spend", "Newsletter"]
         )
     data = result.model.to_dict()
     assert data["features"][2]["kind"] == "flag"
+    assert data["preprocessing"]["transform"]["unit"][1] is not None
     return data
 
 
@@ -318,6 +327,11 @@ ENGINE_CASES = [
     ("gapped", ("center_ids", 1), -2, "center_ids[1]"),
     ("gapped", ("center_ids",), [0, 2], "center_ids"),
     ("flagged", ("features", 2, "kind"), "code", "features[2].kind"),
+    ("flagged", ("preprocessing", "transform", "method"), "log10", "transform.method"),
+    ("flagged", ("preprocessing", "transform", "unit", 1), 0.0, "transform.unit[1]"),
+    ("flagged", ("preprocessing", "transform", "unit", 1), -3.0, "transform.unit[1]"),
+    ("flagged", ("preprocessing", "outliers", "low", 0), 99.0, "outliers.low[0]"),
+    ("flagged", ("preprocessing", "outliers", "high"), [1.0], "outliers.high"),
 ]
 
 

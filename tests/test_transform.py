@@ -92,3 +92,11 @@ def test_fences_of_a_mostly_zero_column_come_from_the_customers_above_zero():
     again = OutlierFences.from_dict(fences.to_dict())
     np.testing.assert_array_equal(again.high, fences.high)
     assert fit_fences(cash[:, None], eligible=[False]).any is False
+
+
+def test_a_whole_number_exactly_on_the_fence_is_not_beyond_it():
+    # Quartiles 2 and 3: the upper fence is exactly 6, the largest count (as in real contact
+    # counts); scaling must not round 6 to just beyond it.
+    counts = np.repeat([0, 1, 2, 3, 4, 5, 6], [399, 1499, 3227, 3380, 1392, 176, 54]).astype(float)
+    Z = ((counts - counts.mean()) / counts.std())[:, None]
+    assert not fit_fences(Z).flag(Z).any()

@@ -224,3 +224,61 @@ def make_transactions(
 
 
 __all__.append("make_transactions")
+
+
+WHOLESALE_SPEND = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
+# Three kinds of wholesale client: share, channel (1 = hotel/restaurant/cafe,
+# 2 = retail) and median annual spend per category, in monetary units.
+_WHOLESALE_GROUPS = [
+    (0.45, 1, (12000, 3000, 3500, 3000, 500, 1000)),  # restaurants: fresh and frozen food
+    (0.23, 1, (3000, 1500, 2000, 800, 300, 400)),  # small cafes: a little of everything
+    (0.32, 2, (5000, 8000, 14000, 1200, 6000, 1500)),  # shops: groceries, milk, detergents
+]
+# A few extreme clients (row, category, factor): the kind no segment should be built on.
+_WHOLESALE_EXTREMES = [(0, 0, 12.0), (1, 2, 8.0), (1, 1, 8.0), (2, 5, 40.0)]
+
+
+def make_wholesale_customers(n_rows: int = 440, *, random_state: int = 0) -> pd.DataFrame:
+    """A wholesale distributor's clients: annual spend per category, channel and region codes.
+
+    In the spirit of the classic wholesale-customers table: spend is log-normal
+    (piled up near zero, a long right tail), ``Channel`` (1/2) and ``Region``
+    (1/2/3) are codes, not amounts, and the first three clients are extreme
+    (one buys twelve times the usual fresh food). Three kinds of client make
+    the structure: restaurants, small cafes and shops.
+
+    Parameters
+    ----------
+    n_rows : int, default=440
+        At least 3.
+    random_state : int, default=0
+        Same value, same table, byte for byte.
+
+    Returns
+    -------
+    DataFrame of shape (n_rows, 8)
+        ``Channel``, ``Region`` and the whole-number spend columns of
+        :data:`WHOLESALE_SPEND`.
+    """
+    if n_rows < 3:
+        raise ValueError(f"n_rows must be at least 3; got {n_rows}")
+    rng = np.random.default_rng(random_state)
+    shares = np.array([g[0] for g in _WHOLESALE_GROUPS])
+    group = rng.choice(len(_WHOLESALE_GROUPS), size=n_rows, p=shares)
+    medians = np.array([g[2] for g in _WHOLESALE_GROUPS], dtype=float)[group]
+    spend = medians * np.exp(0.7 * rng.standard_normal((n_rows, len(WHOLESALE_SPEND))))
+    for row, col, factor in _WHOLESALE_EXTREMES:
+        spend[row, col] *= factor
+    region = rng.choice([1, 2, 3], size=n_rows, p=[0.18, 0.11, 0.71])
+    frame = pd.DataFrame(
+        {
+            "Channel": np.array([g[1] for g in _WHOLESALE_GROUPS])[group],
+            "Region": region,
+        }
+    )
+    for j, name in enumerate(WHOLESALE_SPEND):
+        frame[name] = np.maximum(np.rint(spend[:, j]), 3).astype("int64")
+    return frame
+
+
+__all__.append("make_wholesale_customers")

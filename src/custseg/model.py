@@ -5,10 +5,16 @@ strings only — nothing is unpickled or executed — so a model file from anyon
 is safe to open. ``format`` and ``schema_version`` identify it; a file without
 them, or with a schema version this custseg does not know, is refused.
 
-Scoring applies the stored imputation values and scaling, then the engine's
-prediction rule (for centroid engines: the nearest centre in the scaled space,
-ties to the lowest id). Training rows are labelled by this same code, so scoring
-the training data reproduces the training labels exactly.
+Scoring applies the stored imputation values, the log transform of skewed
+columns and the scaling, then the engine's prediction rule (for centroid
+engines: the nearest centre in the scaled space, ties to the lowest id), and
+flags outliers by the stored fences. Training rows are labelled by this same
+code, so scoring the training data reproduces the training labels exactly.
+
+Schema version 2 added ``preprocessing.transform`` (the log transform of skewed
+columns) and ``preprocessing.outliers`` (the outlier fences): a custseg that
+reads only version 1 refuses such a model rather than score it without them.
+Version 1 files are still read.
 """
 
 from __future__ import annotations
@@ -28,8 +34,10 @@ from custseg.engines.base import nearest_center_margin
 from custseg.errors import InputError, ModelError, SchemaError
 from custseg.features.encoding import flag_column, indicator_column
 from custseg.features.large import feature_matrix as parse_features
+from custseg.features.outliers import OutlierFences
 from custseg.features.preprocessing import Scaler
 from custseg.features.roles import match_column
+from custseg.features.transform import LOG_TRANSFORM
 from custseg.io import read_json, write_json
 from custseg.model_checks import check_model
 from custseg.segmentation.quality import borderline_flags, own_margin
@@ -45,8 +53,8 @@ __all__ = [
 ]
 
 MODEL_FORMAT = "custseg-model"
-SCHEMA_VERSION = 1
-SUPPORTED_SCHEMA_VERSIONS = (1,)
+SCHEMA_VERSION = 2
+SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 _CHUNK_ROWS = 200_000  # bounds the (rows × segments × features) distance array
 
 
@@ -138,6 +146,8 @@ class SegmentModel:
         Extra state of engines that predict by their own rule.
     extra : dict
         Blocks added by other parts of custseg (drift baselines, ...), kept as is.
+    outliers : OutlierFences, optional
+        Fences in the scaled space; scoring adds an ``outlier`` column when set.
     """
 
     features: list[dict[str, Any]]
@@ -151,6 +161,7 @@ class SegmentModel:
     engine_state: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     custseg_version: str = __version__
+    outliers: OutlierFences | None = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -313,6 +324,8 @@ class SegmentModel:
             out[key] = values
             if key == "margin":  # borderline right after margin; empty for unscored rows
                 out["borderline"] = pd.arrays.BooleanArray(borderline_flags(values), ~arrays.scored)
+            if key == "outlier":
+                out[key] = pd.arrays.BooleanArray(values == 1.0, ~arrays.scored)
         if arrays.reasons is not None:
             out["reason"] = arrays.reasons
         return out
@@ -344,6 +357,8 @@ class SegmentModel:
                 margin = own_margin(part, self.centers, lab)
             labels[start : start + len(part)] = lab
             distances[start : start + len(part)] = dist
+            if self.outliers is not None:
+                cols = {"outlier": self.outliers.flag(part).astype("float64"), **cols}
             for key, values in {"margin": margin, **cols}.items():
                 extra.setdefault(key, []).append(values)
         return labels, distances, {k: np.concatenate(v) for k, v in extra.items()}
@@ -353,17 +368,30 @@ class SegmentModel:
         return self.predict_matrix(self.feature_matrix(frame, source=source))
 
     # -- persistence -------------------------------------------------------------
+    def _preprocessing(self) -> dict[str, Any]:
+        """The ``preprocessing`` block: missing values, transform, scaling, outlier fences."""
+        block: dict[str, Any] = {
+            "missing": self.missing,
+            "impute_values": [float(v) for v in self.impute_values],
+            "scaling": self.scaler.to_dict(),
+        }
+        if self.scaler.has_log:
+            units = self.scaler.log_units
+            block["transform"] = {
+                "method": LOG_TRANSFORM,
+                "unit": [float(u) if u > 0 else None for u in units],
+            }
+        if self.outliers is not None:
+            block["outliers"] = self.outliers.to_dict()
+        return block
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": MODEL_FORMAT,
             "schema_version": SCHEMA_VERSION,
             "custseg_version": self.custseg_version,
             "features": self.features,
-            "preprocessing": {
-                "missing": self.missing,
-                "impute_values": [float(v) for v in self.impute_values],
-                "scaling": self.scaler.to_dict(),
-            },
+            "preprocessing": self._preprocessing(),
             "algorithm": self.algorithm,
             "centers": [[float(v) for v in row] for row in self.centers],
             "engine_state": self.engine_state,
@@ -423,7 +451,8 @@ class SegmentModel:
             pre = data["preprocessing"]
             model = cls(
                 features=list(data["features"]),
-                scaler=Scaler.from_dict(pre["scaling"]),
+                scaler=Scaler.from_dict(pre["scaling"], _log_units(pre.get("transform"))),
+                outliers=OutlierFences.from_dict(pre["outliers"]) if "outliers" in pre else None,
                 missing=str(pre["missing"]),
                 impute_values=np.asarray(pre["impute_values"], dtype="float64"),
                 algorithm=str(data["algorithm"]),
@@ -444,6 +473,15 @@ class SegmentModel:
     def save(self, path: str | Path) -> Path:
         """Write the model as JSON, atomically."""
         return write_json(self.to_dict(), path)
+
+
+def _log_units(block: dict[str, Any] | None) -> np.ndarray | None:
+    """The transform block of a model file as units (0 = not transformed)."""
+    if block is None:
+        return None
+    if block.get("method") != LOG_TRANSFORM:
+        raise ValueError(f"unknown transform {block.get('method')!r}")
+    return np.array([0.0 if u is None else float(u) for u in block["unit"]], dtype="float64")
 
 
 def _indicator_values(frame: pd.DataFrame, column: str, feature: dict, source: str) -> np.ndarray:

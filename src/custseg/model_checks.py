@@ -32,6 +32,7 @@ from custseg.engines import available_engines
 from custseg.errors import ModelError
 from custseg.features.missing import MISSING_POLICIES
 from custseg.features.preprocessing import SCALINGS
+from custseg.features.transform import LOG_TRANSFORM
 
 __all__ = [
     "CONSISTENCY_RULES",
@@ -289,6 +290,13 @@ MODEL_FIELDS: tuple[FieldRule, ...] = (
     FieldRule("preprocessing.scaling.method", one_of(SCALINGS)),
     FieldRule("preprocessing.scaling.center", vector("F", _FINITE)),
     FieldRule("preprocessing.scaling.scale", vector("F", number(low=MIN_SCALE))),
+    FieldRule("preprocessing.transform", mapping(), required=False),
+    FieldRule("preprocessing.transform.method", one_of((LOG_TRANSFORM,))),
+    FieldRule("preprocessing.transform.unit", vector("F", nullable(number(low=MIN_SCALE)))),
+    FieldRule("preprocessing.outliers", mapping(), required=False),
+    FieldRule("preprocessing.outliers.rule", text(), required=False),
+    FieldRule("preprocessing.outliers.low", vector("F", nullable(_FINITE))),
+    FieldRule("preprocessing.outliers.high", vector("F", nullable(_FINITE))),
     FieldRule("algorithm", one_of(available_engines)),
     FieldRule("centers", matrix(None, "F", _FINITE)),
     FieldRule("engine_state", mapping(), required=False),
@@ -370,6 +378,18 @@ def _min_not_above_max(data: dict[str, Any], shape: Shape) -> Problem | None:
     return None
 
 
+def _fences_in_order(data: dict[str, Any], shape: Shape) -> Problem | None:
+    fences = data["preprocessing"].get("outliers")
+    if fences is None:
+        return None
+    for i, (low, high) in enumerate(zip(fences["low"], fences["high"], strict=True)):
+        if low is not None and high is not None and low > high:
+            return f"preprocessing.outliers.low[{i}]", (
+                f"must not exceed the high fence ({high!r}); found {low!r}"
+            )
+    return None
+
+
 def _segments_match_centres(data: dict[str, Any], shape: Shape) -> Problem | None:
     ids = [s["id"] for s in data["segments"]]
     i = _duplicate(ids)
@@ -419,6 +439,7 @@ def _exemplars_match_segments(data: dict[str, Any], shape: Shape) -> Problem | N
 CONSISTENCY_RULES: tuple[Callable[[dict[str, Any], Shape], Problem | None], ...] = (
     _unique_feature_names,
     _min_not_above_max,
+    _fences_in_order,
     _segments_match_centres,
     _bins_match_features,
     _exemplars_match_segments,

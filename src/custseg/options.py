@@ -28,10 +28,18 @@ from custseg.engines import get_engine
 from custseg.errors import InputError
 from custseg.features.missing import MISSING_POLICIES
 from custseg.features.preprocessing import SCALINGS, check_choice
+from custseg.features.transform import TRANSFORMS
 
-__all__ = ["DEFAULT_RANDOM_STATE", "SegmentOptions", "resolve_options"]
+__all__ = [
+    "DEFAULT_MIN_SEGMENT_SHARE",
+    "DEFAULT_RANDOM_STATE",
+    "SegmentOptions",
+    "resolve_options",
+]
 
 DEFAULT_RANDOM_STATE = 42
+#: Smallest share of the customers a segment may hold, by default.
+DEFAULT_MIN_SEGMENT_SHARE = 0.01
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +67,13 @@ class SegmentOptions:
         table size.
     vocabulary : mapping, optional
         Extra naming words; see :func:`custseg.features.profiles.name_segments`.
+    transform : {"auto", "log", "none"}, default="auto"
+        The log transform of strongly right-skewed columns before scaling; see
+        :mod:`custseg.features.transform`.
+    min_segment_share : float, default=0.01
+        A segment with fewer customers than this share is dissolved into its
+        nearest segments; 0 turns it off. See
+        :mod:`custseg.segmentation.small_segments`.
 
     Raises
     ------
@@ -77,6 +92,8 @@ class SegmentOptions:
     random_state: int = DEFAULT_RANDOM_STATE
     stability: int | None = None
     vocabulary: Mapping[str, tuple[str, str]] | None = None
+    transform: str = "auto"
+    min_segment_share: float = DEFAULT_MIN_SEGMENT_SHARE
 
     def __post_init__(self) -> None:
         if self.features is not None:
@@ -158,6 +175,20 @@ def _check_stability(options: SegmentOptions) -> None:
         )
 
 
+def _check_transform(options: SegmentOptions) -> None:
+    check_choice(options.transform, TRANSFORMS, "transform")
+
+
+def _check_min_segment_share(options: SegmentOptions) -> None:
+    share = options.min_segment_share
+    if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0 <= share < 0.5:
+        raise InputError(
+            f"min_segment_share must be a share from 0 (off) to below 0.5; got {share!r}",
+            parameters=("min_segment_share",),
+        )
+    object.__setattr__(options, "min_segment_share", float(share))
+
+
 def _check_k_range(options: SegmentOptions) -> None:
     if options.k is None and not 2 <= options.k_min <= options.k_max:
         raise InputError(
@@ -175,5 +206,7 @@ _CHECKS: tuple[Callable[[SegmentOptions], None], ...] = (
     _check_algorithm,
     _check_k,
     _check_stability,
+    _check_transform,
+    _check_min_segment_share,
     _check_k_range,
 )

@@ -157,6 +157,13 @@ def _probabilities(arrays: ScoreArrays) -> list[dict[str, float | None]] | None:
     return [dict(zip(ids, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
+def _outlier_flags(arrays: ScoreArrays) -> list[bool | None]:
+    """Each row's outlier flag; None everywhere for a model without fences."""
+    if "outlier" not in arrays.columns:
+        return [None] * len(arrays.scored)
+    return [v == 1.0 for v in arrays.columns["outlier"].tolist()]
+
+
 def score_records(
     model: SegmentModel,
     X: np.ndarray,
@@ -183,7 +190,8 @@ def score_records(
     -------
     list of dict, length n_rows
         ``segment`` (int or None), ``segment_name`` (str or None),
-        ``distance_to_center`` (float or None), ``probabilities`` (dict of
+        ``distance_to_center`` (float or None), ``outlier`` (bool, or None for a
+        model without fences or an unscored row), ``probabilities`` (dict of
         segment id as text → probability, or None when the model has none), ``warnings``
         (values filled in or far outside the training range, see
         :func:`custseg.input_checks.value_warnings`), ``explanation`` (None unless
@@ -202,6 +210,7 @@ def score_records(
     segments = arrays.segment.tolist()
     probabilities = _probabilities(arrays)
     reasons = arrays.reasons.tolist() if arrays.reasons is not None else [""] * len(X)
+    outliers = _outlier_flags(arrays)
     explanations: list[Any] = [None] * len(X)
     if explain:
         chosen = np.where(arrays.scored, arrays.segment, -1)
@@ -211,6 +220,7 @@ def score_records(
             "segment": seg if ok else None,
             "segment_name": names.get(seg, "") if ok else None,
             "distance_to_center": distance,
+            "outlier": outliers[i] if ok else None,
             "probabilities": probabilities[i] if probabilities is not None else None,
             "warnings": flags[i],
             "explanation": explanations[i],

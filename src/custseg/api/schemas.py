@@ -166,6 +166,11 @@ class ScoredCustomer(BaseModel):
     distance_to_center: float | None = Field(
         description="Euclidean distance to the segment's centre, in scaled units."
     )
+    outlier: bool | None = Field(
+        default=None,
+        description="Beyond the model's outlier fences (still assigned to its nearest "
+        "segment); null for a model without fences or an unscored customer.",
+    )
     probabilities: dict[str, float | None] | None = Field(
         default=None,
         description="Per-segment membership probabilities, for models that have them.",

@@ -59,7 +59,7 @@ from custseg.features.missing import (
 )
 from custseg.features.preprocessing import ColumnStatistics, Scaler, scaler_from_statistics
 from custseg.features.roles import TableSchema
-from custseg.features.selection import choose_features, require_features
+from custseg.features.selection import choose_features, require_amounts, require_features
 from custseg.io import write_csv, write_json
 from custseg.io.arrow import CsvAppender, iter_batches
 from custseg.model import SegmentModel, segment_name_column
@@ -200,6 +200,7 @@ def _roles_and_features(
         warnings.simplefilter("ignore", DataWarning)
         table.features, skipped = choose_features(head, schema, options.features)
     require_features(table.features, schema, table.source)
+    require_amounts(table.features, schema, "chunked")
     return head, schema, skipped
 
 

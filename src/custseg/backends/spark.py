@@ -63,7 +63,7 @@ from custseg.features.large import detect_roles_fast
 from custseg.features.missing import MissingCounts, apply_missing_policy, fill_values
 from custseg.features.preprocessing import ColumnStatistics, Scaler, scaler_from_statistics
 from custseg.features.roles import NA_TOKENS, TableSchema
-from custseg.features.selection import choose_features, require_features
+from custseg.features.selection import choose_features, require_amounts, require_features
 from custseg.io import write_csv, write_json
 from custseg.io.arrow import csv_header
 from custseg.io.paths import check_input_exists
@@ -238,6 +238,7 @@ def _roles_and_features(
         warnings.simplefilter("ignore", DataWarning)
         names, skipped = choose_features(head, schema, options.features)
     require_features(names, schema, source)
+    require_amounts(names, schema, "spark")
     return head, schema, names, skipped
 
 

@@ -32,6 +32,8 @@ FLAGS = {
     "algorithm": "--algorithm",
     "random_state": "--seed",
     "stability": "--stability",
+    "transform": "--transform",
+    "min_segment_share": "--min-segment-share",
 }
 # ``name=value``: a quoted string, or a token up to a space or punctuation.
 _ASSIGNMENT = re.compile(r"(?<![\w.-])([a-z_]+)=(?:'([^']*)'|\"([^\"]*)\"|([^\s,;:)]+))")

@@ -20,25 +20,44 @@ from custseg.verdicts import (
 if TYPE_CHECKING:
     from custseg.segmentation.result import SegmentationResult
 
-__all__ = ["print_result", "print_roles", "segment_highlights"]
+__all__ = ["print_outliers", "print_result", "print_roles", "segment_highlights"]
 
 
 def print_roles(result: SegmentationResult) -> None:
     summary = result.summary
-    used = set(summary["features"])
+    # A categorical, code or flag feature is used through its indicators ("Region=3").
+    used = {f.get("source", f["name"]) for f in result.model.features}
     table = Table(title="Columns", title_justify="left", box=None, pad_edge=False)
     for col in ("column", "role", "used", "note"):
         table.add_column(col)
     skipped = {s["column"]: s["reason"] for s in summary["skipped"]}
+    logged = {
+        d["feature"]: d["reason"]
+        for d in (summary.get("transform") or {}).get("columns", [])
+        if d["transform"] == "log"
+    }
     for info in summary["columns"]:
         name = info["name"]
-        table.add_row(
-            name,
-            info["role"],
-            "feature" if name in used else "-",
-            "" if name in used else skipped.get(name, ""),
-        )
+        used_cell, note = ("feature", "") if name in used else ("-", skipped.get(name, ""))
+        if name in logged:
+            used_cell, note = "feature, log", f"log scale: {logged[name]}"
+        table.add_row(name, info["role"], used_cell, note)
     console.print(table)
+
+
+def print_outliers(summary: dict) -> None:
+    """How many customers are outliers, and whether K had to be lowered for small segments."""
+    block = summary.get("outliers") or {}
+    if block.get("count"):
+        where = ", ".join(f"{f} {n}" for f, n in block["by_feature"].items())
+        console.print(
+            f"Outliers: {block['count']} customer(s) ({block['share']:.1%}) beyond the far-out "
+            f"fences ({where}): left out of fitting, assigned to their nearest segment and "
+            "flagged in the 'outlier' column of segments.csv."
+        )
+    reason = (summary.get("min_segment_share") or {}).get("reason")
+    if reason:
+        console.print(f"{reason}.")
 
 
 def print_k_table(result: SegmentationResult) -> None:
@@ -89,6 +108,7 @@ def print_result(result: SegmentationResult) -> None:
         f"Rows: {summary['input']['rows']} read, {summary['input']['rows_fitted']} used for "
         f"fitting. Features: {', '.join(summary['features'])} (scaling: {summary['scaling']})."
     )
+    print_outliers(summary)
     print_k_table(result)
     console.print(f"K = {summary['k']}: {summary['k_selection']['reason']}.")
     print_k_trust(summary)
@@ -150,7 +170,11 @@ def print_k_trust(summary: dict) -> None:
             f"K sweep on {ks.get('rows_used')} rows (gap statistic on {ks.get('gap_rows')}, "
             f"resampling criteria on {ks.get('resampling_rows')})"
         )
-    steps.append(f"final fit on {summary['input']['rows_fitted']} rows")
+    outliers = (summary.get("outliers") or {}).get("count") or 0
+    steps.append(
+        f"final fit on {summary['input']['rows_fitted'] - outliers} rows"
+        + (f" ({outliers} outlier(s) left out)" if outliers else "")
+    )
     stab = summary.get("stability") or {}
     if stab.get("resamples"):
         steps.append(f"stability: {stab['resamples']} bootstrap refits on {stab['rows_used']} rows")

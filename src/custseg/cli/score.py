@@ -57,3 +57,8 @@ def score(
         console.print(f"  {int(seg)}  {names.get(int(seg), '')}: {int(n)}")
     if unscored:
         console.print(f"  {unscored} row(s) not scored (see the 'reason' column)")
+    if "outlier" in scored and scored["outlier"].any():
+        console.print(
+            f"  {int(scored['outlier'].sum())} outlier(s), beyond the model's fences: assigned "
+            "to their nearest segment (see the 'outlier' column)"
+        )

@@ -16,7 +16,7 @@ from custseg.cli._scale import check_engine, progress_bars, run_engine
 from custseg.cli.report import write_run_report
 from custseg.engines import available_engines
 from custseg.errors import CustsegWarning, InputError
-from custseg.options import SegmentOptions
+from custseg.options import DEFAULT_MIN_SEGMENT_SHARE, SegmentOptions
 
 __all__ = ["parse_k", "parse_stability", "segment"]
 
@@ -77,6 +77,19 @@ def segment(
     k_min: int = typer.Option(2, "--k-min", help="Smallest K tried by --k auto."),
     k_max: int = typer.Option(10, "--k-max", help="Largest K tried by --k auto."),
     scaling: Scaling = "standard",
+    transform: str = typer.Option(
+        None,
+        "--transform",
+        help="auto (log of strongly right-skewed columns: money, counts; the default) | log "
+        "(every column without negative values) | none. With --transactions: none (the "
+        "behaviour features are already on a log scale).",
+    ),
+    min_segment_share: float = typer.Option(
+        DEFAULT_MIN_SEGMENT_SHARE,
+        "--min-segment-share",
+        help="A segment with fewer customers than this share is dissolved into its nearest "
+        "segments; 0 = off.",
+    ),
     missing: str = typer.Option(
         "impute", "--missing", help="impute (median) | drop (leave the row out) | error."
     ),
@@ -138,6 +151,8 @@ def segment(
             algorithm=algorithm,
             random_state=seed,
             stability=parse_stability(stability),
+            transform=transform or ("none" if transactions else "auto"),
+            min_segment_share=min_segment_share,
         )
         custseg.io.check_output_folder(out, inputs={"input file": input})
         had_report = _had_report(out)

@@ -34,6 +34,7 @@ categorical column (a lone indicator divided by ``sqrt(2 p (1 - p))``).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -182,7 +183,7 @@ def weight_categoricals(
         divisor = np.sqrt(total / CATEGORICAL_VARIANCE) if total > 0 else 1.0
         center[cols] = p
         scale[cols] = divisor
-    return Scaler(scaler.method, center, scale)
+    return dataclasses.replace(scaler, center=center, scale=scale)
 
 
 def annotate_categoricals(

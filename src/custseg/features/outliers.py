@@ -15,7 +15,7 @@ beyond Tukey's *far-out* fences::
     value < q1 - 3 s    or    value > q3 + 3 s
 
 (Tukey 1977; the inner fences at 1.5 s mark "outside" values, the outer fences
-at 3 s "far out" ones). On a log scale 3 s above q3 is a factor of about 24
+at 3 s "far out" ones). On a log scale 3 s above q3 is a factor of about 110
 above the median for a log-normal column with sigma = 1, and a normal column
 passes it once in a million customers, so only customers out of reach of
 everyone else are flagged. When more than half the customers share one value
@@ -25,11 +25,13 @@ fence from those below it, each as a group of its own. Indicators of
 categories, codes and flags have no fence.
 
 A fence only marks *a few* customers: when more than :data:`MAX_OUTLIER_SHARE`
-(1%) of the customers lie beyond it, that side of that feature has no fence.
-So many customers out there are a group — a tail mode, such as the big
-spenders of a bimodal column — which may well make a segment, not a handful
-of extremes that cannot (1% is also the smallest segment shown, see
-``min_segment_share``).
+(1%) of the customers lie beyond it, they are a group — a tail mode, such as the
+big spenders of a two-humped column, which may well make a segment — and the
+rule is applied again within that group, with its own quartiles (at most
+:data:`MAX_TAIL_ROUNDS` times; then that side has no fence). So an untransformed
+money column, where 5% of the customers lie beyond the first fence, still has
+its truly extreme few flagged, and a compact second hump has none. 1% is also
+the smallest segment shown (``min_segment_share``).
 
 What happens to them
 --------------------
@@ -48,16 +50,25 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FENCE_SPREADS", "MAX_OUTLIER_SHARE", "OUTLIER_RULE", "OutlierFences", "fit_fences"]
+__all__ = [
+    "FENCE_SPREADS",
+    "MAX_OUTLIER_SHARE",
+    "MAX_TAIL_ROUNDS",
+    "OUTLIER_RULE",
+    "OutlierFences",
+    "fit_fences",
+]
 
 #: Tukey's far-out fence: this many spreads beyond the quartiles.
 FENCE_SPREADS = 3.0
-#: A fence beyond which more than this share of the customers lie is dropped.
+#: Beyond a fence, at most this share of the customers: more are a group, fenced again.
 MAX_OUTLIER_SHARE = 0.01
+#: Times the fence is applied again within a tail group before that side goes unfenced.
+MAX_TAIL_ROUNDS = 3
 OUTLIER_RULE = (
     "beyond Tukey's far-out fence (3 interquartile ranges outside the quartiles) on some "
-    "feature, after the log transform and scaling, where at most 1% of the customers lie; "
-    "assigned to the nearest segment"
+    "feature, after the log transform and scaling, with at most 1% of the customers beyond "
+    "it (more are a group, fenced again within it); assigned to the nearest segment"
 )
 
 
@@ -112,7 +123,22 @@ def _tukey(values: np.ndarray) -> tuple[float, float]:
     spread = q3 - q1
     if not spread > 0:
         return -np.inf, np.inf
-    return q1 - FENCE_SPREADS * spread, q3 + FENCE_SPREADS * spread
+    # A hair wider than 3 spreads: a whole-number column often has values exactly on the
+    # fence, which rounding in the scaled space must not push beyond it.
+    reach = FENCE_SPREADS * spread * (1 + 1e-9)
+    return q1 - reach, q3 + reach
+
+
+def _settle(values: np.ndarray, fence: float, side: int, limit: float) -> float:
+    """Move a fence out while more than ``limit`` customers lie beyond it (see the rule)."""
+    for _ in range(MAX_TAIL_ROUNDS + 1):
+        if not np.isfinite(fence):
+            return fence
+        tail = values[values > fence] if side > 0 else values[values < fence]
+        if len(tail) <= limit:
+            return fence
+        fence = _tukey(tail)[1 if side > 0 else 0]
+    return side * np.inf
 
 
 def _fence(values: np.ndarray) -> tuple[float, float]:
@@ -122,10 +148,7 @@ def _fence(values: np.ndarray) -> tuple[float, float]:
         low = _tukey(values[values < mode])[0]
         high = _tukey(values[values > mode])[1]
     limit = MAX_OUTLIER_SHARE * len(values)
-    return (
-        low if np.count_nonzero(values < low) <= limit else -np.inf,
-        high if np.count_nonzero(values > high) <= limit else np.inf,
-    )
+    return _settle(values, low, -1, limit), _settle(values, high, 1, limit)
 
 
 def fit_fences(Z: np.ndarray, eligible: list[bool] | None = None) -> OutlierFences:

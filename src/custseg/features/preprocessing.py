@@ -8,12 +8,14 @@ in training, without pickling a scikit-learn object.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from custseg.errors import InputError
+from custseg.features.transform import log_transform, log_untransform
 
 __all__ = [
     "SCALINGS",
@@ -29,7 +31,13 @@ SCALINGS = ("standard", "robust", "minmax", "none")
 
 @dataclass(frozen=True)
 class Scaler:
-    """Per-feature affine scaling ``(x - center) / scale``.
+    """Per-feature scaling ``(t(x) - center) / scale``, ``t`` the log transform of skewed columns.
+
+    ``t`` is :func:`custseg.features.transform.log_transform` with ``log_units``
+    (the identity where a unit is 0, or everywhere when ``log_units`` is None).
+    Every path that scales customers (scoring, serving, drift, continuity, the
+    chunked and Spark engines) goes through :meth:`transform`, so the log
+    transform is applied wherever the scaling is.
 
     Attributes
     ----------
@@ -38,23 +46,41 @@ class Scaler:
     center : ndarray of shape (n_features,)
     scale : ndarray of shape (n_features,)
         Never zero: a constant feature keeps scale 1.
+    log_units : ndarray of shape (n_features,), optional
+        The unit ``u`` of ``sign(x) log(1 + |x| / u)`` per feature; 0 = not transformed.
     """
 
     method: str
     center: np.ndarray
     scale: np.ndarray
+    log_units: np.ndarray | None = None
+
+    @property
+    def has_log(self) -> bool:
+        return self.log_units is not None and bool((self.log_units > 0).any())
+
+    def with_log(self, log_units: np.ndarray | None) -> Scaler:
+        """This scaling after the log transform with ``log_units`` (None or all 0: none)."""
+        keep = log_units is not None and bool((np.asarray(log_units) > 0).any())
+        return dataclasses.replace(self, log_units=np.asarray(log_units) if keep else None)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        """Scale ``X`` of shape (n_rows, n_features)."""
-        out = X - self.center
+        """Transform and scale ``X`` of shape (n_rows, n_features)."""
+        if self.has_log:
+            out = log_transform(X, self.log_units)
+            out -= self.center
+        else:
+            out = X - self.center
         out /= self.scale  # in place: one full-size array instead of two
         return out
 
     def inverse_transform(self, Z: np.ndarray) -> np.ndarray:
         """Map scaled values back to original units."""
-        return Z * self.scale + self.center
+        T = Z * self.scale + self.center
+        return log_untransform(T, self.log_units) if self.has_log else T
 
     def to_dict(self) -> dict:
+        """The affine part; the model file keeps ``log_units`` in its own block."""
         return {
             "method": self.method,
             "center": [float(v) for v in self.center],
@@ -62,12 +88,12 @@ class Scaler:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> Scaler:
+    def from_dict(cls, data: dict, log_units: np.ndarray | None = None) -> Scaler:
         return cls(
             method=str(data["method"]),
             center=np.asarray(data["center"], dtype="float64"),
             scale=np.asarray(data["scale"], dtype="float64"),
-        )
+        ).with_log(log_units)
 
 
 def check_choice(value: str, choices: Sequence[str], parameter: str) -> str:
@@ -160,7 +186,9 @@ def _difference(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None
     return None if a is None or b is None else a - b
 
 
-def fit_scaler(X: np.ndarray, method: str = "standard") -> Scaler:
+def fit_scaler(
+    X: np.ndarray, method: str = "standard", *, log_units: np.ndarray | None = None
+) -> Scaler:
     """Fit a scaler on complete rows in memory.
 
     Parameters
@@ -169,10 +197,15 @@ def fit_scaler(X: np.ndarray, method: str = "standard") -> Scaler:
         Feature values in original units, without NaN.
     method : {"standard", "robust", "minmax", "none"}, default="standard"
         See :func:`scaler_from_statistics`.
+    log_units : ndarray of shape (n_features,), optional
+        Log-transform the columns with a unit above 0 first
+        (:func:`custseg.features.transform.log_transform`); the scaler keeps the units.
 
     Returns
     -------
     Scaler
     """
     check_choice(method, SCALINGS, "scaling")
-    return scaler_from_statistics(method, ColumnStatistics.of(X, method))
+    if log_units is not None and (np.asarray(log_units) > 0).any():
+        X = log_transform(X, log_units)
+    return scaler_from_statistics(method, ColumnStatistics.of(X, method)).with_log(log_units)

@@ -98,7 +98,13 @@ def feature_label(name: str) -> str:
     return humanise(name)
 
 
-def profile_segments(X: np.ndarray, labels: np.ndarray, features: list[str]) -> pd.DataFrame:
+def profile_segments(
+    X: np.ndarray,
+    labels: np.ndarray,
+    features: list[str],
+    *,
+    z_values: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Size, share, mean, median and z-score of each feature per segment.
 
     Parameters
@@ -108,6 +114,10 @@ def profile_segments(X: np.ndarray, labels: np.ndarray, features: list[str]) -> 
     labels : ndarray of shape (n_rows,)
         Segment ids; negative ids (noise) get their own row too.
     features : list of str
+    z_values : ndarray of shape (n_rows, n_features), optional
+        The values the z-scores are taken on, when not ``X`` itself: the
+        log-transformed values of skewed columns (means and medians stay in ``X``'s
+        units).
 
     Returns
     -------
@@ -115,8 +125,9 @@ def profile_segments(X: np.ndarray, labels: np.ndarray, features: list[str]) -> 
         Indexed by segment id (ascending); columns ``size``, ``share`` and, per
         feature, ``mean:<f>``, ``median:<f>``, ``z:<f>``.
     """
-    overall_mean = X.mean(axis=0)
-    overall_std = X.std(axis=0)
+    V = X if z_values is None else z_values
+    overall_mean = V.mean(axis=0)
+    overall_std = V.std(axis=0)
     overall_std = np.where(overall_std == 0, 1.0, overall_std)
     rows = {}
     for seg in np.unique(labels):
@@ -124,7 +135,7 @@ def profile_segments(X: np.ndarray, labels: np.ndarray, features: list[str]) -> 
         row: dict[str, float] = {"size": len(part), "share": len(part) / len(X)}
         means = part.mean(axis=0)
         medians = np.median(part, axis=0)
-        z = (means - overall_mean) / overall_std
+        z = (V[labels == seg].mean(axis=0) - overall_mean) / overall_std
         for j, f in enumerate(features):
             row[f"mean:{f}"] = float(means[j])
             row[f"median:{f}"] = float(medians[j])

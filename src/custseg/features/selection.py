@@ -16,7 +16,7 @@ import pandas as pd
 from custseg.errors import DataWarning, SchemaError
 from custseg.features.roles import SKIP_REASONS, TableSchema, match_column
 
-__all__ = ["choose_features", "drop_constant_features", "require_features"]
+__all__ = ["choose_features", "drop_constant_features", "require_amounts", "require_features"]
 
 
 def choose_features(
@@ -116,6 +116,22 @@ def require_features(features: Sequence[str], schema: TableSchema, source: str) 
             + ". Name numeric columns in features",
             parameters=("features",),
         )
+
+
+def require_amounts(features: Sequence[str], schema: TableSchema, backend: str) -> None:
+    """Refuse a categorical, code or flag feature on a backend that takes amounts only.
+
+    The chunked and Spark backends encode no indicators; used as an amount, a Region
+    code 1/2/3 or a 0/1 flag would be averaged like money.
+    """
+    for name in features:
+        role = schema[name].role
+        if role in ("categorical", "code", "flag"):
+            raise SchemaError(
+                f"column '{name}' is a {role} ({schema[name].reason}); the {backend} backend "
+                "takes numeric features only: leave it out of features, or segment in memory",
+                parameters=("features",),
+            )
 
 
 def drop_constant_features(

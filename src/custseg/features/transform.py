@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "LOG_TRANSFORM",
     "NEGATIVE_SHARE",
     "QUANTILE_PAIRS",
     "SKEW_THRESHOLD",
@@ -69,6 +70,8 @@ __all__ = [
 ]
 
 TRANSFORMS = ("auto", "log", "none")
+#: The method name written for the log transform in ``model.json``.
+LOG_TRANSFORM = "sign(x) log1p(|x| / unit)"
 #: Quantile skewness from which a non-negative column is log-transformed by ``auto``.
 SKEW_THRESHOLD = 0.3
 #: Largest share of negative values (refunds) in a column the transform may take.
@@ -141,19 +144,14 @@ def _decide(values: np.ndarray, mode: str) -> tuple[bool, float | None, str]:
         return False, skew, f"not strongly skewed (quantile skewness {skew:.2f} < {SKEW_THRESHOLD})"
     q50, q99 = np.quantile(values, [0.5, 0.99])
     if q99 < TAIL_RATIO * q50:
-        return (
-            False,
-            skew,
-            (f"skewed ({skew:.2f}) but the top 1% is under {TAIL_RATIO:g} times the median"),
-        )
-    return (
-        True,
-        skew,
-        (
-            f"right-skewed (quantile skewness {skew:.2f} >= {SKEW_THRESHOLD}; the top 1% at "
-            f"{q99 / q50 if q50 > 0 else np.inf:.3g} times the median)"
-        ),
+        reason = f"skewed ({skew:.2f}) but the top 1% is under {TAIL_RATIO:g} times the median"
+        return False, skew, reason
+    tail = (
+        f"the top 1% at {q99 / q50:.3g} times the median"
+        if q50 > 0
+        else f"half the customers at {q50:g}, the top 1% from {q99:.3g}"
     )
+    return True, skew, f"right-skewed (quantile skewness {skew:.2f} >= {SKEW_THRESHOLD}; {tail})"
 
 
 def choose_transform(

@@ -306,10 +306,11 @@ def compare_algorithms(
         stability=stability,
         random_state=random_state,
     )
-    # The prepare stage validates, imputes and scales exactly as `custseg segment` does.
+    # The prepare stage validates, imputes, transforms and scales exactly as `custseg
+    # segment` does; outliers are left out as `custseg segment` leaves them out of fitting.
     frame, source = read_input(data)
     prepared = prepare(frame, options, source=source)
-    Z_all = prepared.Z
+    Z_all = prepared.Z_core
     Z = Z_all[uniform_sample(Z_all, SWEEP_SAMPLE, random_state=random_state)]
     n_distinct = len(np.unique(Z, axis=0))
     k_hi = min(k_max, n_distinct - 1)

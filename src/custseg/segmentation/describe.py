@@ -9,6 +9,7 @@ from a previous run where its segments still fit; quality figures from
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +20,10 @@ import pandas as pd
 from custseg.features.encoding import category_words
 from custseg.features.kinds import ColumnKind, column_kinds
 from custseg.features.missing import MissingCounts
+from custseg.features.outliers import OUTLIER_RULE
 from custseg.features.profiles import name_segments, profile_segments
 from custseg.features.roles import TableSchema
+from custseg.features.transform import log_transform
 from custseg.lifecycle.continuity import Linking
 from custseg.model import SegmentModel
 from custseg.options import SegmentOptions
@@ -35,6 +38,7 @@ from custseg.segmentation.records import (
     profile_records,
     segment_records,
 )
+from custseg.segmentation.small_segments import outlier_summary
 
 __all__ = [
     "NOISE_NAME",
@@ -46,6 +50,7 @@ __all__ = [
     "profile_and_name",
     "sample_metrics",
     "streamed_profiles",
+    "unshaped",
 ]
 
 #: The name of label -1: customers a density engine left out of every segment.
@@ -88,7 +93,15 @@ def profile_and_name(
     feature); with the table's roles they say what each column measures.
     """
     features = prep.features
-    table = profile_segments(prep.X_fit, labels.fit_labels, features)
+    # Profiles in the columns' own units; z-scores on the scale the segments were
+    # found on (log for transformed columns), so that names follow the segments.
+    units = prep.transform.units
+    table = profile_segments(
+        prep.X_fit,
+        labels.fit_labels,
+        features,
+        z_values=log_transform(prep.X_fit, units) if prep.transform.any else None,
+    )
     seg_ids = [int(s) for s in table.index if s >= 0]
     z = table.loc[seg_ids, [f"z:{f}" for f in features]].to_numpy()
     vocabulary = {**category_words(prep.categories), **(options.vocabulary or {})}
@@ -125,9 +138,29 @@ def describe_run(
     profiles: Profiles,
     choice: KSelection | None,
     final_fit: Mapping[str, Any] | None = None,
+    small: Mapping[str, Any] | None = None,
 ) -> RunSummary:
-    """The summary of an in-memory run: inputs, choices, K, trust, metrics, segments."""
-    Z, fit_labels = prep.Z, labels.fit_labels
+    """The summary of an in-memory run: inputs, choices, K, trust, metrics, segments.
+
+    K and trust are judged on the rows the segments were fitted on (outliers left
+    out); the validity indices and the segments on every fitting row.
+    """
+    outlier = prep.outlier
+    core = ~outlier
+    Z, fit_labels = prep.Z_core, labels.fit_labels[core]
+    margins = labels.fit_margins[core]
+    shaping = {
+        "transform": {"mode": options.transform, "columns": prep.transform.decisions},
+        "outliers": outlier_summary(
+            outlier, prep.beyond, labels.fit_labels, prep.features, OUTLIER_RULE
+        ),
+        "min_segment_share": dict(small) if small is not None else None,
+    }
+    assigned = labels.fit_labels[outlier]
+    segments = [
+        dataclasses.replace(r, outliers=int(np.count_nonzero(assigned == r.id)))
+        for r in profiles.records
+    ]
     return RunSummary(
         source=prep.source,
         rows=len(prep.frame),
@@ -158,14 +191,15 @@ def describe_run(
         **trust_summary(
             Z,
             fit_labels,
-            labels.fit_margins,
+            margins,
             algorithm=options.algorithm,
             stability=options.stability,
             random_state=options.random_state,
         ),
-        metrics=clustering_metrics(Z, model.center_index(fit_labels), model.centers),
-        segments=profiles.records,
+        metrics=clustering_metrics(prep.Z, model.center_index(labels.fit_labels), model.centers),
+        segments=segments,
         final_fit=dict(final_fit) if final_fit else None,
+        shaping=shaping,
     )
 
 
@@ -338,7 +372,23 @@ def describe_streamed(
         segments=run.segments,
         engine=engine,
         engine_details=details,
+        shaping=unshaped(engine),
     )
+
+
+def unshaped(engine: str) -> dict[str, Any]:
+    """The ``transform``, ``outliers`` and ``min_segment_share`` blocks of an engine
+    that fits the columns as they are: no log transform, no outlier fences, every
+    segment kept, and a note that says so."""
+    note = (
+        f"the {engine} engine does not apply the log transform, the outlier rule or the "
+        "minimum segment share; run in memory (--engine local) for them"
+    )
+    return {
+        "transform": {"mode": "none", "columns": [], "note": note},
+        "outliers": {"rule": None, "count": None, "note": note},
+        "min_segment_share": {"share": 0.0, "note": note},
+    }
 
 
 def sample_metrics(

@@ -1,5 +1,9 @@
 """The fit stage: an algorithm from the engine registry, segments numbered by size.
 
+Outliers (:mod:`custseg.features.outliers`) take no part in the fit; segments are
+sized over every fitting row, outliers included, and a segment under
+``min_segment_share`` is dissolved (:mod:`custseg.segmentation.small_segments`).
+
 Every in-memory fit goes through :func:`custseg.engines.get_engine` — the
 registered engine decides how to fit a big table (K-Means: see
 :class:`custseg.engines.kmeans.KMeansEngine`). With a previous run, the fit is
@@ -20,6 +24,7 @@ from custseg.features.preprocessing import Scaler
 from custseg.lifecycle.continuity import Linking, PreviousRun, link_segments
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn, emit
+from custseg.segmentation.small_segments import dissolve_small
 
 __all__ = ["FittedSegments", "fit_segments", "size_order"]
 
@@ -39,6 +44,8 @@ class FittedSegments:
         How the segments follow a previous run's.
     info : dict
         How the engine fitted, when it chose a scheme worth reporting (big tables).
+    small : dict
+        The ``min_segment_share`` record: the minimum and what was dissolved.
     """
 
     engine: Engine
@@ -46,6 +53,7 @@ class FittedSegments:
     state: dict[str, Any]
     link: Linking | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    small: dict[str, Any] = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -71,6 +79,7 @@ def fit_segments(
     scaler: Scaler,
     previous: PreviousRun | None = None,
     progress: ProgressFn | None = None,
+    Z_all: np.ndarray | None = None,
 ) -> FittedSegments:
     """Fit ``options.algorithm`` on the scaled rows and number the segments.
 
@@ -86,6 +95,9 @@ def fit_segments(
     previous : PreviousRun, optional
         Keep its segment ids: warm start when K is unchanged, then match.
     progress : callable, optional
+    Z_all : ndarray of shape (n_all, n_features), optional
+        Every fitting row, outliers included, when ``Z`` leaves them out: the
+        segments are sized over these.
     """
     engine = get_engine(options.algorithm)
     emit(progress, "fitting", 0, len(Z))
@@ -93,8 +105,15 @@ def fit_segments(
     emit(progress, "fitting", len(Z), len(Z))
     info = fitted.info
     labels = fitted.labels
+    if Z_all is not None and Z_all is not Z:
+        labels = engine.predict(Z_all, fitted.centers, fitted.state)[0]
     sizes = {int(s): int((labels == s).sum()) for s in np.unique(labels) if s >= 0}
-    order = size_order(sizes, fitted.centers)
+    # Density engines keep their own minimum size; continuity keeps the previous ids.
+    guard = engine.needs_k and previous is None
+    kept, small = dissolve_small(
+        sizes, n_customers=len(labels), min_share=options.min_segment_share if guard else 0.0
+    )
+    order = [s for s in size_order(sizes, fitted.centers) if s in set(kept)]
     link = None
     if previous is not None:  # keep the previous run's ids instead of size order
         fitted, link = link_segments(
@@ -107,4 +126,5 @@ def fit_segments(
         state=engine.reorder(fitted.state, order),
         link=link,
         info=info,
+        small=small,
     )

@@ -4,11 +4,13 @@ Each stage is a module of its own, and this file only says in which order they
 run and what each hands to the next:
 
 1. **prepare** (:mod:`~custseg.segmentation.prepare`): read, column roles,
-   features, parsing, missing values, scaling → :class:`Prepared`.
+   features, parsing, missing values, the log transform of skewed columns,
+   scaling, outlier fences → :class:`Prepared`.
 2. **choose K** (:mod:`~custseg.segmentation.k_choice`): the one K rule, unless
    K is given or the engine finds it.
 3. **fit** (:mod:`~custseg.segmentation.fit`): an algorithm from the engine
-   registry; segments numbered by size, or linked to a previous run's ids.
+   registry, without the outliers; segments numbered by size (a segment under
+   the minimum share dissolved), or linked to a previous run's ids.
 4. **label** (:mod:`~custseg.segmentation.label`): every row scored by the
    model's own rule.
 5. **describe** (:mod:`~custseg.segmentation.describe`): profiles, names,
@@ -110,9 +112,19 @@ def _stages(
     if previous is not None:  # fail before fitting: same features, an ID to follow
         previous.check_compatible(prep.features, prep.schema.id_column, source)
 
-    choice = choose_k(prep.Z, options, n_distinct=prep.n_distinct, source=source, progress=progress)
+    # Outliers take no part in choosing K or fitting; they are labelled like everyone.
+    Z_core = prep.Z_core
+    choice = choose_k(Z_core, options, n_distinct=prep.n_distinct, source=source, progress=progress)
     k = choice.chosen if choice is not None else options.k
-    fit = fit_segments(prep.Z, k, options, scaler=prep.scaler, previous=previous, progress=progress)
+    fit = fit_segments(
+        Z_core,
+        k,
+        options,
+        scaler=prep.scaler,
+        previous=previous,
+        progress=progress,
+        Z_all=prep.Z,
+    )
     model = _model(prep, fit, options, training=training)
     labels = label_rows(model, prep.X_all, prep.fit_rows, progress)
 
@@ -140,6 +152,7 @@ def _stages(
         profiles=profiles,
         choice=choice,
         final_fit=fit.info,
+        small=fit.small,
     )
     transitions = None
     if fit.link is not None:
@@ -176,6 +189,7 @@ def _model(
         centers=fit.centers,
         training=training,
         engine_state=fit.state,
+        outliers=prep.fences,
     )
     if fit.link is not None:  # segment ids kept from the previous run
         model.extra.update(fit.link.model_extra())

@@ -1,12 +1,13 @@
-"""The prepare stage in memory: read → roles → features → parse → missing → scale.
+"""The prepare stage in memory: read → roles → features → parse → missing → transform
+→ scale → outlier fences.
 
 :func:`prepare` turns a table into the scaled matrix a model is fitted on, and
 keeps every intermediate the later stages and ``summary.json`` need
 (:class:`Prepared`). Each step is a call to a function that the chunked and
 Spark backends share (feature choice, missing-value policy, scaler
-construction); only the in-memory arithmetic is here. A new step (a transform,
-an outlier rule) goes between parsing and the missing-value policy, as a
-function of the parsed matrix.
+construction, the transform and outlier rules); only the in-memory arithmetic
+is here. The transform and the outlier fences are decided on the fitting rows,
+after the missing-value policy: both are quantile rules that need every value.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from custseg.features.missing import (
     fitting_rows,
     impute_values,
 )
+from custseg.features.outliers import OutlierFences, fit_fences
 from custseg.features.preprocessing import Scaler, fit_scaler
 from custseg.features.roles import TableSchema, detect_roles
 from custseg.features.selection import choose_features, drop_constant_features, require_features
+from custseg.features.transform import TransformChoice, choose_transform
 from custseg.io.arrow import read_table_auto
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn, emit
@@ -77,8 +80,15 @@ class Prepared:
     n_distinct : int
         Distinct fitting rows; exact up to ``max(k, k_max)``, a lower bound above.
     scaler : Scaler
+        With the log transform of skewed columns (:mod:`custseg.features.transform`).
     Z : ndarray of shape (n_fit, n_features)
-        ``X_fit`` scaled.
+        ``X_fit`` transformed and scaled.
+    transform : TransformChoice
+        Which features are on a log scale, and why.
+    fences : OutlierFences
+        The outlier fences (:mod:`custseg.features.outliers`), in the scaled space.
+    beyond : ndarray of bool, shape (n_fit, n_features)
+        Which fence each fitting row crosses; see :attr:`outlier` and :attr:`Z_core`.
     """
 
     frame: pd.DataFrame
@@ -95,6 +105,20 @@ class Prepared:
     n_distinct: int
     scaler: Scaler
     Z: np.ndarray = field(repr=False)
+    transform: TransformChoice
+    fences: OutlierFences
+    beyond: np.ndarray = field(repr=False)
+
+    @property
+    def outlier(self) -> np.ndarray:
+        """Boolean array of shape (n_fit,): the fitting row is an outlier."""
+        return self.beyond.any(axis=1)
+
+    @property
+    def Z_core(self) -> np.ndarray:
+        """The rows segments are fitted on: ``Z`` without the outliers (``Z`` itself if none)."""
+        outlier = self.outlier
+        return self.Z[~outlier] if outlier.any() else self.Z
 
 
 def read_input(
@@ -168,8 +192,14 @@ def prepare(
     # Statistics summed in an order fixed by the values: the same customers in any
     # order get the same scaler to the last bit, and so the same scaled rows.
     X_canonical = X_fit[canonical_order(X_fit)]
-    scaler = fit_scaler(X_canonical, options.scaling)
+    # Skewed columns on a log scale; indicators (categories, codes, flags) as they are.
+    eligible = [f not in categories for f in features]
+    transform = choose_transform(X_canonical, features, mode=options.transform, eligible=eligible)
+    scaler = fit_scaler(X_canonical, options.scaling, log_units=transform.units)
     scaler = weight_categoricals(scaler, X_canonical, features, categories)
+    Z = scaler.transform(X_fit)
+    fences = fit_fences(Z, eligible)
+    beyond = fences.beyond(Z)
     return Prepared(
         frame=frame,
         source=source,
@@ -184,7 +214,10 @@ def prepare(
         X_fit=X_fit,
         n_distinct=n_distinct,
         scaler=scaler,
-        Z=scaler.transform(X_fit),
+        Z=Z,
+        transform=transform,
+        fences=fences,
+        beyond=beyond,
     )
 
 

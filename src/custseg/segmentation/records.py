@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from custseg._version import __version__
+from custseg.features.outliers import OutlierFences
 from custseg.features.preprocessing import Scaler
 from custseg.features.roles import TableSchema
 from custseg.model import SegmentModel, fingerprint
@@ -119,6 +120,7 @@ def build_model(
     centers: np.ndarray,
     training: dict[str, Any],
     engine_state: dict[str, Any] | None = None,
+    outliers: OutlierFences | None = None,
 ) -> SegmentModel:
     """The portable model of a run, before its segments are named.
 
@@ -137,6 +139,8 @@ def build_model(
     training : dict
         ``rows``, ``fingerprint``, ``random_state`` (and the backend's own facts).
     engine_state : dict, optional
+    outliers : OutlierFences, optional
+        The outlier fences scoring flags customers by.
     """
     return SegmentModel(
         features=features,
@@ -148,6 +152,7 @@ def build_model(
         segments=[],
         training=training,
         engine_state=engine_state or {},
+        outliers=outliers,
     )
 
 
@@ -172,6 +177,8 @@ class SegmentRecord:
     mean: dict[str, float]
     median: dict[str, float]
     z: dict[str, float]
+    #: Outliers assigned to the segment (None when the run applied no outlier rule).
+    outliers: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,6 +186,7 @@ class SegmentRecord:
             "name": self.name,
             "size": self.size,
             "share": self.share,
+            "outliers": self.outliers,
             "mean": self.mean,
             "median": self.median,
             "z": self.z,
@@ -297,6 +305,9 @@ class RunSummary:
     continuity: dict[str, Any] | None = None
     warnings: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: ``transform``, ``outliers`` and ``min_segment_share``: how the customers were
+    #: shaped before fitting, placed after ``scaling``.
+    shaping: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``summary.json`` mapping."""
@@ -313,6 +324,7 @@ class RunSummary:
             features=list(self.features),
             skipped=self.skipped,
             scaling=self.scaling,
+            **(self.shaping or {}),
             missing=self.missing.to_dict(),
             algorithm=self.algorithm,
             random_state=self.random_state,

@@ -19,7 +19,7 @@ import pandas as pd
 from custseg.errors import InputError
 from custseg.lifecycle.continuity import PreviousRun
 from custseg.model import SegmentModel
-from custseg.options import SegmentOptions, resolve_options
+from custseg.options import DEFAULT_MIN_SEGMENT_SHARE, SegmentOptions, resolve_options
 from custseg.progress import ProgressFn
 from custseg.segmentation.pipeline import run
 from custseg.segmentation.result import SegmentationResult
@@ -62,6 +62,14 @@ class Segmenter:
         A previous run (its folder or ``model.json``) to keep segment ids and names
         from: warm start when K is unchanged, matching, ``transitions``; see
         :mod:`custseg.lifecycle.continuity`. Its features are the default features.
+    transform : {"auto", "log", "none"}, default="auto"
+        The log transform of strongly right-skewed columns before scaling; see
+        :mod:`custseg.features.transform`. Outliers
+        (:mod:`custseg.features.outliers`) are always left out of fitting and
+        assigned to their nearest segment.
+    min_segment_share : float, default=0.01
+        A segment with fewer customers than this share is dissolved into its
+        nearest segments (0 = off); see :mod:`custseg.segmentation.small_segments`.
     """
 
     def __init__(
@@ -80,6 +88,8 @@ class Segmenter:
         progress: ProgressFn | None = None,
         stability: int | None = None,
         previous: str | Path | SegmentModel | PreviousRun | None = None,
+        transform: str = "auto",
+        min_segment_share: float = DEFAULT_MIN_SEGMENT_SHARE,
     ) -> None:
         self.features = features
         self.id_column = id_column
@@ -94,6 +104,8 @@ class Segmenter:
         self.stability = stability
         self.progress = progress
         self.previous = previous
+        self.transform = transform
+        self.min_segment_share = min_segment_share
 
     @classmethod
     def from_options(
@@ -129,6 +141,8 @@ class Segmenter:
             random_state=self.random_state,
             stability=self.stability,
             vocabulary=self.vocabulary,
+            transform=self.transform,
+            min_segment_share=self.min_segment_share,
         )
 
     # -- fitting -------------------------------------------------------------------

@@ -158,6 +158,9 @@ def segment_transactions(
             f"--features {', '.join(map(repr, unknown))} not among the behaviour features of "
             f"a transaction log; choose from: {', '.join(table.columns[1:])}"
         )
+    if options is None:
+        # The behaviour features are on a log scale already: no second transform unless asked.
+        params.setdefault("transform", "none")
     result = segment(
         table,
         options,
