@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import MODEL_SCHEMA, SUMMARY_SCHEMA, assert_published_shape, schema_errors
 
 import custseg
-from custseg.datasets import make_blobs_customers
+from custseg.datasets import make_blobs_customers, make_wholesale_customers
 from custseg.transactions.behaviour import segment_transactions
 
 
@@ -36,6 +36,17 @@ def customers():
 )
 def test_runs_match_the_published_schemas(customers, params, tmp_path):
     custseg.segment(customers, **params).save(tmp_path)
+    assert_published_shape(tmp_path)
+
+
+def test_a_skewed_run_with_outliers_and_a_flag_matches(tmp_path):
+    # Log-transformed spend, outlier fences and a flag feature: schema version 2 blocks.
+    frame = make_wholesale_customers(200, random_state=0)
+    frame["Newsletter"] = np.random.default_rng(0).integers(0, 2, len(frame))
+    result = custseg.segment(frame, k=3, stability=0, features=["Fresh", "Milk", "Newsletter"])
+    result.save(tmp_path)
+    assert result.summary["outliers"]["count"] >= 1
+    assert result.model.to_dict()["preprocessing"]["transform"]["unit"][0] is not None
     assert_published_shape(tmp_path)
 
 
