@@ -67,6 +67,17 @@ def test_short_forms_for_a_table_cell():
     assert describe_value(income, 86.5, 60.6, 1.1)[1] == "income 86.5 k$ (avg 60.6)"
 
 
+def test_a_code_value_named_as_a_feature_reads_with_its_column():
+    # Region named in --features becomes indicators Region=1, Region=2, Region=3:
+    # "3 62%" would say nothing, "region 3 62%" does; a text category reads alone.
+    region = column_kind("Region=3", {"min": 0, "max": 1}, role="code")
+    text, short = describe_value(region, 0.62, 0.71, -0.3)
+    assert short == "region 3 62% (avg 71%)"
+    assert text.startswith("62% region 3 (") and "overall" in text
+    female = column_kind("Gender=Female", {"min": 0, "max": 1})
+    assert describe_value(female, 0.62, 0.48, 0.5)[1] == "Female 62% (avg 48%)"
+
+
 def test_numeric_facts_skip_codes_and_keep_amounts_at_half_the_mean():
     kinds = [
         column_kind("Grocery", GROCERY),

@@ -144,6 +144,15 @@ def _with_unit(text: str, unit: str) -> str:
     return f"{text} {unit}"
 
 
+def _is_code_value(category: str) -> bool:
+    """A category written as a number: the value of a code such as Region 1/2/3."""
+    try:
+        float(category)
+    except ValueError:
+        return False
+    return True
+
+
 def _pct(share: float) -> str:
     pct = share * 100
     if 0 < abs(pct) < 1:
@@ -227,6 +236,8 @@ def describe_value(
             return f"{_pct(seg)} {label} ({_count_note(seg, size)}{_pct(avg)} overall)", short
         if category:  # an indicator of one category: "62% Female (48% overall; gender)"
             where = f"; {humanise(column)}"
+            if _is_code_value(category):  # a code's value means nothing alone: "region 3"
+                category, where = f"{humanise(column)} {category}", ""
             return f"{_pct(seg)} {category} ({_count_note(seg, size)}{_pct(avg)} overall{where})", (
                 f"{category} {_pct(seg)} (avg {_pct(avg)})"
             )
