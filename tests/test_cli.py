@@ -86,6 +86,23 @@ def test_no_report_run_removes_the_earlier_runs_report(demo_run, tmp_path):
     assert again.returncode == 0 and again.stderr == ""  # nothing stale left to mention
 
 
+@pytest.mark.parametrize("engine", ["local", "chunked"])
+def test_a_run_without_report_keeps_the_users_files(demo_run, tmp_path, engine):
+    run = tmp_path / "run"
+    shutil.copytree(demo_run[0], run)  # an earlier run's results with its report
+    (run / "charts" / "holiday.png").write_bytes(b"the user's photo")
+    (run / "notes.txt").write_text("the user's notes")
+    proc = run_cli(
+        "segment", run / "customers.csv", "--out", run, "--no-report",
+        "--k", "3", "--stability", "0", "--engine", engine,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert not (run / "report.html").exists()  # the earlier run's report went with it
+    assert (run / "charts" / "holiday.png").read_bytes() == b"the user's photo"
+    assert (run / "notes.txt").read_text() == "the user's notes"
+    assert (run / "customers.csv").read_bytes() == (demo_run[0] / "customers.csv").read_bytes()
+
+
 def test_segment_prints_roles_and_k_table(demo_run, tmp_path):
     out, _ = demo_run
     proc = run_cli("segment", out / "customers.csv", "--out", tmp_path / "r", "--k-max", "6")
