@@ -250,8 +250,8 @@ def test_a_decompression_bomb_is_refused_before_it_fills_memory(tmp_path, model_
     assert proc.stderr.count("\n") == 1
     assert re.search(
         r"'.*bomb.csv.gz' holds more than [\d.,]+ MB of text \(from 1.\d MB on disk\), too much "
-        r"to read whole in the [\d.,]+ [MG]B of memory available; custseg segment --engine "
-        r"chunked streams a table this size",
+        r"to read whole in the [\d.,]+ [MG]B of memory available; split it into smaller files "
+        r"\(custseg segment --engine chunked streams a table this size\)",
         proc.stderr,
     ), proc.stderr
     assert not out.exists()

@@ -108,5 +108,6 @@ def check_fits_in_memory(path: Path, text_bytes: int, *, at_least: bool) -> None
         size += f" (from {size_text(stored)} on disk)"
     raise DataFormatError(
         f"'{path}' holds {size}, too much to read whole in the {size_text(available)} "
-        "of memory available; custseg segment --engine chunked streams a table this size"
+        "of memory available; split it into smaller files (custseg segment --engine chunked "
+        "streams a table this size)"
     )
