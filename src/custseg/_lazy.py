@@ -75,7 +75,7 @@ def attach(package: str) -> tuple[Callable[[str], Any], Callable[[], list[str]]]
         from custseg._lazy import attach as _attach
 
         if typing.TYPE_CHECKING:
-            from custseg.io.readers import read_table
+            from custseg.io.tables import read_table
 
         __getattr__, __dir__ = _attach(__name__)
         __all__ = ["read_table"]

@@ -37,7 +37,7 @@ def score(
         custseg.io.paths.check_input_exists(input)
         custseg.io.check_output_file(out, inputs={"input file": input, "model": model})
         fitted = custseg.load_model(model)
-        frame = custseg.io.arrow.read_table_auto(input)  # Arrow for a big file
+        frame = custseg.io.read_table(input)
         X = fitted.feature_matrix(frame, source=str(input))
         checked = custseg.input_checks.check_inputs(fitted, X)
         if strict:

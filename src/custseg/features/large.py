@@ -39,6 +39,7 @@ from custseg.features.roles import (
     detect_roles,
     parse_numeric,
 )
+from custseg.io import LARGE_ROWS
 
 __all__ = [
     "LARGE_ROWS",
@@ -49,8 +50,6 @@ __all__ = [
     "is_large",
 ]
 
-#: Tables with at least this many rows take the fast path.
-LARGE_ROWS = 200_000
 #: Column roles are decided on this many leading rows of a large table.
 ROLE_SAMPLE_ROWS = 20_000
 _NA = pa.array(sorted(NA_TOKENS), type=pa.string())

@@ -286,6 +286,9 @@ def parse_numeric(frame: pd.DataFrame, column: str, *, source: str = "input") ->
         column, the 1-based data row and the value.
     """
     col = frame[column]
+    if isinstance(col.dtype, pd.ArrowDtype) and not pd.api.types.is_numeric_dtype(col):
+        # Arrow text (the reader of a large table): a missing cell is an empty one.
+        col = col.astype(object).where(col.notna(), "")
     if pd.api.types.is_numeric_dtype(col):
         values = col.to_numpy(dtype="float64", na_value=np.nan)
     else:

@@ -6,8 +6,9 @@ from custseg._lazy import attach as _attach
 
 if typing.TYPE_CHECKING:
     from custseg.io.outputs import check_output_file, check_output_folder
-    from custseg.io.readers import SUPPORTED_FORMATS, read_json, read_table
+    from custseg.io.readers import SUPPORTED_FORMATS, read_json
     from custseg.io.runs import MANIFEST_NAME, RunWriter, check_run, listed_files
+    from custseg.io.tables import LARGE_ROWS, read_table
     from custseg.io.writers import (
         atomic_path,
         remove_file,
@@ -22,6 +23,7 @@ if typing.TYPE_CHECKING:
 __getattr__, __dir__ = _attach(__name__)
 
 __all__ = [
+    "LARGE_ROWS",
     "MANIFEST_NAME",
     "SUPPORTED_FORMATS",
     "RunWriter",

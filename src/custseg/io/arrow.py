@@ -1,6 +1,6 @@
 """Fast reading and writing of big customer tables with Apache Arrow.
 
-:func:`custseg.io.read_table` turns every cell into a Python ``str``: right for a
+:func:`custseg.io.readers.read_table_text` turns every cell into a Python ``str``: right for a
 few thousand customers, too slow and too big for ten million. The functions here
 follow the same rules but keep the data in Arrow:
 
@@ -14,8 +14,8 @@ follow the same rules but keep the data in Arrow:
   (pandas' ``to_csv``) would, but builds the lines with Arrow kernels in chunks,
   so that writing ten million rows takes seconds, not minutes.
 
-:func:`custseg.io.read_table` stays the reader for small files: the fast path is
-taken only from :data:`FAST_READ_BYTES` upwards, so small runs are unchanged.
+:func:`custseg.io.read_table` is the entry point that takes the fast path from
+:data:`FAST_READ_BYTES` upwards.
 """
 
 from __future__ import annotations
@@ -58,7 +58,6 @@ __all__ = [
     "csv_header",
     "is_large_file",
     "iter_batches",
-    "read_table_auto",
     "read_table_fast",
     "write_csv_auto",
     "write_csv_fast",
@@ -528,13 +527,6 @@ def write_parquet(table: pa.Table | pd.DataFrame, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return Path(path)
-
-
-def read_table_auto(path: str | Path) -> pd.DataFrame:
-    """:func:`read_table_fast` for a big CSV/Parquet input, :func:`custseg.io.read_table` else."""
-    from custseg.io.readers import read_table
-
-    return read_table_fast(path) if is_large_file(path) else read_table(path)
 
 
 def write_csv_auto(

@@ -35,7 +35,7 @@ __all__ = [
     "iter_csv_text",
     "read_csv_text",
     "read_json",
-    "read_table",
+    "read_table_text",
     "table_kind",
 ]
 
@@ -224,8 +224,11 @@ def _read_excel(path: Path) -> pd.DataFrame:
     return _to_text(read_excel_typed(path))
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a customer table, every column as text exactly as stored.
+def read_table_text(path: str | Path) -> pd.DataFrame:
+    """Read a customer table as Python text, every column exactly as stored.
+
+    The core reader: :func:`custseg.io.read_table` is the entry point, which uses
+    this one for tables under its large-table size.
 
     Parameters
     ----------
@@ -278,7 +281,7 @@ def read_by_kind(
     Raises
     ------
     DataFormatError, EmptyInputError
-        As :func:`read_table`.
+        As :func:`read_table_text`.
     """
     path = check_input_exists(path)
     kind = table_kind(path)
@@ -302,7 +305,7 @@ def read_text_bytes(data: bytes, name: str = "upload.csv") -> pd.DataFrame:
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"upload{suffix}"
         target.write_bytes(data)
-        frame = read_table(target)
+        frame = read_table_text(target)
     frame.attrs["source"] = name
     return frame
 

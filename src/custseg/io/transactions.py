@@ -1,6 +1,6 @@
 """Read a transaction log fast, keeping every value as the file wrote it.
 
-:func:`custseg.io.read_table` renders every cell as Python ``str``, which is
+:func:`custseg.io.readers.read_table_text` renders every cell as Python ``str``, which is
 right for a customer table of a few thousand rows but slow for a log of half a
 million lines. This reader follows the same rules (formats, delimiter sniffing
 among ``, ; TAB |``, UTF-8 with or without BOM else Latin-1, the same error

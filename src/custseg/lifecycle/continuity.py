@@ -68,7 +68,8 @@ from custseg.errors import DataWarning, SchemaError
 from custseg.features.kinds import ColumnKind
 from custseg.features.preprocessing import Scaler
 from custseg.features.profiles import DESCRIBE_Z, term_claims
-from custseg.io import check_run, read_json, read_table
+from custseg.io import check_run, read_json
+from custseg.io.readers import read_table_text
 from custseg.model import SegmentModel, load_model
 
 __all__ = [
@@ -184,7 +185,7 @@ def load_previous(previous: str | Path | SegmentModel | PreviousRun) -> Previous
     summary_path = folder / "summary.json"
     summary = read_json(summary_path, what="summary") if summary_path.exists() else None
     id_column = summary.get("id_column") if isinstance(summary, dict) else None
-    table = read_table(segments_csv)
+    table = read_table_text(segments_csv)
     seg_col = "segment_custseg" if "segment_custseg" in table.columns else "segment"
     if seg_col not in table.columns:
         raise SchemaError(

@@ -30,7 +30,8 @@ import pandas as pd
 
 from custseg.errors import InputError
 from custseg.features.roles import NA_TOKENS, parse_numeric
-from custseg.io import listed_files, read_json, read_table
+from custseg.io import listed_files, read_json
+from custseg.io.readers import read_table_text
 from custseg.model import SegmentModel, load_model
 
 if TYPE_CHECKING:
@@ -288,7 +289,7 @@ def load_run(run_dir: str | Path) -> RunData:
             f"'{run_dir / 'summary.json'}' is not a custseg summary; rerun custseg segment"
         )
     model = load_model(run_dir / "model.json")
-    table = read_table(run_dir / "segments.csv")
+    table = read_table_text(run_dir / "segments.csv")
     label_col = _label_column(table)
     if label_col not in table.columns:
         raise InputError(
@@ -298,7 +299,7 @@ def load_run(run_dir: str | Path) -> RunData:
     extra_k = None
     # Only the run's own K table: a folder's manifest says which files belong to it.
     if (run_dir / "k_selection.csv").is_file() and (listed is None or "k_selection.csv" in listed):
-        extra_k = read_table(run_dir / "k_selection.csv")
+        extra_k = read_table_text(run_dir / "k_selection.csv")
     labels = _labels_of(table[label_col])
     return _make_run(summary, model, table, labels, extra_k, str(run_dir / "segments.csv"))
 

@@ -36,7 +36,7 @@ from custseg.features.preprocessing import Scaler, fit_scaler
 from custseg.features.roles import TableSchema, detect_roles
 from custseg.features.selection import choose_features, drop_constant_features, require_features
 from custseg.features.transform import TransformChoice, choose_transform
-from custseg.io.arrow import read_table_auto
+from custseg.io import read_table
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn, emit
 from custseg.segmentation.sampling import canonical_order
@@ -133,7 +133,7 @@ def read_input(
     """
     if isinstance(data, str | Path):
         emit(progress, "reading", 0)
-        frame = read_table_auto(data)  # Arrow for big CSV/Parquet, else the core reader
+        frame = read_table(data)
         emit(progress, "reading", len(frame), len(frame))
         return frame, str(data)
     frame = data.reset_index(drop=True)

@@ -1,0 +1,100 @@
+"""The one way custseg reads a customer table: ``segment``, ``score``, ``drift``, ``compare``.
+
+Every command reads its table here, so that the same file gives the same table,
+the same column roles and the same numbers whichever command reads it:
+
+- a table of fewer than :data:`LARGE_ROWS` rows comes back as Python text (an
+  empty cell is ``""``), exactly as :func:`custseg.io.readers.read_table_text`
+  gives it, whichever reader parsed the file;
+- a bigger one is kept in Arrow-backed text columns (an empty cell is missing),
+  read by Arrow's multithreaded reader when the file is big enough for it to pay.
+
+The check of the file (encoding, line ends, header, memory) is the same in both
+(:mod:`custseg.io.sniff`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from custseg.io.arrow import is_large_file, read_table_fast
+from custseg.io.readers import parquet_error, read_table_text, table_kind
+
+__all__ = ["LARGE_ROWS", "read_table"]
+
+#: Tables with at least this many rows are held as Arrow text and take the
+#: large-table path of the pipeline (:mod:`custseg.backends.large`).
+LARGE_ROWS = 200_000
+
+
+def _parquet_rows(path: Path) -> int:
+    if path.is_dir():
+        return LARGE_ROWS  # a dataset folder: read it with Arrow
+    try:
+        return int(pq.read_metadata(path).num_rows)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise parquet_error(path, exc) from None
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Arrow text columns as the core reader's text columns, an empty cell as ``""``."""
+    text = pd.DataFrame(
+        {name: frame[name].astype(object).where(frame[name].notna(), "") for name in frame.columns}
+    ).astype(str)
+    text.attrs = dict(frame.attrs)
+    return text
+
+
+def _as_arrow(frame: pd.DataFrame) -> pd.DataFrame:
+    """The core reader's Python text as Arrow text, an empty cell as missing."""
+    columns = {}
+    for name in frame.columns:
+        arr = pa.array(frame[name], type=pa.string(), from_pandas=True)
+        columns[name] = pd.Series(
+            pc.if_else(pc.equal(arr, ""), None, arr), dtype=pd.ArrowDtype(pa.string())
+        )
+    arrow = pd.DataFrame(columns)
+    arrow.attrs = dict(frame.attrs)
+    return arrow
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a customer table, every column as text exactly as stored.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file (delimiter sniffed among ``,`` ``;`` TAB ``|``; UTF-8, Latin-1,
+        or UTF-16/32 with a byte-order mark, decided once for the whole file),
+        optionally gzipped, a Parquet file or folder, or an Excel ``.xlsx``
+        workbook (first sheet).
+
+    Returns
+    -------
+    DataFrame of shape (n_rows, n_columns)
+        Under :data:`LARGE_ROWS` rows, text columns as the core reader gives them (an empty
+        cell is ``""``); from :data:`LARGE_ROWS` rows, Arrow-backed text with an
+        empty cell missing (Parquet: its stored types). ``attrs["source"]``
+        holds the path.
+
+    Raises
+    ------
+    DataFormatError
+        The file is missing, empty, unreadable, of an unsupported format, mixes
+        text encodings, has duplicate column names, or would not fit in memory.
+    EmptyInputError
+        The file has a header but no data rows.
+    """
+    path = Path(path)
+    if not is_large_file(path):
+        frame = read_table_text(path)
+        return frame if len(frame) < LARGE_ROWS else _as_arrow(frame)
+    if table_kind(path) == "parquet" and _parquet_rows(path) < LARGE_ROWS:
+        return read_table_text(path)  # its typed columns rendered as the core renders them
+    frame = read_table_fast(path)
+    return frame if len(frame) >= LARGE_ROWS else _as_text(frame)
