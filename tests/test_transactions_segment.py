@@ -13,6 +13,8 @@ from custseg.errors import InputError
 from custseg.transactions import BEHAVIOUR_VOCABULARY, behaviour_table, segment_transactions
 
 WORDS = {w for pair in BEHAVIOUR_VOCABULARY.values() for w in pair} | {"Average"}
+#: A segment that only leans towards a word is named by it, never by the column's name.
+WORDS |= {f"Closer to {w[0].lower()}{w[1:]}" for w in WORDS - {"Average"}}
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,8 @@ A describing feature's word depends on what the column is
 A name joins the words of the two strongest describing features, in the
 table's column order, with " · ", e.g. "High income · Low spending score". A
 segment no feature describes is named by the (up to two) features it leans on
-(``|z| >= 0.2``: "Above-average grocery"); one that leans on nothing is "Average".
+(``|z| >= 0.2``: "Above-average grocery", or "Closer to recent" where a vocabulary word
+is given); one that leans on nothing is "Average".
 
 Names are distinct and never differ only by a number. When two segments share
 a name, each takes its next strongest describing feature (up to three words);
@@ -201,10 +202,15 @@ def term_word(
         return _share_word(label, high, share)
     if kind.kind == "interval" and not (given.get(feature) or given.get(label)):
         return _interval_word(label, z)
+    words = given.get(feature) or given.get(label)
     if abs(z) < DESCRIBE_Z:
+        # A given word names what the column means ("Recent" for few days since the
+        # last purchase); "below-average recency days" would say the opposite.
+        if words is not None:
+            word = words[1] if high else words[0]
+            return f"Closer to {word[0].lower()}{word[1:]}"
         return f"{'Above' if high else 'Below'}-average {label}"
     strong = abs(z) >= STRONG_Z
-    words = given.get(feature) or given.get(label)
     if words is not None:
         return words[1] if high else words[0]
     if kind.kind in _KIND_WORDS:

@@ -360,7 +360,11 @@ def _whole_number_role(name: str, values: pd.Series, n_rows: int) -> tuple[str, 
     distinct = np.unique(values.to_numpy())
     if set(distinct.tolist()) == {0.0, 1.0}:
         return "flag", "0/1 values: a flag"
-    if (distinct % 1 != 0).any() or len(distinct) > min(_MAX_CATEGORIES, max(2, n_rows // 2)):
+    if (
+        not np.isfinite(distinct).all()
+        or (distinct % 1 != 0).any()
+        or len(distinct) > min(_MAX_CATEGORIES, max(2, n_rows // 2))
+    ):
         return None
     shown = ", ".join(f"{v:g}" for v in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
     words = _name_words(name)
