@@ -68,7 +68,7 @@ def test_sample_segments_in_a_real_browser(dashboard, tmp_path):
             page.get_by_text("Marked ✚ on the map").wait_for(timeout=TIMEOUT_MS)
             page.get_by_text("More charts from the report").first.click(timeout=TIMEOUT_MS)
             for name in COPIED:
-                page.locator(f".st-key-chart_{name} svg.marks").wait_for(timeout=TIMEOUT_MS)
+                page.locator(f".st-key-chart_{name} svg.marks").first.wait_for(timeout=TIMEOUT_MS)
             page.wait_for_timeout(1500)  # let the charts finish drawing for the screenshot
             page.screenshot(path=str(shot), full_page=True)
             copies = {

@@ -31,7 +31,7 @@ def test_gmm_run_writes_probabilities_confidence_margin(gmm_run):
     summary = json.loads((out / "summary.json").read_text())
     k = summary["k"]
     expected = ["segment", "segment_name", "distance_to_center", "margin", "borderline"]
-    expected += [f"probability_{i}" for i in range(k)] + ["confidence"]
+    expected += ["outlier", *(f"probability_{i}" for i in range(k)), "confidence"]
     assert list(table.columns[5:]) == expected
     assert set(table["borderline"]) <= {"True", "False"}
     probs = table[[f"probability_{i}" for i in range(k)]].astype(float).to_numpy()
