@@ -428,3 +428,9 @@ def test_score_refuses_a_damaged_model_with_exit_2(models, tmp_path):
         assert len(lines) == 1 and "damaged custseg model" in lines[0], proc.stderr
         assert "Traceback" not in proc.stderr
         assert not (tmp_path / f"{name}.csv").exists()
+
+
+def test_a_non_finite_number_in_an_added_key_is_refused(models):
+    changed = _set(models["kmeans"], ("baseline",), {"": math.inf})
+    with pytest.raises(ModelError, match=r"'m.json' .*baseline\. must be a finite number"):
+        SegmentModel.from_dict(json.loads(json.dumps(changed)), source="m.json")

@@ -24,6 +24,7 @@ so that scaled squared distances cannot overflow.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -436,6 +437,31 @@ def _exemplars_match_segments(data: dict[str, Any], shape: Shape) -> Problem | N
 
 
 #: Rules that relate fields to each other; each runs once every field passed its own.
+def _first_non_finite(value: Any, where: str) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    if isinstance(value, dict):
+        items: Any = ((f"{where}.{key}" if where else str(key), v) for key, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for path, item in items:
+        found = _first_non_finite(item, path)
+        if found is not None:
+            return found
+    return None
+
+
+def _all_numbers_finite(data: dict[str, Any], shape: Shape) -> Problem | None:
+    # JSON has no NaN or infinity; one in a field no rule names (an added key)
+    # would still break every later use of the model.
+    where = _first_non_finite(data, "")
+    if where is None:
+        return None
+    return where, "must be a finite number; found a NaN or an infinity"
+
+
 CONSISTENCY_RULES: tuple[Callable[[dict[str, Any], Shape], Problem | None], ...] = (
     _unique_feature_names,
     _min_not_above_max,
@@ -443,6 +469,7 @@ CONSISTENCY_RULES: tuple[Callable[[dict[str, Any], Shape], Problem | None], ...]
     _segments_match_centres,
     _bins_match_features,
     _exemplars_match_segments,
+    _all_numbers_finite,
 )
 
 
