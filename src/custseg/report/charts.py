@@ -407,7 +407,7 @@ def _votes_panel(
 
 
 def _curve_panel(
-    table: pd.DataFrame, col: str, x: alt.X, chosen: int, best: int | None, *, columns: int
+    table: pd.DataFrame, col: str, x: alt.X, chosen: int, best: int | None
 ) -> alt.LayerChart:
     rows = table[["k", col]].dropna().rename(columns={col: "value"})
     recs = [{"k": int(r.k), "value": float(r.value)} for r in rows.itertuples()]
@@ -447,9 +447,7 @@ def _curve_panel(
     else:
         subtitle = "no choice within the K tried"
     return alt.layer(*layers).properties(
-        width=_panel_width(columns, columns),
-        height=150 if columns == 2 else 120,
-        title=alt.Title(title, subtitle=subtitle),
+        width=_panel_width(2, 2), height=150, title=alt.Title(title, subtitle=subtitle)
     )
 
 
@@ -467,14 +465,10 @@ def k_selection(run: rd.RunData) -> ChartSpec | None:
         axis=alt.Axis(values=ks, format="d", grid=False, labelOverlap=False),
     )
     choices = _choices(table, ksel, _criterion_columns(table))
-    # Eight criteria in rows of two would be taller than a printed page.
-    columns = 2 if len(choices) <= 6 else 3
-    curves = [
-        _curve_panel(table, col, x, chosen, best, columns=columns) for col, best in choices.items()
-    ]
+    curves = [_curve_panel(table, col, x, chosen, best) for col, best in choices.items()]
     chart = alt.vconcat(
         _votes_panel(choices, chosen, x, ks),
-        alt.concat(*curves, columns=columns, spacing=30),
+        alt.concat(*curves, columns=2, spacing=30),
         spacing=28,
     )
     return ChartSpec(
