@@ -84,6 +84,13 @@ def test_the_edge_of_the_range_is_never_presented_as_a_finding():
         [0.3, 0.5, 0.4], _draws(0.95, 0.95, 0.95), calinski_harabasz=np.array([1, 2, 3])
     )
     assert ch_rising.k == 3 and ch_rising.at_edge
+    # The note names the rising curve and never says that the chosen K does not stand out.
+    assert rising.notes[-1].startswith("K=3 is the best separation that comes back, but the sil")
+    assert ch_rising.notes[-1].startswith(
+        "K=3 is the best separation that comes back, but the Calinski-Harabasz index keeps "
+        "improving up to K=4"
+    )
+    assert "--algorithm hdbscan" in ch_rising.notes[-1]
 
 
 def test_a_negative_silhouette_scores_zero():

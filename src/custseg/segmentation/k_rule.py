@@ -164,11 +164,7 @@ def pick_k(
             "the segments are a convenient cut rather than groups that would be found again"
         )
     if at_edge:
-        notes.append(
-            f"no K in {ks[0]}..{ks[-1]} stands out: the separation keeps improving up to "
-            f"K={ks[-1]}, as it does when the groups are not round (rings, long shapes). "
-            "Try --algorithm hdbscan, or compare algorithms with custseg compare"
-        )
+        notes.append(_edge_note(ks, at, silhouette))
     return KPick(
         k=ks[at],
         best=ks[best],
@@ -199,6 +195,30 @@ def _score_errors(
     if per_row is not None:
         variance = variance + (np.nan_to_num(strength) * paired_standard_errors(per_row, best)) ** 2
     return np.sqrt(variance)
+
+
+def _edge_note(ks: list[int], at: int, silhouette: np.ndarray) -> str:
+    """What the edge means: the choice itself, or a criterion still rising past it."""
+    advice = (
+        "as it does when the groups are not round (rings, long shapes). "
+        "Try --algorithm hdbscan, or compare algorithms with custseg compare"
+    )
+    if at == len(ks) - 1:
+        return (
+            f"no K in {ks[0]}..{ks[-1]} stands out: the separation keeps improving up to "
+            f"K={ks[-1]}, {advice}"
+        )
+    # A smaller K was chosen: say which curve rises, so the note does not contradict it.
+    rising = np.asarray(silhouette, dtype=float)
+    criterion = (
+        "the silhouette"
+        if np.isfinite(rising).any() and int(np.nanargmax(rising)) == len(ks) - 1
+        else "the Calinski-Harabasz index"
+    )
+    return (
+        f"K={ks[at]} is the best separation that comes back, but {criterion} keeps "
+        f"improving up to K={ks[-1]}, {advice}"
+    )
 
 
 def _keeps_improving(
