@@ -11,12 +11,11 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
+from custseg.engines.base import margins, own_margin
 from custseg.segmentation.quality import (
     SILHOUETTE_SAMPLE,
     borderline_summary,
     clustering_metrics,
-    margins,
-    own_margin,
     segment_ids,
     silhouette_rows,
     silhouettes,

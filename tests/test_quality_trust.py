@@ -7,16 +7,14 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from custseg.engines import get_engine
+from custseg.engines.base import borderline_flags, margins, own_margin
 from custseg.segmentation.quality import (
-    BORDERLINE_MARGIN,
     bootstrap_stability,
-    borderline_flags,
     borderline_summary,
     jaccard_verdict,
-    margins,
-    own_margin,
     trust_summary,
 )
+from custseg.verdicts import BORDERLINE_MARGIN
 
 
 def test_margin_by_hand():

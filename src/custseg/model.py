@@ -30,7 +30,7 @@ import pandas as pd
 
 from custseg._version import __version__
 from custseg.engines import Engine, get_engine
-from custseg.engines.base import nearest_center_margin
+from custseg.engines.base import borderline_flags, nearest_center_margin, own_margin
 from custseg.errors import InputError, ModelError, SchemaError
 from custseg.features.encoding import flag_column, indicator_column
 from custseg.features.large import feature_matrix as parse_features
@@ -40,7 +40,6 @@ from custseg.features.roles import match_column
 from custseg.features.transform import LOG_TRANSFORM
 from custseg.io import read_json, write_json
 from custseg.model_checks import check_model
-from custseg.segmentation.quality import borderline_flags, own_margin
 
 __all__ = [
     "MODEL_FORMAT",

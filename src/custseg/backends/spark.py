@@ -659,8 +659,6 @@ def _label(frame: Any, model_json: str, fcols: list[str]) -> Any:
     )
 
     def score(batches):  # runs on the executors
-        from custseg.model import SegmentModel
-
         model = SegmentModel.from_dict(json.loads(model_json), validate=False)
         for pdf in batches:
             X = pdf[fcols].to_numpy(dtype="float64", na_value=np.nan)

@@ -120,7 +120,9 @@ def drift(
             writes=custseg.lifecycle.drift.DRIFT_FILES,
         )
         report = custseg.drift(model, input)
-        paths = report.save(out)
+        from custseg.report.drift_page import save_drift
+
+        paths = save_drift(report, out)
     print_drift(report)
     console.print(f"Wrote {', '.join(str(p) for p in paths.values())}", soft_wrap=True)
     if fail_on is not None and verdicts.index(report.verdict) >= verdicts.index(fail_on):

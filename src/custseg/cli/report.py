@@ -13,7 +13,7 @@ from custseg.cli._common import app, console, reporting_errors
 from custseg.errors import CustsegWarning
 
 if TYPE_CHECKING:
-    from custseg.segmentation.pipeline import SegmentationResult
+    from custseg.segmentation.result import SegmentationResult
 
 __all__ = ["is_report_file", "report", "write_run_report"]
 

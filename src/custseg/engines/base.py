@@ -49,14 +49,18 @@ from typing import Any, ClassVar
 import numpy as np
 
 from custseg.errors import InputError
+from custseg.verdicts import BORDERLINE_MARGIN
 
 __all__ = [
     "Engine",
     "Fitted",
     "available_engines",
+    "borderline_flags",
     "get_engine",
+    "margins",
     "nearest_center",
     "nearest_center_margin",
+    "own_margin",
     "register",
     "squared_distances",
 ]
@@ -137,7 +141,7 @@ def nearest_center(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.n
 def nearest_center_margin(
     X: np.ndarray, centers: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`nearest_center` and :func:`~custseg.segmentation.quality.own_margin` in one pass.
+    """:func:`nearest_center` and :func:`own_margin` in one pass.
 
     Returns
     -------
@@ -158,6 +162,80 @@ def nearest_center_margin(
     with np.errstate(invalid="ignore", divide="ignore"):
         margin = (other - distance) / other
     return labels, distance, np.where(np.isnan(margin), 0.0, margin)
+
+
+def margins(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """How much closer each customer is to its own centre than to the next one.
+
+    ``margin = (d2 - d1) / d2`` where ``d1`` and ``d2`` are the distances to the
+    nearest and second-nearest centre: 0 on the boundary between two segments, 1
+    on a centre. Relative, so it reads the same whatever the scaling; 1 for every
+    row when there is a single centre. Borderline: ``margin < BORDERLINE_MARGIN``.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_rows, n_features)
+        Scaled features.
+    centers : ndarray of shape (n_segments, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_rows,)
+    """
+    if len(centers) == 1:
+        return np.ones(len(Z))
+    dist = np.sqrt(squared_distances(Z, centers)).T
+    two = np.partition(dist, 1, axis=1)[:, :2]
+    d1, d2 = two[:, 0], two[:, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(np.isinf(d2), 1.0, (d2 - d1) / d2)
+    # A row sitting on two coincident centres (d2 == 0) is as borderline as can be.
+    return np.where(np.isnan(out), 0.0, out)
+
+
+def borderline_flags(margin: np.ndarray) -> np.ndarray:
+    """True where ``margin < BORDERLINE_MARGIN``; False for NaN (noise, unscored)."""
+    margin = np.asarray(margin, dtype="float64")
+    return margin < BORDERLINE_MARGIN  # NaN compares False
+
+
+def own_margin(Z: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """:func:`margins` measured from each row's *assigned* centre.
+
+    ``(d_other - d_own) / d_other``, where ``d_own`` is the distance to the centre
+    of the row's own segment and ``d_other`` to the nearest other centre. For
+    nearest-centre engines this equals :func:`margins`; for engines that assign
+    by another rule (mixture probabilities, exemplars) it can be negative: the
+    customer sits nearer another segment's centre. NaN for noise (label -1); 1
+    when there is a single centre.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_rows, n_features)
+    centers : ndarray of shape (n_segments, n_features)
+    labels : ndarray of shape (n_rows,)
+
+    Returns
+    -------
+    ndarray of shape (n_rows,)
+    """
+    out = np.full(len(Z), np.nan)
+    assigned = labels >= 0
+    if not assigned.any():
+        return out
+    if len(centers) == 1:
+        out[assigned] = 1.0
+        return out
+    Za, la = (Z, labels) if assigned.all() else (Z[assigned], labels[assigned])
+    d = np.sqrt(squared_distances(Za, centers))  # (n_centres, n_rows)
+    rows = np.arange(len(Za))
+    d_own = d[la, rows]
+    d[la, rows] = np.inf
+    d_other = d.min(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = (d_other - d_own) / d_other
+    out[assigned] = np.where(np.isnan(m), 0.0, m)
+    return out
 
 
 class Engine:

@@ -47,7 +47,7 @@ from custseg.io.readers import (
     table_kind,
 )
 from custseg.io.sniff import CsvLayout, empty_message, sniff_csv
-from custseg.io.writers import atomic_path, formula_checked, write_table
+from custseg.io.writers import atomic_path, formula_checked, write_csv, write_table
 
 __all__ = [
     "ARROW_ENCODINGS",
@@ -473,8 +473,6 @@ def write_csv_fast(
     Chunks of :data:`_WRITE_CHUNK_ROWS` rows are formatted by up to two threads
     and written strictly in order, so the file is the same whatever the timing.
     """
-    from custseg.io.writers import write_csv
-
     path = Path(path)
     n = len(frame)
     if n == 0:
@@ -533,8 +531,6 @@ def write_csv_auto(
     frame: pd.DataFrame, path: str | Path, *, progress: ProgressFn | None = None
 ) -> Path:
     """:func:`write_csv_fast` for a big table, :func:`custseg.io.write_csv` else (same bytes)."""
-    from custseg.io.writers import write_csv
-
     if len(frame) >= FAST_WRITE_ROWS:
         return write_csv_fast(frame, path, progress=progress)
     return write_csv(frame, path)

@@ -35,8 +35,8 @@ PSI is noisy on small samples: with 10 bins its expected value on an unchanged
 population is about ``9 · (1/n_new + 1/n_train)``; below
 :data:`MIN_ROWS` new customers the report says so.
 
-Borderline customers are those whose margin (see :func:`custseg.segmentation.quality.margins`)
-is below :data:`custseg.segmentation.quality.BORDERLINE_MARGIN`.
+Borderline customers are those whose margin (see :func:`custseg.engines.base.margins`)
+is below :data:`custseg.verdicts.BORDERLINE_MARGIN`.
 """
 
 from __future__ import annotations
@@ -48,11 +48,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custseg.engines.base import margins
 from custseg.errors import InputError
 from custseg.input_checks import check_inputs
-from custseg.io import read_table, write_json, write_text
+from custseg.io import read_table
 from custseg.model import SegmentModel, load_model
-from custseg.segmentation.quality import margins
 from custseg.verdicts import (
     BORDERLINE_MARGIN,
     BORDERLINE_RETRAIN,
@@ -80,7 +80,7 @@ __all__ = [
 ]
 
 DRIFT_SCHEMA_VERSION = 1
-#: The files :meth:`DriftReport.save` writes.
+#: The files :func:`custseg.report.drift_page.save_drift` writes.
 DRIFT_FILES = ("drift.json", "drift.html")
 PSI_FLOOR = 1e-4
 MIN_ROWS = 500
@@ -267,17 +267,6 @@ class DriftReport:
             "fit": self.fit,
             "borderline": self.borderline,
             "notes": list(self.notes),
-        }
-
-    def save(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write ``drift.json`` and a self-contained ``drift.html`` into ``out_dir``."""
-        from custseg.report.drift_page import render_drift_html
-
-        out = Path(out_dir)
-        json_name, html_name = DRIFT_FILES
-        return {
-            "drift_json": write_json(self.to_dict(), out / json_name),
-            "drift_html": write_text(render_drift_html(self), out / html_name),
         }
 
 

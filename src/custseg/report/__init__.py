@@ -20,7 +20,7 @@ from custseg.errors import EngineError
 
 if TYPE_CHECKING:
     from custseg.report.build import ReportFiles
-    from custseg.segmentation.pipeline import SegmentationResult
+    from custseg.segmentation.result import SegmentationResult
 
 __all__ = ["INSTALL_HINT", "build_report", "report_available", "report_from_result"]
 

@@ -17,7 +17,7 @@ from custseg.report.html import render_html
 from custseg.report.personas import make_personas
 
 if TYPE_CHECKING:
-    from custseg.segmentation.pipeline import SegmentationResult
+    from custseg.segmentation.result import SegmentationResult
 
 __all__ = [
     "ReportFiles",

@@ -35,7 +35,7 @@ from custseg.io.readers import read_table_text
 from custseg.model import SegmentModel, load_model
 
 if TYPE_CHECKING:
-    from custseg.segmentation.pipeline import SegmentationResult
+    from custseg.segmentation.result import SegmentationResult
 
 __all__ = [
     "MAX_POINTS",

@@ -12,15 +12,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from html import escape
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-from custseg.lifecycle.drift import PSI_RETRAIN, PSI_WATCH
+from custseg.io import write_json, write_text
+from custseg.lifecycle.drift import DRIFT_FILES, PSI_RETRAIN, PSI_WATCH, DriftReport
 from custseg.report.palette import NEUTRAL, RETRAIN, STABLE, WATCH, segment_color
 
-if TYPE_CHECKING:
-    from custseg.lifecycle.drift import DriftReport
-
-__all__ = ["render_drift_html"]
+__all__ = ["render_drift_html", "save_drift"]
 
 # The verdict colours (RETRAIN is no segment's colour); the value is also written
 # beside each bar, so no colour has to be told apart.
@@ -279,3 +277,13 @@ dashed lines mark the two means.</p>
 </body>
 </html>
 """
+
+
+def save_drift(report: DriftReport, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``drift.json`` and this self-contained ``drift.html`` into ``out_dir``."""
+    out = Path(out_dir)
+    json_name, html_name = DRIFT_FILES
+    return {
+        "drift_json": write_json(report.to_dict(), out / json_name),
+        "drift_html": write_text(render_drift_html(report), out / html_name),
+    }

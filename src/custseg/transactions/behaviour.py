@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 
 from custseg.errors import InputError
+from custseg.io.transactions import read_transactions
 from custseg.options import SegmentOptions
+from custseg.segmentation.segmenter import segment
 from custseg.transactions.features import build_customer_features
 
 __all__ = [
@@ -144,9 +146,6 @@ def segment_transactions(
         As ``build_customer_features`` and the pipeline do; also for a feature
         that is not a column of the behaviour table.
     """
-    from custseg.io.transactions import read_transactions
-    from custseg.segmentation.segmenter import segment
-
     log = read_transactions(data) if isinstance(data, str | Path) else data
     customers, report = build_customer_features(log, customer_col=id_column, as_of=as_of, clv=clv)
     table = behaviour_table(customers)
