@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
 #   make run   - create .venv, install custseg, segment the bundled sample
-#   make test  - the same install plus dev tools and system packages, then ruff and pytest
+#   make test  - the same install plus dev tools and system packages, then ruff, mypy and pytest
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -42,6 +42,7 @@ run: install
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 format: install-dev
 	$(BIN)/ruff format src tests benchmarks

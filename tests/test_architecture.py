@@ -1,4 +1,5 @@
-"""The shape of the source: layers, cycles, private names, imports in functions, function size.
+"""The shape of the source: layers, cycles, private names, imports in functions, function size,
+and the lint and type-check exceptions, which may only shrink.
 
 The layer table is read from ``docs/architecture.md``, so the page and the code agree.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +40,50 @@ LONG_FUNCTIONS = {
     "custseg.report.personas._first_rules",
     "custseg.transactions.cleaning.clean_log",
     "custseg.transactions.detect.detect_log_columns",
+}
+
+#: ruff's per-file-ignores as they may stand; entries may only be removed.
+LINT_EXCEPTIONS = {
+    "src/custseg/cli/*.py": {"B008"},
+    "benchmarks/scale.py": {"C901", "PLR0912", "PLR0915"},
+    "src/custseg/api/errors.py": {"C901"},
+    "src/custseg/features/facts.py": {"C901"},
+    "src/custseg/features/roles.py": {"C901"},
+    "src/custseg/lifecycle/drift.py": {"C901", "PLR0915"},
+    "src/custseg/report/build.py": {"C901"},
+    "src/custseg/transactions/cleaning.py": {"C901", "PLR0912", "PLR0915"},
+    "src/custseg/transactions/detect.py": {"C901", "PLR0912"},
+    "tests/test_model_checks.py": {"C901", "PLR0912"},
+}
+#: Modules mypy does not check yet (``ignore_errors`` in pyproject.toml); only remove entries.
+UNCHECKED_MODULES = {
+    "custseg.api.routes",
+    "custseg.api.schemas",
+    "custseg.api.settings",
+    "custseg.cli._render",
+    "custseg.cli._scale",
+    "custseg.cli.drift",
+    "custseg.cli.serve",
+    "custseg.dashboard.views",
+    "custseg.explain",
+    "custseg.features.missing",
+    "custseg.features.roles",
+    "custseg.input_checks",
+    "custseg.io.readers",
+    "custseg.io.transactions",
+    "custseg.lifecycle.continuity",
+    "custseg.lifecycle.drift",
+    "custseg.model",
+    "custseg.report.charts",
+    "custseg.report.data",
+    "custseg.report.html",
+    "custseg.segmentation.choose_k",
+    "custseg.segmentation.fit",
+    "custseg.segmentation.quality",
+    "custseg.segmentation.sampling",
+    "custseg.transactions.cleaning",
+    "custseg.transactions.clv",
+    "custseg.transactions.detect",
 }
 
 
@@ -214,6 +260,23 @@ def test_no_function_is_longer_than_a_page():
     lengths = _function_lengths()
     too_long = {name for name, n in lengths.items() if n > MAX_FUNCTION_LINES}
     assert too_long <= LONG_FUNCTIONS, sorted(too_long - LONG_FUNCTIONS)
+
+
+def _config() -> dict:
+    return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_lint_exceptions_only_shrink():
+    lint = _config()["tool"]["ruff"]["lint"]
+    assert {"C901", "PLR0912", "PLR0915"} <= set(lint["select"])
+    for path, codes in lint["per-file-ignores"].items():
+        assert set(codes) <= LINT_EXCEPTIONS.get(path, set()), f"new lint exception: {path} {codes}"
+
+
+def test_type_check_exceptions_only_shrink():
+    overrides = _config()["tool"]["mypy"]["overrides"]
+    unchecked = {m for o in overrides if o.get("ignore_errors") for m in o["module"]}
+    assert unchecked <= UNCHECKED_MODULES, sorted(unchecked - UNCHECKED_MODULES)
 
 
 @pytest.mark.parametrize("module", ["custseg.segmentation.pipeline"])

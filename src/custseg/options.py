@@ -81,7 +81,8 @@ class SegmentOptions:
         On the first option that breaks its rule, naming the parameter.
     """
 
-    features: tuple[str, ...] | None = None
+    # Any sequence of names is accepted; __post_init__ stores it as a tuple.
+    features: Sequence[str] | None = None
     id_column: str | None = None
     k: int | None = None
     k_min: int = 2

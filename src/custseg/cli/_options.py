@@ -41,7 +41,7 @@ _ASSIGNMENT = re.compile(r"(?<![\w.-])([a-z_]+)=(?:'([^']*)'|\"([^\"]*)\"|([^\s,
 #: The customer table a command reads (``segment``, ``compare``).
 InputTable = Annotated[Path, typer.Argument(help="Customer table: CSV, .csv.gz, Parquet or .xlsx.")]
 #: ``--id-column``; None detects it.
-IdColumn = Annotated[str, typer.Option("--id-column", help="The customer ID column.")]
+IdColumn = Annotated[str | None, typer.Option("--id-column", help="The customer ID column.")]
 #: ``--scaling``; checked by the library, which names the allowed values.
 Scaling = Annotated[str, typer.Option("--scaling", help="standard | robust | minmax | none.")]
 #: ``--spreadsheet-safe``: CSV cells a spreadsheet would run as formulas are neutralised.

@@ -181,13 +181,13 @@ def _stability(
         for segment, value in best.items():
             jaccards[i].setdefault(segment, []).append(value)
     out = []
-    for per_segment, ari in zip(jaccards, aris, strict=True):
+    for per_segment, runs in zip(jaccards, aris, strict=True):
         means = [float(np.mean(v)) for v in per_segment.values()]
         out.append(
             {
                 "stability_mean_jaccard": float(np.mean(means)) if means else np.nan,
                 "stability_min_jaccard": float(np.min(means)) if means else np.nan,
-                "stability_mean_ari": float(np.mean(ari)) if ari else np.nan,
+                "stability_mean_ari": float(np.mean(runs)) if runs else np.nan,
             }
         )
     return out, len(rows)
@@ -217,7 +217,8 @@ def _table(
     with threadpool_limits(limits=1):
         scores = _silhouettes(Z, fits)  # exact on the compared rows
         table = pd.DataFrame([_row(fit, Z, sil) for fit, sil in zip(fits, scores, strict=True)])
-    stable, rows = [], 0
+    stable: list[dict[str, float]] = []
+    rows = 0
     if resamples:
         stable, rows = _stability(fits, Z, resamples, random_state)
     at = table.columns.get_loc("unassigned_share")

@@ -46,7 +46,7 @@ class SegmentationResult:
     summary: dict[str, Any]
     model: SegmentModel
     schema: TableSchema
-    X: np.ndarray = field(repr=False, default=None)  # original-unit features of fitted rows
+    X: np.ndarray | None = field(repr=False, default=None)  # original-unit features of fitted rows
     #: Old segment × new segment counts when fitted with ``previous``
     #: (custseg.lifecycle.continuity).
     transitions: pd.DataFrame | None = None
