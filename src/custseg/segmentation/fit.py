@@ -20,13 +20,17 @@ from typing import Any
 import numpy as np
 
 from custseg.engines import Engine, get_engine
+from custseg.features.encoding import annotate_categoricals
 from custseg.features.preprocessing import Scaler
 from custseg.lifecycle.continuity import Linking, PreviousRun, link_segments
+from custseg.model import SegmentModel
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn, emit
+from custseg.segmentation.prepare import Prepared
+from custseg.segmentation.records import build_model, feature_summary
 from custseg.segmentation.small_segments import dissolve_small
 
-__all__ = ["FittedSegments", "fit_segments", "size_order"]
+__all__ = ["FittedSegments", "fit_segments", "fitted_model", "size_order"]
 
 
 @dataclass
@@ -128,3 +132,28 @@ def fit_segments(
         info=info,
         small=small,
     )
+
+
+def fitted_model(
+    prep: Prepared, fit: FittedSegments, options: SegmentOptions, *, training: dict[str, Any]
+) -> SegmentModel:
+    """The portable model of the fitted segments (named later, by the describe stage).
+
+    ``training`` is the record of the fitting rows as the input holds them.
+    """
+    records = [feature_summary(f, prep.X_fit[:, j]) for j, f in enumerate(prep.features)]
+    annotate_categoricals(records, prep.categories)
+    model = build_model(
+        features=records,
+        scaler=prep.scaler,
+        missing=options.missing,
+        fill=prep.fill,
+        algorithm=options.algorithm,
+        centers=fit.centers,
+        training=training,
+        engine_state=fit.state,
+        outliers=prep.fences,
+    )
+    if fit.link is not None:  # segment ids kept from the previous run
+        model.extra.update(fit.link.model_extra())
+    return model

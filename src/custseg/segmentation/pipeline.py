@@ -25,29 +25,22 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from custseg.errors import collect_data_warnings
-from custseg.features.encoding import annotate_categoricals
 from custseg.lifecycle.continuity import PreviousRun, load_previous
 from custseg.lifecycle.drift import training_baseline
 from custseg.model import SegmentModel
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn
 from custseg.segmentation.describe import describe_run, profile_and_name
-from custseg.segmentation.fit import FittedSegments, fit_segments
+from custseg.segmentation.fit import fit_segments, fitted_model
 from custseg.segmentation.k_choice import choose_k
 from custseg.segmentation.label import label_rows, labelled_table
-from custseg.segmentation.prepare import Prepared, in_canonical_order, prepare, read_input
-from custseg.segmentation.records import (
-    SUMMARY_SCHEMA_VERSION,
-    build_model,
-    feature_summary,
-    training_record,
-)
+from custseg.segmentation.prepare import in_canonical_order, prepare, read_input
+from custseg.segmentation.records import SUMMARY_SCHEMA_VERSION, training_record
 from custseg.segmentation.result import SegmentationResult
 
 __all__ = ["SUMMARY_SCHEMA_VERSION", "run"]
@@ -125,7 +118,7 @@ def _stages(
         progress=progress,
         Z_all=prep.Z,
     )
-    model = _model(prep, fit, options, training=training)
+    model = fitted_model(prep, fit, options, training=training)
     labels = label_rows(model, prep.X_all, prep.fit_rows, progress)
 
     profiles = profile_and_name(prep, labels, options, fit.link, model.features)
@@ -169,31 +162,6 @@ def _stages(
         X=prep.X_fit[np.argsort(order[prep.fit_rows])],
         transitions=transitions,
     )
-
-
-def _model(
-    prep: Prepared, fit: FittedSegments, options: SegmentOptions, *, training: dict[str, Any]
-) -> SegmentModel:
-    """The portable model of the fitted segments (named later, by the describe stage).
-
-    ``training`` is the record of the fitting rows as the input holds them.
-    """
-    records = [feature_summary(f, prep.X_fit[:, j]) for j, f in enumerate(prep.features)]
-    annotate_categoricals(records, prep.categories)
-    model = build_model(
-        features=records,
-        scaler=prep.scaler,
-        missing=options.missing,
-        fill=prep.fill,
-        algorithm=options.algorithm,
-        centers=fit.centers,
-        training=training,
-        engine_state=fit.state,
-        outliers=prep.fences,
-    )
-    if fit.link is not None:  # segment ids kept from the previous run
-        model.extra.update(fit.link.model_extra())
-    return model
 
 
 _NO_K_TABLE = pd.DataFrame(columns=["k", "inertia", "silhouette"])
