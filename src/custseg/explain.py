@@ -118,7 +118,7 @@ def explain_customers(
         other = int(column.argmin())
         terms, lead = _feature_terms(Z[i], model.centers[own], model.centers[other])
         shares = terms / lead if lead != 0 else np.zeros_like(terms)
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "field": name,
                 "value": float(X[i, j]),

@@ -101,7 +101,7 @@ def build_request_model(model: SegmentModel, *, max_customers: int) -> type[Base
         __config__=ConfigDict(extra="ignore"),
         __doc__=f"Between 1 and {max_customers} customers to score.",
         customers=(
-            list[customer],  # type: ignore[valid-type]
+            list[customer],
             Field(min_length=1, max_length=max_customers),
         ),
         explain=(

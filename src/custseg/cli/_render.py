@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from rich.console import JustifyMethod
 from rich.table import Table
 
 import custseg
@@ -21,6 +22,17 @@ if TYPE_CHECKING:
     from custseg.segmentation.result import SegmentationResult
 
 __all__ = ["print_outliers", "print_result", "print_roles", "segment_highlights"]
+
+#: The segment table's columns: (heading, justify).
+_SEGMENT_COLUMNS: tuple[tuple[str, JustifyMethod], ...] = (
+    ("id", "right"),
+    ("name", "left"),
+    ("size", "right"),
+    ("share", "right"),
+    ("what sets it apart", "left"),
+    ("stability", "right"),
+    ("borderline", "right"),
+)
 
 
 def print_roles(result: SegmentationResult) -> None:
@@ -113,15 +125,7 @@ def print_result(result: SegmentationResult) -> None:
     console.print(f"K = {summary['k']}: {summary['k_selection']['reason']}.")
     print_k_trust(summary)
     table = Table(title="Segments", title_justify="left", box=None, pad_edge=False)
-    for col, justify in (
-        ("id", "right"),
-        ("name", "left"),
-        ("size", "right"),
-        ("share", "right"),
-        ("what sets it apart", "left"),
-        ("stability", "right"),
-        ("borderline", "right"),
-    ):
+    for col, justify in _SEGMENT_COLUMNS:
         table.add_column(col, justify=justify)
     roles = {c["name"]: c["role"] for c in summary["columns"]}
     for seg in summary["segments"]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.console import JustifyMethod
 from rich.table import Table
 
 import custseg
@@ -27,7 +28,7 @@ __all__ = ["EXIT_DRIFT", "drift", "print_drift"]
 EXIT_DRIFT = 4
 
 
-def _table(title: str, columns: tuple[tuple[str, str], ...]) -> Table:
+def _table(title: str, columns: tuple[tuple[str, JustifyMethod], ...]) -> Table:
     """A borderless table of ``(heading, justify)`` columns."""
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for col, justify in columns:

@@ -195,6 +195,14 @@ _MONEY = re.compile(
     r"fee|fees|k\$|\$|€|£|usd|eur|gbp)\b|[$€£]"
 )
 _CHANGE = re.compile(r"\b(change|chng)\b")
+#: Kinds whose signal follows from the kind alone: (signal, direction).
+_KIND_SIGNALS: dict[str, tuple[str | None, int]] = {
+    "age": ("age", 1),
+    "birth year": ("age", -1),
+    "tenure": ("tenure", 1),
+    "recency": ("recency", 1),
+    "interval": ("frequency", -1),  # a long gap between purchases is a low frequency
+}
 
 _SIGNAL_WORDS: tuple[tuple[str | None, int, re.Pattern[str]], ...] = (
     (None, 1, re.compile(r"\bbalance frequency\b")),  # how often a balance changes
@@ -441,14 +449,8 @@ def _kind(text: str, stats: Mapping[str, Any], role: str | None) -> tuple[str, s
 
 
 def _signal(text: str, kind: str) -> tuple[str | None, int]:
-    if kind in ("age", "birth year"):
-        return "age", 1 if kind == "age" else -1
-    if kind == "tenure":
-        return "tenure", 1
-    if kind == "recency":
-        return "recency", 1
-    if kind == "interval":
-        return "frequency", -1  # a long gap between purchases is a low frequency
+    if kind in _KIND_SIGNALS:
+        return _KIND_SIGNALS[kind]
     if kind == "score" and re.search(r"\brecency\b", text):
         return "recency", -1  # an RFM recency score is high for recent buyers
     if kind == "code" or _CHANGE.search(text):

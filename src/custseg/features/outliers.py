@@ -90,7 +90,7 @@ class OutlierFences:
 
     def flag(self, Z: np.ndarray) -> np.ndarray:
         """Boolean array of shape (n_rows,): the customer is an outlier."""
-        return self.beyond(Z).any(axis=1)
+        return np.asarray(self.beyond(Z).any(axis=1))
 
     @property
     def any(self) -> bool:

@@ -66,7 +66,7 @@ class Scaler:
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Transform and scale ``X`` of shape (n_rows, n_features)."""
-        if self.has_log:
+        if self.log_units is not None and self.has_log:
             out = log_transform(X, self.log_units)
             out -= self.center
         else:
@@ -77,7 +77,9 @@ class Scaler:
     def inverse_transform(self, Z: np.ndarray) -> np.ndarray:
         """Map scaled values back to original units."""
         T = Z * self.scale + self.center
-        return log_untransform(T, self.log_units) if self.has_log else T
+        if self.log_units is not None and self.has_log:
+            return log_untransform(T, self.log_units)
+        return T
 
     def to_dict(self) -> dict:
         """The affine part; the model file keeps ``log_units`` in its own block."""

@@ -175,7 +175,7 @@ def choose_transform(
     """
     eligible = eligible if eligible is not None else [True] * len(features)
     units = np.zeros(len(features))
-    decisions = []
+    decisions: list[dict[str, Any]] = []
     for j, name in enumerate(features):
         if not eligible[j]:
             decisions.append(

@@ -89,11 +89,11 @@ class FormulaWatch:
 
     def header(self, names: Iterable[object]) -> list[str]:
         """The column names to write: neutralised when safe."""
-        names = [str(n) for n in names]
-        self.headers = [n for n in names if _is_formula(n)]
+        text = [str(n) for n in names]
+        self.headers = [n for n in text if _is_formula(n)]
         if not self.safe:
-            return names
-        return [_PREFIX + n if n in self.headers else n for n in names]
+            return text
+        return [_PREFIX + n if n in self.headers else n for n in text]
 
     def check(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame``, its formula cells neutralised when safe."""

@@ -112,7 +112,7 @@ class Prepared:
     @property
     def outlier(self) -> np.ndarray:
         """Boolean array of shape (n_fit,): the fitting row is an outlier."""
-        return self.beyond.any(axis=1)
+        return np.asarray(self.beyond.any(axis=1))
 
     @property
     def Z_core(self) -> np.ndarray:

@@ -539,7 +539,6 @@ def _segment_stability(
     return {"id": segment, "jaccard": None, "verdict": NOT_ASSESSABLE, "reason": reason}
 
 
-
 def trust_summary(
     Z: np.ndarray,
     labels: np.ndarray,
