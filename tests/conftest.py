@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
+# One thread per process, set before NumPy or scikit-learn loads its thread pools:
+# the suite runs two workers (pytest -n 2) on two cores, and OpenMP threads
+# competing for a core make each small K-Means fit many times slower. Console
+# scripts started by the tests inherit it. An explicit setting is kept.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import subprocess
 import sys
 from pathlib import Path
