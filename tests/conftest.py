@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 # One thread per process, set before NumPy or scikit-learn loads its thread pools:
@@ -12,6 +13,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,32 @@ def run_cli(
         cwd=cwd,
         timeout=timeout,
         env=env,
+    )
+
+
+def invoke_cli(
+    *args: str | Path, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run a ``custseg`` command in this process, through Typer's test runner.
+
+    The same commands, option parsing, error boundary, exit codes and output as the
+    console script, without starting Python and loading the libraries again: for
+    tests of what a command says and writes. :func:`run_cli` runs the installed
+    script itself. Warnings are filtered as in a fresh interpreter, so a library's
+    deprecation notice shows here no more than it does for a user.
+    """
+    from typer.testing import CliRunner
+
+    from custseg.cli import app
+
+    argv = [str(a) for a in args]
+    with warnings.catch_warnings(), contextlib.chdir(cwd or Path.cwd()):
+        warnings.resetwarnings()
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+            warnings.simplefilter("ignore", category)
+        result = CliRunner().invoke(app, argv, env=env, catch_exceptions=False)
+    return subprocess.CompletedProcess(
+        ["custseg", *argv], result.exit_code, result.stdout, result.stderr
     )
 
 
