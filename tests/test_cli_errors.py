@@ -1,11 +1,16 @@
-"""Every bad input: one line on stderr, exit code 2, no traceback, nothing written."""
+"""Every bad input: one line on stderr, exit code 2, no traceback, nothing written.
+
+The commands run in this process (the CLI's own error boundary, not a copy); the
+decompression bomb and the foreign warning run the console script in a child
+process under a memory limit.
+"""
 
 import re
 import subprocess
 import sys
 
 import pytest
-from tests.conftest import CUSTSEG_BIN, run_cli
+from tests.conftest import CUSTSEG_BIN, invoke_cli
 
 GOOD = "id,Age,Income\n" + "".join(f"{i},{20 + i % 30},{10 + (i * 7) % 50}\n" for i in range(1, 41))
 
@@ -73,7 +78,7 @@ def test_segment_bad_input(tmp_path, case):
         path = _file(tmp_path, "in.csv", content)
     before = path.read_bytes() if path.exists() else None
     out = tmp_path / "out"
-    proc = run_cli("segment", path, "--out", out, *extra)
+    proc = invoke_cli("segment", path, "--out", out, *extra)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -90,7 +95,7 @@ def model_path(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("m")
     data = tmp / "train.csv"
     data.write_text(GOOD)
-    proc = run_cli("segment", data, "--out", tmp / "run", "--k", "3")
+    proc = invoke_cli("segment", data, "--out", tmp / "run", "--k", "3", "--stability", "0")
     assert proc.returncode == 0, proc.stderr
     return tmp / "run" / "model.json"
 
@@ -106,7 +111,7 @@ def model_path(tmp_path_factory):
 def test_score_bad_model(tmp_path, model_content, message):
     model = _file(tmp_path, "model.json", model_content)
     data = _file(tmp_path, "new.csv", GOOD)
-    proc = run_cli("score", model, data, "--out", tmp_path / "s.csv")
+    proc = invoke_cli("score", model, data, "--out", tmp_path / "s.csv")
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and message in proc.stderr
     assert not (tmp_path / "s.csv").exists()
@@ -114,7 +119,7 @@ def test_score_bad_model(tmp_path, model_content, message):
 
 def test_score_input_missing_a_feature(tmp_path, model_path):
     data = _file(tmp_path, "new.csv", "id,Age\n1,20\n")
-    proc = run_cli("score", model_path, data, "--out", tmp_path / "s.csv")
+    proc = invoke_cli("score", model_path, data, "--out", tmp_path / "s.csv")
     assert proc.returncode == 2
     assert "lacks the model's feature column(s) 'Income'" in proc.stderr
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
@@ -123,7 +128,7 @@ def test_score_input_missing_a_feature(tmp_path, model_path):
 
 def test_score_refuses_a_value_that_overflows(tmp_path, model_path):
     data = _file(tmp_path, "new.csv", "id,Age,Income\n1,20,30\n2,-2e200,40\n")
-    proc = run_cli("score", model_path, data, "--out", tmp_path / "s.csv")
+    proc = invoke_cli("score", model_path, data, "--out", tmp_path / "s.csv")
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1
     assert "column 'Age' in" in proc.stderr and "'-2e200' at row 2" in proc.stderr
@@ -152,7 +157,7 @@ def test_a_foreign_warning_is_one_line_and_the_command_ends(tmp_path):
 
 def test_warnings_go_to_stderr_and_the_run_goes_on(tmp_path):
     data = _file(tmp_path, "d.csv", GOOD.replace("\n3,", "\n2,", 1) + "41,,30\n")
-    proc = run_cli("segment", data, "--out", tmp_path / "o", "--k", "3")
+    proc = invoke_cli("segment", data, "--out", tmp_path / "o", "--k", "3", "--stability", "0")
     assert proc.returncode == 0, proc.stderr
     assert "custseg: warning: missing values imputed with the column median ('Age': 1)" in (
         proc.stderr
@@ -178,7 +183,7 @@ def test_score_refuses_an_output_it_must_not_write(tmp_path, model_path, out_nam
     model = shutil.copy(model_path, tmp_path / "model.json")
     data = _file(tmp_path, "new.csv", GOOD)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    proc = run_cli("score", model, data, "--out", tmp_path / out_name)
+    proc = invoke_cli("score", model, data, "--out", tmp_path / out_name)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1 and re.search(message, proc.stderr), proc.stderr
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
@@ -187,15 +192,15 @@ def test_score_refuses_an_output_it_must_not_write(tmp_path, model_path, out_nam
 def test_segment_refuses_an_output_folder_that_is_a_file_or_holds_its_input(tmp_path):
     data = _file(tmp_path, "d.csv", GOOD)
     notes = _file(tmp_path, "notes.txt", "mine")
-    proc = run_cli("segment", data, "--out", notes, "--k", "3", "--stability", "0")
+    proc = invoke_cli("segment", data, "--out", notes, "--k", "3", "--stability", "0")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert f"--out '{notes}' is a file; give a folder" in proc.stderr
     assert notes.read_text() == "mine"
 
     run = tmp_path / "run"
-    assert run_cli("segment", data, "--out", run, "--k", "3", "--stability", "0").returncode == 0
+    assert invoke_cli("segment", data, "--out", run, "--k", "3", "--stability", "0").returncode == 0
     before = (run / "segments.csv").read_bytes()
-    proc = run_cli("segment", run / "segments.csv", "--out", run, "--k", "2")
+    proc = invoke_cli("segment", run / "segments.csv", "--out", run, "--k", "2")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert f"the input file '{run / 'segments.csv'}' is a file of the output folder" in proc.stderr
     assert (run / "segments.csv").read_bytes() == before
@@ -203,7 +208,7 @@ def test_segment_refuses_an_output_folder_that_is_a_file_or_holds_its_input(tmp_
 
 def test_features_refuses_an_extension_it_does_not_write(tmp_path):
     log = _file(tmp_path, "log.csv", "customer,date,amount\n1,2024-01-02,5\n")
-    proc = run_cli("features", log, "--out", tmp_path / "customers.xlsx")
+    proc = invoke_cli("features", log, "--out", tmp_path / "customers.xlsx")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert "ends in '.xlsx'; custseg writes tables as" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
