@@ -368,3 +368,15 @@ def test_a_segment_nothing_describes_is_told_by_what_it_leans_on_without_an_acti
         "detergents paper 56% above average (5,064 vs 3,238)",
     ]
     assert (leaning.rule, low.rule) == (18, 13)
+
+
+def test_flag_and_code_columns_read_as_shares_never_as_bare_values():
+    flag = {"0 · A": {"1": 80, "0": 20}, "1 · B": {"1": 10, "0": 290}}
+    code = {"0 · A": {"1": 0, "2": 100}, "1 · B": {"1": 200, "2": 100}}
+    sizes = {"0 · A": 100, "1 · B": 300}
+    facts = category_facts(pd.concat([_shares("AcceptedCmp5", flag), _shares("Channel", code)]),
+                           sizes)  # fmt: skip
+    assert [f.text for f in facts["0 · A"]] == [
+        "80% accepted campaign 5 (22% overall)",
+        "100% channel 2 (50% overall)",
+    ]

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from custseg.features.encoding import category_words
 from custseg.features.kinds import column_kind, column_kinds
 from custseg.features.profiles import feature_label, name_segments, profile_segments
 
@@ -188,3 +189,22 @@ def test_a_segment_nothing_describes_is_named_by_what_it_leans_on_not_average():
         "Above-average grocery · Above-average detergents paper",
         "Average",
     ]
+
+
+def test_one_indicator_per_column_names_a_segment():
+    features = ["Channel=1", "Channel=2", "Fresh"]
+    z = np.array([[1.4, -1.4, 0.0], [-1.4, 1.4, 0.9]])
+    means = np.array([[1.0, 0.0, 9000.0], [0.0, 1.0, 20000.0]])
+    kinds = [column_kind(f) for f in features]
+    names = name_segments(z, features, kinds=kinds, means=means, overall=np.array([0.3, 0.7, 9e3]))
+    assert names == ["Mostly channel 1", "Mostly channel 2 · High fresh"]
+
+
+def test_flags_and_codes_take_no_naming_words_from_their_column_names():
+    specs = {
+        "Gender=Female": {"source": "Gender", "category": "Female", "role": "categorical"},
+        "Channel=2": {"source": "Channel", "category": "2", "role": "code"},
+        "AcceptedCmp5": {"source": "AcceptedCmp5", "role": "flag"},
+    }
+    # Not "More AcceptedCmp5" or "More Channel 2": the kinds name them in words.
+    assert category_words(specs) == {"Gender=Female": ("Fewer Female", "More Female")}

@@ -208,19 +208,14 @@ def annotate_categoricals(
 
 
 def category_words(specs: dict[str, dict[str, str]]) -> dict[str, tuple[str, str]]:
-    """Naming words for indicator features.
+    """Naming words for the indicators of categorical columns: ("Fewer Female", "More Female").
 
-    ("Fewer <category>", "More <category>") for a categorical column; a code's
-    value is meaningless alone, so its words name the column ("More Region 3");
-    a flag's words name the flag ("More AcceptedCmp5").
+    Flags and codes get none: their names come from what they are
+    (:mod:`custseg.features.kinds`): "Mostly accepted campaign 5", "More region 3",
+    in words rather than column names.
     """
-    words = {}
-    for name, spec in specs.items():
-        if spec.get("role") == "flag":
-            label = spec["source"]
-        elif spec.get("role") == "code":
-            label = f"{spec['source']} {spec['category']}"
-        else:
-            label = spec["category"]
-        words[name] = (f"Fewer {label}", f"More {label}")
-    return words
+    return {
+        name: (f"Fewer {spec['category']}", f"More {spec['category']}")
+        for name, spec in specs.items()
+        if spec.get("role", "categorical") == "categorical"
+    }

@@ -290,10 +290,23 @@ class _Namer:
     def order(self, i: int) -> list[int]:
         """Features by how well they describe segment ``i``: describing, then leaning."""
         s = self.strength[i]
-        ranked = [int(j) for j in np.argsort(-s, kind="stable")]
+        ranked = [int(j) for j in np.argsort(-s, kind="stable") if s[j] >= LEAN_Z]
+        ranked = self.one_per_column(i, ranked)
         return [j for j in ranked if s[j] >= DESCRIBE_Z] + [
             j for j in ranked if LEAN_Z <= s[j] < DESCRIBE_Z
         ]
+
+    def one_per_column(self, i: int, ranked: list[int]) -> list[int]:
+        """One indicator per column, its most over-represented value.
+
+        "Mostly channel 1 · No channel 2" says one thing twice: "Mostly channel 1".
+        """
+        best: dict[str, int] = {}
+        for j in ranked:
+            column, sep, _ = self.features[j].partition("=")
+            if sep and (column not in best or self.z[i, j] > self.z[i, best[column]]):
+                best[column] = j
+        return [j for j in ranked if best.get(self.features[j].partition("=")[0], j) == j]
 
     def word(self, i: int, j: int) -> str:
         z = float(np.nan_to_num(self.z[i, j]))
