@@ -8,7 +8,7 @@ from hypothesis.extra.numpy import arrays
 
 from custseg.features.encoding import category_words
 from custseg.features.kinds import column_kind, column_kinds
-from custseg.features.profiles import feature_label, name_segments, profile_segments
+from custseg.features.profiles import feature_label, name_segments, profile_segments, term_word
 
 FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
 
@@ -115,7 +115,26 @@ def test_flags_are_named_by_their_share_and_codes_never():
     z = np.array([[2.3, -0.8, 2.0], [-0.44, 0.9, -2.0], [0.6, 0.1, 0.0]])
     means = np.array([[1.0, 9.0, 2.9], [0.0, 50.0, 1.1], [0.38, 33.0, 2.0]])
     names = name_segments(z, features, kinds=kinds, means=means, overall=np.array([0.16, 32, 2]))
-    assert names == ["Mostly senior citizen · New", "Long-standing", "More senior citizen"]
+    assert names == ["All senior citizens · New", "Long-standing", "More senior citizens"]
+
+
+def test_a_flag_reads_by_its_share_all_mostly_more_fewer_none():
+    kind = column_kind("AcceptedCmp5", role="flag")
+    words = [
+        term_word("AcceptedCmp5", z, kind=kind, share=share)
+        for z, share in ((2.0, 1.0), (2.0, 0.93), (1.0, 0.6), (0.6, 0.3), (-0.6, 0.02), (-1, 0.0))
+    ]
+    assert words == [
+        "All accepted campaign 5",
+        "Nearly all accepted campaign 5",
+        "Mostly accepted campaign 5",
+        "More accepted campaign 5",
+        "Fewer accepted campaign 5",
+        "No accepted campaign 5",
+    ]
+    senior = column_kind("SeniorCitizen", role="flag")
+    assert term_word("SeniorCitizen", 2.0, kind=senior, share=0.996) == "All senior citizens"
+    assert term_word("SeniorCitizen", 1.0, kind=senior, share=0.99) == "Nearly all senior citizens"
 
 
 def test_colliding_names_take_the_next_feature_then_a_comparison():
@@ -197,7 +216,7 @@ def test_one_indicator_per_column_names_a_segment():
     means = np.array([[1.0, 0.0, 9000.0], [0.0, 1.0, 20000.0]])
     kinds = [column_kind(f) for f in features]
     names = name_segments(z, features, kinds=kinds, means=means, overall=np.array([0.3, 0.7, 9e3]))
-    assert names == ["Mostly channel 1", "Mostly channel 2 · High fresh"]
+    assert names == ["All channel 1", "All channel 2 · High fresh"]
 
 
 def test_flags_and_codes_take_no_naming_words_from_their_column_names():

@@ -19,8 +19,10 @@ A describing feature's word depends on what the column is
   birth the other way round; recency: "Recent" / "Lapsed"; tenure: "New" /
   "Long-standing"; days between purchases: "Frequent buyers" / "Infrequent buyers"
   ("Very infrequent buyers" from ``|z| >= 1.5``);
-* a 0/1 flag: "Mostly X" when at least half the segment has it, else "More X";
-  "Fewer X" below the average ("No X" when nobody has it);
+* a 0/1 flag, by the segment's share of customers with it: "All X" (100% when
+  rounded), "Nearly all X" (90% or more), "Mostly X" (half or more), else "More X";
+  "Fewer X" below the average ("No X" when the share rounds to 0%). A flag that says
+  who a customer is reads in the plural: "All senior citizens";
 * a code (region 1/2/3) never names a segment: its mean is not a quantity;
 * a vocabulary word where one is given (keyed by column name or label).
 
@@ -59,6 +61,9 @@ __all__ = [
     "DESCRIBE_Z",
     "LEAN_Z",
     "MAX_TERMS",
+    "NONE_SHARE",
+    "PERSON_NOUNS",
+    "SHARE_WORDS",
     "STRONG_Z",
     "describe_strength",
     "feature_label",
@@ -82,6 +87,31 @@ MAX_NAME_TERMS = 3
 DEFAULT_VOCABULARY: dict[str, tuple[str, str]] = {
     "age": ("Young", "Older"),
 }
+#: A flag's word by the segment's share of customers with it, highest first. "All" and
+#: "No" only where the share reads 100% and 0% when rounded to a whole percent.
+SHARE_WORDS: tuple[tuple[float, str], ...] = (
+    (0.995, "All"),
+    (0.9, "Nearly all"),
+    (0.5, "Mostly"),
+)
+NONE_SHARE = 0.005
+#: Last words of a flag that says who a customer is; such a flag reads in the plural.
+PERSON_NOUNS = frozenset(
+    {
+        "citizen",
+        "customer",
+        "employee",
+        "homeowner",
+        "member",
+        "parent",
+        "pensioner",
+        "retiree",
+        "senior",
+        "student",
+        "subscriber",
+        "veteran",
+    }
+)
 #: Words per column kind: (low, high, very low, very high).
 _KIND_WORDS: dict[str, tuple[str, str, str, str]] = {
     "age": ("Young", "Older", "Very young", "Much older"),
@@ -164,10 +194,25 @@ def _interval_word(label: str, z: float) -> str:
     return f"{word} {_interval_noun(label)}".strip()
 
 
+def _people(label: str) -> str:
+    """A flag that says who a customer is reads in the plural: "senior citizens"."""
+    words = label.split()
+    if words and words[-1] in PERSON_NOUNS:
+        words[-1] += "s"
+    return " ".join(words)
+
+
 def _share_word(label: str, high: bool, share: float | None) -> str:
+    """ "All X" / "Nearly all X" / "Mostly X" / "More X"; "Fewer X" / "No X" (by the share)."""
+    label = _people(label)
     if high:
-        return f"Mostly {label}" if share is not None and share >= 0.5 else f"More {label}"
-    return f"No {label}" if share is not None and share <= 0 else f"Fewer {label}"
+        if share is None:
+            return f"More {label}"
+        for least, word in SHARE_WORDS:
+            if share >= least:
+                return f"{word} {label}"
+        return f"More {label}"
+    return f"No {label}" if share is not None and share < NONE_SHARE else f"Fewer {label}"
 
 
 def term_word(
@@ -239,7 +284,8 @@ def term_claims(
     for z in (-LEAN_Z, LEAN_Z, -DESCRIBE_Z, DESCRIBE_Z, -STRONG_Z, STRONG_Z):
         claims.setdefault(term_word(feature, z, vocabulary, kind=kind), z)
     if kind.kind == "flag":
-        for share, z in ((1.0, DESCRIBE_Z), (0.0, -DESCRIBE_Z)):
+        shares = [(least, DESCRIBE_Z) for least, _ in SHARE_WORDS] + [(0.0, -DESCRIBE_Z)]
+        for share, z in shares:
             claims.setdefault(term_word(feature, z, vocabulary, kind=kind, share=share), z)
     return claims
 
@@ -348,6 +394,7 @@ _ORDINALS = ("", "second-", "third-", "fourth-", "fifth-")
 #: Levels of a word, dropped when names are compared for near-duplicates.
 _LEVELS = (
     (re.compile(r"^(very|much) "), ""),
+    (re.compile(r"^(all|nearly all) "), "mostly "),
     (re.compile(r"^long (?=lapsed)"), ""),
     (re.compile(r"^above-average "), "high "),
     (re.compile(r"^below-average "), "low "),
