@@ -113,6 +113,7 @@ def test_a_model_output_naming_another_column_is_a_prediction():
         Spend=rng.gamma(2, 300, 60).round(1),
         Churn_Probability=np.where(churn == "Yes", 0.9, 0.1) + rng.uniform(0, 0.05, 60),
         Naive_Bayes_Classifier_Segment_1=rng.uniform(0, 1, 60),
+        Churn_Score=np.where(churn == "Yes", 80, 20) + rng.integers(0, 10, 60),
         probability_alive=rng.uniform(0, 1, 60),  # no column 'alive': not a prediction of one
         Spend_Change=rng.normal(0, 1, 60),  # embeds 'Spend', but says no prediction
     )
@@ -123,6 +124,7 @@ def test_a_model_output_naming_another_column_is_a_prediction():
         "Spend": "numeric",
         "Churn_Probability": "prediction",
         "Naive_Bayes_Classifier_Segment_1": "prediction",  # 'classifier' alone says a model
+        "Churn_Score": "prediction",  # a score of a label, not in bands of an amount
         "probability_alive": "numeric",
         "Spend_Change": "numeric",
     }
@@ -143,6 +145,7 @@ def test_a_score_in_bands_of_another_column_is_derived():
         r_score=5 - pd.qcut(recency, 5, labels=False),
         m_score=1 + pd.qcut(monetary, 5, labels=False),
         satisfaction_score=rng.integers(1, 11, 200),  # a score of nothing in the table
+        monetary_rank=pd.Series(monetary).rank().to_numpy(),  # named after it, and its bands
     )
     schema = detect_roles(frame)
     roles = {c.name: c.role for c in schema.columns}
@@ -152,6 +155,7 @@ def test_a_score_in_bands_of_another_column_is_derived():
         "r_score": "derived",
         "m_score": "derived",
         "satisfaction_score": "numeric",
+        "monetary_rank": "derived",
     }
     assert schema["r_score"].reason.startswith("a score of 'recency_days' (rank correlation -0.9")
 

@@ -14,7 +14,9 @@ neither is a feature by default (docs/real-tables.md):
     A score of another column: the name says score, rating, rank or a quantile
     band, and its order follows another numeric column of the table (Spearman
     rank correlation of at least :data:`SAME_ORDER` in size). An RFM table's
-    ``r_score`` beside its ``recency_days``: the same order in five bands.
+    ``r_score`` beside its ``recency_days``: the same order in five bands. A
+    score named after another column whose order it does not follow
+    (``Churn_Score`` beside the label ``Churn``) is a ``prediction`` of it.
 
 The rules read names and values only, never the row order. They are pure: the
 caller (:func:`custseg.features.roles.detect_roles`) gives each column's name
@@ -71,8 +73,14 @@ def _embeds(words: Sequence[str], other: Sequence[str]) -> int | None:
     return None
 
 
-def _prediction(name: str, words: Mapping[str, Sequence[str]]) -> str | None:
-    """Why ``name`` is a model's output, or None."""
+def _prediction(
+    name: str, words: Mapping[str, Sequence[str]], predicting: frozenset[str]
+) -> str | None:
+    """Why ``name`` is a model's output, or None.
+
+    ``predicting``: the name words that, with another column's name embedded, make a
+    prediction of it.
+    """
     own = words[name]
     found = sorted(
         (at, other)
@@ -81,7 +89,7 @@ def _prediction(name: str, words: Mapping[str, Sequence[str]]) -> str | None:
     )
     embedded = [other for _, other in found]
     model = sorted(MODEL_WORDS.intersection(own))
-    predicts = sorted(PREDICTION_WORDS.intersection(own))
+    predicts = sorted(predicting.intersection(own))
     if not model and not (predicts and embedded):
         return None
     said = f"'{(model or predicts)[0]}' in the name"
@@ -138,7 +146,7 @@ def derived_roles(
     """
     found: dict[str, tuple[str, str]] = {}
     for name in numeric:
-        why = _prediction(name, words)
+        why = _prediction(name, words, PREDICTION_WORDS)
         if why is not None:
             found[name] = ("prediction", why)
     scores = [n for n in numeric if n not in found and SCORE_WORDS.intersection(words[n])]
@@ -152,4 +160,10 @@ def derived_roles(
                 "derived",
                 f"a score of '{other}' (rank correlation {rho:.2f}): the same order, in bands",
             )
+            continue
+        # A score named after a column it does not band: a model's score of it
+        # ('Churn_Score' beside the label 'Churn').
+        why = _prediction(name, words, SCORE_WORDS)
+        if why is not None:
+            found[name] = ("prediction", why)
     return found
