@@ -82,14 +82,16 @@ def _prediction(
     prediction of it.
     """
     own = words[name]
+    model = sorted(MODEL_WORDS.intersection(own))
+    predicts = sorted(predicting.intersection(own))
+    if not model and not predicts:
+        return None
     found = sorted(
         (at, other)
         for other, other_words in words.items()
         if other != name and (at := _embeds(own, other_words)) is not None
     )
     embedded = [other for _, other in found]
-    model = sorted(MODEL_WORDS.intersection(own))
-    predicts = sorted(predicting.intersection(own))
     if not model and not (predicts and embedded):
         return None
     said = f"'{(model or predicts)[0]}' in the name"
