@@ -380,3 +380,13 @@ def test_flag_and_code_columns_read_as_shares_never_as_bare_values():
         "80% accepted campaign 5 (22% overall)",
         "100% channel 2 (50% overall)",
     ]
+
+
+def test_a_flag_that_says_who_the_customer_is_reads_in_the_plural():
+    senior = column_kind("SeniorCitizen", role="flag")
+    text, short = describe_value(senior, 1.0, 0.16, 2.3, size=608)
+    assert (text, short) == ("100% senior citizens (16% overall)", "senior citizen 100% (avg 16%)")
+    campaign = column_kind("AcceptedCmp5", role="flag")
+    assert describe_value(campaign, 0.62, 0.15, 1.2, size=300)[0] == (
+        "62% accepted campaign 5 (15% overall)"
+    )

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from custseg.features.kinds import ColumnKind, column_kind, humanise
+from custseg.features.kinds import ColumnKind, column_kind, humanise, people
 from custseg.features.profiles import DESCRIBE_Z, describe_strength
 
 __all__ = [
@@ -244,7 +244,10 @@ def describe_value(
             return f"{_pct(seg)} {category} ({_count_note(seg, size)}{_pct(avg)} overall{where})", (
                 f"{category} {_pct(seg)} (avg {_pct(avg)})"
             )
-        return f"{_pct(seg)} {label} ({_count_note(seg, size)}{_pct(avg)} overall)", short
+        return (
+            f"{_pct(seg)} {people(label)} ({_count_note(seg, size)}{_pct(avg)} overall)",
+            short,
+        )
     if kind.kind == "score":
         top = f" of {_num(kind.bounds[1])}" if kind.bounds else ""
         short = f"{label} {_num(value)}{'/' + _num(kind.bounds[1]) if kind.bounds else ''}"

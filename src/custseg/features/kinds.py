@@ -82,12 +82,14 @@ from typing import Any
 
 __all__ = [
     "KINDS",
+    "PERSON_NOUNS",
     "RATIO_KINDS",
     "SIGNALS",
     "ColumnKind",
     "column_kind",
     "column_kinds",
     "humanise",
+    "people",
 ]
 
 KINDS = (
@@ -175,6 +177,23 @@ _LABELS = {
 }
 _UNIT_WORDS = {"days": "days", "months": "months", "weeks": "weeks", "years": "years"}
 
+#: Last words of a label that says who a customer is; such a flag reads in the plural.
+PERSON_NOUNS = frozenset(
+    {
+        "citizen",
+        "customer",
+        "employee",
+        "homeowner",
+        "member",
+        "parent",
+        "pensioner",
+        "retiree",
+        "senior",
+        "student",
+        "subscriber",
+        "veteran",
+    }
+)
 _SCORE = re.compile(r"\b(score|rating|index)\b")
 _RANGE = re.compile(r"[(\[]\s*(-?\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(-?\d+(?:\.\d+)?)\s*[)\]]")
 _BIRTH = re.compile(r"\b(year (of )?birth|birth ?year|yob)\b")
@@ -354,6 +373,17 @@ def humanise(name: str, *, full: bool = False) -> str:
     if len(label) > MAX_LABEL and len(words) > 4:
         label = " ".join(words[:3]) + " … " + words[-1]
     return label
+
+
+def people(label: str) -> str:
+    """A label that says who a customer is, in the plural: "senior citizen" → "senior citizens".
+
+    Other labels are returned as they are ("accepted campaign 5").
+    """
+    words = label.split()
+    if words and words[-1] in PERSON_NOUNS:
+        words[-1] += "s"
+    return " ".join(words)
 
 
 def _quantiles(stats: Mapping[str, Any]) -> list[float]:

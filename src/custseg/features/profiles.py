@@ -53,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from custseg.features.kinds import ColumnKind, column_kind, humanise
+from custseg.features.kinds import ColumnKind, column_kind, humanise, people
 
 __all__ = [
     "DEFAULT_VOCABULARY",
@@ -62,7 +62,6 @@ __all__ = [
     "LEAN_Z",
     "MAX_TERMS",
     "NONE_SHARE",
-    "PERSON_NOUNS",
     "SHARE_WORDS",
     "STRONG_Z",
     "describe_strength",
@@ -95,23 +94,6 @@ SHARE_WORDS: tuple[tuple[float, str], ...] = (
     (0.5, "Mostly"),
 )
 NONE_SHARE = 0.005
-#: Last words of a flag that says who a customer is; such a flag reads in the plural.
-PERSON_NOUNS = frozenset(
-    {
-        "citizen",
-        "customer",
-        "employee",
-        "homeowner",
-        "member",
-        "parent",
-        "pensioner",
-        "retiree",
-        "senior",
-        "student",
-        "subscriber",
-        "veteran",
-    }
-)
 #: Words per column kind: (low, high, very low, very high).
 _KIND_WORDS: dict[str, tuple[str, str, str, str]] = {
     "age": ("Young", "Older", "Very young", "Much older"),
@@ -194,17 +176,9 @@ def _interval_word(label: str, z: float) -> str:
     return f"{word} {_interval_noun(label)}".strip()
 
 
-def _people(label: str) -> str:
-    """A flag that says who a customer is reads in the plural: "senior citizens"."""
-    words = label.split()
-    if words and words[-1] in PERSON_NOUNS:
-        words[-1] += "s"
-    return " ".join(words)
-
-
 def _share_word(label: str, high: bool, share: float | None) -> str:
     """ "All X" / "Nearly all X" / "Mostly X" / "More X"; "Fewer X" / "No X" (by the share)."""
-    label = _people(label)
+    label = people(label)
     if high:
         if share is None:
             return f"More {label}"
