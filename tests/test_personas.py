@@ -91,6 +91,20 @@ def test_numeric_facts_skip_codes_and_keep_amounts_at_half_the_mean():
     assert (facts[0].signal, facts[0].effect) == ("value", -1)
 
 
+def test_a_code_named_as_a_feature_gives_one_fact_its_most_over_represented_value():
+    # Channel 1/2/3 as indicators: "channel 2 3%; channel 1 97%" says one thing twice.
+    channels = ["Channel=1", "Channel=2", "Channel=3"]
+    kinds = [column_kind(f, FLAG) for f in channels] + [column_kind("Grocery", GROCERY)]
+    segment = {
+        "mean": {"Channel=1": 0.97, "Channel=2": 0.03, "Channel=3": 0.0, "Grocery": 3900.0},
+        "z": {"Channel=1": 0.9, "Channel=2": -1.3, "Channel=3": -0.6, "Grocery": -0.45},
+    }
+    overall = {"Channel=1": 0.62, "Channel=2": 0.3, "Channel=3": 0.08, "Grocery": 7951.0}
+    facts = numeric_facts(segment, kinds, overall, size=300)
+    assert [f.feature for f in facts] == ["Channel=1", "Grocery"]
+    assert facts[0].short == "channel 1 97% (avg 62%)"
+
+
 def _shares(column: str, counts: dict[str, dict[str, int]]) -> pd.DataFrame:
     """category_shares-shaped rows from segment → category → count."""
     rows = []

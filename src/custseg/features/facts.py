@@ -19,6 +19,8 @@ category                     "Gender: 73% Female (54% overall)"
 ===========================  ========================================================
 
 An indicator of a code names the column: "62% channel 2 (40% overall)", never "62% 2".
+Of a column's indicators only the most over-represented is told, as in the name:
+"channel 1 97%", never also "channel 2 3%".
 Two categories of different columns with the same shares (internet service "No" and
 device protection "No internet service": the same customers) are told once.
 
@@ -270,6 +272,36 @@ def describe_value(
     )
 
 
+def _told_features(
+    segment: Mapping[str, Mapping[str, float]],
+    kinds: Sequence[ColumnKind],
+    overall: Mapping[str, float],
+    min_strength: float,
+) -> dict[str, float]:
+    """Feature → strength of the features strong enough to tell, one value per column.
+
+    Of a column's indicators ("Channel=1", "Channel=2") only the most over-represented
+    is told, as in the segment's name: "channel 1 97%" already says "channel 2 3%".
+    """
+    z_of = segment.get("z") or {}
+    mean_of = segment.get("mean") or {}
+    strong: dict[str, float] = {}
+    best: dict[str, str] = {}
+    for kind in kinds:
+        f = kind.name
+        z, value = z_of.get(f), mean_of.get(f)
+        if z is None or value is None or f not in overall or kind.kind == "code":
+            continue
+        strength = describe_strength(kind, float(z), float(value), float(overall[f]))
+        if strength < min_strength:
+            continue
+        strong[f] = strength
+        column, sep, _ = f.partition("=")
+        if sep and (column not in best or float(z) > float(z_of[best[column]])):
+            best[column] = f
+    return {f: s for f, s in strong.items() if best.get(f.partition("=")[0], f) == f}
+
+
 def numeric_facts(
     segment: Mapping[str, Mapping[str, float]],
     kinds: Sequence[ColumnKind],
@@ -298,15 +330,13 @@ def numeric_facts(
         gives the features a segment only leans on, for one that nothing describes.
     """
     facts = []
+    told = _told_features(segment, kinds, overall, min_strength)
     for kind in kinds:
         f = kind.name
-        z = (segment.get("z") or {}).get(f)
-        value = (segment.get("mean") or {}).get(f)
-        if z is None or value is None or f not in overall or kind.kind == "code":
+        if f not in told:
             continue
-        strength = describe_strength(kind, float(z), float(value), float(overall[f]))
-        if strength < min_strength:
-            continue
+        z, value = segment["z"][f], segment["mean"][f]
+        strength = told[f]
         text, short = describe_value(
             kind,
             float(value),
