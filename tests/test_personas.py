@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,9 @@ ORDERS = {"min": 0, "max": 40, "quantiles": [0, 1, 1, 2, 2, 2, 3, 3, 4, 6, 40]}
         ("AcceptedCmp5", FLAG, 0.6, 0.15, 1.3, 20,
          "60% accepted campaign 5 (12 of 20; 15% overall)"),
         ("AcceptedCmp5", FLAG, 0.6, 0.15, 1.3, 400, "60% accepted campaign 5 (15% overall)"),
-        ("Gender=Female", FLAG, 0.72, 0.56, 0.8, 50, "72% Female (36 of 50; 56% overall; gender)"),
+        ("Gender=Female", FLAG, 0.72, 0.56, 0.8, 50, "72% female (36 of 50; 56% overall)"),
+        ("Contract=Two year", FLAG, 0.47, 0.24, 0.6, 3080,
+         "47% two-year contract (24% overall)"),
         ("return_rate", SHARE, 0.45, 0.106, 1.3, None, "return rate 45% (11% overall)"),
         ("Grocery", GROCERY, 20300.0, 7951.0, 1.3, None,
          "grocery 2.6 times the average (20,300 vs 7,951)"),
@@ -69,13 +72,13 @@ def test_short_forms_for_a_table_cell():
 
 def test_a_code_value_named_as_a_feature_reads_with_its_column():
     # Region named in --features becomes indicators Region=1, Region=2, Region=3:
-    # "3 62%" would say nothing, "region 3 62%" does; a text category reads alone.
+    # "3 62%" would say nothing, "region 3 62%" does; "female" says what it is.
     region = column_kind("Region=3", {"min": 0, "max": 1}, role="code")
     text, short = describe_value(region, 0.62, 0.71, -0.3)
     assert short == "region 3 62% (avg 71%)"
     assert text.startswith("62% region 3 (") and "overall" in text
     female = column_kind("Gender=Female", {"min": 0, "max": 1})
-    assert describe_value(female, 0.62, 0.48, 0.5)[1] == "Female 62% (avg 48%)"
+    assert describe_value(female, 0.62, 0.48, 0.5)[1] == "female 62% (avg 48%)"
 
 
 def test_numeric_facts_skip_codes_and_keep_amounts_at_half_the_mean():
@@ -404,3 +407,35 @@ def test_a_flag_that_says_who_the_customer_is_reads_in_the_plural():
     assert describe_value(campaign, 0.62, 0.15, 1.2, size=300)[0] == (
         "62% accepted campaign 5 (15% overall)"
     )
+
+
+def _coded_customers(path: Path) -> Path:
+    """A wholesale-like table: a 1/2/3 channel code and a contract text beside grocery spend."""
+    rng = np.random.default_rng(3)
+    group = rng.choice(3, size=300, p=[0.5, 0.3, 0.2])
+    channel = np.where(rng.random(300) < 0.95, group + 1, rng.choice([1, 2, 3], size=300))
+    contracts = np.array(["Month-to-month", "One year", "Two year"])[group]
+    grocery = np.array([3000, 12000, 6000])[group] * np.exp(0.5 * rng.standard_normal(300))
+    pd.DataFrame(
+        {
+            "Channel": channel,
+            "Contract": np.where(rng.random(300) < 0.85, contracts, "Month-to-month"),
+            "Grocery": np.rint(grocery).astype(int),
+        }
+    ).to_csv(path, index=False)
+    return path
+
+
+def test_codes_and_categories_read_as_a_manager_would_on_the_command_line(tmp_path, cli):
+    proc = cli(
+        "segment", _coded_customers(tmp_path / "customers.csv"), "--out", tmp_path / "out",
+        "--features", "Grocery,Channel,Contract", "--k", "3", "--stability", "0", "--no-report",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    table = proc.stdout.partition("\nSegments")[2].partition("\nStability")[0]
+    # One channel in each name and one in each row's facts: never "channel 2 2%; channel 1 95%".
+    assert len(re.findall(r"\bchannel\b", table)) == 6, table
+    # The contract's value with its column, by its share: "Mostly one-year contract".
+    assert len(re.findall(r"\b(month-to-month|one-year|two-year)\b", table)) == 6, table
+    assert len(re.findall(r"\bcontract\b", table)) == 6, table
+    assert "Month-to-month" not in table and "More " not in table, table

@@ -6,7 +6,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from custseg.features.encoding import category_words
 from custseg.features.kinds import column_kind, column_kinds
 from custseg.features.profiles import feature_label, name_segments, profile_segments, term_word
 
@@ -35,7 +34,19 @@ FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
         ("CASH_ADVANCE_TRX", "cash advance transactions"),
         ("recency_days", "recency"),
         ("f_score", "frequency score"),
-        ("Gender=Female", "gender Female"),
+        # A category with its column where the value alone says little.
+        ("Gender=Female", "female"),
+        ("Contract=Month-to-month", "month-to-month contract"),
+        ("Contract=Two year", "two-year contract"),
+        ("InternetService=Fiber optic", "fiber optic internet service"),
+        ("InternetService=No", "without internet service"),
+        ("OnlineSecurity=Yes", "with online security"),
+        ("PaymentMethod=Electronic check", "electronic check payment"),
+        ("Card_Category=Blue", "blue card"),
+        ("Income_Category=Less than $40K", "income less than $40K"),
+        ("Education_Level=Unknown", "education level unknown"),
+        ("Attrition_Flag=Attrited Customer", "attrited customer"),
+        ("Region=3", "region 3"),
     ],
 )
 def test_feature_label(name, label):
@@ -219,11 +230,15 @@ def test_one_indicator_per_column_names_a_segment():
     assert names == ["All channel 1", "All channel 2 · High fresh"]
 
 
-def test_flags_and_codes_take_no_naming_words_from_their_column_names():
-    specs = {
-        "Gender=Female": {"source": "Gender", "category": "Female", "role": "categorical"},
-        "Channel=2": {"source": "Channel", "category": "2", "role": "code"},
-        "AcceptedCmp5": {"source": "AcceptedCmp5", "role": "flag"},
-    }
-    # Not "More AcceptedCmp5" or "More Channel 2": the kinds name them in words.
-    assert category_words(specs) == {"Gender=Female": ("Fewer Female", "More Female")}
+def test_categories_read_with_their_column_and_by_their_share():
+    # Telco's Contract named in --features: never "More Month-to-month", "More Two year".
+    features = ["tenure", "Contract=Month-to-month", "Contract=One year", "Contract=Two year"]
+    z = np.array([[-0.9, 0.7, -0.3, -0.6], [0.9, -0.8, 0.4, 0.6]])
+    means = np.array([[13.4, 0.81, 0.12, 0.07], [56.8, 0.22, 0.31, 0.47]])
+    kinds = [column_kind(f) for f in features]
+    overall = np.array([32.4, 0.55, 0.21, 0.24])
+    names = name_segments(z, features, kinds=kinds, means=means, overall=overall)
+    assert names == [
+        "New · Mostly month-to-month contract",
+        "Long-standing · More two-year contracts",
+    ]

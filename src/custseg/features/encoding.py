@@ -16,8 +16,9 @@ depend on ``--scaling``.
 
 Profiles report, per segment, the mean of each indicator — that is the
 *share* of the category in the segment (``mean`` of ``Gender=Female`` = 0.62
-means 62% women). Names use "More <category>" / "Fewer <category>" when a
-segment's share stands out by half a standard deviation or more.
+means 62% women). Names read the share as a flag's ("Mostly month-to-month
+contract", "More two-year contracts"; :mod:`custseg.features.profiles`) when it
+stands out by half a standard deviation or more.
 
 Scoring new customers recomputes the indicators from the original column: a
 category unseen in training gets 0 in every indicator.
@@ -48,7 +49,6 @@ __all__ = [
     "CATEGORICAL_VARIANCE",
     "SEPARATOR",
     "annotate_categoricals",
-    "category_words",
     "expand_categoricals",
     "flag_column",
     "indicator_column",
@@ -205,17 +205,3 @@ def annotate_categoricals(
             meta["kind"] = "category"
             meta["category"] = spec["category"]
     return feature_meta
-
-
-def category_words(specs: dict[str, dict[str, str]]) -> dict[str, tuple[str, str]]:
-    """Naming words for the indicators of categorical columns: ("Fewer Female", "More Female").
-
-    Flags and codes get none: their names come from what they are
-    (:mod:`custseg.features.kinds`): "Mostly accepted campaign 5", "More region 3",
-    in words rather than column names.
-    """
-    return {
-        name: (f"Fewer {spec['category']}", f"More {spec['category']}")
-        for name, spec in specs.items()
-        if spec.get("role", "categorical") == "categorical"
-    }

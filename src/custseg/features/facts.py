@@ -60,7 +60,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from custseg.features.kinds import ColumnKind, column_kind, humanise, people
+from custseg.features.kinds import ColumnKind, column_kind, people
 from custseg.features.profiles import DESCRIBE_Z, describe_strength
 
 __all__ = [
@@ -149,15 +149,6 @@ def _with_unit(text: str, unit: str) -> str:
     return f"{text} {unit}"
 
 
-def _is_code_value(category: str) -> bool:
-    """A category written as a number: the value of a code such as Region 1/2/3."""
-    try:
-        float(category)
-    except ValueError:
-        return False
-    return True
-
-
 def _pct(share: float) -> str:
     pct = share * 100
     if 0 < abs(pct) < 1:
@@ -236,16 +227,8 @@ def describe_value(
         short = f"{label} {_pct(seg)} (avg {_pct(avg)})"
         if kind.kind == "share":
             return f"{label} {_pct(seg)} ({_pct(avg)} overall)", short
-        column, _, category = kind.name.partition("=")
-        if category and re.fullmatch(r"[\d.\-]+", category):  # a code: "62% channel 2"
-            return f"{_pct(seg)} {label} ({_count_note(seg, size)}{_pct(avg)} overall)", short
-        if category:  # an indicator of one category: "62% Female (48% overall; gender)"
-            where = f"; {humanise(column)}"
-            if _is_code_value(category):  # a code's value means nothing alone: "region 3"
-                category, where = f"{humanise(column)} {category}", ""
-            return f"{_pct(seg)} {category} ({_count_note(seg, size)}{_pct(avg)} overall{where})", (
-                f"{category} {_pct(seg)} (avg {_pct(avg)})"
-            )
+        # An indicator reads as the segment's name says it: "81% month-to-month
+        # contract", "62% channel 2" (custseg.features.kinds.category_phrase).
         return (
             f"{_pct(seg)} {people(label)} ({_count_note(seg, size)}{_pct(avg)} overall)",
             short,

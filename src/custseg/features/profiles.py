@@ -23,6 +23,10 @@ A describing feature's word depends on what the column is
   rounded), "Nearly all X" (90% or more), "Mostly X" (half or more), else "More X";
   "Fewer X" below the average ("No X" when the share rounds to 0%). A flag that says
   who a customer is reads in the plural: "All senior citizens";
+* a category named in ``--features`` (one indicator per value), the same way, with the
+  value in words (:func:`custseg.features.kinds.category_phrase`): "Mostly
+  month-to-month contract", and in the plural after "More", "Fewer" and "No": "More
+  two-year contracts";
 * a code (region 1/2/3) never names a segment: its mean is not a quantity;
 * a vocabulary word where one is given (keyed by column name or label).
 
@@ -53,7 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from custseg.features.kinds import ColumnKind, column_kind, humanise, people
+from custseg.features.kinds import ColumnKind, category_phrase, column_kind, humanise, people
 
 __all__ = [
     "DEFAULT_VOCABULARY",
@@ -176,17 +180,21 @@ def _interval_word(label: str, z: float) -> str:
     return f"{word} {_interval_noun(label)}".strip()
 
 
-def _share_word(label: str, high: bool, share: float | None) -> str:
-    """ "All X" / "Nearly all X" / "Mostly X" / "More X"; "Fewer X" / "No X" (by the share)."""
-    label = people(label)
+def _share_word(kind: ColumnKind, high: bool, share: float | None) -> str:
+    """ "All X" / "Nearly all X" / "Mostly X" / "More X"; "Fewer X" / "No X" (by the share).
+
+    A category takes its plural after "More", "Fewer" and "No": "Mostly month-to-month
+    contract", "More two-year contracts".
+    """
+    label = people(kind.label)
+    column, sep, category = kind.name.partition("=")
+    many = category_phrase(column, category, plural=True) if sep else label
     if high:
-        if share is None:
-            return f"More {label}"
-        for least, word in SHARE_WORDS:
+        for least, word in SHARE_WORDS if share is not None else ():
             if share >= least:
                 return f"{word} {label}"
-        return f"More {label}"
-    return f"No {label}" if share is not None and share < NONE_SHARE else f"Fewer {label}"
+        return f"More {many}"
+    return f"No {many}" if share is not None and share < NONE_SHARE else f"Fewer {many}"
 
 
 def term_word(
@@ -218,7 +226,7 @@ def term_word(
     high = z > 0
     given = vocabulary or {}
     if kind.kind == "flag" and not given.get(feature):
-        return _share_word(label, high, share)
+        return _share_word(kind, high, share)
     if kind.kind == "interval" and not (given.get(feature) or given.get(label)):
         return _interval_word(label, z)
     words = given.get(feature) or given.get(label)
