@@ -359,6 +359,35 @@ def test_the_same_customers_seen_through_two_columns_are_told_once():
     assert len(texts) == 2 and sum("82% No" in t for t in texts) == 1, texts
 
 
+def test_a_category_named_as_a_feature_is_told_once_not_again_as_a_category():
+    # Telco with InternetService in --features: "100% without internet service" was
+    # followed by "Internet service: 100% No" and device protection "No internet service".
+    internet = {"0 · A": {"No": 300, "DSL": 0, "Fiber optic": 0},
+                "1 · B": {"No": 100, "DSL": 500, "Fiber optic": 400}}  # fmt: skip
+    device = {s: {"No internet service": c["No"], "Yes": c["DSL"], "No": c["Fiber optic"]}
+              for s, c in internet.items()}  # fmt: skip
+    shares = pd.concat([_shares("InternetService", internet), _shares("DeviceProtection", device)])
+    features = ["tenure", "InternetService=DSL", "InternetService=Fiber optic",
+                "InternetService=No"]  # fmt: skip
+    overall = {"tenure": 32.0, "InternetService=DSL": 0.385, "InternetService=Fiber optic": 0.308,
+               "InternetService=No": 0.308}  # fmt: skip
+    means = [{"tenure": 12.0, "InternetService=DSL": 0.0, "InternetService=Fiber optic": 0.0,
+              "InternetService=No": 1.0},
+             {"tenure": 38.0, "InternetService=DSL": 0.5, "InternetService=Fiber optic": 0.4,
+              "InternetService=No": 0.1}]  # fmt: skip
+    segments = [
+        {"id": i, "name": "AB"[i], "size": n, "share": n / 1300, "mean": m,
+         "z": {f: (m[f] - overall[f]) / (0.46 if "=" in f else 24.0) for f in features}}
+        for i, (n, m) in enumerate(zip([300, 1000], means, strict=True))
+    ]  # fmt: skip
+    stats = {f: {"mean": overall[f], "min": 0, "max": 72 if f == "tenure" else 1} for f in features}
+    first = make_personas({"features": features, "segments": segments}, stats, shares)[0]
+    assert first.distinctions == [
+        "100% without internet service (31% overall)",
+        "tenure 12 on average (32 overall)",
+    ]
+
+
 def test_a_code_named_as_a_feature_reads_as_its_category():
     kind = column_kind("Channel=2", FLAG)
     assert describe_value(kind, 0.62, 0.4, 0.9)[0] == "62% channel 2 (40% overall)"
