@@ -297,6 +297,19 @@ def _real(feature: str, stats: dict | None, value: float, overall: float, z: flo
     return fact
 
 
+def test_value_led_offers_name_the_column_they_rest_on():
+    # Mall's "Young · Low income": the action said only "Lead with good-value bundles".
+    facts = [
+        _real("Age", None, 25.4, 38.9, -0.96),
+        _real("Annual Income (k$)", None, 40.0, 60.6, -0.8),
+    ]
+    action = choose_action(0, facts, {"Annual Income (k$)": column_kind("Annual Income (k$)")})
+    assert (action.rule, action.text) == (
+        15,
+        "Their income is below average: lead with good-value bundles and price promotions.",
+    )
+
+
 def test_top_spenders_who_return_a_little_more_are_not_told_to_check_the_risk():
     # The strongest facts are spend and frequency; returns of 20% against 11% come fourth.
     facts = [

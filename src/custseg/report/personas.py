@@ -415,7 +415,8 @@ def _later_rules(
         return Action(
             15,
             ACTIONS[15][0],
-            "Lead with good-value bundles and price promotions.",
+            f"{_their(low['means'], kinds)} below average: lead with good-value bundles and "
+            "price promotions.",
             _because(low["means"]),
         )
     if "tenure" in high:
