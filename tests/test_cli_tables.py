@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 
-from custseg.datasets import WHOLESALE_SPEND, make_wholesale_customers
+from custseg.datasets import WHOLESALE_SPEND, make_transactions, make_wholesale_customers
 
 QUICK = ("--k", "3", "--stability", "0", "--no-report")
 
@@ -94,3 +94,36 @@ def test_segmenting_a_custseg_output_again_skips_what_custseg_wrote(tmp_path, cl
         assert skipped[col]["reason"] == (
             "written by an earlier custseg run, not a customer attribute"
         )
+
+
+def test_a_leaked_model_output_is_left_out_and_said(tmp_path, cli):
+    frame = make_wholesale_customers(200, random_state=2)
+    frame["Churn"] = ["Yes", "No", "No", "No"] * 50
+    frame["Churn_Probability"] = [0.91, 0.12, 0.08, 0.1] * 50
+    path = tmp_path / "leaked.csv"
+    frame.to_csv(path, index=False)
+    proc = cli("segment", path, "--out", tmp_path / "out", *QUICK)
+    assert proc.returncode == 0, proc.stderr
+    summary = _summary(tmp_path / "out")
+    assert "Churn_Probability" not in summary["features"]
+    assert {c["name"]: c["role"] for c in summary["columns"]}["Churn_Probability"] == "prediction"
+    assert (
+        "warning: column 'Churn_Probability' is skipped: a model's output: 'probability' in the "
+        "name, which names the column 'Churn'"
+    ) in proc.stderr
+    assert "prediction" in proc.stdout  # the role in the terminal's column table
+
+
+def test_rfm_scores_beside_their_amounts_are_not_features(tmp_path, cli):
+    log = tmp_path / "log.csv"
+    make_transactions(300, random_state=3).to_csv(log, index=False)
+    table = tmp_path / "customers.csv"
+    assert cli("features", log, "--out", table, "--no-clv").returncode == 0
+    proc = cli("segment", table, "--out", tmp_path / "out", *QUICK)
+    assert proc.returncode == 0, proc.stderr
+    summary = _summary(tmp_path / "out")
+    roles = {c["name"]: c["role"] for c in summary["columns"]}
+    assert [roles[s] for s in ("r_score", "f_score", "m_score", "rfm_score")] == ["derived"] * 4
+    assert {"recency_days", "frequency", "monetary"} <= set(summary["features"])
+    assert not any("score" in f for f in summary["features"])
+    assert not any("score" in s["name"] for s in summary["segments"])

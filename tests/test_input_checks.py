@@ -144,3 +144,33 @@ def test_drift_counts_far_values_with_the_same_rule(model):
     assert counts == dict(zip(FEATURES, expected.tolist(), strict=True))
     assert counts["Annual Income (k$)"] == 10
     assert any("'Annual Income (k$)': 10 value(s) far outside" in n for n in report.notes)
+
+
+def test_a_positive_column_in_a_unit_a_thousand_times_larger_is_far_outside(tmp_path):
+    train = custseg.make_customers(200, random_state=0)
+    train["Annual Income (k$)"] *= 1000  # trained in dollars: 15,000 to 134,000
+    data = write_csv(train, tmp_path / "train.csv")
+    proc = run_cli("segment", data, "--out", tmp_path / "run", "--k", "4", "--stability", "0",
+                   "--no-report")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    new = train.copy()
+    new["Annual Income (k$)"] /= 1000  # sent in thousands: inside min - 0.5 x range
+    path = write_csv(new, tmp_path / "thousands.csv")
+    proc = run_cli("score", tmp_path / "run" / "model.json", path, "--out", tmp_path / "s.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == (
+        "custseg: warning: column 'Annual Income (k$)': 200 value(s) far outside the training "
+        "range 15000 to 134000 (first at row 1: 81); their segments are extrapolations: check "
+        "the units"
+    )
+    strict = run_cli("score", tmp_path / "run" / "model.json", path, "--out",
+                     tmp_path / "strict.csv", "--strict")  # fmt: skip
+    assert strict.returncode == 2 and not (tmp_path / "strict.csv").exists()
+
+
+def test_the_unit_rule_flags_positive_values_below_a_tenth_of_the_minimum(model):
+    low, _ = _bounds(model, "Annual Income (k$)")  # 15: a tenth is 1.5
+    assert low == 15
+    X = np.array([[30.0, 1.4, 50.0], [30.0, 1.6, 50.0], [30.0, 0.0, 50.0], [30.0, -1, 50.0]])
+    # Zero and below are left to the band (down to 15 - 0.5 x range): no unit makes them.
+    assert far_outside(model, X)[:, 1].tolist() == [True, False, False, False]

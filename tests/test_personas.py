@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,9 @@ ORDERS = {"min": 0, "max": 40, "quantiles": [0, 1, 1, 2, 2, 2, 3, 3, 4, 6, 40]}
         ("AcceptedCmp5", FLAG, 0.6, 0.15, 1.3, 20,
          "60% accepted campaign 5 (12 of 20; 15% overall)"),
         ("AcceptedCmp5", FLAG, 0.6, 0.15, 1.3, 400, "60% accepted campaign 5 (15% overall)"),
-        ("Gender=Female", FLAG, 0.72, 0.56, 0.8, 50, "72% Female (36 of 50; 56% overall; gender)"),
+        ("Gender=Female", FLAG, 0.72, 0.56, 0.8, 50, "72% female (36 of 50; 56% overall)"),
+        ("Contract=Two year", FLAG, 0.47, 0.24, 0.6, 3080,
+         "47% two-year contract (24% overall)"),
         ("return_rate", SHARE, 0.45, 0.106, 1.3, None, "return rate 45% (11% overall)"),
         ("Grocery", GROCERY, 20300.0, 7951.0, 1.3, None,
          "grocery 2.6 times the average (20,300 vs 7,951)"),
@@ -69,13 +72,13 @@ def test_short_forms_for_a_table_cell():
 
 def test_a_code_value_named_as_a_feature_reads_with_its_column():
     # Region named in --features becomes indicators Region=1, Region=2, Region=3:
-    # "3 62%" would say nothing, "region 3 62%" does; a text category reads alone.
+    # "3 62%" would say nothing, "region 3 62%" does; "female" says what it is.
     region = column_kind("Region=3", {"min": 0, "max": 1}, role="code")
     text, short = describe_value(region, 0.62, 0.71, -0.3)
     assert short == "region 3 62% (avg 71%)"
     assert text.startswith("62% region 3 (") and "overall" in text
     female = column_kind("Gender=Female", {"min": 0, "max": 1})
-    assert describe_value(female, 0.62, 0.48, 0.5)[1] == "Female 62% (avg 48%)"
+    assert describe_value(female, 0.62, 0.48, 0.5)[1] == "female 62% (avg 48%)"
 
 
 def test_numeric_facts_skip_codes_and_keep_amounts_at_half_the_mean():
@@ -89,6 +92,20 @@ def test_numeric_facts_skip_codes_and_keep_amounts_at_half_the_mean():
     facts = numeric_facts(segment, kinds, {"Grocery": 7951.0, "Region": 2.5, "Age": 39.0})
     assert [f.text for f in facts] == ["grocery 50% below average (3,975 vs 7,951)"]
     assert (facts[0].signal, facts[0].effect) == ("value", -1)
+
+
+def test_a_code_named_as_a_feature_gives_one_fact_its_most_over_represented_value():
+    # Channel 1/2/3 as indicators: "channel 2 3%; channel 1 97%" says one thing twice.
+    channels = ["Channel=1", "Channel=2", "Channel=3"]
+    kinds = [column_kind(f, FLAG) for f in channels] + [column_kind("Grocery", GROCERY)]
+    segment = {
+        "mean": {"Channel=1": 0.97, "Channel=2": 0.03, "Channel=3": 0.0, "Grocery": 3900.0},
+        "z": {"Channel=1": 0.9, "Channel=2": -1.3, "Channel=3": -0.6, "Grocery": -0.45},
+    }
+    overall = {"Channel=1": 0.62, "Channel=2": 0.3, "Channel=3": 0.08, "Grocery": 7951.0}
+    facts = numeric_facts(segment, kinds, overall, size=300)
+    assert [f.feature for f in facts] == ["Channel=1", "Grocery"]
+    assert facts[0].short == "channel 1 97% (avg 62%)"
 
 
 def _shares(column: str, counts: dict[str, dict[str, int]]) -> pd.DataFrame:
@@ -280,6 +297,19 @@ def _real(feature: str, stats: dict | None, value: float, overall: float, z: flo
     return fact
 
 
+def test_value_led_offers_name_the_column_they_rest_on():
+    # Mall's "Young · Low income": the action said only "Lead with good-value bundles".
+    facts = [
+        _real("Age", None, 25.4, 38.9, -0.96),
+        _real("Annual Income (k$)", None, 40.0, 60.6, -0.8),
+    ]
+    action = choose_action(0, facts, {"Annual Income (k$)": column_kind("Annual Income (k$)")})
+    assert (action.rule, action.text) == (
+        15,
+        "Their income is below average: lead with good-value bundles and price promotions.",
+    )
+
+
 def test_top_spenders_who_return_a_little_more_are_not_told_to_check_the_risk():
     # The strongest facts are spend and frequency; returns of 20% against 11% come fourth.
     facts = [
@@ -342,6 +372,35 @@ def test_the_same_customers_seen_through_two_columns_are_told_once():
     assert len(texts) == 2 and sum("82% No" in t for t in texts) == 1, texts
 
 
+def test_a_category_named_as_a_feature_is_told_once_not_again_as_a_category():
+    # Telco with InternetService in --features: "100% without internet service" was
+    # followed by "Internet service: 100% No" and device protection "No internet service".
+    internet = {"0 · A": {"No": 300, "DSL": 0, "Fiber optic": 0},
+                "1 · B": {"No": 100, "DSL": 500, "Fiber optic": 400}}  # fmt: skip
+    device = {s: {"No internet service": c["No"], "Yes": c["DSL"], "No": c["Fiber optic"]}
+              for s, c in internet.items()}  # fmt: skip
+    shares = pd.concat([_shares("InternetService", internet), _shares("DeviceProtection", device)])
+    features = ["tenure", "InternetService=DSL", "InternetService=Fiber optic",
+                "InternetService=No"]  # fmt: skip
+    overall = {"tenure": 32.0, "InternetService=DSL": 0.385, "InternetService=Fiber optic": 0.308,
+               "InternetService=No": 0.308}  # fmt: skip
+    means = [{"tenure": 12.0, "InternetService=DSL": 0.0, "InternetService=Fiber optic": 0.0,
+              "InternetService=No": 1.0},
+             {"tenure": 38.0, "InternetService=DSL": 0.5, "InternetService=Fiber optic": 0.4,
+              "InternetService=No": 0.1}]  # fmt: skip
+    segments = [
+        {"id": i, "name": "AB"[i], "size": n, "share": n / 1300, "mean": m,
+         "z": {f: (m[f] - overall[f]) / (0.46 if "=" in f else 24.0) for f in features}}
+        for i, (n, m) in enumerate(zip([300, 1000], means, strict=True))
+    ]  # fmt: skip
+    stats = {f: {"mean": overall[f], "min": 0, "max": 72 if f == "tenure" else 1} for f in features}
+    first = make_personas({"features": features, "segments": segments}, stats, shares)[0]
+    assert first.distinctions == [
+        "100% without internet service (31% overall)",
+        "tenure 12 on average (32 overall)",
+    ]
+
+
 def test_a_code_named_as_a_feature_reads_as_its_category():
     kind = column_kind("Channel=2", FLAG)
     assert describe_value(kind, 0.62, 0.4, 0.9)[0] == "62% channel 2 (40% overall)"
@@ -368,3 +427,57 @@ def test_a_segment_nothing_describes_is_told_by_what_it_leans_on_without_an_acti
         "detergents paper 56% above average (5,064 vs 3,238)",
     ]
     assert (leaning.rule, low.rule) == (18, 13)
+
+
+def test_flag_and_code_columns_read_as_shares_never_as_bare_values():
+    flag = {"0 · A": {"1": 80, "0": 20}, "1 · B": {"1": 10, "0": 290}}
+    code = {"0 · A": {"1": 0, "2": 100}, "1 · B": {"1": 200, "2": 100}}
+    sizes = {"0 · A": 100, "1 · B": 300}
+    facts = category_facts(pd.concat([_shares("AcceptedCmp5", flag), _shares("Channel", code)]),
+                           sizes)  # fmt: skip
+    assert [f.text for f in facts["0 · A"]] == [
+        "80% accepted campaign 5 (22% overall)",
+        "100% channel 2 (50% overall)",
+    ]
+
+
+def test_a_flag_that_says_who_the_customer_is_reads_in_the_plural():
+    senior = column_kind("SeniorCitizen", role="flag")
+    text, short = describe_value(senior, 1.0, 0.16, 2.3, size=608)
+    assert (text, short) == ("100% senior citizens (16% overall)", "senior citizen 100% (avg 16%)")
+    campaign = column_kind("AcceptedCmp5", role="flag")
+    assert describe_value(campaign, 0.62, 0.15, 1.2, size=300)[0] == (
+        "62% accepted campaign 5 (15% overall)"
+    )
+
+
+def _coded_customers(path: Path) -> Path:
+    """A wholesale-like table: a 1/2/3 channel code and a contract text beside grocery spend."""
+    rng = np.random.default_rng(3)
+    group = rng.choice(3, size=300, p=[0.5, 0.3, 0.2])
+    channel = np.where(rng.random(300) < 0.95, group + 1, rng.choice([1, 2, 3], size=300))
+    contracts = np.array(["Month-to-month", "One year", "Two year"])[group]
+    grocery = np.array([3000, 12000, 6000])[group] * np.exp(0.5 * rng.standard_normal(300))
+    pd.DataFrame(
+        {
+            "Channel": channel,
+            "Contract": np.where(rng.random(300) < 0.85, contracts, "Month-to-month"),
+            "Grocery": np.rint(grocery).astype(int),
+        }
+    ).to_csv(path, index=False)
+    return path
+
+
+def test_codes_and_categories_read_as_a_manager_would_on_the_command_line(tmp_path, cli):
+    proc = cli(
+        "segment", _coded_customers(tmp_path / "customers.csv"), "--out", tmp_path / "out",
+        "--features", "Grocery,Channel,Contract", "--k", "3", "--stability", "0", "--no-report",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    table = proc.stdout.partition("\nSegments")[2].partition("\nStability")[0]
+    # One channel in each name and one in each row's facts: never "channel 2 2%; channel 1 95%".
+    assert len(re.findall(r"\bchannel\b", table)) == 6, table
+    # The contract's value with its column, by its share: "Mostly one-year contract".
+    assert len(re.findall(r"\b(month-to-month|one-year|two-year)\b", table)) == 6, table
+    assert len(re.findall(r"\bcontract\b", table)) == 6, table
+    assert "Month-to-month" not in table and "More " not in table, table

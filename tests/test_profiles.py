@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from custseg.features.kinds import column_kind, column_kinds
-from custseg.features.profiles import feature_label, name_segments, profile_segments
+from custseg.features.profiles import feature_label, name_segments, profile_segments, term_word
 
 FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
 
@@ -34,7 +34,19 @@ FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
         ("CASH_ADVANCE_TRX", "cash advance transactions"),
         ("recency_days", "recency"),
         ("f_score", "frequency score"),
-        ("Gender=Female", "gender Female"),
+        # A category with its column where the value alone says little.
+        ("Gender=Female", "female"),
+        ("Contract=Month-to-month", "month-to-month contract"),
+        ("Contract=Two year", "two-year contract"),
+        ("InternetService=Fiber optic", "fiber optic internet service"),
+        ("InternetService=No", "without internet service"),
+        ("OnlineSecurity=Yes", "with online security"),
+        ("PaymentMethod=Electronic check", "electronic check payment"),
+        ("Card_Category=Blue", "blue card"),
+        ("Income_Category=Less than $40K", "income less than $40K"),
+        ("Education_Level=Unknown", "education level unknown"),
+        ("Attrition_Flag=Attrited Customer", "attrited customer"),
+        ("Region=3", "region 3"),
     ],
 )
 def test_feature_label(name, label):
@@ -114,7 +126,26 @@ def test_flags_are_named_by_their_share_and_codes_never():
     z = np.array([[2.3, -0.8, 2.0], [-0.44, 0.9, -2.0], [0.6, 0.1, 0.0]])
     means = np.array([[1.0, 9.0, 2.9], [0.0, 50.0, 1.1], [0.38, 33.0, 2.0]])
     names = name_segments(z, features, kinds=kinds, means=means, overall=np.array([0.16, 32, 2]))
-    assert names == ["Mostly senior citizen · New", "Long-standing", "More senior citizen"]
+    assert names == ["All senior citizens · New", "Long-standing", "More senior citizens"]
+
+
+def test_a_flag_reads_by_its_share_all_mostly_more_fewer_none():
+    kind = column_kind("AcceptedCmp5", role="flag")
+    words = [
+        term_word("AcceptedCmp5", z, kind=kind, share=share)
+        for z, share in ((2.0, 1.0), (2.0, 0.93), (1.0, 0.6), (0.6, 0.3), (-0.6, 0.02), (-1, 0.0))
+    ]
+    assert words == [
+        "All accepted campaign 5",
+        "Nearly all accepted campaign 5",
+        "Mostly accepted campaign 5",
+        "More accepted campaign 5",
+        "Fewer accepted campaign 5",
+        "No accepted campaign 5",
+    ]
+    senior = column_kind("SeniorCitizen", role="flag")
+    assert term_word("SeniorCitizen", 2.0, kind=senior, share=0.996) == "All senior citizens"
+    assert term_word("SeniorCitizen", 1.0, kind=senior, share=0.99) == "Nearly all senior citizens"
 
 
 def test_colliding_names_take_the_next_feature_then_a_comparison():
@@ -187,4 +218,27 @@ def test_a_segment_nothing_describes_is_named_by_what_it_leans_on_not_average():
     assert name_segments(z, lines) == [
         "Above-average grocery · Above-average detergents paper",
         "Average",
+    ]
+
+
+def test_one_indicator_per_column_names_a_segment():
+    features = ["Channel=1", "Channel=2", "Fresh"]
+    z = np.array([[1.4, -1.4, 0.0], [-1.4, 1.4, 0.9]])
+    means = np.array([[1.0, 0.0, 9000.0], [0.0, 1.0, 20000.0]])
+    kinds = [column_kind(f) for f in features]
+    names = name_segments(z, features, kinds=kinds, means=means, overall=np.array([0.3, 0.7, 9e3]))
+    assert names == ["All channel 1", "All channel 2 · High fresh"]
+
+
+def test_categories_read_with_their_column_and_by_their_share():
+    # Telco's Contract named in --features: never "More Month-to-month", "More Two year".
+    features = ["tenure", "Contract=Month-to-month", "Contract=One year", "Contract=Two year"]
+    z = np.array([[-0.9, 0.7, -0.3, -0.6], [0.9, -0.8, 0.4, 0.6]])
+    means = np.array([[13.4, 0.81, 0.12, 0.07], [56.8, 0.22, 0.31, 0.47]])
+    kinds = [column_kind(f) for f in features]
+    overall = np.array([32.4, 0.55, 0.21, 0.24])
+    names = name_segments(z, features, kinds=kinds, means=means, overall=overall)
+    assert names == [
+        "New · Mostly month-to-month contract",
+        "Long-standing · More two-year contracts",
     ]

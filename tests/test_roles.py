@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import shared_file
 
 from custseg.errors import SchemaError
 from custseg.features.encoding import expand_categoricals, flag_column
@@ -102,3 +103,69 @@ def test_columns_custseg_wrote_are_recognised_only_in_a_custseg_output():
     roles = _roles(output)
     assert roles.pop("spend") == "numeric"
     assert set(roles.values()) == {"custseg"}
+
+
+def test_a_model_output_naming_another_column_is_a_prediction():
+    rng = np.random.default_rng(0)
+    churn = rng.choice(["Yes", "No"], 60)
+    frame = _table(
+        Churn=churn,
+        Spend=rng.gamma(2, 300, 60).round(1),
+        Churn_Probability=np.where(churn == "Yes", 0.9, 0.1) + rng.uniform(0, 0.05, 60),
+        Naive_Bayes_Classifier_Segment_1=rng.uniform(0, 1, 60),
+        Churn_Score=np.where(churn == "Yes", 80, 20) + rng.integers(0, 10, 60),
+        probability_alive=rng.uniform(0, 1, 60),  # no column 'alive': not a prediction of one
+        Spend_Change=rng.normal(0, 1, 60),  # embeds 'Spend', but says no prediction
+    )
+    schema = detect_roles(frame)
+    roles = {c.name: c.role for c in schema.columns}
+    assert roles == {
+        "Churn": "flag",
+        "Spend": "numeric",
+        "Churn_Probability": "prediction",
+        "Naive_Bayes_Classifier_Segment_1": "prediction",  # 'classifier' alone says a model
+        "Churn_Score": "prediction",  # a score of a label, not in bands of an amount
+        "probability_alive": "numeric",
+        "Spend_Change": "numeric",
+    }
+    assert schema["Churn_Probability"].reason == (
+        "a model's output: 'probability' in the name, which names the column 'Churn'; "
+        "a prediction is not a customer attribute"
+    )
+
+
+def test_a_score_in_bands_of_another_column_is_derived():
+    rng = np.random.default_rng(1)
+    recency = rng.integers(1, 365, 200)
+    monetary = rng.gamma(2, 500, 200).round(2)
+    frame = _table(
+        200,
+        recency_days=recency,
+        monetary=monetary,
+        r_score=5 - pd.qcut(recency, 5, labels=False),
+        m_score=1 + pd.qcut(monetary, 5, labels=False),
+        satisfaction_score=rng.integers(1, 11, 200),  # a score of nothing in the table
+        monetary_rank=pd.Series(monetary).rank().to_numpy(),  # named after it, and its bands
+    )
+    schema = detect_roles(frame)
+    roles = {c.name: c.role for c in schema.columns}
+    assert roles == {
+        "recency_days": "numeric",
+        "monetary": "numeric",
+        "r_score": "derived",
+        "m_score": "derived",
+        "satisfaction_score": "numeric",
+        "monetary_rank": "derived",
+    }
+    assert schema["r_score"].reason.startswith("a score of 'recency_days' (rank correlation -0.9")
+
+
+def test_bank_churners_classifier_columns_are_predictions():
+    frame = pd.read_csv(shared_file("bank_churners.csv"), dtype=str, nrows=2000)
+    schema = detect_roles(frame)
+    leaked = [c.name for c in schema.columns if c.name.startswith("Naive_Bayes")]
+    assert len(leaked) == 2
+    assert {schema[name].role for name in leaked} == {"prediction"}
+    assert "names the column 'Attrition_Flag'" in schema[leaked[0]].reason
+    assert schema.by_role("prediction") == leaked  # nothing else in the table
+    assert schema.by_role("derived") == []

@@ -14,7 +14,12 @@ For a feature trained on values in ``[min, max]``, a value is *far outside*
 when it lies below ``min - tolerance × (max - min)`` or above
 ``max + tolerance × (max - min)``. The default ``tolerance`` is
 :data:`RANGE_TOLERANCE` = 0.5: half the training range beyond either end.
-Such values are still scored — the nearest segment is well defined — but the
+A feature trained on positive values only (``min > 0``) also flags a positive
+value below ``min / UNIT_FACTOR`` (:data:`UNIT_FACTOR` = 10): income trained in
+dollars (15,000 to 134,000) and sent in thousands (15 to 134) lies inside the
+additive band, which reaches below zero, yet every value is a thousand times
+too small. Zero and negative values are left to the band: a unit mistake
+does not make them. Such values are still scored — the nearest segment is well defined — but the
 caller is told that the model never saw a customer like this, which is often a
 unit mistake (income in dollars instead of thousands). A missing value is never
 far outside.
@@ -32,6 +37,7 @@ from custseg.model import SegmentModel
 
 __all__ = [
     "RANGE_TOLERANCE",
+    "UNIT_FACTOR",
     "InputCheck",
     "check_inputs",
     "far_outside",
@@ -41,6 +47,9 @@ __all__ = [
 
 #: Default tolerance of the range rule, as a multiple of the training range.
 RANGE_TOLERANCE = 0.5
+#: A feature trained on positive values flags a value below its training minimum
+#: divided by this: the same column written in a unit ten or more times larger.
+UNIT_FACTOR = 10.0
 
 
 def _bounds(model: SegmentModel, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
@@ -73,8 +82,13 @@ def far_outside(
     """
     lo, hi = _bounds(model, tolerance)
     X = np.asarray(X, dtype="float64")
+    # The additive band reaches below zero for a wide positive range: it never catches
+    # values written in a unit a thousand times larger (see the module docstring).
+    smallest = np.array([float(f["min"]) for f in model.features])
+    tiny = np.where(smallest > 0, smallest / UNIT_FACTOR, 0.0)
     with np.errstate(invalid="ignore"):
-        return np.less(X, lo) | np.greater(X, hi)
+        unit = np.greater(X, 0) & np.less(X, tiny)
+        return np.less(X, lo) | np.greater(X, hi) | unit
 
 
 def filled_values(model: SegmentModel, X: np.ndarray) -> np.ndarray:

@@ -16,8 +16,9 @@ depend on ``--scaling``.
 
 Profiles report, per segment, the mean of each indicator — that is the
 *share* of the category in the segment (``mean`` of ``Gender=Female`` = 0.62
-means 62% women). Names use "More <category>" / "Fewer <category>" when a
-segment's share stands out by half a standard deviation or more.
+means 62% women). Names read the share as a flag's ("Mostly month-to-month
+contract", "More two-year contracts"; :mod:`custseg.features.profiles`) when it
+stands out by half a standard deviation or more.
 
 Scoring new customers recomputes the indicators from the original column: a
 category unseen in training gets 0 in every indicator.
@@ -48,7 +49,6 @@ __all__ = [
     "CATEGORICAL_VARIANCE",
     "SEPARATOR",
     "annotate_categoricals",
-    "category_words",
     "expand_categoricals",
     "flag_column",
     "indicator_column",
@@ -205,22 +205,3 @@ def annotate_categoricals(
             meta["kind"] = "category"
             meta["category"] = spec["category"]
     return feature_meta
-
-
-def category_words(specs: dict[str, dict[str, str]]) -> dict[str, tuple[str, str]]:
-    """Naming words for indicator features.
-
-    ("Fewer <category>", "More <category>") for a categorical column; a code's
-    value is meaningless alone, so its words name the column ("More Region 3");
-    a flag's words name the flag ("More AcceptedCmp5").
-    """
-    words = {}
-    for name, spec in specs.items():
-        if spec.get("role") == "flag":
-            label = spec["source"]
-        elif spec.get("role") == "code":
-            label = f"{spec['source']} {spec['category']}"
-        else:
-            label = spec["category"]
-        words[name] = (f"Fewer {label}", f"More {label}")
-    return words

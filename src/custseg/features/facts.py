@@ -19,6 +19,8 @@ category                     "Gender: 73% Female (54% overall)"
 ===========================  ========================================================
 
 An indicator of a code names the column: "62% channel 2 (40% overall)", never "62% 2".
+Of a column's indicators only the most over-represented is told, as in the name:
+"channel 1 97%", never also "channel 2 3%".
 Two categories of different columns with the same shares (internet service "No" and
 device protection "No internet service": the same customers) are told once.
 
@@ -58,7 +60,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from custseg.features.kinds import ColumnKind, column_kind, humanise
+from custseg.features.kinds import ColumnKind, column_kind, people
 from custseg.features.profiles import DESCRIBE_Z, describe_strength
 
 __all__ = [
@@ -80,6 +82,9 @@ ALPHA = 0.01
 CATEGORY_GAP = 0.15
 MAX_CATEGORY_FACTS = 2
 _SKIPPED_CATEGORIES = ("Other", "(missing)")
+#: Values of a 0/1 flag column, as category text.
+_NO_VALUES = frozenset({"0", "0.0"})
+_FLAG_VALUES = _NO_VALUES | {"1", "1.0"}
 _PREFIXES = ("$", "€", "£")
 #: A category that *is* the column's signal (churn "Yes", "Attrited Customer"); the
 #: other categories of a risk column carry no signal.
@@ -142,15 +147,6 @@ def _with_unit(text: str, unit: str) -> str:
     if unit in _PREFIXES:
         return f"{unit}{text}"
     return f"{text} {unit}"
-
-
-def _is_code_value(category: str) -> bool:
-    """A category written as a number: the value of a code such as Region 1/2/3."""
-    try:
-        float(category)
-    except ValueError:
-        return False
-    return True
 
 
 def _pct(share: float) -> str:
@@ -231,17 +227,12 @@ def describe_value(
         short = f"{label} {_pct(seg)} (avg {_pct(avg)})"
         if kind.kind == "share":
             return f"{label} {_pct(seg)} ({_pct(avg)} overall)", short
-        column, _, category = kind.name.partition("=")
-        if category and re.fullmatch(r"[\d.\-]+", category):  # a code: "62% channel 2"
-            return f"{_pct(seg)} {label} ({_count_note(seg, size)}{_pct(avg)} overall)", short
-        if category:  # an indicator of one category: "62% Female (48% overall; gender)"
-            where = f"; {humanise(column)}"
-            if _is_code_value(category):  # a code's value means nothing alone: "region 3"
-                category, where = f"{humanise(column)} {category}", ""
-            return f"{_pct(seg)} {category} ({_count_note(seg, size)}{_pct(avg)} overall{where})", (
-                f"{category} {_pct(seg)} (avg {_pct(avg)})"
-            )
-        return f"{_pct(seg)} {label} ({_count_note(seg, size)}{_pct(avg)} overall)", short
+        # An indicator reads as the segment's name says it: "81% month-to-month
+        # contract", "62% channel 2" (custseg.features.kinds.category_phrase).
+        return (
+            f"{_pct(seg)} {people(label)} ({_count_note(seg, size)}{_pct(avg)} overall)",
+            short,
+        )
     if kind.kind == "score":
         top = f" of {_num(kind.bounds[1])}" if kind.bounds else ""
         short = f"{label} {_num(value)}{'/' + _num(kind.bounds[1]) if kind.bounds else ''}"
@@ -262,6 +253,36 @@ def describe_value(
         f"{label} {_with_unit(_num(value), unit)} on average ({_num(overall)} overall)",
         short,
     )
+
+
+def _told_features(
+    segment: Mapping[str, Mapping[str, float]],
+    kinds: Sequence[ColumnKind],
+    overall: Mapping[str, float],
+    min_strength: float,
+) -> dict[str, float]:
+    """Feature → strength of the features strong enough to tell, one value per column.
+
+    Of a column's indicators ("Channel=1", "Channel=2") only the most over-represented
+    is told, as in the segment's name: "channel 1 97%" already says "channel 2 3%".
+    """
+    z_of = segment.get("z") or {}
+    mean_of = segment.get("mean") or {}
+    strong: dict[str, float] = {}
+    best: dict[str, str] = {}
+    for kind in kinds:
+        f = kind.name
+        z, value = z_of.get(f), mean_of.get(f)
+        if z is None or value is None or f not in overall or kind.kind == "code":
+            continue
+        strength = describe_strength(kind, float(z), float(value), float(overall[f]))
+        if strength < min_strength:
+            continue
+        strong[f] = strength
+        column, sep, _ = f.partition("=")
+        if sep and (column not in best or float(z) > float(z_of[best[column]])):
+            best[column] = f
+    return {f: s for f, s in strong.items() if best.get(f.partition("=")[0], f) == f}
 
 
 def numeric_facts(
@@ -292,15 +313,13 @@ def numeric_facts(
         gives the features a segment only leans on, for one that nothing describes.
     """
     facts = []
+    told = _told_features(segment, kinds, overall, min_strength)
     for kind in kinds:
         f = kind.name
-        z = (segment.get("z") or {}).get(f)
-        value = (segment.get("mean") or {}).get(f)
-        if z is None or value is None or f not in overall or kind.kind == "code":
+        if f not in told:
             continue
-        strength = describe_strength(kind, float(z), float(value), float(overall[f]))
-        if strength < min_strength:
-            continue
+        z, value = segment["z"][f], segment["mean"][f]
+        strength = told[f]
         text, short = describe_value(
             kind,
             float(value),
@@ -337,6 +356,19 @@ def _counts(shares: pd.DataFrame, column: str, sizes: Mapping[str, int]) -> pd.D
     return (table.mul(pd.Series(sizes), axis=0)).round().astype(int)
 
 
+def _category_text(
+    label: str, category: str, share: float, overall: float, note: str, *, flag: bool
+) -> str:
+    """ "Gender: 73% Female (54% overall)"; a flag "62% accepted campaign 5"; a code
+    "100% channel 2" — never "62% 1"."""
+    numbers = f"({note}{_pct(overall)} overall)"
+    if flag:
+        return f"{_pct(share)} {label} {numbers}"
+    if re.fullmatch(r"[\d.\-]+", category):
+        return f"{_pct(share)} {label} {category} {numbers}"
+    return f"{label[:1].upper()}{label[1:]}: {_pct(share)} {category} {numbers}"
+
+
 def category_facts(shares: pd.DataFrame | None, sizes: Mapping[str, int]) -> dict[str, list[Fact]]:
     """The category facts of every segment, by the tests in the module docstring.
 
@@ -369,9 +401,10 @@ def category_facts(shares: pd.DataFrame | None, sizes: Mapping[str, int]) -> dic
         total = counts.to_numpy().sum()
         kind = column_kind(column)
         title = kind.label[:1].upper() + kind.label[1:]
+        flag = {str(c) for c in counts.columns} <= _FLAG_VALUES
         for category in counts.columns:
-            if category in _SKIPPED_CATEGORIES:
-                continue
+            if category in _SKIPPED_CATEGORIES or (flag and str(category) in _NO_VALUES):
+                continue  # a flag's "0" only restates its "1"
             p0 = counts[category].sum() / total
             for label, n in counts.sum(axis=1).items():
                 k = int(counts.loc[label, category])
@@ -382,7 +415,7 @@ def category_facts(shares: pd.DataFrame | None, sizes: Mapping[str, int]) -> dic
                 if p >= ALPHA / len(sizes):
                     continue
                 note = f"{k} of {n}; " if n < FEW_CUSTOMERS else ""
-                text = f"{title}: {_pct(share)} {category} ({note}{_pct(p0)} overall)"
+                text = _category_text(kind.label, str(category), share, p0, note, flag=flag)
                 strength = abs(share - p0) / math.sqrt(p0 * (1 - p0))
                 signal = kind.signal if _SIGNAL_CATEGORY.search(str(category)) else None
                 direction = 1 if share > p0 else -1

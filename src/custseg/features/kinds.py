@@ -82,12 +82,15 @@ from typing import Any
 
 __all__ = [
     "KINDS",
+    "PERSON_NOUNS",
     "RATIO_KINDS",
     "SIGNALS",
     "ColumnKind",
+    "category_phrase",
     "column_kind",
     "column_kinds",
     "humanise",
+    "people",
 ]
 
 KINDS = (
@@ -175,6 +178,34 @@ _LABELS = {
 }
 _UNIT_WORDS = {"days": "days", "months": "months", "weeks": "weeks", "years": "years"}
 
+#: Last words of a label that says who a customer is; such a flag reads in the plural.
+PERSON_NOUNS = frozenset(
+    {
+        "citizen",
+        "customer",
+        "employee",
+        "homeowner",
+        "member",
+        "parent",
+        "pensioner",
+        "retiree",
+        "senior",
+        "student",
+        "subscriber",
+        "veteran",
+    }
+)
+#: Words of a column whose values say who the customer is ("female", "married").
+_ABOUT_PERSON = frozenset({"gender", "sex", "genre", "marital", "education", "occupation", "job"})
+#: Last words of a column that add nothing after a value: "blue card", not "blue card category".
+_GENERIC_NOUNS = frozenset({"category", "type", "method", "kind", "class", "group"})
+_YES_WORDS = frozenset({"yes", "y", "true"})
+_NO_WORDS = frozenset({"no", "n", "false"})
+_UNKNOWN_WORDS = frozenset({"unknown", "other", "none", "not stated", "missing", "(missing)"})
+_DURATION = re.compile(
+    r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[ -]"
+    r"(year|month|week|day)s?"
+)
 _SCORE = re.compile(r"\b(score|rating|index)\b")
 _RANGE = re.compile(r"[(\[]\s*(-?\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(-?\d+(?:\.\d+)?)\s*[)\]]")
 _BIRTH = re.compile(r"\b(year (of )?birth|birth ?year|yob)\b")
@@ -348,20 +379,84 @@ def humanise(name: str, *, full: bool = False) -> str:
     ``"spending score"``, ``"MntWines"`` → ``"wine spend"``, ``"AcceptedCmp4"`` →
     ``"accepted campaign 4"``, ``"Total_Trans_Ct"`` → ``"transaction count"``,
     ``"Avg_Utilization_Ratio"`` → ``"utilization ratio"``, ``"recency_days"`` →
-    ``"recency"``; an indicator ``"Gender=Female"`` → ``"gender female"``.
+    ``"recency"``; an indicator reads as :func:`category_phrase`:
+    ``"Contract=Month-to-month"`` → ``"month-to-month contract"``.
 
     ``full=True`` keeps a leading "total" or "average", for a table that has both
     ``Total_Trans_Amt`` and ``Avg_Trans_Amt`` (see :func:`column_kinds`).
     """
     if "=" in name:
         column, _, category = name.partition("=")
-        return f"{humanise(column, full=full)} {category}".strip()
+        return category_phrase(column, category)
     words, _, _ = _words(name)
     words = words if full else _drop_prefix(words)
     label = " ".join(words) or name.strip().lower() or name
     if len(label) > MAX_LABEL and len(words) > 4:
         label = " ".join(words[:3]) + " … " + words[-1]
     return label
+
+
+def _lower(text: str) -> str:
+    """Lower case, but acronyms and amounts as written: "DSL", "$40K", "Q4"."""
+    return " ".join(w if re.search(r"\d", w) or w.isupper() else w.lower() for w in text.split())
+
+
+def _plural(noun: str) -> str:
+    return noun + ("es" if re.search(r"(s|x|ch|sh)$", noun) else "s")
+
+
+def category_phrase(column: str, category: str, *, plural: bool = False) -> str:
+    """One category of a column in words, as a manager would say it.
+
+    The value alone where it says what it is, else the value with the column's noun
+    (the first rule that matches):
+
+    * yes / no: "with online security", "without online security"; "No internet
+      service": "without internet service";
+    * a duration: "two-year contract" (``"Two year"``);
+    * digits or a value of one or two letters, a band or a code: "channel 2",
+      "income $60K - $80K", "gender M"; "unknown", "other": "education level unknown";
+    * a value about a person: the column is gender, sex, marital status, education,
+      occupation or job ("female", "married"), or the value names a person ("existing
+      customer");
+    * anything else: the value, then the column's noun without a last word such as
+      "category", "type" or "method": "month-to-month contract", "blue card",
+      "electronic check payment".
+
+    ``plural=True`` gives the plural, for "More two-year contracts".
+    """
+    label = humanise(column)
+    words = label.split()
+    if len(words) > 1 and words[-1] in _GENERIC_NOUNS:
+        words = words[:-1]
+    value = " ".join(category.split())
+    low = value.lower()
+    if low in _YES_WORDS or low in _NO_WORDS:
+        return f"{'with' if low in _YES_WORDS else 'without'} {label}"
+    if low.startswith("no ") and len(low) > 3:
+        return f"without {low[3:]}"
+    duration = _DURATION.fullmatch(low)
+    if duration:
+        value = f"{duration.group(1)}-{duration.group(2)}"
+    elif re.search(r"\d", value) or len(value) <= 2 or low in _UNKNOWN_WORDS:
+        return f"{' '.join(words)} {_lower(value)}"
+    value = _lower(value)
+    if set(label.split()) & _ABOUT_PERSON or value.split()[-1] in PERSON_NOUNS:
+        return people(value) if plural else value
+    if plural:
+        words[-1] = _plural(words[-1])
+    return f"{value} {' '.join(words)}"
+
+
+def people(label: str) -> str:
+    """A label that says who a customer is, in the plural: "senior citizen" → "senior citizens".
+
+    Other labels are returned as they are ("accepted campaign 5").
+    """
+    words = label.split()
+    if words and words[-1] in PERSON_NOUNS:
+        words[-1] += "s"
+    return " ".join(words)
 
 
 def _quantiles(stats: Mapping[str, Any]) -> list[float]:

@@ -19,8 +19,14 @@ A describing feature's word depends on what the column is
   birth the other way round; recency: "Recent" / "Lapsed"; tenure: "New" /
   "Long-standing"; days between purchases: "Frequent buyers" / "Infrequent buyers"
   ("Very infrequent buyers" from ``|z| >= 1.5``);
-* a 0/1 flag: "Mostly X" when at least half the segment has it, else "More X";
-  "Fewer X" below the average ("No X" when nobody has it);
+* a 0/1 flag, by the segment's share of customers with it: "All X" (100% when
+  rounded), "Nearly all X" (90% or more), "Mostly X" (half or more), else "More X";
+  "Fewer X" below the average ("No X" when the share rounds to 0%). A flag that says
+  who a customer is reads in the plural: "All senior citizens";
+* a category named in ``--features`` (one indicator per value), the same way, with the
+  value in words (:func:`custseg.features.kinds.category_phrase`): "Mostly
+  month-to-month contract", and in the plural after "More", "Fewer" and "No": "More
+  two-year contracts";
 * a code (region 1/2/3) never names a segment: its mean is not a quantity;
 * a vocabulary word where one is given (keyed by column name or label).
 
@@ -51,7 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from custseg.features.kinds import ColumnKind, column_kind, humanise
+from custseg.features.kinds import ColumnKind, category_phrase, column_kind, humanise, people
 
 __all__ = [
     "DEFAULT_VOCABULARY",
@@ -59,6 +65,8 @@ __all__ = [
     "DESCRIBE_Z",
     "LEAN_Z",
     "MAX_TERMS",
+    "NONE_SHARE",
+    "SHARE_WORDS",
     "STRONG_Z",
     "describe_strength",
     "feature_label",
@@ -82,6 +90,14 @@ MAX_NAME_TERMS = 3
 DEFAULT_VOCABULARY: dict[str, tuple[str, str]] = {
     "age": ("Young", "Older"),
 }
+#: A flag's word by the segment's share of customers with it, highest first. "All" and
+#: "No" only where the share reads 100% and 0% when rounded to a whole percent.
+SHARE_WORDS: tuple[tuple[float, str], ...] = (
+    (0.995, "All"),
+    (0.9, "Nearly all"),
+    (0.5, "Mostly"),
+)
+NONE_SHARE = 0.005
 #: Words per column kind: (low, high, very low, very high).
 _KIND_WORDS: dict[str, tuple[str, str, str, str]] = {
     "age": ("Young", "Older", "Very young", "Much older"),
@@ -164,10 +180,21 @@ def _interval_word(label: str, z: float) -> str:
     return f"{word} {_interval_noun(label)}".strip()
 
 
-def _share_word(label: str, high: bool, share: float | None) -> str:
+def _share_word(kind: ColumnKind, high: bool, share: float | None) -> str:
+    """ "All X" / "Nearly all X" / "Mostly X" / "More X"; "Fewer X" / "No X" (by the share).
+
+    A category takes its plural after "More", "Fewer" and "No": "Mostly month-to-month
+    contract", "More two-year contracts".
+    """
+    label = people(kind.label)
+    column, sep, category = kind.name.partition("=")
+    many = category_phrase(column, category, plural=True) if sep else label
     if high:
-        return f"Mostly {label}" if share is not None and share >= 0.5 else f"More {label}"
-    return f"No {label}" if share is not None and share <= 0 else f"Fewer {label}"
+        for least, word in SHARE_WORDS if share is not None else ():
+            if share >= least:
+                return f"{word} {label}"
+        return f"More {many}"
+    return f"No {many}" if share is not None and share < NONE_SHARE else f"Fewer {many}"
 
 
 def term_word(
@@ -199,7 +226,7 @@ def term_word(
     high = z > 0
     given = vocabulary or {}
     if kind.kind == "flag" and not given.get(feature):
-        return _share_word(label, high, share)
+        return _share_word(kind, high, share)
     if kind.kind == "interval" and not (given.get(feature) or given.get(label)):
         return _interval_word(label, z)
     words = given.get(feature) or given.get(label)
@@ -239,7 +266,8 @@ def term_claims(
     for z in (-LEAN_Z, LEAN_Z, -DESCRIBE_Z, DESCRIBE_Z, -STRONG_Z, STRONG_Z):
         claims.setdefault(term_word(feature, z, vocabulary, kind=kind), z)
     if kind.kind == "flag":
-        for share, z in ((1.0, DESCRIBE_Z), (0.0, -DESCRIBE_Z)):
+        shares = [(least, DESCRIBE_Z) for least, _ in SHARE_WORDS] + [(0.0, -DESCRIBE_Z)]
+        for share, z in shares:
             claims.setdefault(term_word(feature, z, vocabulary, kind=kind, share=share), z)
     return claims
 
@@ -290,10 +318,23 @@ class _Namer:
     def order(self, i: int) -> list[int]:
         """Features by how well they describe segment ``i``: describing, then leaning."""
         s = self.strength[i]
-        ranked = [int(j) for j in np.argsort(-s, kind="stable")]
+        ranked = [int(j) for j in np.argsort(-s, kind="stable") if s[j] >= LEAN_Z]
+        ranked = self.one_per_column(i, ranked)
         return [j for j in ranked if s[j] >= DESCRIBE_Z] + [
             j for j in ranked if LEAN_Z <= s[j] < DESCRIBE_Z
         ]
+
+    def one_per_column(self, i: int, ranked: list[int]) -> list[int]:
+        """One indicator per column, its most over-represented value.
+
+        "Mostly channel 1 · No channel 2" says one thing twice: "Mostly channel 1".
+        """
+        best: dict[str, int] = {}
+        for j in ranked:
+            column, sep, _ = self.features[j].partition("=")
+            if sep and (column not in best or self.z[i, j] > self.z[i, best[column]]):
+                best[column] = j
+        return [j for j in ranked if best.get(self.features[j].partition("=")[0], j) == j]
 
     def word(self, i: int, j: int) -> str:
         z = float(np.nan_to_num(self.z[i, j]))
@@ -335,6 +376,7 @@ _ORDINALS = ("", "second-", "third-", "fourth-", "fifth-")
 #: Levels of a word, dropped when names are compared for near-duplicates.
 _LEVELS = (
     (re.compile(r"^(very|much) "), ""),
+    (re.compile(r"^(all|nearly all) "), "mostly "),
     (re.compile(r"^long (?=lapsed)"), ""),
     (re.compile(r"^above-average "), "high "),
     (re.compile(r"^below-average "), "low "),

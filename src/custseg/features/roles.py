@@ -8,7 +8,9 @@ into numbers, naming the column, row and value of anything it cannot parse.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from custseg.errors import SchemaError
+from custseg.features.derived import derived_roles
 from custseg.features.parsing import NUMBER_LIKE, parse_number_text, undress
 
 __all__ = [
@@ -64,6 +67,8 @@ ROLES = (
     "date",
     "text",
     "unreadable",
+    "prediction",
+    "derived",
     "custseg",
     "empty",
     "constant",
@@ -196,8 +201,10 @@ class ColumnInfo:
         One of :data:`ROLES`: ``id``, ``numeric``, ``flag`` (0/1 or yes/no), ``code``
         (a few whole numbers that label, not count: Channel 1/2, Region 1/2/3),
         ``categorical``, ``date``, ``text``, ``unreadable`` (looks numeric, but some
-        values are not numbers), ``custseg`` (written by an earlier custseg run),
-        ``empty``, ``constant``.
+        values are not numbers), ``prediction`` (a model's output, such as a
+        classifier's probability of another column), ``derived`` (a score in bands
+        of another column: ``r_score`` beside ``recency_days``), ``custseg``
+        (written by an earlier custseg run), ``empty``, ``constant``.
     reason : str
         Why the column has this role, in words.
     missing : int
@@ -221,6 +228,8 @@ class ColumnInfo:
             return f"{self.reason}; name it in --features to use it as an indicator"
         if self.role == "code":
             return f"{self.reason}; name it in --features to use it as categories"
+        if self.role in ("prediction", "derived"):
+            return f"{self.reason}; name it in --features to use it"
         return SKIP_REASONS.get(self.role, self.reason)
 
 
@@ -490,7 +499,25 @@ def detect_roles(frame: pd.DataFrame, *, id_column: str | None = None) -> TableS
         if info.role == "id":
             found_id = name
         infos.append(info)
-    return TableSchema(infos)
+    return TableSchema(_with_derived(frame, infos))
+
+
+def _with_derived(frame: pd.DataFrame, infos: list[ColumnInfo]) -> list[ColumnInfo]:
+    """Numeric columns that are a model's output or a score of another column, marked so."""
+    words = {str(c.name): tuple(_snake(str(c.name)).split("_")) for c in infos}
+    numeric = [str(c.name) for c in infos if c.role == "numeric"]
+
+    @functools.cache
+    def values(name: str) -> pd.Series:
+        return _to_float(frame[name])
+
+    found = derived_roles(words, numeric, values)
+    return [
+        dataclasses.replace(c, role=found[c.name][0], reason=found[c.name][1])
+        if c.name in found
+        else c
+        for c in infos
+    ]
 
 
 def _norm(name: str) -> str:

@@ -51,9 +51,10 @@ def choose_features(
         if info.name in chosen:
             continue
         reason = info.skip_reason
-        if info.role == "unreadable":
+        if info.role in ("unreadable", "prediction"):
+            it = "it " if info.role == "unreadable" else ""
             warnings.warn(
-                f"column '{info.name}' is skipped: it {info.reason}",
+                f"column '{info.name}' is skipped: {it}{info.reason}",
                 DataWarning,
                 stacklevel=3,
             )

@@ -3,7 +3,9 @@
 A persona lists the facts that set a segment apart
 (:mod:`custseg.features.facts`: at most three numeric facts, strongest first,
 then at most two categories that pass the tests of independence) and suggests
-one action.
+one action. A column that is a feature is told by its indicators only, not again
+as a category, and a category holding the same customers as an indicator fact is
+not told twice.
 
 Suggested action: the rule
 --------------------------
@@ -413,7 +415,8 @@ def _later_rules(
         return Action(
             15,
             ACTIONS[15][0],
-            "Lead with good-value bundles and price promotions.",
+            f"{_their(low['means'], kinds)} below average: lead with good-value bundles and "
+            "price promotions.",
             _because(low["means"]),
         )
     if "tenure" in high:
@@ -522,7 +525,9 @@ def make_personas(
     maxima = {f: float(feature_stats[f].get("max", 0.0)) for f in features}
     segs = sorted(summary["segments"], key=lambda s: (int(s["id"]) < 0, int(s["id"])))
     labels = {int(s["id"]): _label(int(s["id"]), str(s["name"])) for s in segs}
-    cats = category_facts(shares, {labels[int(s["id"])]: int(s["size"]) for s in segs})
+    cats = category_facts(
+        _not_features(shares, features), {labels[int(s["id"])]: int(s["size"]) for s in segs}
+    )
     jaccards = {
         int(s["id"]): s.get("jaccard") for s in (summary.get("stability") or {}).get("segments", [])
     }
@@ -537,10 +542,11 @@ def make_personas(
         leaning = [] if facts else numeric_facts(
             seg, kinds, overall, size=int(seg["size"]), maxima=maxima, min_strength=LEAN_Z
         )[:MAX_TERMS]  # fmt: skip
-        told = (facts or leaning)[:MAX_DISTINCTIONS] + cats.get(labels[sid], [])
+        seg_cats = _not_told(cats.get(labels[sid], []), facts)
+        told = (facts or leaning)[:MAX_DISTINCTIONS] + seg_cats
         # The action weighs every fact, not only those on the card: a line they skip
         # matters for cross-selling even when three others differ more.
-        action = choose_action(sid, facts + cats.get(labels[sid], []), by_name)
+        action = choose_action(sid, facts + seg_cats, by_name)
         words = [f.text for f in told] or ["close to the average on every feature"]
         trust = segment_trust(jaccards.get(sid), borderline.get(sid)) if sid >= 0 else None
         personas.append(
@@ -561,6 +567,23 @@ def make_personas(
             )
         )
     return personas
+
+
+def _not_features(shares: pd.DataFrame | None, features: Sequence[str]) -> pd.DataFrame | None:
+    """Category shares of the columns that are not features: a feature's categories are
+    told as its indicators ("81% month-to-month contract"), not twice."""
+    if shares is None:
+        return None
+    sources = {f.partition("=")[0] for f in features}
+    return shares[~shares["column"].isin(sources)]
+
+
+def _not_told(categories: Sequence[Fact], facts: Sequence[Fact]) -> list[Fact]:
+    """Categories that are not the customers of an indicator fact seen through another
+    column: "100% without internet service" is not told again as device protection
+    "No internet service"."""
+    told = {(round(f.value, 2), round(f.overall, 2)) for f in facts if f.kind == "flag"}
+    return [c for c in categories if (round(c.value, 2), round(c.overall, 2)) not in told]
 
 
 def _label(sid: int, name: str) -> str:

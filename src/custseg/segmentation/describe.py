@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.features.encoding import category_words
 from custseg.features.kinds import ColumnKind, column_kinds
 from custseg.features.missing import MissingCounts
 from custseg.features.outliers import OUTLIER_RULE
@@ -104,7 +103,7 @@ def profile_and_name(
     )
     seg_ids = [int(s) for s in table.index if s >= 0]
     z = table.loc[seg_ids, [f"z:{f}" for f in features]].to_numpy()
-    vocabulary = {**category_words(prep.categories), **(options.vocabulary or {})}
+    vocabulary = dict(options.vocabulary or {})
     kinds = column_kinds(feature_records, {c.name: c.role for c in prep.schema.columns})
     words = name_segments(
         z,
