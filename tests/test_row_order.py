@@ -1,4 +1,4 @@
-"""The same customers in any order give the same files, on a table bigger than the K sample."""
+"""The same customers in any order give the same files: past the K sample, in the charts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from tests.conftest import run_cli
 
+import custseg
 from custseg.datasets import make_wholesale_customers
 from custseg.segmentation.choose_k import SWEEP_SAMPLE
 
@@ -57,3 +59,25 @@ def test_shuffled_rows_give_identical_files_past_the_k_sample(tmp_path):
     shuffled = _run(frame.iloc[order], tmp_path / "shuffled")
     for name, text in reference.items():
         assert shuffled[name] == text, f"{name} depends on the row order"
+
+
+@pytest.mark.parametrize("max_points", [None, 60], ids=["every-point", "sampled"])
+def test_scatter_charts_draw_the_same_points_in_any_row_order(max_points, monkeypatch):
+    pytest.importorskip("vl_convert", reason="the report extra is not installed")
+    from custseg.report import data as rd
+    from custseg.report.charts import build_charts
+
+    if max_points is not None:
+        monkeypatch.setattr(rd, "MAX_POINTS", max_points)
+    frame = custseg.make_customers(300, random_state=2)
+    specs = []
+    for order in (np.arange(300), np.random.default_rng(6).permutation(300)):
+        result = custseg.segment(frame.iloc[order].reset_index(drop=True), k=4, stability=0)
+        charts = {c.name: c for c in build_charts(rd.run_from_result(result), {}, {})}
+        specs.append(
+            {
+                name: json.dumps(charts[name].to_dict())
+                for name in ("segment_map", "feature_scatter")
+            }
+        )
+    assert specs[0] == specs[1]
