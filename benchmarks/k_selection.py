@@ -67,7 +67,7 @@ from custseg.segmentation.choose_k import (
     resampling_repeats,
     sweep_k,
 )
-from custseg.segmentation.k_rule import COMES_BACK, NOISE_SE, pick_k
+from custseg.segmentation.k_rule import COMES_BACK, NOISE_SE, paired_standard_errors, pick_k
 from custseg.segmentation.quality import silhouette_rows
 from custseg.segmentation.sampling import uniform_sample
 
@@ -370,16 +370,28 @@ def _gate(fig: Figures, threshold: float, separation: str) -> int:
     return fig.ks[int(np.nanargmax(np.where(passing, fig.column(separation), -np.inf)))]
 
 
-def _product(fig: Figures) -> int:
-    """Silhouette × prediction strength, highest, without the one-standard-error preference."""
-    return pick_k(fig.ks, fig.column("silhouette"), fig.draws["prediction_strength"]).best
+def _product(fig: Figures, preference: bool = True) -> int:
+    """Silhouette × prediction strength, highest; a smaller K within one standard error
+    of it preferred when ``preference`` (the rule of custseg before the threshold)."""
+    separation = np.clip(np.nan_to_num(fig.column("silhouette")), 0, None)
+    draws = fig.draws["prediction_strength"]
+    strength = np.nan_to_num(fig.column("prediction_strength"))
+    scores = separation * strength
+    best = int(np.argmax(scores))
+    if not preference:
+        return fig.ks[best]
+    variance = paired_standard_errors(np.nan_to_num(separation[:, None] * draws), best) ** 2
+    variance += (strength * paired_standard_errors(fig.per_row, best)) ** 2
+    near = np.flatnonzero(scores >= scores[best] - NOISE_SE * np.sqrt(variance))
+    return fig.ks[int(near[0])]
 
 
 def candidates() -> dict[str, Callable[[Figures], int]]:
     """The rules cross-validation chooses among, in order of preference on a tie."""
     out: dict[str, Callable[[Figures], int]] = {
-        "silhouette x strength, 1-SE (custseg)": the_rule,
-        "silhouette x strength, best": _product,
+        "strength >= 0.8, silhouette, 1-SE (custseg)": the_rule,
+        "silhouette x strength, 1-SE": _product,
+        "silhouette x strength, best": lambda f: _product(f, preference=False),
     }
     for separation in ("silhouette", "calinski_harabasz"):
         for threshold in (0.8, 0.75, 0.85, 0.7, 0.9):

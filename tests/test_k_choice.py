@@ -11,9 +11,11 @@ import pytest
 from tests.conftest import shared_file
 
 import custseg
+from custseg.datasets import make_wholesale_customers
 from custseg.errors import DataWarning
 from custseg.options import SegmentOptions
 from custseg.segmentation.choose_k import select_k
+from custseg.segmentation.compare import compare_algorithms
 from custseg.segmentation.k_choice import candidate_ks
 
 MALL_FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
@@ -95,3 +97,26 @@ def test_k_max_within_the_limit_is_silent():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert candidate_ks(SegmentOptions(k_max=10), 200, 200, "t.csv") == list(range(2, 11))
+
+
+def test_the_k_table_tells_the_truth_about_all_rows_of_a_large_table():
+    # 10,127 credit-card customers: the sweep runs on a 4,000-row sample.
+    result = custseg.segment(shared_file("bank_churners.csv"), stability=0)
+    block = result.summary["k_selection"]
+    assert block["rows_used"] == 4000 < block["rows_total"]
+    listed = next(row for row in block["table"] if row["k"] == block["chosen"])
+    final = result.summary["metrics"]
+    assert listed["silhouette"] == pytest.approx(final["silhouette"], abs=0.03)
+    assert listed["davies_bouldin"] == pytest.approx(final["davies_bouldin"], abs=0.03)
+    # Calinski-Harabasz grows with the rows: the table scales the sample's to all rows.
+    assert listed["calinski_harabasz"] == pytest.approx(final["calinski_harabasz"], rel=0.1)
+
+
+def test_compare_says_what_segment_chooses_in_any_row_order():
+    # Skewed spend with extreme clients: both commands leave the outliers out.
+    frame = make_wholesale_customers(440, random_state=0)
+    chosen = custseg.segment(frame, k_max=6, stability=0).summary["k"]
+    for rows in (frame, frame.iloc[::-1].reset_index(drop=True)):
+        comparison = compare_algorithms(rows, algorithms=["kmeans"], k_max=6, stability=0)
+        assert comparison.segment_k == chosen
+        assert "custseg segment choose" in comparison.reason and f"K={chosen}" in comparison.reason

@@ -21,8 +21,7 @@ def _pick(silhouette, draws, **kwargs) -> KPick:
 
 
 def test_the_best_separation_that_comes_back_wins():
-    # Scores 0.5·0.95, 0.7·0.9, 0.9·0.3, 0.6·0.3: K=4 separates best but does not
-    # come back.
+    # K=4 separates best but does not come back (prediction strength 0.3).
     draws = np.vstack([_draws(0.95, 0.9, 0.3), _draws(0.3)])
     pick = pick_k(
         [2, 3, 4, 5],
@@ -31,26 +30,56 @@ def test_the_best_separation_that_comes_back_wins():
         calinski_harabasz=np.array([4, 3, 2, 1]),
     )
     assert pick.k == 3 == pick.best
-    np.testing.assert_allclose(pick.scores, [0.475, 0.63, 0.27, 0.18])
+    np.testing.assert_allclose(pick.scores, [0.5, 0.7, np.nan, np.nan])
     assert pick.equally_supported == [3]
     assert pick.stands_out and not pick.at_edge and pick.notes == []
     assert pick.reason == (
-        "K=3 has the best separation that comes back (silhouette 0.70 × prediction "
-        "strength 0.90 = 0.63)"
+        "K=3 has the best separation that comes back (silhouette 0.70, prediction strength 0.90)"
     )
 
 
+def test_coming_back_is_a_threshold_not_a_weight():
+    # Silhouette × strength would prefer K=2 (0.59 against 0.53); both come back, and
+    # K=3 is the better separated.
+    pick = _pick([0.6, 0.65, 0.2], _draws(0.99, 0.81, 0.5))
+    assert pick.k == 3 and pick.stands_out
+
+
 def test_a_smaller_k_within_one_standard_error_is_chosen_and_said():
-    # K=3 scores 0.01 more than K=2, but the draws disagree by far more than that.
-    draws = np.stack([np.full(20, 0.9), 0.9 + 0.2 * np.sin(np.arange(20)), np.full(20, 0.2)])
-    silhouette = [0.50, 0.511, 0.1]
-    pick = _pick(silhouette, draws)
+    # K=3's silhouette is 0.005 higher, but customer by customer the two differ by
+    # far more than that.
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.2, 0.8, 400)
+    per_row = np.stack([base, base + rng.normal(0.005, 0.1, 400), base - 0.3])
+    pick = _pick(per_row.mean(axis=1), _draws(0.9, 0.85, 0.9), silhouette_per_row=per_row)
     assert pick.best == 3 and pick.k == 2
     assert pick.standard_errors[0] > pick.scores[1] - pick.scores[0]
     assert pick.equally_supported == [2, 3]
     assert pick.reason.endswith("K=2 and K=3 are about equally supported; 2 chosen as the simpler")
+
+
+def test_a_smaller_k_that_does_not_come_back_is_never_preferred():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.2, 0.8, 400)
+    per_row = np.stack([base, base + rng.normal(0.005, 0.1, 400), base - 0.3])
+    pick = _pick(per_row.mean(axis=1), _draws(0.7, 0.85, 0.9), silhouette_per_row=per_row)
+    assert pick.k == 3 and pick.equally_supported == [3]
+
+
+def test_without_a_k_that_comes_back_the_product_decides_within_its_noise():
+    # K=3 scores 0.01 more than K=2, but the draws disagree by far more than that.
+    draws = np.stack([np.full(20, 0.7), 0.7 + 0.2 * np.sin(np.arange(20)), np.full(20, 0.2)])
+    silhouette = [0.50, 0.511, 0.1]
+    pick = _pick(silhouette, draws)
+    assert pick.best == 3 and pick.k == 2 and not pick.stands_out
+    assert pick.standard_errors[0] > pick.scores[1] - pick.scores[0]
+    assert pick.reason.startswith(
+        "K=3 has the best separation as far as it comes back (silhouette 0.51 × prediction "
+        "strength 0.70 = 0.36)"
+    )
+    assert pick.reason.endswith("K=2 and K=3 are about equally supported; 2 chosen as the simpler")
     # The same gap with steady draws is real: K=3 stays.
-    assert _pick(silhouette, _draws(0.9, 0.9, 0.2)).k == 3
+    assert _pick(silhouette, _draws(0.7, 0.7, 0.2)).k == 3
 
 
 def test_the_silhouettes_own_noise_counts_customer_by_customer():
@@ -94,9 +123,13 @@ def test_the_edge_of_the_range_is_never_presented_as_a_finding():
 
 
 def test_a_negative_silhouette_scores_zero():
-    pick = _pick([-0.2, -0.1, 0.05], _draws(0.99, 0.99, 0.5))
-    np.testing.assert_allclose(pick.scores, [0.0, 0.0, 0.025])
-    assert pick.best == 4
+    pick = _pick([-0.2, 0.05, 0.3], _draws(0.99, 0.9, 0.5))
+    np.testing.assert_allclose(pick.scores, [0.0, 0.05, np.nan])
+    assert pick.k == 3
+    # Without a K that comes back: silhouette × prediction strength.
+    fallback = _pick([-0.2, -0.1, 0.05], _draws(0.7, 0.7, 0.5))
+    np.testing.assert_allclose(fallback.scores, [0.0, 0.0, 0.025])
+    assert fallback.best == 4
 
 
 def test_paired_standard_error_of_differences():

@@ -72,3 +72,28 @@ def test_canonical_order_depends_on_the_values_alone():
         shuffled = X[rng.permutation(len(X))]
         np.testing.assert_array_equal(shuffled[canonical_order(shuffled)], reference)
     assert sorted(map(tuple, reference)) == sorted(map(tuple, X))  # every row, once
+
+
+def test_rows_with_gaps_are_keyed_by_their_values_too():
+    X = _customers(2000)
+    X[::3, 1] = np.nan  # a third of the customers miss one value
+    X[::7, 2] = np.nan
+    keys = row_keys(X, random_state=0)
+    gapped = np.isnan(X).any(axis=1)
+    # Rows with a gap are as distinct as their values, not lumped under one key.
+    distinct = np.unique(np.nan_to_num(X[gapped], nan=-999.0) + 0.0, axis=0)
+    assert len(np.unique(keys[gapped])) == len(distinct)
+    reference = X[canonical_order(X)]
+    shuffled = X[np.random.default_rng(4).permutation(len(X))]
+    np.testing.assert_array_equal(shuffled[canonical_order(shuffled)], reference)
+
+
+def test_rows_that_share_a_key_are_ordered_by_value():
+    # The first column dwarfs the second: the projections, and so the keys, coincide.
+    X = np.array([[1e20, 2.0], [1e20, 1.0], [1e20, 3.0], [5.0, 1.0]])
+    keys = row_keys(X, random_state=0)
+    assert keys[0] == keys[1] == keys[2]
+    for order in ([0, 1, 2, 3], [2, 1, 3, 0], [3, 2, 0, 1]):
+        rows = X[order]
+        ranked = rows[canonical_order(rows)]
+        assert ranked[ranked[:, 0] > 1e10][:, 1].tolist() == [1.0, 2.0, 3.0]

@@ -93,3 +93,16 @@ def test_the_schemas_catch_a_changed_file():
     assert schema_errors(model, MODEL_SCHEMA) == []
     model["preprocessing"]["scaling"]["scale"][0] = 0.0
     assert [e for e in schema_errors(model, MODEL_SCHEMA) if "preprocessing" in e]
+
+
+def test_every_key_of_the_k_choice_is_published():
+    frame = make_blobs_customers(400, 2, 3, random_state=0)
+    summary = custseg.segment(frame, k_max=5, stability=0).summary
+    assert schema_errors(summary, SUMMARY_SCHEMA) == []
+    block = summary["k_selection"]
+    assert {"equally_supported", "stands_out", "notes", "rows_total"} <= set(block)
+    block["stand_out"] = block.pop("stands_out")
+    block["table"][0]["score"] = "high"
+    errors = schema_errors(summary, SUMMARY_SCHEMA)
+    assert any(e.startswith("k_selection:") and "stand_out" in e for e in errors)
+    assert any(e.startswith("k_selection/table/0/score:") for e in errors)

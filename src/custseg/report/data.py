@@ -33,6 +33,7 @@ from custseg.features.roles import NA_TOKENS, parse_numeric
 from custseg.io import listed_files, read_json
 from custseg.io.readers import read_table_text
 from custseg.model import SegmentModel, load_model
+from custseg.segmentation.sampling import canonical_order
 
 if TYPE_CHECKING:
     from custseg.segmentation.result import SegmentationResult
@@ -391,13 +392,15 @@ def point_sample(run: RunData, max_points: int | None = None) -> np.ndarray:
 
     The sample is stratified by segment — each segment keeps its share of the
     points but at least ``MIN_POINTS_PER_SEGMENT`` (or all it has) — so small
-    segments stay visible. Indices are sorted.
+    segments stay visible. Which customers are drawn depends on their values and
+    the seed, not on where they sit in the table. Indices are sorted.
     """
     max_points = MAX_POINTS if max_points is None else max_points
     rows = np.flatnonzero(run.fitted)
     if len(rows) <= max_points:
         return rows
-    rng = np.random.default_rng(run.seed)
+    # Rows in a seeded order of their values: the first of a segment are a uniform sample.
+    rows = rows[canonical_order(_drawn_values(run, rows), random_state=run.seed)]
     picked = []
     for seg in np.unique(run.labels[rows]):
         members = rows[run.labels[rows] == seg]
@@ -405,12 +408,22 @@ def point_sample(run: RunData, max_points: int | None = None) -> np.ndarray:
             int(max_points * len(members) / len(rows)),
             min(len(members), MIN_POINTS_PER_SEGMENT),
         )
-        picked.append(rng.choice(members, size=min(quota, len(members)), replace=False))
+        picked.append(members[:quota])
     return np.sort(np.concatenate(picked))
 
 
+def _drawn_values(run: RunData, rows: np.ndarray) -> np.ndarray:
+    """What a drawn point shows: its feature values and its segment."""
+    return np.column_stack([run.X[rows], run.labels[rows]])
+
+
 def _noise_first(run: RunData, rows: np.ndarray) -> np.ndarray:
-    """Noise customers (segment -1) first, so they are drawn beneath the segments."""
+    """The drawing order: noise customers (segment -1) first, beneath the segments.
+
+    Within that, an order fixed by the customers' values: points that overlap are
+    drawn in the same order whatever the order of the table's rows.
+    """
+    rows = rows[canonical_order(_drawn_values(run, rows))]
     return rows[np.argsort(run.labels[rows] >= 0, kind="stable")]
 
 

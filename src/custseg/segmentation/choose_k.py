@@ -34,10 +34,10 @@ in which case the vote is 1: "no more structure than uniform random data".
 
 The rule
 --------
-:func:`custseg.segmentation.k_rule.pick_k`: the best silhouette × prediction
-strength (the separation that comes back), a smaller K within one standard
-error of it preferred, with notes when no K comes back reliably or the choice
-sits at the edge of the range. It was chosen on labelled data by
+:func:`custseg.segmentation.k_rule.pick_k`: among the K whose prediction
+strength reaches 0.8, the best silhouette (the separation that comes back), a
+smaller K within one standard error of it preferred, with notes when no K comes
+back reliably or the choice sits at the edge of the range. It was chosen on labelled data by
 cross-validation over data sets (``benchmarks/k_selection.py``,
 ``docs/choosing-k.md``). Every criterion's own vote is still reported, and
 ``agreement`` counts how many voted for the chosen K. :func:`combine_votes`,

@@ -45,8 +45,6 @@ __all__ = ["MIN_ROWS", "Prepared", "in_canonical_order", "prepare", "read_input"
 
 #: Fewest usable rows a segmentation accepts.
 MIN_ROWS = 3
-#: Stands for a missing value when rows are keyed by their values.
-_MISSING_KEY = -1.0e300
 
 
 @dataclass
@@ -232,14 +230,14 @@ def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:
     Returns
     -------
     Prepared
-        ``X_all``, ``fit_rows``, ``X_fit`` and ``Z`` reordered; ``frame`` stays as
-        read (the output table keeps the input's order).
+        ``X_all``, ``fit_rows``, ``X_fit``, ``Z`` and ``beyond`` reordered;
+        ``frame`` stays as read (the output table keeps the input's order).
     order : ndarray of int
         ``order[i]`` is the input row now at position ``i``; ``argsort(order)``
         puts a result back in the input's order.
     """
-    # A missing value gets a key of its own; values are the parsed numbers of the file.
-    order = canonical_order(np.nan_to_num(prep.X_all, nan=_MISSING_KEY))
+    # Values are the parsed numbers of the file, NaN where missing.
+    order = canonical_order(prep.X_all)
     fit_index = np.cumsum(prep.fit_rows) - 1  # input row -> its row of X_fit
     fit_order = fit_index[order][prep.fit_rows[order]]
     reordered = dataclasses.replace(
@@ -248,6 +246,7 @@ def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:
         fit_rows=prep.fit_rows[order],
         X_fit=prep.X_fit[fit_order],
         Z=prep.Z[fit_order],
+        beyond=prep.beyond[fit_order],
     )
     return reordered, order
 

@@ -10,9 +10,13 @@ themselves a uniform sample of ``m`` rows.
 
 The key is a 64-bit mix (SplitMix64's finaliser) of the row's projection on a
 seeded random direction: a few element-wise passes over the columns, so
-drawing from ten million rows costs a fraction of a second. Two different rows
-share a key only if their projections are equal to the last bit; identical rows
-share it, which does not matter since either one gives the same sample.
+drawing from ten million rows costs a fraction of a second. A missing value
+(NaN) takes no part in the projection; which columns are missing is mixed into
+the key instead, so rows with a gap are keyed as finely as complete ones.
+Two different rows share a key only if their projections are equal to the last
+bit (one column's values dwarfing another's, or a chance of about one in 2**64);
+:func:`canonical_order` then breaks the tie by the values themselves, so the
+order never falls back on the rows' positions.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ def row_keys(X: np.ndarray, *, random_state: int) -> np.ndarray:
     Parameters
     ----------
     X : ndarray of shape (n_rows, n_features)
-        Finite values.
+        Values; NaN marks a missing one.
     random_state : int
 
     Returns
@@ -51,14 +55,27 @@ def row_keys(X: np.ndarray, *, random_state: int) -> np.ndarray:
     ndarray of uint64, shape (n_rows,)
     """
     X = np.asarray(X, dtype=np.float64)
-    direction = np.random.default_rng(random_state).standard_normal(X.shape[1])
+    rng = np.random.default_rng(random_state)
+    direction = rng.standard_normal(X.shape[1])
+    missing = np.isnan(X)
+    has_missing = bool(missing.any())
+    if has_missing:
+        X = np.where(missing, 0.0, X)
     # Column by column, not X @ direction: a matrix product may round a row
     # differently depending on where it sits in the block, element-wise steps never.
     projection = X[:, 0] * direction[0]
     for j in range(1, X.shape[1]):
         projection += X[:, j] * direction[j]
     projection += 0.0  # -0.0 and 0.0 are the same value: give them the same bits
-    return _mix(projection.view(np.uint64).copy())
+    keys = _mix(projection.view(np.uint64).copy())
+    if has_missing:
+        # Which columns are missing, as a sum of seeded 64-bit words (wrapping).
+        words = rng.integers(0, 2**63, size=X.shape[1], dtype=np.uint64)
+        pattern = np.zeros(len(X), dtype=np.uint64)
+        for j in np.flatnonzero(missing.any(axis=0)):
+            pattern += missing[:, j].astype(np.uint64) * words[j]
+        keys ^= _mix(pattern)
+    return keys
 
 
 def uniform_sample(X: np.ndarray, size: int, *, random_state: int) -> np.ndarray:
@@ -89,20 +106,30 @@ def uniform_sample(X: np.ndarray, size: int, *, random_state: int) -> np.ndarray
 def canonical_order(X: np.ndarray, *, random_state: int = 0) -> np.ndarray:
     """Row indices that put the rows in an order fixed by their values alone.
 
-    The rows sorted by :func:`row_keys`: the same customers in any order come
-    out in the same order, so a fit, a mean or a resample computed on them is
-    the same to the last bit. Rows that share a key are identical (or collide
-    with a chance of about one in 2**64 per pair), so their relative order
-    changes nothing.
+    The rows sorted by :func:`row_keys`, rows that share a key by their values:
+    the same customers in any order come out in the same order, so a fit, a
+    mean or a resample computed on them is the same to the last bit. Only
+    identical rows keep their relative order, which changes nothing.
 
     Parameters
     ----------
     X : ndarray of shape (n_rows, n_features)
-        Finite values.
+        Values; NaN marks a missing one.
     random_state : int, default=0
 
     Returns
     -------
     ndarray of int, shape (n_rows,)
     """
-    return np.argsort(row_keys(X, random_state=random_state), kind="stable")
+    X = np.asarray(X, dtype=np.float64)
+    keys = row_keys(X, random_state=random_state)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    shared = np.zeros(len(order), dtype=bool)
+    shared[1:] = sorted_keys[1:] == sorted_keys[:-1]
+    shared[:-1] |= shared[1:]
+    if shared.any():  # a run of equal keys: usually identical rows, else a collision
+        tied = order[shared]
+        columns = [X[tied, j] for j in reversed(range(X.shape[1]))]
+        order[shared] = tied[np.lexsort([*columns, keys[tied]])]
+    return order
