@@ -218,14 +218,15 @@ def main() -> None:
         results[mode] = {**cs, "k": k, "final_fit": summary.get("final_fit")}
         print(
             f"custseg segment ({mode.replace('_', ' ')}): {cs['wall_s']:.1f} s "
-            f"(runs: {cs['runs_s']}), peak RSS {cs['peak_rss_mb']:.0f} MB, "
-            f"{cs['wall_s'] / fl['wall_s']:.2f}x the floor, K={k}"
+            f"(runs: {cs['runs_s']}), {cs['cpu_s']:.1f} s CPU, peak RSS "
+            f"{cs['peak_rss_mb']:.0f} MB, {cs['wall_s'] / fl['wall_s']:.2f}x the floor "
+            f"(CPU {cs['cpu_s'] / fl['cpu_s']:.2f}x), K={k}"
         )
     results["custseg"] = results[args.modes[-1]]
     fl["steps"] = json.loads(fl["stdout"].strip().splitlines()[-1]) if fl["code"] == 0 else {}
     results["floor"] = fl
     print(
-        f"floor: {fl['wall_s']:.1f} s (runs: {fl['runs_s']}), peak RSS "
+        f"floor: {fl['wall_s']:.1f} s (runs: {fl['runs_s']}), {fl['cpu_s']:.1f} s CPU, peak RSS "
         f"{fl['peak_rss_mb']:.0f} MB  {fl['steps']}"
     )
     cs = results["custseg"]
@@ -411,9 +412,9 @@ def print_table(results: dict) -> None:
     print(header("end"))
     print(
         f"| {results['rows']:,} x {results['features']} (OMP_NUM_THREADS={results['threads']}) "
-        "| wall s | peak RSS MB | vs the floor |"
+        "| wall s | CPU s | peak RSS MB | vs the floor | CPU vs the floor's |"
     )
-    print("|---|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|")
     for mode in modes:
         r = results[mode]
         label = (
@@ -422,28 +423,28 @@ def print_table(results: dict) -> None:
             else ("custseg segment --no-report")
         )
         print(
-            f"| {label} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} | "
-            f"{r['wall_s'] / fl['wall_s']:.2f}x |"
+            f"| {label} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | "
+            f"{r['wall_s'] / fl['wall_s']:.2f}x | {r['cpu_s'] / fl['cpu_s']:.2f}x |"
         )
     print(
         f"| floor (Arrow read + scale + 1 K-Means fit) | {fl['wall_s']:.1f} | "
-        f"{fl['peak_rss_mb']:.0f} | 1x |"
+        f"{fl['cpu_s']:.1f} | {fl['peak_rss_mb']:.0f} | 1x | 1x |"
     )
     if nb:
         print(
-            f"| notebook, no all-rows silhouette | {nb['without_silhouette_s']:.1f} | "
-            f"{nb['peak_rss_mb']:.0f} | {nb['without_silhouette_s'] / fl['wall_s']:.1f}x |"
+            f"| notebook, no all-rows silhouette | {nb['without_silhouette_s']:.1f} | - | "
+            f"{nb['peak_rss_mb']:.0f} | {nb['without_silhouette_s'] / fl['wall_s']:.1f}x | - |"
         )
         if "silhouette_extrapolated_s" in nb:
             print(
                 f"| notebook with all-rows silhouette (extrapolated) | {nb['total_s']:.0f} | - | "
-                f"{nb['total_s'] / fl['wall_s']:.0f}x |"
+                f"- | {nb['total_s'] / fl['wall_s']:.0f}x | - |"
             )
     ch = results.get("chunked")
     if ch and ch.get("rows_per_s"):
         print(
-            f"| custseg segment --engine chunked | {ch['wall_s']:.1f} | {ch['peak_rss_mb']:.0f} | "
-            f"{ch['rows_per_s']:,.0f} rows/s |"
+            f"| custseg segment --engine chunked | {ch['wall_s']:.1f} | {ch['cpu_s']:.1f} | "
+            f"{ch['peak_rss_mb']:.0f} | {ch['rows_per_s']:,.0f} rows/s | - |"
         )
     print()
     if (results["rows"], results["features"]) not in TARGET_SIZES:

@@ -81,7 +81,8 @@ def test_segment_and_score_warn_and_neutralise_on_request(tmp_path):
     rows[4] = '5,24,45,"=HYPERLINK(""http://evil"",""x"")"'
     data = tmp_path / "d.csv"
     data.write_text("id,Age,Income,Name\n" + "\n".join(rows) + "\n")
-    args = ("--k", "3", "--stability", "0", "--no-report")
+    # With the report: segments.csv is then written on a thread of its own.
+    args = ("--k", "3", "--stability", "0")
     plain = run_cli("segment", data, "--out", tmp_path / "plain", *args)
     assert plain.returncode == 0, plain.stderr
     assert (

@@ -8,6 +8,7 @@ request schema is still the one in ``/openapi.json`` (see ``app.py``).
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -52,8 +53,8 @@ _SCORE_ERRORS: dict[int | str, dict[str, Any]] = {
 
 def _feature_matrix(customers: list[dict[str, Any]], names: list[str]) -> np.ndarray:
     """The customers' feature values, NaN for null (validated: numbers or None)."""
-    rows = [[c[name] for name in names] for c in customers]
-    # NumPy turns None into NaN when asked for floats.
+    rows = list(map(itemgetter(*names), customers))
+    # NumPy turns None into NaN when asked for floats; with one feature a row is a number.
     return np.array(rows, dtype="float64").reshape(len(customers), len(names))
 
 
@@ -130,6 +131,7 @@ def build_router(model: SegmentModel, request_model: type[BaseModel]) -> APIRout
             X,
             tolerance=settings.range_tolerance,
             explain=payload.explain,  # type: ignore[attr-defined]
+            ids=[customer.get(echo) for customer in customers],
         )
         # Plain JSON of the documented ScoreResponse shape: building 10,000 pydantic
         # objects (and validating them again) would cost more than the scoring.
@@ -137,10 +139,7 @@ def build_router(model: SegmentModel, request_model: type[BaseModel]) -> APIRout
             {
                 "model_version": state.card["model_version"],
                 "n_customers": len(records),
-                "results": [
-                    {"index": i, "id": customer.get(echo), **record}
-                    for i, (customer, record) in enumerate(zip(customers, records, strict=True))
-                ],
+                "results": records,
             }
         )
         return Response(content, media_type="application/json")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -17,6 +20,9 @@ from custseg.cli.report import write_run_report
 from custseg.engines import available_engines
 from custseg.errors import CustsegWarning, InputError
 from custseg.options import DEFAULT_MIN_SEGMENT_SHARE, SegmentOptions
+
+if TYPE_CHECKING:
+    from custseg.segmentation.result import SegmentationResult
 
 __all__ = ["parse_k", "parse_stability", "segment"]
 
@@ -63,6 +69,25 @@ def _warn_report_removed(out: Path) -> None:
         CustsegWarning,
         stacklevel=2,
     )
+
+
+def _write_run(
+    run: custseg.io.RunWriter, result: SegmentationResult, *, report: bool
+) -> dict[str, Path]:
+    """Write the run's files and, with ``report``, its report; the staged paths, by name.
+
+    The report is built from the results in memory while another thread writes
+    ``segments.csv``: the table's writer is Arrow's native code, which leaves the
+    interpreter to the report, so on a large table the two take the time of one.
+    """
+    if not report:
+        return result.write(run)
+    # The thread runs in this context: the spreadsheet-safe setting applies there too.
+    context = contextvars.copy_context()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-write") as pool:
+        files = pool.submit(context.run, result.write, run)
+        charts = write_run_report(run.staging, result=result)
+        return {**files.result(), **charts}
 
 
 @app.command()
@@ -173,9 +198,7 @@ def segment(
         else:
             result = custseg.segment(input, options, previous=previous, progress=bars)
         with custseg.io.RunWriter(out, command="segment", inputs=[input]) as run:
-            paths = result.write(run)
-            if not no_report:
-                paths.update(write_run_report(run.staging, result=result))
+            paths = _write_run(run, result, report=not no_report)
         paths = {name: run.final(path) for name, path in paths.items()}
         if had_report and "report" not in paths:
             _warn_report_removed(out)

@@ -93,6 +93,11 @@ class Fitted:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+#: Up to this many row-centre-feature terms, distances come from one broadcast
+#: difference: cheaper for a few rows, too large a temporary for many.
+_BROADCAST_MAX = 1024
+
+
 def squared_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """Squared Euclidean distance of every centre to every row.
 
@@ -112,6 +117,12 @@ def squared_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
         Centres first, so that a minimum over centres runs along contiguous rows.
     """
     X = np.asarray(X)
+    if X.size * len(centers) <= _BROADCAST_MAX:
+        # A few rows (one customer scored on its own): three array operations instead
+        # of two per centre and feature. The sum runs along the same contiguous axis
+        # of the same length, so the bits are the same as below.
+        diff = X[:, None, :] - centers[None, :, :]
+        return np.ascontiguousarray((diff**2).sum(axis=2).T)
     out = np.empty((len(centers), len(X)), dtype=np.result_type(X, centers, np.float64))
     if X.shape[1] < 8:
         # numpy sums fewer than 8 terms left to right, so a running sum over the

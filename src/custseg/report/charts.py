@@ -105,6 +105,50 @@ def _values(frame: pd.DataFrame | list[dict]) -> alt.Data:
     return alt.Data(name=name)
 
 
+class _OneLevelCopies:
+    """Charts whose ``copy()`` copies the chart object, not everything under it.
+
+    Altair copies a chart's whole tree at every layer, concat, ``properties()`` and
+    ``to_dict()``, and a composed chart copies its sub-charts again at each of those:
+    the K chart's nine layered panels cost about a second. Altair only ever changes
+    the copy's own fields (its data, layers, size), and the report never changes a
+    chart once built, so a one-level copy gives the same spec.
+    """
+
+    def copy(self, deep: Any = True, ignore: list[str] | None = None) -> Any:
+        return super().copy(deep=False if deep is True else deep, ignore=ignore)  # type: ignore[misc]
+
+
+class _Chart(_OneLevelCopies, alt.Chart):
+    def __add__(self, other: Any) -> _LayerChart:
+        return _LayerChart(layer=[self, other])
+
+
+class _LayerChart(_OneLevelCopies, alt.LayerChart):
+    pass
+
+
+class _ConcatChart(_OneLevelCopies, alt.ConcatChart):
+    pass
+
+
+class _VConcatChart(_OneLevelCopies, alt.VConcatChart):
+    pass
+
+
+def _layer(*charts: Any, **kwargs: Any) -> _LayerChart:
+    """``alt.layer`` of charts without row, column or facet channels."""
+    return _LayerChart(layer=list(charts), **kwargs)
+
+
+def _concat(*charts: Any, **kwargs: Any) -> _ConcatChart:
+    return _ConcatChart(concat=list(charts), **kwargs)
+
+
+def _vconcat(*charts: Any, **kwargs: Any) -> _VConcatChart:
+    return _VConcatChart(vconcat=list(charts), **kwargs)
+
+
 def segment_scale(run: rd.RunData) -> alt.Scale:
     """The one colour scale every chart uses: segment label → palette colour."""
     return alt.Scale(
@@ -186,7 +230,7 @@ def _segment_bars(
 ) -> tuple[alt.Chart, alt.Chart]:
     """One horizontal bar a segment in segment order: the shared base and the bars."""
     order = [s["label"] for s in run.segments]
-    base = alt.Chart(_values(recs)).encode(
+    base = _Chart(_values(recs)).encode(
         y=alt.Y("segment:N", sort=order, title=None, axis=alt.Axis(labelLimit=_LABEL_PX)),
         x=x,
     )
@@ -234,7 +278,7 @@ def distributions(run: rd.RunData) -> ChartSpec | None:
         return None
     width = _panel_width(len(hists), 2)
     panels = [
-        alt.Chart(_values(bins))
+        _Chart(_values(bins))
         .mark_bar(color=NEUTRAL, opacity=0.85, stroke="white", strokeWidth=0.5)
         .encode(
             x=alt.X(
@@ -254,7 +298,7 @@ def distributions(run: rd.RunData) -> ChartSpec | None:
         .properties(width=width, height=150)
         for feature, bins in hists.items()
     ]
-    chart = alt.concat(*panels, columns=2, spacing=28).properties(
+    chart = _concat(*panels, columns=2, spacing=28).properties(
         title=alt.Title(
             "Distribution of each feature",
             subtitle=f"{_capital(rd.sample_note(run))}; missing values left out",
@@ -273,7 +317,7 @@ def correlation(run: rd.RunData) -> ChartSpec | None:
         return None
     corr = rd.correlations(run)
     side = int(min(340, max(200, 70 * len(run.numeric))))
-    base = alt.Chart(_values(corr)).encode(
+    base = _Chart(_values(corr)).encode(
         x=alt.X(
             "a:N",
             sort=run.numeric,
@@ -377,11 +421,11 @@ def _votes_panel(
     ]
     y = alt.Y("criterion:N", sort=names, title=None, axis=alt.Axis(labelLimit=200))
     band = (
-        alt.Chart(_values([{"k": chosen - 0.4, "k2": chosen + 0.4}]))
+        _Chart(_values([{"k": chosen - 0.4, "k2": chosen + 0.4}]))
         .mark_rect(color="#dddddd")
         .encode(x=x, x2=alt.X2("k2:Q"))
     )
-    base = alt.Chart(_values(recs)).encode(y=y)
+    base = _Chart(_values(recs)).encode(y=y)
     dots = base.mark_point(filled=True, size=160, color=NEUTRAL, shape="circle").encode(
         x=x,
         tooltip=[alt.Tooltip("criterion:N"), alt.Tooltip("text:N", title="chooses")],
@@ -390,11 +434,11 @@ def _votes_panel(
     layers = [band, dots]
     if missing:
         layers.append(
-            alt.Chart(_values(missing))
+            _Chart(_values(missing))
             .mark_text(align="left", fontSize=12, color=NEUTRAL, fontStyle="italic")
             .encode(y=y, x=alt.XValue(4), text=alt.Text("text:N"))
         )
-    return alt.layer(*layers).properties(
+    return _layer(*layers).properties(
         width=WIDTH - 200,
         height=26 * len(recs),
         title=alt.Title(
@@ -417,13 +461,13 @@ def _curve_panel(
         if col == "inertia"
         else CRITERIA.get(col, ("", col.replace("_", " "), None))[1]
     )
-    base = alt.Chart(_values(recs)).encode(
+    base = _Chart(_values(recs)).encode(
         x=x,
         y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
         tooltip=[alt.Tooltip("k:Q", title="K"), alt.Tooltip("value:Q", title=title, format=".4g")],
     )
     rule = (
-        alt.Chart(_values([{"k": chosen}]))
+        _Chart(_values([{"k": chosen}]))
         .mark_rule(color="black", strokeDash=[5, 4], strokeWidth=1.5)
         .encode(x=x)
     )
@@ -432,21 +476,21 @@ def _curve_panel(
     at_chosen = [r for r in recs if r["k"] == chosen]
     if at_chosen:
         layers.append(
-            alt.Chart(_values(at_chosen))
+            _Chart(_values(at_chosen))
             .mark_point(shape="circle", filled=True, size=110, color="black")
             .encode(x=x, y=alt.Y("value:Q"))
         )
     hit = [r for r in recs if r["k"] == best]
     if hit:
         layers.append(
-            alt.Chart(_values(hit))
+            _Chart(_values(hit))
             .mark_point(shape="circle", size=380, filled=False, color=CHOICE_COLOR, strokeWidth=3)
             .encode(x=x, y=alt.Y("value:Q"))
         )
         subtitle = f"ringed: its choice, K = {best}"
     else:
         subtitle = "no choice within the K tried"
-    return alt.layer(*layers).properties(
+    return _layer(*layers).properties(
         width=_panel_width(2, 2), height=150, title=alt.Title(title, subtitle=subtitle)
     )
 
@@ -466,9 +510,9 @@ def k_selection(run: rd.RunData) -> ChartSpec | None:
     )
     choices = _choices(table, ksel, _criterion_columns(table))
     curves = [_curve_panel(table, col, x, chosen, best) for col, best in choices.items()]
-    chart = alt.vconcat(
+    chart = _vconcat(
         _votes_panel(choices, chosen, x, ks),
-        alt.concat(*curves, columns=2, spacing=30),
+        _concat(*curves, columns=2, spacing=30),
         spacing=28,
     )
     return ChartSpec(
@@ -518,8 +562,8 @@ _CENTRES_NOTE = "; the large marks with a number are the segment centres (their 
 
 def _scatter_layers(
     run: rd.RunData,
-    points: Any,
-    centres: Any,
+    points: alt.Data,
+    centres: alt.Data,
     x: alt.X,
     y: alt.Y,
     n_points: int,
@@ -532,7 +576,7 @@ def _scatter_layers(
     """
     size, opacity = _point_style(n_points)
     dots = (
-        alt.Chart(_values(points))
+        _Chart(points)
         .mark_point(filled=True, size=size, opacity=opacity)
         .encode(
             x=x,
@@ -542,7 +586,7 @@ def _scatter_layers(
             tooltip=tooltips[0],
         )
     )
-    centre = alt.Chart(_values(centres)).encode(x=x, y=y)
+    centre = _Chart(centres).encode(x=x, y=y)
     marks = centre.mark_point(
         filled=True, size=420, opacity=1, stroke="white", strokeWidth=2.5
     ).encode(
@@ -557,7 +601,7 @@ def _scatter_layers(
     number = centre.mark_text(
         align="left", dx=13, dy=-9, fontSize=15, fontWeight="bold", color="black"
     ).encode(text=alt.Text("id:N"))
-    return alt.layer(dots, marks, halo, number)
+    return _layer(dots, marks, halo, number)
 
 
 def segment_map(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
@@ -580,8 +624,8 @@ def segment_map(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
     )
     chart = _scatter_layers(
         run,
-        proj.points,
-        proj.centres,
+        _values(proj.points),
+        _values(proj.centres),
         x,
         y,
         n_points=proj.drawn,
@@ -625,6 +669,8 @@ def feature_scatter(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
     columns = 1 if len(pairs) == 1 else 2
     width = WIDTH - 80 if columns == 1 else _panel_width(2, 2)
     height = 380 if columns == 1 else 230
+    # Converted once: every panel draws the same customers and centres.
+    drawn, centres = _values(points), _values(means)
     panels = []
     for fa, fb in pairs:
         ia, ib = features.index(fa), features.index(fb)
@@ -635,10 +681,10 @@ def feature_scatter(run: rd.RunData, sample: np.ndarray) -> ChartSpec | None:
         ]
         x = alt.X(f"f{ia}:Q", title=fa, scale=alt.Scale(zero=False))
         y = alt.Y(f"f{ib}:Q", title=fb, scale=alt.Scale(zero=False))
-        layers = _scatter_layers(run, points, means, x, y, len(points), (tip, tip))
+        layers = _scatter_layers(run, drawn, centres, x, y, len(points), (tip, tip))
         panels.append(layers.properties(width=width, height=height))
     shares = ", ".join(f"{f} {e:.0%}" for f, e in sorted(best, key=lambda b: -b[1]))
-    chart = alt.concat(*panels, columns=columns, spacing=24).properties(
+    chart = _concat(*panels, columns=columns, spacing=24).properties(
         title=alt.Title(
             "Every segment on the features that separate them"
             if len(pairs) > 1
@@ -715,7 +761,7 @@ def heatmap(run: rd.RunData) -> ChartSpec | None:
     if not recs:
         return None
     zmax = max(2.0, max(abs(r["z"]) for r in recs))
-    base = alt.Chart(_values(recs)).encode(
+    base = _Chart(_values(recs)).encode(
         x=alt.X(
             "feature:N",
             sort=run.numeric,
@@ -779,7 +825,7 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
         part = stats[stats["feature"] == f]
         if part.empty:
             continue
-        base = alt.Chart(_values(part.drop(columns="feature"))).encode(y=y)
+        base = _Chart(_values(part.drop(columns="feature"))).encode(y=y)
         tooltip = [
             alt.Tooltip("segment:N"),
             alt.Tooltip("median:Q"),
@@ -801,7 +847,7 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
             color="white", size=16, thickness=3, stroke="#1f1f1f", strokeWidth=0.8
         ).encode(x=alt.X("median:Q"))
         avg = (
-            alt.Chart(_values([{"v": round(means[f], 4)}]))
+            _Chart(_values([{"v": round(means[f], 4)}]))
             .mark_rule(color=NEUTRAL, strokeDash=[4, 3])
             .encode(x=alt.X("v:Q"))
         )
@@ -809,7 +855,7 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
         out = outliers[outliers["feature"] == f]
         if not out.empty:
             layers.append(
-                alt.Chart(_values(out.drop(columns="feature")))
+                _Chart(_values(out.drop(columns="feature")))
                 .mark_point(filled=False, size=45, strokeWidth=1.5)
                 .encode(
                     y=y,
@@ -819,9 +865,9 @@ def boxplots(run: rd.RunData) -> ChartSpec | None:
                 )
             )
         panels.append(
-            alt.layer(*layers).properties(width=WIDTH - _LABEL_PX - 40, height=24 * len(order))
+            _layer(*layers).properties(width=WIDTH - _LABEL_PX - 40, height=24 * len(order))
         )
-    chart = alt.vconcat(*panels, spacing=18).properties(
+    chart = _vconcat(*panels, spacing=18).properties(
         title=alt.Title(
             "Spread of each feature by segment",
             subtitle=[
@@ -853,7 +899,7 @@ def categories(run: rd.RunData) -> ChartSpec | None:
         n_cat = part["category"].nunique()
         used = bool(part["used"].iloc[0])
         bars = (
-            alt.Chart(_values(part.drop(columns="used")))
+            _Chart(_values(part.drop(columns="used")))
             .mark_bar()
             .encode(
                 y=alt.Y(
@@ -894,7 +940,7 @@ def categories(run: rd.RunData) -> ChartSpec | None:
                 ),
             )
         )
-    chart = alt.vconcat(*panels, spacing=24).properties(
+    chart = _vconcat(*panels, spacing=24).properties(
         title=alt.Title(
             "Category shares by segment",
             subtitle="Grey bar: all customers; categories with fewer than "
@@ -927,7 +973,7 @@ def stability(run: rd.RunData, values: dict[int, float]) -> ChartSpec | None:
         alt.Tooltip("jaccard:Q", format=".2f"),
     )
     text = _value_text(base, "jaccard:Q", ".2f")
-    lines = alt.Chart(
+    lines = _Chart(
         _values(
             [
                 {"x": WEAK_JACCARD, "t": f"{WEAK_JACCARD:.2f} weak"},
