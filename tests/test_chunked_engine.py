@@ -60,7 +60,7 @@ def test_chunked_segments_in_batches_and_scores_back(blobs, tmp_path):
     with open(out / "segments.csv", encoding="utf-8") as fh:
         head_out = [next(fh) for _ in range(3)]
     assert head_out[0].rstrip("\n") == head_in[0].rstrip("\n") + (
-        ",segment,segment_name,distance_to_center"
+        ",segment,segment_name,distance_to_center,outlier"
     )
     assert head_out[1].startswith(head_in[1].rstrip("\n") + ",")
     # The portable model scores the training rows back to the same segments.
