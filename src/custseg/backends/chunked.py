@@ -4,10 +4,12 @@ The table (a CSV file, or a Parquet file or folder) is streamed in record
 batches of ``batch_rows`` rows and is never held whole. Four passes:
 
 1. **statistics** — exact count, mean, population standard deviation, minimum
-   and maximum of every feature (Chan's parallel update, in float64), missing
+   and maximum of every feature (sums exact until the end, so that the order of
+   the rows changes nothing), missing
    counts, the SHA-256 fingerprint of the fitted rows (the same digest the local
    engine computes), and a seeded uniform sample of ``sample_rows`` rows
-   (bottom-k of random keys: the same rows whatever the batch size). The log
+   (bottom-k of keys computed from each row's values: the same rows, in the same
+   order, whatever the batch size and the order of the rows). The log
    transform of skewed columns and the outlier fences are decided on the sample
    by the in-memory rules (:mod:`custseg.features.transform`,
    :mod:`custseg.features.outliers`); when a column is transformed, one more
@@ -15,8 +17,10 @@ batches of ``batch_rows`` rows and is never held whole. Four passes:
 2. **fit** — K is given or chosen on the sample by the one K rule
    (:mod:`custseg.segmentation.k_choice`); K-Means over the batches
    (:func:`custseg.engines.kmeans.fit_kmeans_batches`): k-means++ with
-   ``n_init`` restarts on the sample gives the start, then mini-batch updates
-   run over every batch for ``passes`` passes; outliers are left out of both.
+   ``n_init`` restarts on the sample gives the start, then ``passes`` Lloyd
+   iterations, each accumulated over every batch; outliers are left out of both.
+   Neither depends on the order of the rows: the same customers in any order
+   get the same K and the same segments.
 3. **count** — every row is scored with the model's own rule
    (:meth:`custseg.model.SegmentModel.predict_matrix`) to get exact segment sizes
    (segments are numbered by size, largest first; one under ``min_segment_share``
@@ -54,6 +58,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from custseg.engines.exact_sums import ExactSums, exact_mean_std, exact_squares
 from custseg.engines.kmeans import fit_kmeans_batches
 from custseg.errors import DataWarning, EmptyInputError, collect_data_warnings
 from custseg.features.kinds import column_kinds
@@ -86,6 +91,7 @@ from custseg.segmentation.fit import size_order
 from custseg.segmentation.k_choice import choose_k
 from custseg.segmentation.prepare import require_rows
 from custseg.segmentation.records import QUANTILES, build_model, feature_record
+from custseg.segmentation.sampling import MISSING_KEY, row_keys
 from custseg.segmentation.small_segments import dissolve_small, outlier_record
 
 __all__ = ["ChunkedResult", "segment_chunked"]
@@ -112,60 +118,80 @@ class ChunkedResult:
 
 
 class _Stats:
-    """Streaming count / mean / M2 / min / max per feature (Chan et al.'s merge)."""
+    """Streaming count, mean, population std, min and max per feature.
+
+    Sums are exact until the end (:class:`custseg.engines.exact_sums.ExactSums`):
+    the same rows in any order, in any batches, give the same scaler to the last bit.
+    """
 
     def __init__(self, d: int) -> None:
         self.n = 0
-        self.mean = np.zeros(d)
-        self.m2 = np.zeros(d)
+        self.sums, self.squares = ExactSums(1, d), ExactSums(1, d)
         self.min = np.full(d, np.inf)
         self.max = np.full(d, -np.inf)
+        self._moments: tuple[np.ndarray, np.ndarray] | None = None
 
     def update(self, X: np.ndarray) -> None:
         if not len(X):
             return
-        n_b = len(X)
-        mean_b = X.mean(axis=0)
-        m2_b = ((X - mean_b) ** 2).sum(axis=0)
-        delta = mean_b - self.mean
-        total = self.n + n_b
-        self.mean = self.mean + delta * n_b / total
-        self.m2 = self.m2 + m2_b + delta**2 * self.n * n_b / total
-        self.n = total
+        self.n += len(X)
+        self.sums.add(X)
+        for part in exact_squares(X):
+            self.squares.add(part)
         self.min = np.minimum(self.min, X.min(axis=0))
         self.max = np.maximum(self.max, X.max(axis=0))
+        self._moments = None
+
+    def _mean_std(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._moments is None:
+            self._moments = exact_mean_std(self.sums, self.squares, max(self.n, 1))
+        return self._moments
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self._mean_std()[0]
 
     @property
     def std(self) -> np.ndarray:
-        return np.sqrt(self.m2 / max(self.n, 1))
+        return self._mean_std()[1]
 
 
 class _Sample:
-    """A seeded uniform sample of rows: the ``size`` rows with the smallest random keys."""
+    """A seeded uniform sample of rows: the ``size`` rows with the smallest keys.
+
+    A row's key comes from its own values and the seed
+    (:func:`custseg.segmentation.sampling.row_keys`), never from its position, so
+    the same customers in any order, in any batches, give the same sample in the
+    same order. A missing value gets a key value of its own.
+    """
 
     def __init__(self, size: int, random_state: int) -> None:
         self.size = size
-        self.rng = np.random.default_rng(random_state)
-        self.keys = np.empty(0)
-        self.rows = np.empty(0, dtype="int64")
+        self.random_state = random_state
+        self.keys = np.empty(0, dtype=np.uint64)
         self.X: np.ndarray | None = None
 
-    def update(self, X: np.ndarray, row_ids: np.ndarray) -> None:
-        keys = self.rng.random(len(X))
+    def update(self, X: np.ndarray) -> None:
+        keys = row_keys(np.nan_to_num(X, nan=MISSING_KEY), random_state=self.random_state)
         if self.X is None:
             self.X = np.empty((0, X.shape[1]))
         keys = np.concatenate([self.keys, keys])
-        rows = np.concatenate([self.rows, row_ids])
         data = np.concatenate([self.X, X])
         if len(keys) > self.size:
             keep = np.argpartition(keys, self.size - 1)[: self.size]
-            keys, rows, data = keys[keep], rows[keep], data[keep]
-        self.keys, self.rows, self.X = keys, rows, data
+            keys, data = keys[keep], data[keep]
+        self.keys, self.X = keys, data
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
     def ordered(self) -> np.ndarray:
-        """The sampled rows in file order."""
-        order = np.argsort(self.rows, kind="stable")
-        return self.X[order] if self.X is not None else np.empty((0, 0))
+        """The sampled rows by key, ties by value: an order fixed by the values alone."""
+        if self.X is None:
+            return np.empty((0, 0))
+        values = np.nan_to_num(self.X, nan=MISSING_KEY)
+        columns = [values[:, j] for j in reversed(range(values.shape[1]))]
+        return self.X[np.lexsort([*columns, self.keys])]
 
 
 def _batch_frame(batch: pa.RecordBatch) -> pd.DataFrame:
@@ -220,7 +246,7 @@ class _Prepared:
     """The prepare stage over batches: exact statistics, a sample, transform, scaler, fences."""
 
     stats: _Stats  # of the fitting rows in original units
-    sample: np.ndarray  # seeded sample of the fitting rows, original units, file order
+    sample: np.ndarray  # seeded sample of the fitting rows, original units, in key order
     missing: MissingCounts
     fill: np.ndarray
     rows: int
@@ -256,25 +282,22 @@ def _prepare(
         nan = np.isnan(X)
         complete = ~nan.any(axis=1)
         missing = missing + MissingCounts.of(nan, table.features, row_offset=rows)
-        ids = np.arange(rows, rows + len(X))
-        nan_sample.update(X, ids)
+        nan_sample.update(X)
         stats.update(X[complete])
-        sample.update(X[complete], ids[complete])
+        sample.update(X[complete])
         rows += len(X)
         emit(progress, "reading", rows)
     emit(progress, "reading", rows, rows)
     fill = impute_values(nan_sample.ordered())
-    median_rows = len(nan_sample.rows) if rows > len(nan_sample.rows) else None
+    median_rows = len(nan_sample) if rows > len(nan_sample) else None
     apply_missing_policy(options.missing, missing, table.source, median_rows=median_rows)
     if missing.rows_with_missing and options.missing == "impute":
         # Imputed rows join the fit: the exact statistics and sample again, filled in.
         stats, sample = _Stats(d), _Sample(sample_rows, options.random_state)
-        done = 0
         for X in table.matrices():
             X = np.where(np.isnan(X), fill, X)
             stats.update(X)
-            sample.update(X, np.arange(done, done + len(X)))
-            done += len(X)
+            sample.update(X)
     require_rows(stats.n, table.source)
     Xs = sample.ordered()
     transform = choose_transform(Xs, table.features, mode=options.transform)
@@ -345,7 +368,6 @@ def _fit(
         k,
         random_state=options.random_state,
         n_init=n_init,
-        batch_rows=table.batch_rows,
         passes=passes,
         done=done,
     )
@@ -402,8 +424,9 @@ class _Totals:
 def _count(table: _Table, model: SegmentModel, fill: np.ndarray) -> _Totals:
     """Pass 3: every row scored by the model's own rule."""
     k, d = model.centers.shape
-    counts, outliers = np.zeros(k, dtype="int64"), np.zeros(k, dtype="int64")
-    sums, log_sums, beyond, inertia = np.zeros((k, d)), np.zeros((k, d)), np.zeros(d, "int64"), 0.0
+    counts, outliers, beyond = np.zeros(k, "int64"), np.zeros(k, "int64"), np.zeros(d, "int64")
+    # Exact sums: the same figures to the last bit whatever the order of the rows.
+    sums, log_sums, inertia = ExactSums(k, d), ExactSums(k, d), ExactSums(1, 1)
     units = model.scaler.log_units if model.scaler.has_log else np.zeros(d)
     fences = model.outliers if model.outliers is not None else OutlierFences.none(d)
     # The fingerprint hashes the fitted rows (imputed, or without the dropped ones) in
@@ -416,15 +439,21 @@ def _count(table: _Table, model: SegmentModel, fill: np.ndarray) -> _Totals:
         lab = scored["segment"].to_numpy(dtype="int64", na_value=0)[ok]
         Xf = np.where(np.isnan(X), fill, X)[ok]
         counts += np.bincount(lab, minlength=k)
-        np.add.at(sums, lab, Xf)
-        np.add.at(log_sums, lab, log_transform(Xf, units))
+        sums.add(Xf, lab)
+        log_sums.add(log_transform(Xf, units), lab)
         over = fences.beyond(model.scaler.transform(Xf))
         beyond += over.sum(axis=0)
         outliers += np.bincount(lab[over.any(axis=1)], minlength=k)
-        inertia += float((scored["distance_to_center"].to_numpy()[ok] ** 2).sum())
+        inertia.add(scored["distance_to_center"].to_numpy()[ok, None] ** 2)
         digest.update(np.ascontiguousarray(Xf, dtype="float64").tobytes())
     return _Totals(
-        counts, sums, log_sums, outliers, beyond, inertia, "sha256:" + digest.hexdigest()
+        counts,
+        sums.total(),
+        log_sums.total(),
+        outliers,
+        beyond,
+        float(inertia.total()[0, 0]),
+        "sha256:" + digest.hexdigest(),
     )
 
 
@@ -494,7 +523,7 @@ def segment_chunked(
     sample_rows : int, default=100_000
         The seeded sample for choosing K, medians, quantiles and sample metrics.
     passes : int, default=1
-        Mini-batch K-Means passes over all rows after the k-means++ start.
+        Lloyd iterations over all rows after the k-means++ start (one read each).
     n_init : int, default=10
         k-means++ restarts on the sample.
     progress : callable, optional
@@ -577,8 +606,7 @@ def segment_chunked(
             "batch_rows": batch_rows,
             "passes": passes,
             "sample_rows": len(prep.sample),
-            "method": "k-means++ restarts on the sample, then MiniBatchKMeans.partial_fit "
-            "over every batch",
+            "method": "k-means++ restarts on the sample, then Lloyd iterations over every batch",
             "roles_from_rows": len(head),
         }
         summary = describe_streamed(run, options, choice, engine="chunked", details=details)

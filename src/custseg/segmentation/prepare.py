@@ -39,14 +39,12 @@ from custseg.features.transform import TransformChoice, choose_transform
 from custseg.io import read_table
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn, emit
-from custseg.segmentation.sampling import canonical_order
+from custseg.segmentation.sampling import MISSING_KEY, canonical_order
 
 __all__ = ["MIN_ROWS", "Prepared", "in_canonical_order", "prepare", "read_input"]
 
 #: Fewest usable rows a segmentation accepts.
 MIN_ROWS = 3
-#: Stands for a missing value when rows are keyed by their values.
-_MISSING_KEY = -1.0e300
 
 
 @dataclass
@@ -239,7 +237,7 @@ def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:
         puts a result back in the input's order.
     """
     # A missing value gets a key of its own; values are the parsed numbers of the file.
-    order = canonical_order(np.nan_to_num(prep.X_all, nan=_MISSING_KEY))
+    order = canonical_order(np.nan_to_num(prep.X_all, nan=MISSING_KEY))
     fit_index = np.cumsum(prep.fit_rows) - 1  # input row -> its row of X_fit
     fit_order = fit_index[order][prep.fit_rows[order]]
     reordered = dataclasses.replace(
