@@ -364,3 +364,52 @@ def test_score_in_batches_names_the_row_of_the_table_and_writes_nothing(tmp_path
         "bad.csv",
         "gap.csv",
     ]
+
+
+# -- every command: bad input is one line, exit 2; a bug is one line, exit 1 -------------
+USAGE_ERRORS = {
+    "unknown option": (["segment", "{data}", "--bogus"], "No such option: --bogus"),
+    "missing argument": (["score", "{model}"], "Missing argument 'input'"),
+    "bad option value": (["score", "{model}", "{data}", "--batch-rows", "0"], "--batch-rows"),
+    "unknown command": (["segmnt", "{data}"], "No such command 'segmnt'"),
+    "missing input, features": (["features", "{absent}", "--out", "{out}"], "does not exist"),
+    "missing input, drift": (["drift", "{model}", "{absent}", "--out", "{out}"], "does not exist"),
+    "missing input, compare": (["compare", "{absent}", "--out", "{out}"], "does not exist"),
+    "not a run folder, report": (["report", "{absent}"], "does not exist|no run|not a"),
+}
+
+
+@pytest.mark.parametrize("case", list(USAGE_ERRORS))
+def test_bad_input_to_any_command_is_one_line_exit_2(tmp_path, scoring, case):
+    model, data = scoring
+    args, message = USAGE_ERRORS[case]
+    names = {"data": data, "model": model, "absent": tmp_path / "absent.csv"}
+    names["out"] = tmp_path / "out"
+    proc = run_cli(*[a.format(**names) for a in args])
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("custseg: error: ") and "Traceback" not in proc.stderr
+    assert re.search(message, proc.stderr), proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_an_unexpected_failure_is_one_line_exit_1(tmp_path, scoring):
+    model, data = scoring
+    # A bug stands in as a RuntimeError from inside the library.
+    code = (
+        "import sys, custseg.serving\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise RuntimeError('something custseg did not expect')\n"
+        "custseg.serving.score_file = broken\n"
+        "from custseg.cli import main\n"
+        f"sys.argv = ['custseg', 'score', {str(model)!r}, {str(data)!r}, '--out', "
+        f"{str(tmp_path / 'scored.csv')!r}]\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == (
+        "custseg: error: internal error: RuntimeError: something custseg did not expect "
+        "(rerun with --debug and report it)\n"
+    )
+    assert not (tmp_path / "scored.csv").exists()
