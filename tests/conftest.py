@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 
 # One thread per process, set before NumPy or scikit-learn loads its thread pools:
 # the suite runs two workers (pytest -n 2) on two cores, and OpenMP threads
@@ -87,6 +88,21 @@ def shared_file(name: str) -> Path:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local SparkSession (``local[2]``) for every Spark test of a worker: the JVM
+    takes long to start. Skips when the spark extra or Java is missing."""
+    pytest.importorskip("pyspark", reason="the spark extra is not installed")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Java is not installed; Spark needs Java 17+")
+    from custseg.backends.spark_session import spark_session
+
+    session = spark_session("local[2]", app_name="custseg-tests")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,7 @@ scores the table back to its own labels.
 from __future__ import annotations
 
 import csv
-import os
-import shutil
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from tests.helpers import assert_published_shape
 
 import custseg
 from custseg.backends.chunked import segment_chunked
-from custseg.datasets import make_blobs_customers
+from custseg.datasets import WHOLESALE_SPEND, make_blobs_customers, make_wholesale_customers
 from custseg.engines.kmeans import KMeansEngine
 from custseg.io.arrow import read_table_fast, write_csv_fast
 from custseg.options import SegmentOptions
@@ -63,19 +62,14 @@ def _large(path: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     return result.summary
 
 
-def _spark(path: Path, out: Path) -> dict[str, Any]:
-    pytest.importorskip("pyspark", reason="the spark extra is not installed")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Java is not installed; Spark needs Java 17+")
+def _spark(
+    path: Path, out: Path, request: pytest.FixtureRequest, options: SegmentOptions = OPTIONS
+) -> dict[str, Any]:
+    # The session fixture is asked for here only: the other backends never start a JVM.
+    session = request.getfixturevalue("spark")
     from custseg.backends.spark import segment_spark
-    from custseg.backends.spark_session import spark_session
 
-    session = spark_session("local[2]", app_name="custseg-contract")
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        return segment_spark(path, out, OPTIONS, spark=session).summary
-    finally:
-        session.stop()
+    return segment_spark(path, out, options, spark=session).summary
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +80,9 @@ def reference(table, tmp_path_factory) -> tuple[dict[str, Any], np.ndarray]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_every_backend_gives_the_same_segments(backend, table, reference, tmp_path, monkeypatch):
+def test_every_backend_gives_the_same_segments(
+    backend, table, reference, tmp_path, monkeypatch, request
+):
     path, truth = table
     local_summary, local_labels = reference
     out = tmp_path / backend
@@ -97,7 +93,7 @@ def test_every_backend_gives_the_same_segments(backend, table, reference, tmp_pa
     elif backend == "chunked":
         summary = segment_chunked(path, out, OPTIONS, batch_rows=700).summary
     else:
-        summary = _spark(path, out)
+        summary = _spark(path, out, request)
     labels = _labels(out / "segments.csv")
 
     # The same K, by the one rule, and segments that agree (numbered alike by size).
@@ -121,3 +117,57 @@ def test_every_backend_gives_the_same_segments(backend, table, reference, tmp_pa
     model = custseg.load_model(out / "model.json")
     scored = model.predict(custseg.read_table(path))
     np.testing.assert_array_equal(scored["segment"].to_numpy(dtype=int), labels)
+
+
+# -- a skewed table: the same prepare rules on every backend ------------------------------
+SKEWED_OPTIONS = SegmentOptions(stability=0, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def skewed(tmp_path_factory) -> tuple[Path, dict[str, Any], list[str]]:
+    """Wholesale clients (log-normal spend, three extreme clients) and the local run."""
+    frame = make_wholesale_customers(440, random_state=0)
+    frame.insert(0, "ClientID", [f"C{i:04d}" for i in range(len(frame))])
+    path = tmp_path_factory.mktemp("skewed") / "wholesale.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path_factory.mktemp("skewed-local")
+    custseg.segment(path, SKEWED_OPTIONS).save(out)
+    summary = json.loads((out / "summary.json").read_text())
+    return path, summary, _column(out / "segments.csv", "outlier")
+
+
+def _column(path: Path, name: str) -> list[str]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [row[name] for row in csv.DictReader(fh)]
+
+
+def _decisions(summary: dict[str, Any]) -> dict[str, tuple[str, float | None]]:
+    return {d["feature"]: (d["transform"], d["unit"]) for d in summary["transform"]["columns"]}
+
+
+@pytest.mark.parametrize("backend", ["chunked", "spark"])
+def test_every_backend_applies_the_transform_fences_and_minimum_share(
+    backend, skewed, tmp_path, request
+):
+    path, local, local_outliers = skewed
+    out = tmp_path / backend
+    if backend == "chunked":
+        summary = segment_chunked(path, out, SKEWED_OPTIONS, batch_rows=100).summary
+    else:
+        summary = _spark(path, out, request, SKEWED_OPTIONS)
+
+    # The same columns on a log scale, with the same units (the sample is the whole table).
+    decisions = _decisions(summary)
+    assert decisions == _decisions(local)
+    assert {f for f, (t, _) in decisions.items() if t == "log"} == set(WHOLESALE_SPEND)
+    assert custseg.load_model(out / "model.json").scaler.has_log
+    # The same customers flagged outliers, each in a segment; none is a segment of its own.
+    outliers = _column(out / "segments.csv", "outlier")
+    assert outliers == local_outliers and outliers[0] == outliers[2] == "True"
+    assert summary["outliers"]["count"] == local["outliers"]["count"] == outliers.count("True")
+    assert summary["outliers"]["by_feature"] == local["outliers"]["by_feature"]
+    assert sum(s["outliers"] for s in summary["segments"]) == summary["outliers"]["count"]
+    assert summary["min_segment_share"]["share"] == 0.01
+    assert min(s["share"] for s in summary["segments"]) >= 0.01
+    assert summary["k"] == local["k"]
+    assert_published_shape(out)

@@ -60,7 +60,7 @@ def test_chunked_segments_in_batches_and_scores_back(blobs, tmp_path):
     with open(out / "segments.csv", encoding="utf-8") as fh:
         head_out = [next(fh) for _ in range(3)]
     assert head_out[0].rstrip("\n") == head_in[0].rstrip("\n") + (
-        ",segment,segment_name,distance_to_center"
+        ",segment,segment_name,distance_to_center,outlier"
     )
     assert head_out[1].startswith(head_in[1].rstrip("\n") + ",")
     # The portable model scores the training rows back to the same segments.
@@ -181,3 +181,41 @@ def test_chunked_missing_drop_keeps_every_row_with_a_reason(tmp_path):
     left_out = [i for i, s in enumerate(segments) if s == ""]
     assert left_out == [5, 700, 2_999]
     assert [reasons[i] for i in left_out] == ["missing value in 'Age'"] * 3
+
+
+def test_same_rows_in_any_order_give_the_same_k_and_segments(tmp_path):
+    # Overlapping groups and a sample smaller than the table: which rows are sampled,
+    # and the fit, must depend on the rows' values only, never on where they sit.
+    frame = make_blobs_customers(6_000, 3, 4, random_state=3, separation=2.5)
+    shuffled = frame.sample(frac=1.0, random_state=11).reset_index(drop=True)
+    runs = {}
+    for name, table in (("as_made", frame), ("shuffled", shuffled)):
+        path = tmp_path / f"{name}.csv"
+        write_csv_fast(table, path)
+        result = segment_chunked(
+            path,
+            tmp_path / name,
+            k_min=2,
+            k_max=6,
+            batch_rows=1_000,
+            sample_rows=2_000,
+            random_state=0,
+            **_quick(),
+        )
+        written = tmp_path / name / "segments.csv"
+        runs[name] = (
+            result,
+            dict(zip(_labels(written, "CustomerID"), _labels(written), strict=True)),
+        )
+    (first, labels_a), (second, labels_b) = runs["as_made"], runs["shuffled"]
+    assert first.summary["k"] == second.summary["k"]
+    assert labels_a == labels_b
+    # Every figure the same to the last bit; only the file's name differs, and the
+    # fingerprint, which hashes the rows in the order the file holds them.
+    for summary in (first.summary, second.summary):
+        summary["input"].pop("path")
+    assert json.dumps(first.summary) == json.dumps(second.summary)
+    models = [run.model.to_dict() for run in (first, second)]
+    for model in models:
+        model["training"].pop("fingerprint")
+    assert json.dumps(models[0]) == json.dumps(models[1])

@@ -5,12 +5,16 @@ decompression bomb and the foreign warning run the console script in a child
 process under a memory limit.
 """
 
+import gzip
+import os
 import re
+import resource
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
-from tests.conftest import CUSTSEG_BIN, invoke_cli
+from tests.conftest import CUSTSEG_BIN, invoke_cli, run_cli
 
 GOOD = "id,Age,Income\n" + "".join(f"{i},{20 + i % 30},{10 + (i * 7) % 50}\n" for i in range(1, 41))
 
@@ -216,8 +220,6 @@ def test_features_refuses_an_extension_it_does_not_write(tmp_path):
 
 def _bomb(path, gigabytes=1):
     """A .csv.gz of about a megabyte that inflates to ``gigabytes`` of CSV text."""
-    import gzip
-
     block = b"1,2,3\n" * ((16 << 20) // 6)
     member = gzip.compress(block, compresslevel=9)  # each member inflates to 16 MB
     with open(path, "wb") as fh:
@@ -229,7 +231,6 @@ def _bomb(path, gigabytes=1):
 
 def _limited(gigabytes):
     """Run a child under an address-space limit (``ulimit -v``)."""
-    import resource
 
     def limit():
         size = gigabytes << 30
@@ -238,14 +239,12 @@ def _limited(gigabytes):
     return limit
 
 
-@pytest.mark.parametrize("command", ["segment", "score"])
-def test_a_decompression_bomb_is_refused_before_it_fills_memory(tmp_path, model_path, command):
+def test_a_decompression_bomb_is_refused_before_it_fills_memory(tmp_path):
     bomb = _bomb(tmp_path / "bomb.csv.gz")
     assert bomb.stat().st_size < 2 << 20
-    args = ["score", model_path, bomb] if command == "score" else ["segment", bomb]
-    out = tmp_path / ("scored.csv" if command == "score" else "out")
+    out = tmp_path / "out"
     proc = subprocess.run(
-        [str(CUSTSEG_BIN), *map(str, args), "--out", str(out)],
+        [str(CUSTSEG_BIN), "segment", str(bomb), "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -260,3 +259,162 @@ def test_a_decompression_bomb_is_refused_before_it_fills_memory(tmp_path, model_
         proc.stderr,
     ), proc.stderr
     assert not out.exists()
+
+
+# -- score: a table too big to read whole is scored in batches ---------------------------
+@pytest.fixture(scope="module")
+def scoring(tmp_path_factory):
+    """A model of 40 customers and a table of them to score."""
+    tmp = tmp_path_factory.mktemp("scoring")
+    data = tmp / "customers.csv"
+    data.write_text(GOOD)
+    proc = invoke_cli("segment", data, "--out", tmp / "run", "--k", "3", "--no-report")
+    assert proc.returncode == 0, proc.stderr
+    return tmp / "run" / "model.json", data
+
+
+def _inflating(path, body: bytes, copies: int):
+    """A .csv.gz of ``copies`` times ``body`` (rows without header): tiny, inflating large."""
+    member = gzip.compress(body * 1_000, compresslevel=9)
+    with open(path, "wb") as fh:
+        fh.write(gzip.compress(b"id,Age,Income\n"))
+        for _ in range(copies // 1_000):
+            fh.write(member)
+    return path
+
+
+def test_score_reads_a_table_too_big_for_memory_in_batches(tmp_path, scoring):
+    model, data = scoring
+    body = data.read_bytes().split(b"\n", 1)[1]
+    bomb = _inflating(tmp_path / "many.csv.gz", body, 20_000)  # 800,000 rows, 15 MB of text
+    assert bomb.stat().st_size < 200 << 10
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MALLOC_ARENA_MAX": "2",
+    }
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            # What a score run loads before it reads a row.
+            "import custseg.cli, custseg.serving, custseg.model, pyarrow.csv, pyarrow.parquet;"
+            "print(open('/proc/self/status').read().split('VmPeak:')[1].split()[0])",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    # 100 MB more than a bare run: reading the table whole takes far more (15 bytes a
+    # byte of text), one batch of 100,000 rows far less.
+    limit = int(probe.stdout) * 1024 + (100 << 20)
+    out = tmp_path / "scored.csv"
+    proc = subprocess.run(
+        [str(CUSTSEG_BIN), "score", str(model), str(bomb), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Scored 800000 of 800000 customers" in proc.stdout
+    assert re.search(r"in \d+ batches", proc.stdout), proc.stdout
+    # Every row scored as the 40 customers it repeats.
+    whole = tmp_path / "whole.csv"
+    assert invoke_cli("score", model, data, "--out", whole).returncode == 0
+    expected = whole.read_bytes().split(b"\n", 1)
+    with open(out, "rb") as fh:
+        assert fh.readline() == expected[0] + b"\n"
+        assert fh.read() == expected[1] * 20_000
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".parquet"])
+def test_score_in_batches_writes_what_scoring_whole_writes(tmp_path, scoring, suffix):
+    model, data = scoring
+    whole, batched = tmp_path / f"whole{suffix}", tmp_path / f"batched{suffix}"
+    assert invoke_cli("score", model, data, "--out", whole).returncode == 0
+    proc = invoke_cli("score", model, data, "--out", batched, "--batch-rows", "7")
+    assert proc.returncode == 0, proc.stderr
+    assert "Scored 40 of 40 customers into 3 segment(s) in 6 batches" in proc.stdout
+    if suffix == ".parquet":
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(whole).astype(str), pd.read_parquet(batched).astype(str)
+        )
+    else:
+        assert pd.read_csv(whole, dtype=str).equals(pd.read_csv(batched, dtype=str))
+        if suffix == ".csv":
+            assert whole.read_bytes() == batched.read_bytes()
+
+
+def test_score_in_batches_names_the_row_of_the_table_and_writes_nothing(tmp_path, scoring):
+    model, data = scoring
+    rows = data.read_text().splitlines()
+    rows[33] = rows[33].replace(rows[33].split(",")[1], "n/a!", 1)  # data row 33
+    bad = _file(tmp_path, "bad.csv", "\n".join(rows) + "\n")
+    out = tmp_path / "scored.csv"
+    proc = invoke_cli("score", model, bad, "--out", out, "--batch-rows", "10")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "found 'n/a!' at row 33 (at least 1 such value(s))" in proc.stderr
+    # --strict refuses a blank in the last batch before a row is written.
+    rows = data.read_text().splitlines()
+    rows[40] = ",".join([*rows[40].split(",")[:2], ""])
+    gap = _file(tmp_path, "gap.csv", "\n".join(rows) + "\n")
+    proc = invoke_cli("score", model, gap, "--out", out, "--batch-rows", "10", "--strict")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "column 'Income': 1 missing value(s) (first at row 40)" in proc.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad.csv",
+        "gap.csv",
+    ]
+
+
+# -- every command: bad input is one line, exit 2; a bug is one line, exit 1 -------------
+USAGE_ERRORS = {
+    "unknown option": (["segment", "{data}", "--bogus"], "No such option: --bogus"),
+    "missing argument": (["score", "{model}"], "Missing argument 'input'"),
+    "bad option value": (["score", "{model}", "{data}", "--batch-rows", "0"], "--batch-rows"),
+    "unknown command": (["segmnt", "{data}"], "No such command 'segmnt'"),
+    "missing input, features": (["features", "{absent}", "--out", "{out}"], "does not exist"),
+    "missing input, drift": (["drift", "{model}", "{absent}", "--out", "{out}"], "does not exist"),
+    "missing input, compare": (["compare", "{absent}", "--out", "{out}"], "does not exist"),
+    "not a run folder, report": (["report", "{absent}"], "does not exist|no run|not a"),
+}
+
+
+@pytest.mark.parametrize("case", list(USAGE_ERRORS))
+def test_bad_input_to_any_command_is_one_line_exit_2(tmp_path, scoring, case):
+    model, data = scoring
+    args, message = USAGE_ERRORS[case]
+    names = {"data": data, "model": model, "absent": tmp_path / "absent.csv"}
+    names["out"] = tmp_path / "out"
+    proc = run_cli(*[a.format(**names) for a in args])
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("custseg: error: ") and "Traceback" not in proc.stderr
+    assert re.search(message, proc.stderr), proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_an_unexpected_failure_is_one_line_exit_1(tmp_path, scoring):
+    model, data = scoring
+    # A bug stands in as a RuntimeError from inside the library.
+    code = (
+        "import sys, custseg.serving\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise RuntimeError('something custseg did not expect')\n"
+        "custseg.serving.score_file = broken\n"
+        "from custseg.cli import main\n"
+        f"sys.argv = ['custseg', 'score', {str(model)!r}, {str(data)!r}, '--out', "
+        f"{str(tmp_path / 'scored.csv')!r}]\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == (
+        "custseg: error: internal error: RuntimeError: something custseg did not expect "
+        "(rerun with --debug and report it)\n"
+    )
+    assert not (tmp_path / "scored.csv").exists()

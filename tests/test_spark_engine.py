@@ -1,6 +1,7 @@
 """``--engine spark`` in local mode: same segments as the local engine, same portable model.
 
-One SparkSession (``local[2]``) serves the whole module: the JVM takes long to start.
+One SparkSession (``local[2]``, the ``spark`` fixture of ``conftest.py``) serves every
+test: the JVM takes long to start.
 """
 
 from __future__ import annotations
@@ -42,16 +43,6 @@ def _quick() -> dict:
 def _column(path: Path, name: str) -> list[str]:
     with open(path, newline="", encoding="utf-8") as fh:
         return [row[name] for row in csv.DictReader(fh)]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from custseg.backends.spark_session import spark_session
-
-    session = spark_session("local[2]", app_name="custseg-tests")
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ not know custseg's tree::
     CustsegError
     ├── InputError (ValueError)         bad data or options; the CLI exits with 2
     │   ├── DataFormatError             missing, empty or unreadable input file
+    │   │   └── TableTooLargeError      too big to read whole in the memory available
     │   ├── SchemaError                 a column is missing, empty or of the wrong kind
     │   └── EmptyInputError             too few usable rows or distinct rows for K
     ├── ModelError (ValueError)         not a custseg model, or an unknown schema version
@@ -28,6 +29,7 @@ as flags).
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 
@@ -41,7 +43,9 @@ __all__ = [
     "InputError",
     "ModelError",
     "SchemaError",
+    "TableTooLargeError",
     "collect_data_warnings",
+    "shift_rows",
 ]
 
 
@@ -70,6 +74,10 @@ class DataFormatError(InputError):
     """The input file is missing, empty, or not in a format custseg can read."""
 
 
+class TableTooLargeError(DataFormatError):
+    """The table would not fit in memory read whole; a command that streams it can read it."""
+
+
 class SchemaError(InputError):
     """A column is missing, entirely empty, or holds values of the wrong kind."""
 
@@ -84,6 +92,20 @@ class ModelError(CustsegError, ValueError):
 
 class EngineError(CustsegError, RuntimeError):
     """A computing back-end is missing or failed (for example Spark without Java)."""
+
+
+def shift_rows(error: InputError, offset: int) -> InputError:
+    """``error`` of a part of a table that starts after ``offset`` rows, its row
+    numbers made the table's (``at row 3`` -> ``at row 100003``).
+
+    A count of "such value(s)" is the part's: it becomes "at least" that many.
+    """
+    if not offset:
+        return error
+    message = re.sub(r"\bat row (\d+)", lambda m: f"at row {int(m[1]) + offset}", str(error))
+    message = re.sub(r"\((\d+) such value", r"(at least \1 such value", message)
+    shifted = type(error)(message, parameters=error.parameters)
+    return shifted
 
 
 class CustsegWarning(UserWarning):

@@ -27,6 +27,7 @@ far outside.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,6 +234,24 @@ class InputCheck:
                 for name, f, o in zip(self.features, self.filled, self.far_outside, strict=True)
             ],
         }
+
+    def then(self, later: InputCheck) -> InputCheck:
+        """This check followed by ``later``'s, of the rows that come next (a table in parts)."""
+
+        def first(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+            return np.where(mine >= 0, mine, np.where(theirs >= 0, theirs + self.rows, -1))
+
+        return dataclasses.replace(
+            self,
+            filled=self.filled + later.filled,
+            far_outside=self.far_outside + later.far_outside,
+            first_filled=first(self.first_filled, later.first_filled),
+            first_outside=first(self.first_outside, later.first_outside),
+            first_outside_value=np.where(
+                self.first_outside >= 0, self.first_outside_value, later.first_outside_value
+            ),
+            rows=self.rows + later.rows,
+        )
 
     def refuse(self) -> None:
         """Raise for the first filled or far-outside value (what strict scoring does).

@@ -9,6 +9,8 @@ that it exists once:
   :mod:`custseg.input_checks`, shared with ``custseg score`` and ``drift``).
 * :func:`model_card` describes a model for people: features with their ranges,
   segments with their centres in original units, the training fingerprint.
+* :func:`score_file` scores a file of customers into a file (``custseg score``):
+  read whole when it fits in memory, else in batches.
 """
 
 from __future__ import annotations
@@ -17,26 +19,37 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from custseg.errors import InputError, TableTooLargeError, shift_rows
 from custseg.explain import explain_customers
-from custseg.input_checks import RANGE_TOLERANCE, value_warnings
-from custseg.model import SCHEMA_VERSION, ScoreArrays, SegmentModel
+from custseg.input_checks import RANGE_TOLERANCE, InputCheck, check_inputs, value_warnings
+from custseg.io.arrow import table_appender, write_table_auto
+from custseg.io.readers import table_kind
+from custseg.io.tables import iter_table, read_table
+from custseg.model import SCHEMA_VERSION, ScoreArrays, SegmentModel, attach_scores
 
 __all__ = [
+    "SCORE_BATCH_ROWS",
     "SCORE_COLUMNS",
+    "ScoredFile",
     "SegmentMap",
     "model_card",
     "model_sha256",
     "probability_columns",
+    "score_file",
     "score_records",
 ]
 
 #: The columns every model's scoring returns; engines may add probability columns.
 SCORE_COLUMNS = ("segment", "segment_name", "distance_to_center")
+#: Rows read at a time by :func:`score_file` when a table is too big to read whole.
+SCORE_BATCH_ROWS = 100_000
 
 
 def probability_columns(scored: pd.DataFrame) -> list[str]:
@@ -302,3 +315,162 @@ class SegmentMap:
         Row ``r`` is the centre of segment ``model.center_ids[r]``.
         """
         return self.transform(self.model.original_centers())
+
+
+# -- scoring a file ----------------------------------------------------------------------
+@dataclass
+class ScoredFile:
+    """What :func:`score_file` wrote.
+
+    Attributes
+    ----------
+    path : Path
+    rows : int
+    sizes : dict of int to int
+        Customers per segment id, ascending id.
+    unscored : int
+        Rows that could not be scored (see their ``reason``).
+    outliers : int
+        Customers beyond the model's outlier fences.
+    check : InputCheck
+        Values filled in and values far outside the training range.
+    batches : int
+        Pieces the table was read in; 0 when it was read whole.
+    """
+
+    path: Path
+    rows: int
+    sizes: dict[int, int]
+    unscored: int
+    outliers: int
+    check: InputCheck
+    batches: int = 0
+
+    def add(self, scored: pd.DataFrame) -> None:
+        """Count the segments, unscored rows and outliers of one piece."""
+        for seg, n in scored["segment"].value_counts().items():
+            self.sizes[int(seg)] = self.sizes.get(int(seg), 0) + int(n)
+        self.sizes = dict(sorted(self.sizes.items()))
+        self.unscored += int(scored["segment"].isna().sum())
+        if "outlier" in scored:
+            self.outliers += int(scored["outlier"].sum())
+
+
+def score_file(
+    model: SegmentModel,
+    path: str | Path,
+    out: str | Path,
+    *,
+    strict: bool = False,
+    batch_rows: int | None = None,
+) -> ScoredFile:
+    """Score the customers of a file and write them, with their segments, to ``out``.
+
+    A table that fits in memory is read whole; a bigger one (a compressed file
+    that inflates to gigabytes) is read twice in batches of ``batch_rows`` rows,
+    never whole: a first pass counts what scoring fills in and what lies far
+    outside the training range (so that ``strict`` refuses before anything is
+    written), the second scores and appends each batch. The output appears
+    atomically, complete or not at all, and holds the same rows and columns
+    either way.
+
+    Parameters
+    ----------
+    model : SegmentModel
+    path : str or Path
+        CSV (optionally gzipped), Parquet or Excel (read whole only).
+    out : str or Path
+        ``.csv``, ``.csv.gz`` or ``.parquet``.
+    strict : bool, default=False
+        Refuse a value scoring would fill in or one far outside the training range.
+    batch_rows : int, optional
+        Read in batches of this many rows even if the table fits in memory;
+        default: whole when it fits, else :data:`SCORE_BATCH_ROWS`.
+
+    Returns
+    -------
+    ScoredFile
+
+    Raises
+    ------
+    InputError
+        Unreadable input, a missing feature column, a value that is not a number,
+        or (``strict``) a filled or far-outside value: nothing is written.
+    """
+    if batch_rows is None:
+        try:
+            frame = read_table(path)
+        except TableTooLargeError:
+            if table_kind(Path(path)) == "excel":
+                raise
+            batch_rows = SCORE_BATCH_ROWS
+        else:
+            return _score_whole(model, frame, Path(path), Path(out), strict=strict)
+    return _score_batches(model, Path(path), Path(out), strict=strict, batch_rows=batch_rows)
+
+
+def _score_whole(
+    model: SegmentModel, frame: pd.DataFrame, path: Path, out: Path, *, strict: bool
+) -> ScoredFile:
+    X = model.feature_matrix(frame, source=str(path))
+    check = check_inputs(model, X)
+    if strict:
+        check.refuse()
+    scored = model.predict_matrix(X)
+    write_table_auto(attach_scores(frame, scored), out)
+    result = ScoredFile(out, len(frame), {}, 0, 0, check)
+    result.add(scored)
+    return result
+
+
+def _batch_features(
+    model: SegmentModel, frame: pd.DataFrame, path: Path, offset: int
+) -> tuple[np.ndarray, bool]:
+    """The model's features of one batch, and whether a row of it cannot be scored.
+
+    An error (a value that is not a number, a missing one the model refuses)
+    names the row of the whole table.
+    """
+    try:
+        X = model.feature_matrix(frame, source=str(path))
+        return X, model.score_arrays(X).reasons is not None
+    except InputError as exc:
+        raise shift_rows(exc, offset) from None
+
+
+def _score_batches(
+    model: SegmentModel, path: Path, out: Path, *, strict: bool, batch_rows: int
+) -> ScoredFile:
+    # Pass 1: the checks over every row, and whether some row cannot be scored (the
+    # output then has a reason column, in every batch).
+    check: InputCheck | None = None
+    with_reason = False
+    for frame in iter_table(path, batch_rows=batch_rows):
+        X, unscored = _batch_features(model, frame, path, check.rows if check else 0)
+        part = check_inputs(model, X)
+        check = part if check is None else check.then(part)
+        with_reason = with_reason or unscored
+    assert check is not None  # iter_table refuses a table without rows
+    if strict:
+        check.refuse()
+    # Pass 2: score and append, batch by batch.
+    result = ScoredFile(out, check.rows, {}, 0, 0, check)
+    appender = None
+    try:
+        for frame in iter_table(path, batch_rows=batch_rows):
+            scored = model.predict_matrix(model.feature_matrix(frame, source=str(path)))
+            if with_reason and "reason" not in scored:
+                scored["reason"] = pd.Series("", index=scored.index, dtype=object)
+            table = attach_scores(frame, scored)
+            if appender is None:
+                appender = table_appender(out, [str(c) for c in table.columns])
+            appender.write(table)
+            result.add(scored)
+            result.batches += 1
+        if appender is not None:
+            appender.close()
+    except BaseException:
+        if appender is not None:
+            appender.abort()
+        raise
+    return result

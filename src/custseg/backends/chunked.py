@@ -4,27 +4,37 @@ The table (a CSV file, or a Parquet file or folder) is streamed in record
 batches of ``batch_rows`` rows and is never held whole. Four passes:
 
 1. **statistics** — exact count, mean, population standard deviation, minimum
-   and maximum of every feature (Chan's parallel update, in float64), missing
+   and maximum of every feature (sums exact until the end, so that the order of
+   the rows changes nothing), missing
    counts, the SHA-256 fingerprint of the fitted rows (the same digest the local
    engine computes), and a seeded uniform sample of ``sample_rows`` rows
-   (bottom-k of random keys: the same rows whatever the batch size).
+   (bottom-k of keys computed from each row's values: the same rows, in the same
+   order, whatever the batch size and the order of the rows). The log
+   transform of skewed columns and the outlier fences are decided on the sample
+   by the in-memory rules (:mod:`custseg.features.transform`,
+   :mod:`custseg.features.outliers`); when a column is transformed, one more
+   pass gives the exact statistics of the transformed values for the scaler.
 2. **fit** — K is given or chosen on the sample by the one K rule
    (:mod:`custseg.segmentation.k_choice`); K-Means over the batches
    (:func:`custseg.engines.kmeans.fit_kmeans_batches`): k-means++ with
-   ``n_init`` restarts on the sample gives the start, then mini-batch updates
-   run over every batch for ``passes`` passes.
+   ``n_init`` restarts on the sample gives the start, then ``passes`` Lloyd
+   iterations, each accumulated over every batch; outliers are left out of both.
+   Neither depends on the order of the rows: the same customers in any order
+   get the same K and the same segments.
 3. **count** — every row is scored with the model's own rule
    (:meth:`custseg.model.SegmentModel.predict_matrix`) to get exact segment sizes
-   (segments are numbered by size, largest first), per-segment means and the
+   (segments are numbered by size, largest first; one under ``min_segment_share``
+   is dissolved and the rows counted again), per-segment means, outliers and the
    inertia.
 4. **write** — every row is scored again and appended to ``segments.csv``
    (original columns exactly as read, then ``segment``, ``segment_name``,
-   ``distance_to_center``), atomically.
+   ``distance_to_center``, ``outlier``), atomically.
 
 What is exact and what comes from the sample: scaling (standard and min-max),
 feature means, segment sizes, shares and means, and the inertia are computed
 over every row. The median used to impute missing values, the robust scaler's
-median and IQR, the feature quantiles stored in the model, segment medians,
+median and IQR, the transform's decisions and units, the outlier fences, the
+feature quantiles stored in the model, segment medians,
 and the silhouette, Calinski-Harabasz and Davies-Bouldin indices come from the
 sample, as do K, stability and the borderline share (``summary.json`` says
 how many rows). The model is the same portable
@@ -35,6 +45,7 @@ labels in ``segments.csv``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import warnings
@@ -47,6 +58,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from custseg.engines.exact_sums import ExactSums, exact_mean_std, exact_squares
 from custseg.engines.kmeans import fit_kmeans_batches
 from custseg.errors import DataWarning, EmptyInputError, collect_data_warnings
 from custseg.features.kinds import column_kinds
@@ -57,9 +69,11 @@ from custseg.features.missing import (
     fitting_rows,
     impute_values,
 )
+from custseg.features.outliers import OUTLIER_RULE, OutlierFences, fit_fences
 from custseg.features.preprocessing import ColumnStatistics, Scaler, scaler_from_statistics
 from custseg.features.roles import TableSchema
 from custseg.features.selection import choose_features, require_amounts, require_features
+from custseg.features.transform import TransformChoice, choose_transform, log_transform
 from custseg.io import write_csv, write_json
 from custseg.io.arrow import CsvAppender, iter_batches
 from custseg.model import SegmentModel, segment_name_column
@@ -71,11 +85,14 @@ from custseg.segmentation.describe import (
     StreamedRun,
     describe_streamed,
     streamed_profiles,
+    streamed_shaping,
 )
 from custseg.segmentation.fit import size_order
 from custseg.segmentation.k_choice import choose_k
 from custseg.segmentation.prepare import require_rows
 from custseg.segmentation.records import QUANTILES, build_model, feature_record
+from custseg.segmentation.sampling import MISSING_KEY, row_keys
+from custseg.segmentation.small_segments import dissolve_small, outlier_record
 
 __all__ = ["ChunkedResult", "segment_chunked"]
 
@@ -101,60 +118,80 @@ class ChunkedResult:
 
 
 class _Stats:
-    """Streaming count / mean / M2 / min / max per feature (Chan et al.'s merge)."""
+    """Streaming count, mean, population std, min and max per feature.
+
+    Sums are exact until the end (:class:`custseg.engines.exact_sums.ExactSums`):
+    the same rows in any order, in any batches, give the same scaler to the last bit.
+    """
 
     def __init__(self, d: int) -> None:
         self.n = 0
-        self.mean = np.zeros(d)
-        self.m2 = np.zeros(d)
+        self.sums, self.squares = ExactSums(1, d), ExactSums(1, d)
         self.min = np.full(d, np.inf)
         self.max = np.full(d, -np.inf)
+        self._moments: tuple[np.ndarray, np.ndarray] | None = None
 
     def update(self, X: np.ndarray) -> None:
         if not len(X):
             return
-        n_b = len(X)
-        mean_b = X.mean(axis=0)
-        m2_b = ((X - mean_b) ** 2).sum(axis=0)
-        delta = mean_b - self.mean
-        total = self.n + n_b
-        self.mean = self.mean + delta * n_b / total
-        self.m2 = self.m2 + m2_b + delta**2 * self.n * n_b / total
-        self.n = total
+        self.n += len(X)
+        self.sums.add(X)
+        for part in exact_squares(X):
+            self.squares.add(part)
         self.min = np.minimum(self.min, X.min(axis=0))
         self.max = np.maximum(self.max, X.max(axis=0))
+        self._moments = None
+
+    def _mean_std(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._moments is None:
+            self._moments = exact_mean_std(self.sums, self.squares, max(self.n, 1))
+        return self._moments
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self._mean_std()[0]
 
     @property
     def std(self) -> np.ndarray:
-        return np.sqrt(self.m2 / max(self.n, 1))
+        return self._mean_std()[1]
 
 
 class _Sample:
-    """A seeded uniform sample of rows: the ``size`` rows with the smallest random keys."""
+    """A seeded uniform sample of rows: the ``size`` rows with the smallest keys.
+
+    A row's key comes from its own values and the seed
+    (:func:`custseg.segmentation.sampling.row_keys`), never from its position, so
+    the same customers in any order, in any batches, give the same sample in the
+    same order. A missing value gets a key value of its own.
+    """
 
     def __init__(self, size: int, random_state: int) -> None:
         self.size = size
-        self.rng = np.random.default_rng(random_state)
-        self.keys = np.empty(0)
-        self.rows = np.empty(0, dtype="int64")
+        self.random_state = random_state
+        self.keys = np.empty(0, dtype=np.uint64)
         self.X: np.ndarray | None = None
 
-    def update(self, X: np.ndarray, row_ids: np.ndarray) -> None:
-        keys = self.rng.random(len(X))
+    def update(self, X: np.ndarray) -> None:
+        keys = row_keys(np.nan_to_num(X, nan=MISSING_KEY), random_state=self.random_state)
         if self.X is None:
             self.X = np.empty((0, X.shape[1]))
         keys = np.concatenate([self.keys, keys])
-        rows = np.concatenate([self.rows, row_ids])
         data = np.concatenate([self.X, X])
         if len(keys) > self.size:
             keep = np.argpartition(keys, self.size - 1)[: self.size]
-            keys, rows, data = keys[keep], rows[keep], data[keep]
-        self.keys, self.rows, self.X = keys, rows, data
+            keys, data = keys[keep], data[keep]
+        self.keys, self.X = keys, data
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
     def ordered(self) -> np.ndarray:
-        """The sampled rows in file order."""
-        order = np.argsort(self.rows, kind="stable")
-        return self.X[order] if self.X is not None else np.empty((0, 0))
+        """The sampled rows by key, ties by value: an order fixed by the values alone."""
+        if self.X is None:
+            return np.empty((0, 0))
+        values = np.nan_to_num(self.X, nan=MISSING_KEY)
+        columns = [values[:, j] for j in reversed(range(values.shape[1]))]
+        return self.X[np.lexsort([*columns, self.keys])]
 
 
 def _batch_frame(batch: pa.RecordBatch) -> pd.DataFrame:
@@ -206,20 +243,35 @@ def _roles_and_features(
 
 @dataclass
 class _Prepared:
-    """The prepare stage over batches: exact statistics, a sample, the scaler."""
+    """The prepare stage over batches: exact statistics, a sample, transform, scaler, fences."""
 
-    stats: _Stats
-    sample: np.ndarray  # seeded sample of the fitting rows, original units, file order
+    stats: _Stats  # of the fitting rows in original units
+    sample: np.ndarray  # seeded sample of the fitting rows, original units, in key order
     missing: MissingCounts
     fill: np.ndarray
     rows: int
+    transform: TransformChoice
+    log_stats: _Stats  # of the fitting rows on the transformed scale (``stats`` if none)
     scaler: Scaler
+    fences: OutlierFences
+
+    @property
+    def sample_core(self) -> np.ndarray:
+        """The sampled rows inside the fences, scaled: K and the start are fitted on them."""
+        Z = self.scaler.transform(self.sample)
+        return Z[~self.fences.flag(Z)]
 
 
 def _prepare(
     table: _Table, options: SegmentOptions, sample_rows: int, progress: ProgressFn | None
 ) -> _Prepared:
-    """Pass 1 (and a second with imputed values): statistics, sample, policy, scaler."""
+    """Pass 1 (and a second with imputed values): statistics, sample, policy, scaler.
+
+    The log transform and the outlier fences are decided by the in-memory rules
+    (:func:`custseg.features.transform.choose_transform`,
+    :func:`custseg.features.outliers.fit_fences`) on the sample; the scaling of the
+    transformed values takes one more pass, exact over every row.
+    """
     d = len(table.features)
     stats, sample = _Stats(d), _Sample(sample_rows, options.random_state)
     missing = MissingCounts.of(np.zeros((0, d), dtype=bool), table.features)
@@ -230,28 +282,40 @@ def _prepare(
         nan = np.isnan(X)
         complete = ~nan.any(axis=1)
         missing = missing + MissingCounts.of(nan, table.features, row_offset=rows)
-        ids = np.arange(rows, rows + len(X))
-        nan_sample.update(X, ids)
+        nan_sample.update(X)
         stats.update(X[complete])
-        sample.update(X[complete], ids[complete])
+        sample.update(X[complete])
         rows += len(X)
         emit(progress, "reading", rows)
     emit(progress, "reading", rows, rows)
     fill = impute_values(nan_sample.ordered())
-    median_rows = len(nan_sample.rows) if rows > len(nan_sample.rows) else None
+    median_rows = len(nan_sample) if rows > len(nan_sample) else None
     apply_missing_policy(options.missing, missing, table.source, median_rows=median_rows)
     if missing.rows_with_missing and options.missing == "impute":
         # Imputed rows join the fit: the exact statistics and sample again, filled in.
         stats, sample = _Stats(d), _Sample(sample_rows, options.random_state)
-        done = 0
         for X in table.matrices():
             X = np.where(np.isnan(X), fill, X)
             stats.update(X)
-            sample.update(X, np.arange(done, done + len(X)))
-            done += len(X)
+            sample.update(X)
     require_rows(stats.n, table.source)
     Xs = sample.ordered()
-    return _Prepared(stats, Xs, missing, fill, rows, _scaler(stats, Xs, options.scaling))
+    transform = choose_transform(Xs, table.features, mode=options.transform)
+    log_stats = _log_stats(table, options, fill, transform.units) if transform.any else stats
+    scaler = _scaler(log_stats, log_transform(Xs, transform.units), options.scaling)
+    scaler = scaler.with_log(transform.units)
+    fences = fit_fences(scaler.transform(Xs))
+    return _Prepared(stats, Xs, missing, fill, rows, transform, log_stats, scaler, fences)
+
+
+def _log_stats(
+    table: _Table, options: SegmentOptions, fill: np.ndarray, units: np.ndarray
+) -> _Stats:
+    """Exact statistics of the fitting rows on the log scale: one more pass."""
+    stats = _Stats(len(units))
+    for X in table.matrices():
+        stats.update(log_transform(fitting_rows(X, options.missing, fill)[0], units))
+    return stats
 
 
 def _scaler(stats: _Stats, sample: np.ndarray, method: str) -> Scaler:
@@ -284,8 +348,10 @@ def _fit(
     """K-Means over every batch (fitting rows only), from restarts on the sample."""
 
     def batches() -> Iterator[np.ndarray]:
+        # Outliers take no part in the fit, as in memory.
         for X in table.matrices():
-            yield prep.scaler.transform(fitting_rows(X, options.missing, prep.fill)[0])
+            Z = prep.scaler.transform(fitting_rows(X, options.missing, prep.fill)[0])
+            yield Z[~prep.fences.flag(Z)]
 
     total = prep.stats.n * passes
     fitted = 0
@@ -297,12 +363,11 @@ def _fit(
 
     emit(progress, "fitting", 0, total)
     return fit_kmeans_batches(
-        prep.scaler.transform(prep.sample),
+        prep.sample_core,
         batches,
         k,
         random_state=options.random_state,
         n_init=n_init,
-        batch_rows=table.batch_rows,
         passes=passes,
         done=done,
     )
@@ -324,23 +389,46 @@ def _model(prep: _Prepared, features: list[str], centers: np.ndarray, missing: s
         algorithm="kmeans",
         centers=centers,
         training={},
+        outliers=prep.fences,
     )
 
 
 @dataclass
 class _Totals:
-    """Exact per-segment sizes and sums, the inertia and the fingerprint, over every row."""
+    """Exact per-segment figures, the inertia and the fingerprint, over every row.
+
+    ``log_sums`` are the sums on the log scale (``sums`` where nothing is
+    transformed); ``outliers`` counts the outliers per segment and ``beyond`` the
+    customers beyond each feature's fence.
+    """
 
     counts: np.ndarray
     sums: np.ndarray
+    log_sums: np.ndarray
+    outliers: np.ndarray
+    beyond: np.ndarray
     inertia: float
     fingerprint: str
+
+    def reordered(self, order: list[int]) -> _Totals:
+        """The per-segment figures in the segments' new order (nothing dissolved)."""
+        return dataclasses.replace(
+            self,
+            counts=self.counts[order],
+            sums=self.sums[order],
+            log_sums=self.log_sums[order],
+            outliers=self.outliers[order],
+        )
 
 
 def _count(table: _Table, model: SegmentModel, fill: np.ndarray) -> _Totals:
     """Pass 3: every row scored by the model's own rule."""
     k, d = model.centers.shape
-    counts, sums, inertia = np.zeros(k, dtype="int64"), np.zeros((k, d)), 0.0
+    counts, outliers, beyond = np.zeros(k, "int64"), np.zeros(k, "int64"), np.zeros(d, "int64")
+    # Exact sums: the same figures to the last bit whatever the order of the rows.
+    sums, log_sums, inertia = ExactSums(k, d), ExactSums(k, d), ExactSums(1, 1)
+    units = model.scaler.log_units if model.scaler.has_log else np.zeros(d)
+    fences = model.outliers if model.outliers is not None else OutlierFences.none(d)
     # The fingerprint hashes the fitted rows (imputed, or without the dropped ones) in
     # file order, exactly as custseg.model.fingerprint does over the whole matrix.
     digest = hashlib.sha256()
@@ -351,10 +439,22 @@ def _count(table: _Table, model: SegmentModel, fill: np.ndarray) -> _Totals:
         lab = scored["segment"].to_numpy(dtype="int64", na_value=0)[ok]
         Xf = np.where(np.isnan(X), fill, X)[ok]
         counts += np.bincount(lab, minlength=k)
-        np.add.at(sums, lab, Xf)
-        inertia += float((scored["distance_to_center"].to_numpy()[ok] ** 2).sum())
+        sums.add(Xf, lab)
+        log_sums.add(log_transform(Xf, units), lab)
+        over = fences.beyond(model.scaler.transform(Xf))
+        beyond += over.sum(axis=0)
+        outliers += np.bincount(lab[over.any(axis=1)], minlength=k)
+        inertia.add(scored["distance_to_center"].to_numpy()[ok, None] ** 2)
         digest.update(np.ascontiguousarray(Xf, dtype="float64").tobytes())
-    return _Totals(counts, sums, inertia, "sha256:" + digest.hexdigest())
+    return _Totals(
+        counts,
+        sums.total(),
+        log_sums.total(),
+        outliers,
+        beyond,
+        float(inertia.total()[0, 0]),
+        "sha256:" + digest.hexdigest(),
+    )
 
 
 def _write(
@@ -368,7 +468,9 @@ def _write(
     progress: ProgressFn | None,
 ) -> Path:
     """Pass 4: label every row and append it to ``segments.csv`` (atomically)."""
-    extra = ["segment", "segment_name", "distance_to_center"] + (["reason"] if reason else [])
+    extra = ["segment", "segment_name", "distance_to_center", "outlier"] + (
+        ["reason"] if reason else []
+    )
     header = columns + [c if c not in columns else f"{c}_custseg" for c in extra]
     writer = CsvAppender(out / "segments.csv", header)
     lookup = model.segment_names
@@ -421,7 +523,7 @@ def segment_chunked(
     sample_rows : int, default=100_000
         The seeded sample for choosing K, medians, quantiles and sample metrics.
     passes : int, default=1
-        Mini-batch K-Means passes over all rows after the k-means++ start.
+        Lloyd iterations over all rows after the k-means++ start (one read each).
     n_init : int, default=10
         k-means++ restarts on the sample.
     progress : callable, optional
@@ -445,19 +547,27 @@ def segment_chunked(
     with collect_data_warnings() as messages:
         head, schema, skipped = _roles_and_features(table, options)
         prep = _prepare(table, options, sample_rows, progress)
-        choice, model, totals = _choose_and_fit(table, prep, options, n_init, passes, progress)
+        choice, model, totals, small = _choose_and_fit(
+            table, prep, options, n_init, passes, progress
+        )
         sample = LabelledSample.score(model, prep.sample)
+        per_row = np.maximum(totals.counts, 1)[:, None]
         segments = streamed_profiles(
             table.features,
             sizes=totals.counts,
-            means=totals.sums / np.maximum(totals.counts, 1)[:, None],
+            means=totals.sums / per_row,
             overall_mean=prep.stats.mean,
             overall_std=prep.stats.std,
             sample=sample,
             rows_fitted=prep.stats.n,
             vocabulary=options.vocabulary,
             kinds=column_kinds(model.features),
+            z_basis=(totals.log_sums / per_row, prep.log_stats.mean, prep.log_stats.std),
         )
+        segments = [
+            dataclasses.replace(seg, outliers=int(n))
+            for seg, n in zip(segments, totals.outliers, strict=True)
+        ]
         model.segments = [s.model_entry() for s in segments]
         left_out = bool(prep.missing.rows_with_missing) and options.missing == "drop"
         columns = list(head.columns)
@@ -476,13 +586,27 @@ def segment_chunked(
             sample=sample,
             segments=segments,
             inertia=totals.inertia,
+            shaping=streamed_shaping(
+                options,
+                prep.transform,
+                outlier_record(
+                    rows=prep.stats.n,
+                    count=int(totals.outliers.sum()),
+                    by_feature=totals.beyond,
+                    by_segment=dict(enumerate(totals.outliers)),
+                    features=table.features,
+                    rule=OUTLIER_RULE,
+                ),
+                small,
+                sample_rows=len(prep.sample),
+                engine="chunked",
+            ),
         )
         details = {
             "batch_rows": batch_rows,
             "passes": passes,
             "sample_rows": len(prep.sample),
-            "method": "k-means++ restarts on the sample, then MiniBatchKMeans.partial_fit "
-            "over every batch",
+            "method": "k-means++ restarts on the sample, then Lloyd iterations over every batch",
             "roles_from_rows": len(head),
         }
         summary = describe_streamed(run, options, choice, engine="chunked", details=details)
@@ -497,25 +621,35 @@ def _choose_and_fit(
     n_init: int,
     passes: int,
     progress: ProgressFn | None,
-) -> tuple[KSelection | None, SegmentModel, _Totals]:
-    """K by the one rule on the sample, K-Means over the batches, segments by size."""
-    Zs = prep.scaler.transform(prep.sample)
-    n_distinct = len(np.unique(prep.sample, axis=0))
+) -> tuple[KSelection | None, SegmentModel, _Totals, dict[str, Any]]:
+    """K by the one rule on the sample, K-Means over the batches, segments by size.
+
+    As in memory, outliers take no part in choosing K or fitting, and a segment
+    under ``min_segment_share`` of the customers is dissolved into its nearest
+    segments (:func:`custseg.segmentation.small_segments.dissolve_small`).
+    """
+    Zs = prep.sample_core
+    n_distinct = len(np.unique(Zs, axis=0))
     choice = choose_k(Zs, options, n_distinct=n_distinct, source=table.source, progress=progress)
     k = int(choice.chosen) if choice is not None else int(options.k or 0)
     centers = _fit(table, prep, options, k, n_init=n_init, passes=passes, progress=progress)
     model = _model(prep, table.features, centers, options.missing)
     totals = _count(table, model, prep.fill)
-    order = size_order(dict(enumerate(int(n) for n in totals.counts)), centers)
+    sizes = dict(enumerate(int(n) for n in totals.counts))
+    kept, small = dissolve_small(
+        sizes, n_customers=prep.stats.n, min_share=options.min_segment_share
+    )
+    order = [s for s in size_order(sizes, centers) if s in set(kept)]
     model.centers = centers[order]
+    # Dissolved segments' customers go to their nearest kept segment: count again.
+    totals = totals.reordered(order) if len(order) == k else _count(table, model, prep.fill)
     model.training = {
         "rows": int(prep.stats.n),
         "fingerprint": totals.fingerprint,
         "random_state": options.random_state,
         "engine": "chunked",
     }
-    totals = _Totals(totals.counts[order], totals.sums[order], totals.inertia, totals.fingerprint)
-    return choice, model, totals
+    return choice, model, totals, small
 
 
 def _save(

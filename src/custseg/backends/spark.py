@@ -17,17 +17,23 @@ has to fit on one machine:
 4. **K**: given, or chosen by the same rule as every other backend
    (:func:`custseg.segmentation.choose_k.select_k`) on a seeded sample of the
    scaled rows (about :data:`SWEEP_ROWS`) collected to the driver.
-5. **final fit**: MLlib K-Means (k-means||, seeded) on every row.
+5. **final fit**: MLlib K-Means (k-means||, seeded) on every row inside the
+   outlier fences. The log transform of skewed columns and the fences are
+   decided on the driver's sample by the in-memory rules
+   (:mod:`custseg.features.transform`, :mod:`custseg.features.outliers`); the
+   transformed columns are scaled from exact Spark aggregates.
 6. **label**: every row is scored on the executors by
    :meth:`custseg.model.SegmentModel.predict_matrix` (``mapInPandas``) — the code
    ``custseg score`` runs — so scoring the training rows later reproduces the
-   labels exactly. Segments are numbered by size, largest first.
+   labels exactly. Segments are numbered by size, largest first; one under
+   ``min_segment_share`` is dissolved and the rows labelled again.
 7. **write**: ``segments.csv`` (collected and written like the local engine)
    for up to :data:`CSV_MAX_ROWS` rows, else ``segments.parquet/`` written by
    Spark; ``summary.json`` and the portable ``model.json`` as the local engine.
 
 Exact over all rows: scaling, sizes, shares, segment means, inertia. From the
-sample or approximate: the imputation medians and feature quantiles
+sample or approximate: the transform's decisions and units, the outlier
+fences, the imputation medians and feature quantiles
 (``approxQuantile``, relative error 1e-4), segment medians, and the silhouette,
 Calinski-Harabasz and Davies-Bouldin indices (on the K sample). On a real
 cluster custseg must be installed on the executors (``pip install custseg`` on
@@ -36,6 +42,7 @@ every node, or ship it with ``--py-files``); see ``docs/scale.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -61,9 +68,11 @@ from custseg.errors import (
 from custseg.features.kinds import column_kinds
 from custseg.features.large import detect_roles_fast
 from custseg.features.missing import MissingCounts, apply_missing_policy, fill_values
+from custseg.features.outliers import OUTLIER_RULE, OutlierFences, fit_fences
 from custseg.features.preprocessing import ColumnStatistics, Scaler, scaler_from_statistics
 from custseg.features.roles import NA_TOKENS, TableSchema
 from custseg.features.selection import choose_features, require_amounts, require_features
+from custseg.features.transform import TransformChoice, choose_transform
 from custseg.io import write_csv, write_json
 from custseg.io.arrow import csv_header
 from custseg.io.paths import check_input_exists
@@ -77,11 +86,13 @@ from custseg.segmentation.describe import (
     StreamedRun,
     describe_streamed,
     streamed_profiles,
+    streamed_shaping,
 )
 from custseg.segmentation.fit import size_order
 from custseg.segmentation.k_choice import choose_k
 from custseg.segmentation.prepare import require_rows
 from custseg.segmentation.records import QUANTILES, RunSummary, build_model, feature_record
+from custseg.segmentation.small_segments import dissolve_small, outlier_record
 
 __all__ = ["CSV_MAX_ROWS", "SparkResult", "segment_spark"]
 
@@ -275,18 +286,38 @@ def _fit_statistics(fit_frame: Any, fcols: list[str], source: str) -> _Moments:
     )
 
 
-def _scaled(fit_frame: Any, fcols: list[str], scaler: Scaler) -> Any:
-    """The fitting rows as one ``z`` vector column, ``(x - center) / scale`` by Spark SQL."""
+def _logged(fcols: list[str], units: np.ndarray) -> list[Any]:
+    """The feature columns on the log scale of :func:`custseg.features.transform.log_transform`,
+    ``sign(x) log1p(|x| / u)`` by Spark SQL (a column with ``u = 0`` as it is)."""
+    from pyspark.sql import functions as F
+
+    def logged(c: str, unit: float) -> Any:
+        return F.signum(F.col(c)) * F.log1p(F.abs(F.col(c)) / unit) if unit > 0 else F.col(c)
+
+    return [logged(c, float(units[j])) for j, c in enumerate(fcols)]
+
+
+def _scaled(fit_frame: Any, fcols: list[str], scaler: Scaler, fences: OutlierFences) -> Any:
+    """The fitting rows inside the outlier fences as one ``z`` vector column,
+    ``(t(x) - center) / scale`` by Spark SQL."""
     from pyspark.ml.feature import VectorAssembler
     from pyspark.sql import functions as F
 
+    units = scaler.log_units if scaler.has_log else np.zeros(len(fcols))
     zcols = [
-        ((F.col(c) - float(scaler.center[j])) / float(scaler.scale[j])).alias(f"__z{j}")
-        for j, c in enumerate(fcols)
+        ((t - float(scaler.center[j])) / float(scaler.scale[j])).alias(f"__z{j}")
+        for j, t in enumerate(_logged(fcols, units))
     ]
+    scaled = fit_frame.select(*zcols)
+    # Outliers take no part in the fit, as in memory (a NaN is never beyond a fence).
+    for j in range(len(fcols)):
+        if np.isfinite(fences.low[j]):
+            scaled = scaled.filter(~(F.col(f"__z{j}") < float(fences.low[j])))
+        if np.isfinite(fences.high[j]):
+            scaled = scaled.filter(~(F.col(f"__z{j}") > float(fences.high[j])))
     return (
         VectorAssembler(inputCols=[f"__z{j}" for j in range(len(fcols))], outputCol="z")
-        .transform(fit_frame.select(*zcols))
+        .transform(scaled)
         .select("z")
     )
 
@@ -306,9 +337,12 @@ class _Prepared:
     missing: MissingCounts
     fill: np.ndarray
     fit_frame: Any  # the fitting rows (imputed or without the dropped ones)
-    moments: _Moments
+    moments: _Moments  # of the fitting rows in original units
+    log_moments: _Moments  # on the log scale (``moments`` when nothing is transformed)
+    transform: TransformChoice
     scaler: Scaler
-    scaled: Any  # the fitting rows as one ``z`` vector column (cached)
+    fences: OutlierFences
+    scaled: Any  # the fitting rows inside the fences as one ``z`` vector column (cached)
     rows_fitted: int
     sample: np.ndarray  # seeded sample of the fitting rows, original units
 
@@ -337,21 +371,30 @@ def _prepare(
     else:
         fit_frame = frame.dropna(subset=fcols)
     moments = _fit_statistics(fit_frame, fcols, source)
+    rows_fitted = int(fit_frame.count())
+    fraction = min(1.0, SWEEP_ROWS / rows_fitted)
+    picked = fit_frame.sample(withReplacement=False, fraction=fraction, seed=options.random_state)
+    sample = picked.select(*fcols).toPandas().to_numpy(dtype="float64").reshape(-1, len(names))
+    # The in-memory rules on the driver's sample; the scaling exact over every row.
+    transform = choose_transform(sample, names, mode=options.transform)
+    log_moments = moments
+    if transform.any:
+        logged = fit_frame.select(
+            *[t.alias(c) for t, c in zip(_logged(fcols, transform.units), fcols, strict=True)]
+        )
+        log_moments = _fit_statistics(logged, fcols, source)
     scaler = scaler_from_statistics(
         options.scaling,
         ColumnStatistics(
             len(names),
-            mean=moments.mean,
-            std=moments.std,
-            minimum=moments.minimum,
-            maximum=moments.maximum,
+            mean=log_moments.mean,
+            std=log_moments.std,
+            minimum=log_moments.minimum,
+            maximum=log_moments.maximum,
         ),
-    )
-    scaled = _scaled(fit_frame, fcols, scaler).cache()
-    rows_fitted = int(scaled.count())
-    fraction = min(1.0, SWEEP_ROWS / rows_fitted)
-    picked = fit_frame.sample(withReplacement=False, fraction=fraction, seed=options.random_state)
-    sample = picked.select(*fcols).toPandas().to_numpy(dtype="float64").reshape(-1, len(names))
+    ).with_log(transform.units)
+    fences = fit_fences(scaler.transform(sample))
+    scaled = _scaled(fit_frame, fcols, scaler, fences).cache()
     return _Prepared(
         source=source,
         columns=list(raw.columns),
@@ -365,7 +408,10 @@ def _prepare(
         fill=fill,
         fit_frame=fit_frame,
         moments=moments,
+        log_moments=log_moments,
+        transform=transform,
         scaler=scaler,
+        fences=fences,
         scaled=scaled,
         rows_fitted=rows_fitted,
         sample=sample,
@@ -374,12 +420,20 @@ def _prepare(
 
 @dataclass
 class _Totals:
-    """Exact per-segment sizes, means and the inertia, by Spark over every row."""
+    """Exact per-segment figures and the inertia, by Spark over every row.
+
+    ``log_means`` are the means on the log scale (``means`` where nothing is
+    transformed); ``outliers`` counts the outliers per segment and ``beyond`` the
+    customers beyond each feature's fence.
+    """
 
     sizes: np.ndarray
     means: np.ndarray
+    log_means: np.ndarray
+    outliers: np.ndarray
+    beyond: np.ndarray
     inertia: float
-    labelled: Any  # every row with ``segment``, ``distance_to_center``, ``reason``
+    labelled: Any  # every row with ``segment``, ``distance_to_center``, ``outlier``, ``reason``
 
 
 def _fit(prep: _Prepared, k: int, random_state: int, progress: ProgressFn | None) -> np.ndarray:
@@ -428,6 +482,7 @@ def _model(
             "spark_version": spark.version,
             "master": spark.sparkContext.master,
         },
+        outliers=prep.fences,
     )
 
 
@@ -437,32 +492,50 @@ def _count(prep: _Prepared, model: SegmentModel, progress: ProgressFn | None) ->
 
     emit(progress, "labelling", 0, prep.rows)
     labelled = _label(prep.frame, json.dumps(model.to_dict()), prep.fcols)
-    fill = prep.fill
+    filled = [
+        F.coalesce(F.col(c), F.lit(float(v))) for c, v in zip(prep.fcols, prep.fill, strict=True)
+    ]
+    logged = _logged([f"__v{j}" for j in range(len(filled))], prep.transform.units)
     aggregates = (
         labelled.filter(F.col("segment").isNotNull())
+        .select(
+            "segment",
+            "distance_to_center",
+            "outlier",
+            *[f"__b{j}" for j in range(len(filled))],
+            *[v.alias(f"__v{j}") for j, v in enumerate(filled)],
+        )
         .groupBy("segment")
         .agg(
             F.count(F.lit(1)).alias("size"),
             F.sum(F.col("distance_to_center") ** 2).alias("inertia"),
-            *[
-                F.avg(F.coalesce(F.col(c), F.lit(float(fill[j])))).alias(f"mean{j}")
-                for j, c in enumerate(prep.fcols)
-            ],
+            F.sum(F.col("outlier").cast("long")).alias("outliers"),
+            *[F.sum(F.col(f"__b{j}").cast("long")).alias(f"beyond{j}") for j in range(len(filled))],
+            *[F.avg(F.col(f"__v{j}")).alias(f"mean{j}") for j in range(len(filled))],
+            *[F.avg(t).alias(f"log{j}") for j, t in enumerate(logged)],
         )
         .collect()
     )
     emit(progress, "labelling", prep.rows, prep.rows)
     by_segment = {int(r["segment"]): r for r in aggregates}
     k, d = model.centers.shape
-    sizes = np.array([int(by_segment[s]["size"]) if s in by_segment else 0 for s in range(k)])
-    means = np.array(
-        [
-            [float(by_segment[s][f"mean{j}"]) if s in by_segment else np.nan for j in range(d)]
-            for s in range(k)
-        ]
+
+    def per_segment(key: str, default: float) -> np.ndarray:
+        rows = [by_segment.get(s) for s in range(k)]
+        return np.array([[float(r[f"{key}{j}"]) if r else default for j in range(d)] for r in rows])
+
+    def counted(key: str) -> np.ndarray:
+        return np.array([int(by_segment[s][key] or 0) if s in by_segment else 0 for s in range(k)])
+
+    return _Totals(
+        sizes=counted("size"),
+        means=per_segment("mean", np.nan),
+        log_means=per_segment("log", np.nan),
+        outliers=counted("outliers"),
+        beyond=per_segment("beyond", 0.0).sum(axis=0).astype("int64"),
+        inertia=float(sum(float(r["inertia"] or 0.0) for r in aggregates)),
+        labelled=labelled,
     )
-    inertia = float(sum(float(r["inertia"] or 0.0) for r in aggregates))
-    return _Totals(sizes, means, inertia, labelled)
 
 
 def _write(
@@ -485,7 +558,9 @@ def _write(
     )
     emit(progress, "writing", 0, prep.rows)
     out.mkdir(parents=True, exist_ok=True)
-    extra = ["segment", "segment_name", "distance_to_center"] + (["reason"] if reason else [])
+    extra = ["segment", "segment_name", "distance_to_center", "outlier"] + (
+        ["reason"] if reason else []
+    )
     final_cols = [F.col(f"`{c}`") for c in columns] + [
         F.col(f"`{c}`").alias(c if c not in columns else f"{c}_custseg") for c in extra
     ]
@@ -515,6 +590,8 @@ def _as_local_table(
     pdf[seg_col] = pd.array(pdf[seg_col], dtype="Int64")
     name_col = "segment_name" if "segment_name" not in columns else "segment_name_custseg"
     pdf[name_col] = segment_name_column(pdf[seg_col], names)
+    outlier_col = "outlier" if "outlier" not in columns else "outlier_custseg"
+    pdf[outlier_col] = pd.array(pdf[outlier_col], dtype="boolean")
     if reason:
         pdf["reason"] = pdf["reason"].fillna("")
     return pdf
@@ -592,13 +669,28 @@ def _segment(
     out: Path,
     progress: ProgressFn | None,
 ) -> tuple[RunSummary, SegmentModel, KSelection | None, Path]:
-    """Choose K, fit, label, describe and write ``segments``: the stages after prepare."""
+    """Choose K, fit, label, describe and write ``segments``: the stages after prepare.
+
+    As in memory, outliers take no part in choosing K or fitting, and a segment
+    under ``min_segment_share`` of the customers is dissolved into its nearest
+    segments (:func:`custseg.segmentation.small_segments.dissolve_small`).
+    """
     Zs = prep.scaler.transform(prep.sample)
-    n_distinct = len(np.unique(prep.sample, axis=0))
+    Zs = Zs[~prep.fences.flag(Zs)]
+    n_distinct = len(np.unique(Zs, axis=0))
     choice = choose_k(Zs, options, n_distinct=n_distinct, source=prep.source, progress=progress)
     k = int(choice.chosen) if choice is not None else int(options.k or 0)
-    model = _model(prep, _fit(prep, k, options.random_state, progress), options, spark)
+    centers = _fit(prep, k, options.random_state, progress)
+    model = _model(prep, centers, options, spark)
     totals = _count(prep, model, progress)
+    sizes = dict(enumerate(int(n) for n in totals.sizes))
+    kept, small = dissolve_small(
+        sizes, n_customers=prep.rows_fitted, min_share=options.min_segment_share
+    )
+    order = [s for s in size_order(sizes, centers) if s in set(kept)]
+    if order != list(range(k)):  # outliers or a dissolved segment changed the numbering
+        model.centers = centers[order]
+        totals = _count(prep, model, progress)
     sample = LabelledSample.score(model, prep.sample)
     segments = streamed_profiles(
         prep.features,
@@ -610,7 +702,12 @@ def _segment(
         rows_fitted=prep.rows_fitted,
         vocabulary=options.vocabulary,
         kinds=column_kinds(model.features),
+        z_basis=(totals.log_means, prep.log_moments.mean, prep.log_moments.std),
     )
+    segments = [
+        dataclasses.replace(seg, outliers=int(n))
+        for seg, n in zip(segments, totals.outliers, strict=True)
+    ]
     model.segments = [s.model_entry() for s in segments]
     reason = bool(prep.missing.rows_with_missing) and options.missing == "drop"
     written = _write(
@@ -640,21 +737,46 @@ def _segment(
         sample=sample,
         segments=segments,
         inertia=totals.inertia,
+        shaping=streamed_shaping(
+            options,
+            prep.transform,
+            outlier_record(
+                rows=prep.rows_fitted,
+                count=int(totals.outliers.sum()),
+                by_feature=totals.beyond,
+                by_segment=dict(enumerate(totals.outliers)),
+                features=prep.features,
+                rule=OUTLIER_RULE,
+            ),
+            small,
+            sample_rows=len(prep.sample),
+            engine="spark",
+        ),
     )
     summary = describe_streamed(run, options, choice, engine="spark", details=details)
     return summary, model, choice, written
 
 
 def _label(frame: Any, model_json: str, fcols: list[str]) -> Any:
-    """Add ``segment``, ``distance_to_center`` (and ``reason``) by custseg's scoring code."""
-    from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
+    """Add ``segment``, ``distance_to_center``, ``outlier`` (and ``reason``) by custseg's
+    scoring code, and ``__b{j}``: the row lies beyond feature j's outlier fence."""
+    from pyspark.sql.types import (
+        BooleanType,
+        DoubleType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+    )
 
     out_schema = StructType(
         [
             *list(frame.schema.fields),
             StructField("segment", LongType()),
             StructField("distance_to_center", DoubleType()),
+            StructField("outlier", BooleanType()),
             StructField("reason", StringType()),
+            *[StructField(f"__b{j}", BooleanType()) for j in range(len(fcols))],
         ]
     )
 
@@ -665,7 +787,13 @@ def _label(frame: Any, model_json: str, fcols: list[str]) -> Any:
             scored = model.predict_matrix(X)
             pdf["segment"] = scored["segment"].astype("Int64")
             pdf["distance_to_center"] = scored["distance_to_center"].to_numpy()
+            pdf["outlier"] = scored["outlier"]
             pdf["reason"] = scored.get("reason", "")
+            filled = np.where(np.isnan(X), model.impute_values, X)
+            beyond = model.outliers.beyond(model.scaler.transform(filled))
+            beyond &= scored["segment"].notna().to_numpy()[:, None]
+            for j in range(len(fcols)):
+                pdf[f"__b{j}"] = beyond[:, j]
             yield pdf
 
     return frame.mapInPandas(score, schema=out_schema)

@@ -16,6 +16,11 @@ from custseg._version import __version__
 from custseg.cli._options import as_flags
 from custseg.errors import CustsegError, CustsegWarning, EngineError, InputError
 
+try:  # recent Typer carries its own copy of click
+    from typer._click import exceptions as usage_errors
+except ImportError:  # pragma: no cover - Typer that uses click itself
+    from click import exceptions as usage_errors  # type: ignore[no-redef]
+
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_ENGINE",
@@ -134,12 +139,31 @@ def reporting_errors() -> Iterator[None]:
             sys.stderr.write(line + "\n")
 
 
+def _usage_line(exc: Exception) -> str:
+    """A usage error (unknown option, missing argument, bad value) as one line."""
+    ctx = getattr(exc, "ctx", None)
+    where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+    message = exc.format_message().rstrip(".")  # type: ignore[attr-defined]
+    return f"custseg: error: {_one_line(message)}{where}"
+
+
 def main() -> None:
     """Entry point of the ``custseg`` console script."""
     # Broken pipes (custseg ... | head) should end quietly.
     try:
-        app()
+        # Not standalone: click's usage errors come here, to be one line like every error.
+        code = app(standalone_mode=False)
+    except getattr(usage_errors, "NoArgsIsHelpError", ()) as exc:
+        typer.echo(exc.ctx.get_help())
+        sys.exit(EXIT_BAD_INPUT)
+    except usage_errors.ClickException as exc:
+        sys.stderr.write(_usage_line(exc) + "\n")
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("custseg: error: aborted\n")
+        sys.exit(EXIT_INTERNAL)
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -27,38 +27,40 @@ def score(
         "and a value far outside the training range, instead of warning.",
     ),
     safe: SpreadsheetSafe = False,
+    batch_rows: int | None = typer.Option(
+        None,
+        "--batch-rows",
+        min=1,
+        help="Read INPUT in batches of about this many rows, never whole (memory bounded by "
+        "the batch). Default: whole when it fits in memory, else batches of 100,000 rows.",
+    ),
 ) -> None:
     """Score new customers: INPUT's rows plus segment, segment_name, distance_to_center.
 
     Says per column how many missing values were filled in and how many values lie far
-    outside the training range (the rule the scoring service uses).
+    outside the training range (the rule the scoring service uses). A table too big to
+    read whole (a .csv.gz that inflates to gigabytes) is scored in batches.
     """
     with reporting_errors(), custseg.io.spreadsheet.spreadsheet_safe(safe):
         custseg.io.paths.check_input_exists(input)
         custseg.io.check_output_file(out, inputs={"input file": input, "model": model})
         fitted = custseg.load_model(model)
-        frame = custseg.io.read_table(input)
-        X = fitted.feature_matrix(frame, source=str(input))
-        checked = custseg.input_checks.check_inputs(fitted, X)
-        if strict:
-            checked.refuse()
-        scored = fitted.predict_matrix(X)
-        custseg.io.arrow.write_table_auto(custseg.model.attach_scores(frame, scored), out)
+        done = custseg.serving.score_file(fitted, input, out, strict=strict, batch_rows=batch_rows)
+        checked = done.check
         for sentence in checked.filled_sentences() + checked.outside_sentences():
             warnings.warn(sentence, DataWarning, stacklevel=1)
-    counts = scored["segment"].value_counts().sort_index()
-    unscored = int(scored["segment"].isna().sum())
+    batches = f" in {done.batches} batches" if done.batches > 1 else ""
     console.print(
-        f"Scored {len(frame) - unscored} of {len(frame)} customers into "
-        f"{len(counts)} segment(s); wrote {out}"
+        f"Scored {done.rows - done.unscored} of {done.rows} customers into "
+        f"{len(done.sizes)} segment(s){batches}; wrote {out}"
     )
     names = fitted.segment_names
-    for seg, n in counts.items():
-        console.print(f"  {int(seg)}  {names.get(int(seg), '')}: {int(n)}")
-    if unscored:
-        console.print(f"  {unscored} row(s) not scored (see the 'reason' column)")
-    if "outlier" in scored and scored["outlier"].any():
+    for seg, n in done.sizes.items():
+        console.print(f"  {seg}  {names.get(seg, '')}: {n}")
+    if done.unscored:
+        console.print(f"  {done.unscored} row(s) not scored (see the 'reason' column)")
+    if done.outliers:
         console.print(
-            f"  {int(scored['outlier'].sum())} outlier(s), beyond the model's fences: assigned "
+            f"  {done.outliers} outlier(s), beyond the model's fences: assigned "
             "to their nearest segment (see the 'outlier' column)"
         )

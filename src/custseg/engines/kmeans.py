@@ -13,7 +13,8 @@ every K-Means fit goes through this module:
   scikit-learn-intelex when it is installed (same algorithm, result within
   float32 rounding), else scikit-learn; ``benchmarks/scale.py`` measures both.
 - :func:`fit_kmeans_batches` fits a table seen one batch at a time: the same
-  k-means++ restarts on a sample, then mini-batch updates over every batch.
+  k-means++ restarts on a sample, then Lloyd iterations accumulated over the
+  batches (independent of the rows' order).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from custseg.engines.base import Engine, Fitted, register
+from custseg.engines.base import Engine, Fitted, nearest_center, register
+from custseg.engines.exact_sums import ExactSums
 
 __all__ = [
     "INIT_SAMPLE_ROWS",
@@ -140,50 +142,55 @@ def fit_kmeans_batches(
     *,
     random_state: int,
     n_init: int = 10,
-    batch_rows: int = 100_000,
     passes: int = 1,
     done: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """K-Means over a table seen one batch at a time.
 
+    ``n_init`` k-means++ restarts on the sample give the start; then each pass is
+    one Lloyd iteration over every row: each centre moves to the mean of the rows
+    nearest to it, accumulated batch by batch. Unlike mini-batch updates, a Lloyd
+    iteration does not depend on the order of the rows or on the batches, so the
+    same customers in any order get the same centres; the sums are exact
+    (:class:`custseg.engines.exact_sums.ExactSums`), so to the last bit.
+
     Parameters
     ----------
     sample : ndarray of shape (n_sample, n_features)
-        Scaled rows of a seeded sample; ``n_init`` k-means++ restarts on it give the start.
+        Scaled rows of a seeded sample, in an order fixed by their values.
     batches : callable
         Returns a fresh iterable of scaled batches (every fitting row once), per pass.
     n_clusters : int
     random_state : int
     n_init : int, default=10
-    batch_rows : int, default=100_000
-        The mini-batch size.
     passes : int, default=1
-        Mini-batch passes over every batch after the start.
+        Lloyd iterations over every row after the start.
     done : callable, optional
-        Called with the number of rows of each batch once it is fitted.
+        Called with the number of rows of each batch once it is counted.
 
     Returns
     -------
     ndarray of shape (n_clusters, n_features)
-        The centres, float64, in the order of the mini-batch model.
+        The centres, float64, in the order of the k-means++ start. A centre no row
+        is nearest to stays where it started.
     """
-    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.cluster import KMeans
 
     start = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state).fit(sample)
-    model = MiniBatchKMeans(
-        n_clusters=n_clusters,
-        init=start.cluster_centers_,
-        n_init=1,
-        random_state=random_state,
-        batch_size=batch_rows,
-    )
+    centers = np.asarray(start.cluster_centers_, dtype="float64")
     for _ in range(passes):
+        sums = ExactSums(n_clusters, centers.shape[1])
+        counts = np.zeros(n_clusters, dtype="int64")
         for Z in batches():
             if len(Z):
-                model.partial_fit(Z)
+                labels = nearest_center(Z, centers)[0]
+                sums.add(Z, labels)
+                counts += np.bincount(labels, minlength=n_clusters)
             if done is not None:
                 done(len(Z))
-    return np.asarray(model.cluster_centers_, dtype="float64")
+        moved = counts > 0
+        centers[moved] = sums.total()[moved] / counts[moved, None]
+    return centers
 
 
 @register

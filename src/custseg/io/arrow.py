@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import io
 import os
 from collections import deque
@@ -47,18 +48,20 @@ from custseg.io.readers import (
     table_kind,
 )
 from custseg.io.sniff import CsvLayout, empty_message, sniff_csv
-from custseg.io.writers import atomic_path, formula_checked, write_csv, write_table
+from custseg.io.writers import atomic_path, formula_checked, table_format, write_csv, write_table
 
 __all__ = [
     "ARROW_ENCODINGS",
     "FAST_READ_BYTES",
     "FAST_WRITE_ROWS",
     "CsvAppender",
+    "ParquetAppender",
     "arrow_reads",
     "csv_header",
     "is_large_file",
     "iter_batches",
     "read_table_fast",
+    "table_appender",
     "write_csv_auto",
     "write_csv_fast",
     "write_parquet",
@@ -553,6 +556,7 @@ class CsvAppender:
     Parameters
     ----------
     path : str or Path
+        ``.csv`` or ``.csv.gz`` (compressed as it is written).
     columns : list of str
         The header.
     """
@@ -561,7 +565,9 @@ class CsvAppender:
         self.path = Path(path)
         self._atomic = atomic_path(self.path)
         self._tmp = self._atomic.__enter__()
-        self._fh = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
+        # A .csv.gz: the same text, compressed as it is written.
+        opener = gzip.open if table_format(self.path) == "csv.gz" else open
+        self._fh = opener(self._tmp, "wb")  # closed in close() or abort()
         self._watch = FormulaWatch(self.path)
         header = io.StringIO()
         csv.writer(header, lineterminator="\n").writerow(self._watch.header(columns))
@@ -593,3 +599,55 @@ class CsvAppender:
         self._fh.close()
         with contextlib.suppress(RuntimeError):
             self._atomic.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+
+class ParquetAppender:
+    """Write a Parquet file in pieces, one row group a piece; atomic as :class:`CsvAppender`.
+
+    The schema is the first piece's; every later piece is cast to it.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._atomic = atomic_path(self.path)
+        self._tmp = self._atomic.__enter__()
+        self._writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append the rows of ``frame`` (the first piece's columns)."""
+        if self._writer is None:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            self._writer = pq.ParquetWriter(self._tmp, table.schema)
+        else:
+            table = pa.Table.from_pandas(frame, schema=self._writer.schema, preserve_index=False)
+        self._writer.write_table(table)
+        self.rows += len(frame)
+
+    def close(self) -> Path:
+        """Finish the file and move it into place."""
+        if self._writer is not None:
+            self._writer.close()
+        self._atomic.__exit__(None, None, None)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the partial file."""
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+        with contextlib.suppress(RuntimeError):
+            self._atomic.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+
+def table_appender(path: str | Path, columns: list[str]) -> CsvAppender | ParquetAppender:
+    """The appender for ``path``'s format (:func:`custseg.io.table_format`).
+
+    Raises
+    ------
+    InputError
+        An extension custseg does not write.
+    """
+    if table_format(Path(path)) == "parquet":
+        return ParquetAppender(path)
+    return CsvAppender(path, columns)

@@ -6,7 +6,7 @@ import os
 import resource
 from pathlib import Path
 
-from custseg.errors import DataFormatError
+from custseg.errors import TableTooLargeError
 
 __all__ = [
     "MEMORY_PER_CSV_BYTE",
@@ -96,7 +96,7 @@ def check_fits_in_memory(path: Path, text_bytes: int, *, at_least: bool) -> None
 
     Raises
     ------
-    DataFormatError
+    TableTooLargeError
         The table needs more memory than is available, naming its size.
     """
     available = available_memory()
@@ -106,7 +106,7 @@ def check_fits_in_memory(path: Path, text_bytes: int, *, at_least: bool) -> None
     size = f"{'more than ' if at_least else ''}{size_text(text_bytes)} of text"
     if stored is not None and stored < text_bytes:
         size += f" (from {size_text(stored)} on disk)"
-    raise DataFormatError(
+    raise TableTooLargeError(
         f"'{path}' holds {size}, too much to read whole in the {size_text(available)} "
         "of memory available; split it into smaller files (custseg segment --engine chunked "
         "streams a table this size)"

@@ -15,6 +15,7 @@ The check of the file (encoding, line ends, header, memory) is the same in both
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -22,10 +23,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from custseg.io.arrow import is_large_file, read_table_fast
+from custseg.errors import DataFormatError, EmptyInputError
+from custseg.io.arrow import is_large_file, iter_batches, read_table_fast
+from custseg.io.paths import check_input_exists
 from custseg.io.readers import parquet_error, read_table_text, table_kind
 
-__all__ = ["LARGE_ROWS", "read_table"]
+__all__ = ["LARGE_ROWS", "iter_table", "read_table"]
 
 #: Tables with at least this many rows are held as Arrow text and take the
 #: large-table path of the pipeline (:mod:`custseg.backends.large`).
@@ -98,3 +101,50 @@ def read_table(path: str | Path) -> pd.DataFrame:
         return read_table_text(path)  # its typed columns rendered as the core renders them
     frame = read_table_fast(path)
     return frame if len(frame) >= LARGE_ROWS else _as_text(frame)
+
+
+def iter_table(path: str | Path, *, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The table :func:`read_table` reads, in pieces, never held whole.
+
+    For a table too big to read whole (a compressed file that inflates to
+    gigabytes): memory grows with ``batch_rows``, not with the table.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file (optionally gzipped) or a Parquet file or folder.
+    batch_rows : int
+        Rows per piece at most (CSV is read in blocks of about that many rows).
+
+    Yields
+    ------
+    DataFrame
+        Arrow-backed text columns as in a large :func:`read_table` table (an empty
+        cell is missing; Parquet: its stored types), column names stripped, a
+        fresh index each.
+
+    Raises
+    ------
+    DataFormatError
+        As :func:`read_table`; an Excel workbook cannot be read in pieces.
+    EmptyInputError
+        The file has a header but no data rows.
+    """
+    path = check_input_exists(path)
+    if table_kind(path) == "excel":
+        raise DataFormatError(
+            f"'{path}' is an Excel workbook, which cannot be read in pieces; export it as CSV"
+        )
+    rows = 0
+    for batch in iter_batches(path, batch_rows=batch_rows):
+        # A CSV block holds about as many rows as asked; never more come out.
+        for start in range(0, batch.num_rows, batch_rows):
+            frame = batch.slice(start, batch_rows).to_pandas(types_mapper=pd.ArrowDtype)
+            frame.columns = [str(c).strip() or str(c) for c in frame.columns]
+            frame.attrs["source"] = str(path)
+            rows += len(frame)
+            yield frame
+    if not rows:
+        raise EmptyInputError(
+            f"input file '{path}' has a header but no data rows; add customer rows"
+        )

@@ -22,7 +22,7 @@ from custseg.features.missing import MissingCounts
 from custseg.features.outliers import OUTLIER_RULE
 from custseg.features.profiles import name_segments, profile_segments
 from custseg.features.roles import TableSchema
-from custseg.features.transform import log_transform
+from custseg.features.transform import TransformChoice, log_transform
 from custseg.lifecycle.continuity import Linking
 from custseg.model import SegmentModel
 from custseg.options import SegmentOptions
@@ -49,7 +49,7 @@ __all__ = [
     "profile_and_name",
     "sample_metrics",
     "streamed_profiles",
-    "unshaped",
+    "streamed_shaping",
 ]
 
 #: The name of label -1: customers a density engine left out of every segment.
@@ -214,22 +214,41 @@ class LabelledSample:
         Scaled.
     labels : ndarray of int64
     margins : ndarray of float64
+    outlier : ndarray of bool
+        Beyond the model's outlier fences (none when the model has no fences).
     """
 
     X: np.ndarray
     Z: np.ndarray
     labels: np.ndarray
     margins: np.ndarray
+    outlier: np.ndarray
 
     @classmethod
     def score(cls, model: SegmentModel, X: np.ndarray) -> LabelledSample:
         """Label the sampled rows ``X`` with the model's own rule."""
         scored = model.predict_matrix(X)
+        outlier = (
+            scored["outlier"].to_numpy(dtype=bool, na_value=False)
+            if "outlier" in scored
+            else np.zeros(len(X), dtype=bool)
+        )
         return cls(
             X=X,
             Z=model.scaler.transform(X),
             labels=scored["segment"].to_numpy(dtype="int64", na_value=-1),
             margins=scored["margin"].to_numpy(dtype="float64"),
+            outlier=outlier,
+        )
+
+    @property
+    def core(self) -> LabelledSample:
+        """The sampled rows inside the outlier fences: those K and trust are judged on."""
+        if not self.outlier.any():
+            return self
+        keep = ~self.outlier
+        return LabelledSample(
+            self.X[keep], self.Z[keep], self.labels[keep], self.margins[keep], self.outlier[keep]
         )
 
 
@@ -244,11 +263,13 @@ def streamed_profiles(
     rows_fitted: int,
     vocabulary: Mapping[str, tuple[str, str]] | None,
     kinds: Sequence[ColumnKind],
+    z_basis: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> list[SegmentRecord]:
     """Names and records of segments whose sizes and means were accumulated over every row.
 
     Sizes, means and z-scores are exact; medians come from the sample, because an
-    exact median needs every row at once.
+    exact median needs every row at once. As in memory, the z-scores that pick the
+    words are taken on the scale the segments were found on (``z_basis``).
 
     Parameters
     ----------
@@ -263,9 +284,13 @@ def streamed_profiles(
     vocabulary : mapping, optional
     kinds : sequence of ColumnKind
         What each feature measures (:func:`custseg.features.kinds.column_kinds`).
+    z_basis : tuple of three ndarrays, optional
+        Segment means, overall mean and overall std of the log-transformed values
+        (:mod:`custseg.features.transform`), when some column is transformed;
+        default: ``means``, ``overall_mean`` and ``overall_std``.
     """
-    std = np.where(overall_std == 0, 1.0, overall_std)
-    z = (means - overall_mean) / std
+    z_means, z_mean, z_std = z_basis if z_basis is not None else (means, overall_mean, overall_std)
+    z = (z_means - z_mean) / np.where(z_std == 0, 1.0, z_std)
     ids = list(range(len(sizes)))
     words = name_segments(
         np.nan_to_num(z),
@@ -308,6 +333,7 @@ class StreamedRun:
     sample: LabelledSample
     segments: list[SegmentRecord]
     inertia: float
+    shaping: dict[str, Any]
 
 
 def describe_streamed(
@@ -320,14 +346,15 @@ def describe_streamed(
 ) -> RunSummary:
     """The summary of a chunked or Spark run: the in-memory summary's blocks, on the sample.
 
-    K, trust and the validity indices are computed on the labelled sample; sizes,
-    shares, means and the inertia are exact.
+    K and trust are judged on the labelled sample without its outliers, the
+    validity indices on the whole sample; sizes, shares, means and the inertia
+    are exact.
     """
-    sample = run.sample
+    sample, core = run.sample, run.sample.core
     k_block = describe_k_choice(
         choice,
-        sample.Z,
-        sample.labels,
+        core.Z,
+        core.labels,
         k_min=options.k_min,
         k_max=options.k_max,
         given_k=options.k,
@@ -353,9 +380,9 @@ def describe_streamed(
         k=len(run.model.centers),
         k_selection={**k_block, "sample_rows": len(sample.Z)},
         **trust_summary(
-            sample.Z,
-            sample.labels,
-            sample.margins,
+            core.Z,
+            core.labels,
+            core.margins,
             algorithm=options.algorithm,
             stability=options.stability,
             random_state=options.random_state,
@@ -371,22 +398,43 @@ def describe_streamed(
         segments=run.segments,
         engine=engine,
         engine_details=details,
-        shaping=unshaped(engine),
+        shaping=run.shaping,
     )
 
 
-def unshaped(engine: str) -> dict[str, Any]:
-    """The ``transform``, ``outliers`` and ``min_segment_share`` blocks of an engine
-    that fits the columns as they are: no log transform, no outlier fences, every
-    segment kept, and a note that says so."""
+def streamed_shaping(
+    options: SegmentOptions,
+    transform: TransformChoice,
+    outliers: dict[str, Any],
+    small: Mapping[str, Any],
+    *,
+    sample_rows: int,
+    engine: str,
+) -> dict[str, Any]:
+    """The ``transform``, ``outliers`` and ``min_segment_share`` blocks of a backend that
+    streams the table: the in-memory rules, decided on its seeded sample.
+
+    Parameters
+    ----------
+    options : SegmentOptions
+    transform : TransformChoice
+        Decided on the sample.
+    outliers : dict
+        :func:`custseg.segmentation.small_segments.outlier_record` over every row.
+    small : mapping
+        The ``min_segment_share`` record.
+    sample_rows : int
+        Rows of the sample the transform and the fences were decided on.
+    engine : str
+    """
     note = (
-        f"the {engine} engine does not apply the log transform, the outlier rule or the "
-        "minimum segment share; run in memory (--engine local) for them"
+        f"decided by the in-memory rule on the {engine} engine's seeded sample of "
+        f"{sample_rows} rows; applied to every row"
     )
     return {
-        "transform": {"mode": "none", "columns": [], "note": note},
-        "outliers": {"rule": None, "count": None, "note": note},
-        "min_segment_share": {"share": 0.0, "note": note},
+        "transform": {"mode": options.transform, "columns": transform.decisions, "note": note},
+        "outliers": {**outliers, "note": note},
+        "min_segment_share": dict(small),
     }
 
 

@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["canonical_order", "row_keys", "uniform_sample"]
+__all__ = ["MISSING_KEY", "canonical_order", "row_keys", "uniform_sample"]
+
+#: Stands for a missing value when rows are keyed by their values.
+MISSING_KEY = -1.0e300
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -22,6 +22,7 @@ import numpy as np
 
 __all__ = [
     "dissolve_small",
+    "outlier_record",
     "outlier_summary",
 ]
 
@@ -89,12 +90,50 @@ def outlier_summary(
         its fence, only features with some) and ``by_segment`` (id -> outliers
         assigned to it).
     """
-    counts = beyond.sum(axis=0)
     segs, per = np.unique(labels[flags], return_counts=True)
+    return outlier_record(
+        rows=len(flags),
+        count=int(flags.sum()),
+        by_feature=beyond.sum(axis=0),
+        by_segment=dict(zip(segs, per, strict=True)),
+        features=features,
+        rule=rule,
+    )
+
+
+def outlier_record(
+    *,
+    rows: int,
+    count: int,
+    by_feature: np.ndarray,
+    by_segment: dict[Any, Any],
+    features: list[str],
+    rule: str,
+) -> dict[str, Any]:
+    """The ``outliers`` block of ``summary.json`` from counts (a backend that streams).
+
+    Parameters
+    ----------
+    rows : int
+        Customers the share is taken over.
+    count : int
+        Outliers among them.
+    by_feature : ndarray of shape (n_features,)
+        Customers beyond each feature's fence.
+    by_segment : dict
+        Segment id -> outliers assigned to it (zeros left out).
+    features : list of str
+    rule : str
+
+    Returns
+    -------
+    dict
+        As :func:`outlier_summary`.
+    """
     return {
         "rule": rule,
-        "count": int(flags.sum()),
-        "share": float(flags.mean()) if len(flags) else 0.0,
-        "by_feature": {f: int(n) for f, n in zip(features, counts, strict=True) if n},
-        "by_segment": {int(s): int(n) for s, n in zip(segs, per, strict=True)},
+        "count": int(count),
+        "share": float(count / rows) if rows else 0.0,
+        "by_feature": {f: int(n) for f, n in zip(features, by_feature, strict=True) if n},
+        "by_segment": {int(s): int(n) for s, n in sorted(by_segment.items()) if n},
     }

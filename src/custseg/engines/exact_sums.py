@@ -1,0 +1,123 @@
+"""Sums of float64 values that do not depend on the order the values arrive in.
+
+A floating-point sum rounds after every addition, so the same customers read in
+another order, or cut into other batches, give a total that differs in its last
+bits. For a table streamed in batches that is enough to change the scaler and
+the K-Means centres in their last bits, and through them every run of the K
+sweep. These sums are exact until the end, then rounded once: the same rows in
+any order give the same result to the last bit (the Lloyd step of
+:func:`custseg.engines.kmeans.fit_kmeans_batches`, the chunked backend's
+statistics).
+
+How: every value is ``m * 2**(e - 53)`` with an integer ``m`` of at most 53
+bits (:func:`numpy.frexp`). Values are accumulated per exponent ``e`` as
+integers, ``m`` split into two 26/27-bit halves so that an int64 bucket takes
+2**36 values before it could overflow. The total is assembled with Python
+integers (exact) and converted once, correctly rounded.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+__all__ = ["ExactSums", "exact_mean_std", "exact_squares"]
+
+#: Bits of a float64 significand.
+_BITS = 53
+#: The low half of a significand: this many bits.
+_LOW_BITS = 26
+#: ``frexp`` exponents of finite float64 values lie in [-1073, 1024].
+_MIN_EXPONENT = -1073
+_EXPONENTS = 1024 - _MIN_EXPONENT + 1
+#: Rows added by one exact float64 bincount (see :meth:`ExactSums.add`).
+_ROWS_PER_CALL = 1 << 26
+
+
+class ExactSums:
+    """Exact per-group, per-column sums of float64 values.
+
+    Parameters
+    ----------
+    n_groups : int
+        Groups the rows are summed in (segments; 1 for a plain column sum).
+    n_features : int
+    """
+
+    def __init__(self, n_groups: int, n_features: int) -> None:
+        self.shape = (n_groups, n_features)
+        self.high = np.zeros(n_groups * n_features * _EXPONENTS, dtype=np.int64)
+        self.low = np.zeros_like(self.high)
+
+    def add(self, X: np.ndarray, groups: np.ndarray | None = None) -> None:
+        """Add the rows of ``X`` (finite values, shape (n_rows, n_features)) to their groups."""
+        n_rows, n_features = X.shape
+        if not n_rows:
+            return
+        mantissa, exponent = np.frexp(np.asarray(X, dtype=np.float64))
+        m = np.ldexp(mantissa, _BITS).astype(np.int64)  # exact: an integer below 2**53
+        high = m >> _LOW_BITS
+        low = m - (high << _LOW_BITS)
+        group = np.zeros(n_rows, dtype=np.int64) if groups is None else np.asarray(groups)
+        cell = group[:, None] * n_features + np.arange(n_features)[None, :]
+        index = (cell * _EXPONENTS + (exponent - _MIN_EXPONENT)).ravel()
+        for parts, total in ((high, self.high), (low, self.low)):
+            # A float64 bincount is exact here: each part is below 2**27 in magnitude,
+            # so a bucket's sum stays below 2**53 for up to 2**26 rows a call.
+            for start in range(0, n_rows, _ROWS_PER_CALL):
+                chunk = slice(start * n_features, (start + _ROWS_PER_CALL) * n_features)
+                counted = np.bincount(
+                    index[chunk], weights=parts.ravel()[chunk], minlength=len(total)
+                )
+                total += counted.astype(np.int64)
+
+    def exact(self) -> list[list[Fraction]]:
+        """The sums as exact fractions, ``[group][feature]``."""
+        n_groups, n_features = self.shape
+        out = [[Fraction(0)] * n_features for _ in range(n_groups)]
+        # The smallest weight is 2**(_MIN_EXPONENT - _BITS): shift everything above it.
+        for flat in np.flatnonzero((self.high != 0) | (self.low != 0)):
+            cell, e = divmod(int(flat), _EXPONENTS)
+            value = (int(self.high[flat]) << _LOW_BITS) + int(self.low[flat])
+            g, j = divmod(cell, n_features)
+            out[g][j] += Fraction(value) * Fraction(2) ** (e + _MIN_EXPONENT - _BITS)
+        return out
+
+    def total(self) -> np.ndarray:
+        """The sums, each rounded once to float64, shape (n_groups, n_features)."""
+        return np.array([[float(v) for v in row] for row in self.exact()], dtype=np.float64)
+
+
+def exact_squares(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``X * X`` as two arrays whose sum is exact (Dekker's product, Veltkamp's split).
+
+    Valid for ``|x|`` below about 1e150 (custseg refuses values beyond ±1e50).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    split = 134217729.0 * X  # 2**27 + 1
+    high_half = split - (split - X)
+    low_half = X - high_half
+    square = X * X
+    error = ((high_half * high_half - square) + 2.0 * high_half * low_half) + low_half * low_half
+    return square, error
+
+
+def exact_mean_std(sums: ExactSums, squares: ExactSums, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and population standard deviation from exact sums of values and of squares.
+
+    The variance ``(Q - S**2 / n) / n`` is taken in exact fractions, so the usual
+    cancellation of that formula does not arise.
+
+    Parameters
+    ----------
+    sums, squares : ExactSums
+        One group: the sums of the values and of their squares (both parts of
+        :func:`exact_squares`, for an exact variance).
+    n : int
+        Rows summed; at least 1.
+    """
+    S, Q = sums.exact()[0], squares.exact()[0]
+    mean = np.array([float(s / n) for s in S])
+    var = [max((q - s * s / n) / n, Fraction(0)) for s, q in zip(S, Q, strict=True)]
+    return mean, np.sqrt(np.array([float(v) for v in var]))
