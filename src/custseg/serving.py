@@ -228,9 +228,9 @@ def score_records(
         chosen = np.where(arrays.scored, arrays.segment, -1)
         explanations = explain_customers(model, X, chosen)
     names = model.segment_names
-    segments = arrays.segment.tolist()
-    probabilities = _probabilities(arrays) or [None] * n
-    names_of = [names.get(seg, "") for seg in segments]
+    segments: list[Any] = arrays.segment.tolist()
+    probabilities: list[Any] = _probabilities(arrays) or [None] * n
+    names_of: list[Any] = [names.get(seg, "") for seg in segments]
     outliers = _outlier_flags(arrays)
     if not arrays.scored.all():  # an unscored row has no segment, name or outlier flag
         for i in np.flatnonzero(~arrays.scored).tolist():

@@ -427,7 +427,8 @@ def _count(table: _Table, model: SegmentModel, fill: np.ndarray) -> _Totals:
     counts, outliers, beyond = np.zeros(k, "int64"), np.zeros(k, "int64"), np.zeros(d, "int64")
     # Exact sums: the same figures to the last bit whatever the order of the rows.
     sums, log_sums, inertia = ExactSums(k, d), ExactSums(k, d), ExactSums(1, 1)
-    units = model.scaler.log_units if model.scaler.has_log else np.zeros(d)
+    units = model.scaler.log_units
+    units = units if units is not None else np.zeros(d)
     fences = model.outliers if model.outliers is not None else OutlierFences.none(d)
     # The fingerprint hashes the fitted rows (imputed, or without the dropped ones) in
     # file order, exactly as custseg.model.fingerprint does over the whole matrix.

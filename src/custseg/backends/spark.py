@@ -303,7 +303,7 @@ def _scaled(fit_frame: Any, fcols: list[str], scaler: Scaler, fences: OutlierFen
     from pyspark.ml.feature import VectorAssembler
     from pyspark.sql import functions as F
 
-    units = scaler.log_units if scaler.has_log else np.zeros(len(fcols))
+    units = scaler.log_units if scaler.log_units is not None else np.zeros(len(fcols))
     zcols = [
         ((t - float(scaler.center[j])) / float(scaler.scale[j])).alias(f"__z{j}")
         for j, t in enumerate(_logged(fcols, units))

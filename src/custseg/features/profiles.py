@@ -190,8 +190,8 @@ def _share_word(kind: ColumnKind, high: bool, share: float | None) -> str:
     column, sep, category = kind.name.partition("=")
     many = category_phrase(column, category, plural=True) if sep else label
     if high:
-        for least, word in SHARE_WORDS if share is not None else ():
-            if share >= least:
+        for least, word in SHARE_WORDS:
+            if share is not None and share >= least:
                 return f"{word} {label}"
         return f"More {many}"
     return f"No {many}" if share is not None and share < NONE_SHARE else f"Fewer {many}"
