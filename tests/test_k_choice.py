@@ -107,7 +107,7 @@ def test_the_k_table_tells_the_truth_about_all_rows_of_a_large_table():
     listed = next(row for row in block["table"] if row["k"] == block["chosen"])
     final = result.summary["metrics"]
     assert listed["silhouette"] == pytest.approx(final["silhouette"], abs=0.03)
-    assert listed["davies_bouldin"] == pytest.approx(final["davies_bouldin"], abs=0.03)
+    assert listed["davies_bouldin"] == pytest.approx(final["davies_bouldin"], rel=0.05)
     # Calinski-Harabasz grows with the rows: the table scales the sample's to all rows.
     assert listed["calinski_harabasz"] == pytest.approx(final["calinski_harabasz"], rel=0.1)
 
