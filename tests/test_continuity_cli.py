@@ -1,18 +1,16 @@
-"""``custseg segment --previous`` through the installed console script."""
+"""``custseg segment --previous``, run in-process through the CLI."""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 
 import pandas as pd
 import pytest
 
 import custseg
-from conftest import run_cli
+from conftest import invoke_cli
 
-ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 FAST = ("--k", "5", "--stability", "0", "--no-report", "--quiet")
 OUTPUTS = ("segments.csv", "summary.json", "model.json", "transitions.csv")
 
@@ -27,9 +25,9 @@ def runs(tmp_path_factory):
     newcomers["CustomerID"] = [f"N{i:04d}" for i in range(200)]
     q2 = pd.concat([base.sample(400, random_state=3), newcomers]).sample(frac=1, random_state=4)
     q2.to_csv(root / "q2.csv", index=False)
-    first = run_cli("segment", root / "q1.csv", "--out", root / "q1", *FAST, env=ENV)
+    first = invoke_cli("segment", root / "q1.csv", "--out", root / "q1", *FAST)
     assert first.returncode == 0, first.stderr
-    second = run_cli(
+    second = invoke_cli(
         "segment",
         root / "q2.csv",
         "--out",
@@ -41,7 +39,6 @@ def runs(tmp_path_factory):
         "--stability",
         "0",
         "--no-report",
-        env=ENV,
     )
     return root, first, second
 
@@ -75,7 +72,7 @@ def test_retrain_keeps_ids_prints_continuity_and_writes_transitions(runs):
 
 def test_same_inputs_and_seed_give_byte_identical_files(runs, tmp_path):
     root, _, _ = runs
-    again = run_cli(
+    again = invoke_cli(
         "segment",
         root / "q2.csv",
         "--out",
@@ -83,7 +80,6 @@ def test_same_inputs_and_seed_give_byte_identical_files(runs, tmp_path):
         "--previous",
         root / "q1",
         *FAST,
-        env=ENV,
     )
     assert again.returncode == 0, again.stderr
     for name in OUTPUTS:
@@ -100,7 +96,7 @@ def _one_clean_error(proc) -> str:
 
 def test_feature_mismatch_is_one_clean_line(runs, tmp_path):
     root, _, _ = runs
-    proc = run_cli(
+    proc = invoke_cli(
         "segment",
         root / "q2.csv",
         "--out",
@@ -110,7 +106,6 @@ def test_feature_mismatch_is_one_clean_line(runs, tmp_path):
         "--features",
         "Age,Annual Income (k$)",
         *FAST,
-        env=ENV,
     )
     line = _one_clean_error(proc)
     assert "missing 'Spending Score (1-100)'" in line and "--features" in line
@@ -122,7 +117,7 @@ def test_missing_id_column_is_one_clean_line(runs, tmp_path):
     pd.read_csv(root / "q2.csv").drop(columns=["CustomerID"]).to_csv(
         tmp_path / "noid.csv", index=False
     )
-    proc = run_cli(
+    proc = invoke_cli(
         "segment",
         tmp_path / "noid.csv",
         "--out",
@@ -130,7 +125,6 @@ def test_missing_id_column_is_one_clean_line(runs, tmp_path):
         "--previous",
         root / "q1",
         *FAST,
-        env=ENV,
     )
     line = _one_clean_error(proc)
     assert "no customer ID column" in line and "--id-column" in line
@@ -141,7 +135,7 @@ def test_previous_that_is_not_a_model_is_one_clean_line(runs, tmp_path):
     root, _, _ = runs
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "model.json").write_text('{"hello": 1}')
-    proc = run_cli(
+    proc = invoke_cli(
         "segment",
         root / "q2.csv",
         "--out",
@@ -149,6 +143,5 @@ def test_previous_that_is_not_a_model_is_one_clean_line(runs, tmp_path):
         "--previous",
         tmp_path / "old",
         *FAST,
-        env=ENV,
     )
     assert "is not a custseg model" in _one_clean_error(proc)

@@ -1,16 +1,14 @@
-"""``custseg drift`` through the installed console script."""
+"""``custseg drift``: the console script once, the other cases in-process."""
 
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 import custseg
-from conftest import run_cli
+from conftest import invoke_cli, run_cli
 
-ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 INCOME = "Annual Income (k$)"
 
 
@@ -24,7 +22,7 @@ def files(tmp_path_factory):
         root / "richer.csv", index=False
     )
     fresh.drop(columns=["Age"]).to_csv(root / "no_age.csv", index=False)
-    proc = run_cli(
+    proc = invoke_cli(
         "segment",
         root / "train.csv",
         "--out",
@@ -35,7 +33,6 @@ def files(tmp_path_factory):
         "0",
         "--no-report",
         "--quiet",
-        env=ENV,
     )
     assert proc.returncode == 0, proc.stderr
     return root
@@ -50,7 +47,6 @@ def test_stable_data_exits_0_and_writes_json_and_html(files, tmp_path):
         tmp_path,
         "--fail-on",
         "watch",
-        env=ENV,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Drift verdict: STABLE" in proc.stdout
@@ -69,7 +65,7 @@ def test_stable_data_exits_0_and_writes_json_and_html(files, tmp_path):
 
 
 def test_shifted_incomes_reach_fail_on_retrain_with_exit_4(files, tmp_path):
-    proc = run_cli(
+    proc = invoke_cli(
         "drift",
         files / "run",
         files / "richer.csv",
@@ -77,7 +73,6 @@ def test_shifted_incomes_reach_fail_on_retrain_with_exit_4(files, tmp_path):
         tmp_path,
         "--fail-on",
         "retrain",
-        env=ENV,
     )
     assert proc.returncode == 4, proc.stderr
     assert "Drift verdict: RETRAIN" in proc.stdout
@@ -89,9 +84,7 @@ def test_shifted_incomes_reach_fail_on_retrain_with_exit_4(files, tmp_path):
 
 def test_without_fail_on_two_runs_exit_0_with_byte_identical_files(files, tmp_path):
     for name in ("a", "b"):
-        proc = run_cli(
-            "drift", files / "run", files / "richer.csv", "--out", tmp_path / name, env=ENV
-        )
+        proc = invoke_cli("drift", files / "run", files / "richer.csv", "--out", tmp_path / name)
         assert proc.returncode == 0, proc.stderr
     for name in ("drift.json", "drift.html"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
@@ -107,7 +100,7 @@ def test_without_fail_on_two_runs_exit_0_with_byte_identical_files(files, tmp_pa
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(files, tmp_path, args, message):
     model, data, *rest = args
-    proc = run_cli("drift", files / model, files / data, "--out", tmp_path / "out", *rest, env=ENV)
+    proc = invoke_cli("drift", files / model, files / data, "--out", tmp_path / "out", *rest)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("custseg: error:"), proc.stderr
