@@ -67,12 +67,14 @@ def invoke_cli(
 
 
 def run_on_sample(
-    folder: Path, command: str, *args: str
+    folder: Path, command: str, *args: str, in_process: bool = False
 ) -> tuple[Path, subprocess.CompletedProcess]:
     """``custseg COMMAND customers.csv --out out ARGS`` in ``folder`` on the 200-customer
-    sample; the run must succeed. Returns the out folder and the finished process."""
+    sample; the run must succeed. Returns the out folder and the finished process.
+    The console script runs it, or :func:`invoke_cli` with ``in_process``."""
     custseg.make_customers(200, random_state=0).to_csv(folder / "customers.csv", index=False)
-    proc = run_cli(command, folder / "customers.csv", "--out", folder / "out", *args)
+    run = invoke_cli if in_process else run_cli
+    proc = run(command, folder / "customers.csv", "--out", folder / "out", *args)
     assert proc.returncode == 0, proc.stderr
     return folder / "out", proc
 
@@ -87,7 +89,8 @@ def shared_file(name: str) -> Path:
 
 @pytest.fixture
 def cli():
-    return run_cli
+    """Run a command in-process (:func:`invoke_cli`): for tests of what it says and writes."""
+    return invoke_cli
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import invoke_cli, run_cli
 from custseg.datasets import make_transactions
 
 
@@ -42,7 +42,7 @@ def test_features_writes_the_table_and_the_summary_beside_it(log_csv, tmp_path):
 
 def test_roles_given_as_options_and_as_of(log_csv, tmp_path):
     out = tmp_path / "early.parquet"
-    done = run_cli(
+    done = invoke_cli(
         "features",
         log_csv,
         "--out",
@@ -84,7 +84,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(log_csv, tmp_path, args
     paths = {"log": log_csv, "bad": bad}
     out = tmp_path / "out" / "customers.csv"
     argv = [a.format(**paths) for a in args]
-    done = run_cli("features", *argv, "--out", out, "--no-clv", cwd=tmp_path)
+    done = invoke_cli("features", *argv, "--out", out, "--no-clv", cwd=tmp_path)
     assert done.returncode == 2, (done.stdout, done.stderr)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import invoke_cli
 
 import custseg
 from custseg.features.encoding import CATEGORICAL_VARIANCE, indicator_column
@@ -61,7 +61,7 @@ def test_scoring_recomputes_indicators_from_the_source_column(mixed, tmp_path):
 
 def test_cli_accepts_a_categorical_feature(tmp_path):
     custseg.make_customers(200, random_state=0).to_csv(tmp_path / "c.csv", index=False)
-    proc = run_cli(
+    proc = invoke_cli(
         "segment",
         tmp_path / "c.csv",
         "--out",

@@ -4,7 +4,7 @@ import warnings
 
 import pandas as pd
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import invoke_cli
 
 from custseg.errors import CustsegWarning
 from custseg.io import write_csv, write_table
@@ -83,7 +83,7 @@ def test_segment_and_score_warn_and_neutralise_on_request(tmp_path):
     data.write_text("id,Age,Income,Name\n" + "\n".join(rows) + "\n")
     # With the report: segments.csv is then written on a thread of its own.
     args = ("--k", "3", "--stability", "0")
-    plain = run_cli("segment", data, "--out", tmp_path / "plain", *args)
+    plain = invoke_cli("segment", data, "--out", tmp_path / "plain", *args)
     assert plain.returncode == 0, plain.stderr
     assert (
         "custseg: warning: segments.csv holds 1 cell(s) (first: column 'Name', row 5, "
@@ -92,13 +92,13 @@ def test_segment_and_score_warn_and_neutralise_on_request(tmp_path):
     text = (tmp_path / "plain" / "segments.csv").read_text()
     assert '"=HYPERLINK(""http://evil"",""x"")"' in text
 
-    safe = run_cli("segment", data, "--out", tmp_path / "safe", *args, "--spreadsheet-safe")
+    safe = invoke_cli("segment", data, "--out", tmp_path / "safe", *args, "--spreadsheet-safe")
     assert safe.returncode == 0 and "formulas" not in safe.stderr
     assert (
         '"\'=HYPERLINK(""http://evil"",""x"")"' in (tmp_path / "safe" / "segments.csv").read_text()
     )
 
     model = tmp_path / "plain" / "model.json"
-    scored = run_cli("score", model, data, "--out", tmp_path / "s.csv", "--spreadsheet-safe")
+    scored = invoke_cli("score", model, data, "--out", tmp_path / "s.csv", "--spreadsheet-safe")
     assert scored.returncode == 0, scored.stderr
     assert pd.read_csv(tmp_path / "s.csv", dtype=str)["Name"][4].startswith("'=HYPERLINK")

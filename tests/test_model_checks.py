@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import run_cli
+from tests.conftest import invoke_cli
 
 import custseg
 from custseg.errors import ModelError
@@ -422,7 +422,7 @@ def test_score_refuses_a_damaged_model_with_exit_2(models, tmp_path):
         model = tmp_path / f"{name}.json"
         # json writes NaN as the bare token NaN, as a careless editor would.
         model.write_text(json.dumps(_set(models["kmeans"], path, value)))
-        proc = run_cli("score", model, data, "--out", tmp_path / f"{name}.csv")
+        proc = invoke_cli("score", model, data, "--out", tmp_path / f"{name}.csv")
         assert proc.returncode == 2, (name, proc.stderr)
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and "damaged custseg model" in lines[0], proc.stderr

@@ -1,4 +1,7 @@
-"""The report through the installed console script: segment writes it, report rebuilds it."""
+"""The report through the CLI: segment writes it, report rebuilds it.
+
+The rebuild runs the installed console script; the other commands run in-process.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import invoke_cli, run_cli
 from tests.report_helpers import customers_with_identities, identities, png_size
 
 from custseg.errors import InputError
@@ -35,7 +38,7 @@ def run(tmp_path_factory) -> tuple[Path, Path]:
     data = root / "customers.csv"
     frame.to_csv(data, index=False)
     out = root / "run"
-    proc = run_cli("segment", data, "--out", out, "--k-max", "6", "--quiet")
+    proc = invoke_cli("segment", data, "--out", out, "--k-max", "6", "--quiet")
     assert proc.returncode == 0, proc.stderr
     return data, out
 
@@ -98,7 +101,7 @@ def test_no_report_option_writes_none(tmp_path):
     frame = customers_with_identities(60)
     data = tmp_path / "c.csv"
     frame.to_csv(data, index=False)
-    proc = run_cli("segment", data, "--out", tmp_path / "o", "--k", "3", "--no-report", "-q")
+    proc = invoke_cli("segment", data, "--out", tmp_path / "o", "--k", "3", "--no-report", "-q")
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "o" / "summary.json").exists()
     assert not (tmp_path / "o" / "report.html").exists()
@@ -106,7 +109,7 @@ def test_no_report_option_writes_none(tmp_path):
 
 
 def test_report_on_a_folder_without_a_run_fails_cleanly(tmp_path):
-    proc = run_cli("report", tmp_path / "absent")
+    proc = invoke_cli("report", tmp_path / "absent")
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "does not exist" in proc.stderr and "custseg segment" in proc.stderr

@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
-from tests.conftest import run_cli
+from tests.conftest import invoke_cli
 from threadpoolctl import threadpool_limits
 
 import custseg
@@ -78,7 +78,7 @@ def test_bars_draw_row_counts_and_hide_when_quiet_or_piped():
 
 
 def test_unknown_engine_is_one_clean_line(sample_csv, tmp_path):
-    proc = run_cli("segment", sample_csv, "--engine", "hadoop", "--out", tmp_path / "o")
+    proc = invoke_cli("segment", sample_csv, "--engine", "hadoop", "--out", tmp_path / "o")
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
         "custseg: error: --engine must be one of local, chunked, spark; got 'hadoop'"

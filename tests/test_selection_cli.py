@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import run_cli, run_on_sample
+from tests.conftest import invoke_cli, run_on_sample
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +22,7 @@ def gmm_run(tmp_path_factory):
         "--no-report",
         "--k-max",
         "6",
+        in_process=True,
     )
 
 
@@ -55,7 +56,7 @@ def test_noise_is_reported_plainly_and_output_still_written(tmp_path):
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.uniform(0, 100, size=(250, 3)).round(1), columns=["a", "b", "c"])
     frame.to_csv(tmp_path / "noise.csv", index=False)
-    proc = run_cli(
+    proc = invoke_cli(
         "segment",
         tmp_path / "noise.csv",
         "--out",
@@ -86,7 +87,7 @@ def test_noise_is_reported_plainly_and_output_still_written(tmp_path):
 def test_bad_options_fail_cleanly(tmp_path, args, message):
     frame = pd.DataFrame({"a": [1, 2, 3, 4, 5, 6], "b": [6, 5, 4, 3, 2, 1]})
     frame.to_csv(tmp_path / "t.csv", index=False)
-    proc = run_cli("segment", tmp_path / "t.csv", "--out", tmp_path / "out", *args)
+    proc = invoke_cli("segment", tmp_path / "t.csv", "--out", tmp_path / "out", *args)
     assert proc.returncode == 2
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import invoke_cli
 from custseg.datasets import make_transactions
 from custseg.errors import InputError
 from custseg.transactions import BEHAVIOUR_VOCABULARY, behaviour_table, segment_transactions
@@ -56,7 +56,7 @@ def test_segment_transactions_command(tmp_path, log):
     path = tmp_path / "log.csv"
     log.to_csv(path, index=False)
     out = tmp_path / "out"
-    done = run_cli("segment", path, "--transactions", "--k", "3", "--out", out)
+    done = invoke_cli("segment", path, "--transactions", "--k", "3", "--out", out)
     assert done.returncode == 0, done.stderr
     segments = pd.read_csv(out / "segments.csv", dtype={"CustomerID": str})
     summary = json.loads((out / "summary.json").read_text())
