@@ -41,9 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custseg.errors import SchemaError
 from custseg.features.preprocessing import Scaler
-from custseg.features.roles import NA_TOKENS, YES_NO, TableSchema
+from custseg.features.roles import NA_TOKENS, YES_NO, TableSchema, refuse_first_bad
 
 __all__ = [
     "CATEGORICAL_VARIANCE",
@@ -89,14 +88,14 @@ def flag_column(frame: pd.DataFrame, source: str, *, where: str = "input") -> np
     yes = (lower.isin(_YES) | (number == 1)).to_numpy(dtype=bool, na_value=False)
     no = (lower.isin(_NO) | (number == 0)).to_numpy(dtype=bool, na_value=False)
     missing = text.isna().to_numpy()
-    bad = ~(yes | no | missing)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise SchemaError(
-            f"column '{source}' in {where} is a flag (0/1 or yes/no); found "
-            f"{frame[source].iloc[row]!r} at row {row + 1}. Write 0/1 or yes/no, or leave the "
-            "column out of --features"
-        )
+    refuse_first_bad(
+        ~(yes | no | missing),
+        frame[source],
+        lambda value, row: (
+            f"column '{source}' in {where} is a flag (0/1 or yes/no); found {value!r} at row "
+            f"{row}. Write 0/1 or yes/no, or leave the column out of --features"
+        ),
+    )
     return np.where(missing, np.nan, yes.astype("float64"))
 
 

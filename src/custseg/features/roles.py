@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,7 @@ __all__ = [
     "detect_roles",
     "match_column",
     "parse_numeric",
+    "refuse_first_bad",
 ]
 
 # The tokens pandas reads as missing by default; a user's export tool writes one of these.
@@ -304,30 +306,58 @@ def parse_numeric(frame: pd.DataFrame, column: str, *, source: str = "input") ->
         parsed = _to_float(col)
         text = col.astype(str).str.strip()
         bad = parsed.isna().to_numpy() & ~text.isin(NA_TOKENS).to_numpy()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise SchemaError(
-                f"column '{column}' in {source} must be numeric; found {col.iloc[row]!r} at "
-                f"row {row + 1} ({int(bad.sum())} such value(s)). Clean the value(s), or leave "
-                "the column out of --features"
-            )
+        refuse_first_bad(
+            bad,
+            col,
+            lambda value, row: (
+                f"column '{column}' in {source} must be numeric; found {value!r} at row {row} "
+                f"({int(bad.sum())} such value(s)). Clean the value(s), or leave the column "
+                "out of --features"
+            ),
+        )
         values = parsed.to_numpy()
-    infinite = np.isinf(values)
-    if infinite.any():
-        row = int(np.flatnonzero(infinite)[0])
-        raise SchemaError(
-            f"column '{column}' in {source} has an infinite value {col.iloc[row]!r} at row "
-            f"{row + 1}; replace it with a finite number or leave it empty"
-        )
-    huge = np.abs(values) > MAX_ABS_VALUE
-    if huge.any():
-        row = int(np.flatnonzero(huge)[0])
-        raise SchemaError(
-            f"column '{column}' in {source} has a value too large to compute with, "
-            f"{col.iloc[row]!r} at row {row + 1} (the limit is ±{MAX_ABS_VALUE:g}); correct "
-            "it, or leave the column out of --features"
-        )
+    refuse_first_bad(
+        np.isinf(values),
+        col,
+        lambda value, row: (
+            f"column '{column}' in {source} has an infinite value {value!r} at row {row}; "
+            "replace it with a finite number or leave it empty"
+        ),
+    )
+    refuse_first_bad(
+        np.abs(values) > MAX_ABS_VALUE,
+        col,
+        lambda value, row: (
+            f"column '{column}' in {source} has a value too large to compute with, {value!r} "
+            f"at row {row} (the limit is ±{MAX_ABS_VALUE:g}); correct it, or leave the column "
+            "out of --features"
+        ),
+    )
     return values
+
+
+def refuse_first_bad(
+    bad: np.ndarray, values: pd.Series, message: Callable[[object, int], str]
+) -> None:
+    """Raise :class:`SchemaError` naming the first row where ``bad`` is True.
+
+    Parameters
+    ----------
+    bad : ndarray of bool, shape (n_rows,)
+        The rows whose value breaks the rule.
+    values : Series of shape (n_rows,)
+        The column as read: the message quotes the value as the user wrote it.
+    message : callable
+        ``message(value, row)``, with ``row`` counted from 1, gives the error's text.
+
+    Raises
+    ------
+    SchemaError
+        When any row is bad.
+    """
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise SchemaError(message(values.iloc[row], row + 1))
 
 
 def _looks_like_dates(text: pd.Series) -> bool:
