@@ -160,27 +160,53 @@ def describe_run(
         dataclasses.replace(r, outliers=int(np.count_nonzero(assigned == r.id)))
         for r in profiles.records
     ]
-    return RunSummary(
+    return _run_summary(
+        options,
+        choice,
+        (Z, fit_labels, margins),
         source=prep.source,
         rows=len(prep.frame),
         rows_fitted=len(prep.X_fit),
         schema=prep.schema,
         features=prep.features,
         skipped=prep.skipped,
+        missing=prep.missing,
+        rows_left_out=int((~prep.fit_rows).sum()),
+        k=len(model.centers),
+        metrics=clustering_metrics(prep.Z, model.center_index(labels.fit_labels), model.centers),
+        segments=segments,
+        final_fit=dict(final_fit) if final_fit else None,
+        shaping=shaping,
+    )
+
+
+def _run_summary(
+    options: SegmentOptions,
+    choice: KSelection | None,
+    judged_on: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    missing: MissingCounts,
+    rows_left_out: int,
+    **blocks: Any,
+) -> RunSummary:
+    """The summary every backend writes: the options' blocks, the missing values, K
+    and trust judged on ``judged_on`` (scaled rows, their labels and margins), and the
+    backend's own ``blocks`` (inputs, K, metrics, segments, ...)."""
+    Z, labels, margins = judged_on
+    return RunSummary(
         scaling=options.scaling,
         missing=MissingRecord(
             handling=options.missing,
-            counts=prep.missing.as_dict(),
-            rows_with_missing=prep.missing.rows_with_missing,
-            rows_left_out=int((~prep.fit_rows).sum()),
+            counts=missing.as_dict(),
+            rows_with_missing=missing.rows_with_missing,
+            rows_left_out=rows_left_out,
         ),
         algorithm=options.algorithm,
         random_state=options.random_state,
-        k=len(model.centers),
         k_selection=describe_k_choice(
             choice,
             Z,
-            fit_labels,
+            labels,
             k_min=options.k_min,
             k_max=options.k_max,
             given_k=options.k,
@@ -189,16 +215,13 @@ def describe_run(
         ),
         **trust_summary(
             Z,
-            fit_labels,
+            labels,
             margins,
             algorithm=options.algorithm,
             stability=options.stability,
             random_state=options.random_state,
         ),
-        metrics=clustering_metrics(prep.Z, model.center_index(labels.fit_labels), model.centers),
-        segments=segments,
-        final_fit=dict(final_fit) if final_fit else None,
-        shaping=shaping,
+        **blocks,
     )
 
 
@@ -351,42 +374,19 @@ def describe_streamed(
     are exact.
     """
     sample, core = run.sample, run.sample.core
-    k_block = describe_k_choice(
+    summary = _run_summary(
+        options,
         choice,
-        core.Z,
-        core.labels,
-        k_min=options.k_min,
-        k_max=options.k_max,
-        given_k=options.k,
-        algorithm=options.algorithm,
-        random_state=options.random_state,
-    )
-    return RunSummary(
+        (core.Z, core.labels, core.margins),
         source=run.source,
         rows=run.rows,
         rows_fitted=run.rows_fitted,
         schema=run.schema,
         features=run.features,
         skipped=run.skipped,
-        scaling=options.scaling,
-        missing=MissingRecord(
-            handling=options.missing,
-            counts=run.missing.as_dict(),
-            rows_with_missing=run.missing.rows_with_missing,
-            rows_left_out=run.missing.rows_with_missing if options.missing == "drop" else 0,
-        ),
-        algorithm=options.algorithm,
-        random_state=options.random_state,
+        missing=run.missing,
+        rows_left_out=run.missing.rows_with_missing if options.missing == "drop" else 0,
         k=len(run.model.centers),
-        k_selection={**k_block, "sample_rows": len(sample.Z)},
-        **trust_summary(
-            core.Z,
-            core.labels,
-            core.margins,
-            algorithm=options.algorithm,
-            stability=options.stability,
-            random_state=options.random_state,
-        ),
         metrics=sample_metrics(
             sample.Z,
             sample.labels,
@@ -400,6 +400,8 @@ def describe_streamed(
         engine_details=details,
         shaping=run.shaping,
     )
+    summary.k_selection["sample_rows"] = len(sample.Z)
+    return summary
 
 
 def streamed_shaping(
