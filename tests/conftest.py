@@ -1,4 +1,4 @@
-"""Shared fixtures: the installed console script, sample data, the shared real data."""
+"""Shared fixtures: the console script and the CLI in-process, sample data, the real data."""
 
 from __future__ import annotations
 
