@@ -1,4 +1,4 @@
-"""The installed ``custseg`` console script, run in a subprocess."""
+"""The installed ``custseg`` console script, run in a subprocess; wording checks in-process."""
 
 import json
 import shutil
@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import invoke_cli, run_cli
 
 from custseg.verdicts import STRUCTURE_HEADLINES, silhouette_verdict, structure_words
 
@@ -105,7 +105,7 @@ def test_a_run_without_report_keeps_the_users_files(demo_run, tmp_path, engine):
 
 def test_segment_prints_roles_and_k_table(demo_run, tmp_path):
     out, _ = demo_run
-    proc = run_cli("segment", out / "customers.csv", "--out", tmp_path / "r", "--k-max", "6")
+    proc = invoke_cli("segment", out / "customers.csv", "--out", tmp_path / "r", "--k-max", "6")
     assert proc.returncode == 0, proc.stderr
     assert "CustomerID" in proc.stdout and "categorical" in proc.stdout
     assert "Choosing K" in proc.stdout
@@ -115,7 +115,7 @@ def test_segment_prints_roles_and_k_table(demo_run, tmp_path):
 
 def test_features_option_matches_loosely(demo_run, tmp_path):
     out, _ = demo_run
-    proc = run_cli(
+    proc = invoke_cli(
         "segment",
         out / "customers.csv",
         "--out",
@@ -133,7 +133,7 @@ def test_features_option_matches_loosely(demo_run, tmp_path):
 def test_ids_are_written_back_exactly(tmp_path):
     src = tmp_path / "c.csv"
     src.write_text("CUST_ID;spend;visits\n0001;1,5;3\n0002;2,5;4\n0003;10,0;30\n0004;11,0;31\n")
-    proc = run_cli("segment", src, "--out", tmp_path / "o", "--k", "2")
+    proc = invoke_cli("segment", src, "--out", tmp_path / "o", "--k", "2")
     assert proc.returncode == 0, proc.stderr
     lines = (tmp_path / "o" / "segments.csv").read_text().splitlines()
     # margin, borderline (issue 3) and other scoring columns may follow
@@ -145,7 +145,7 @@ def test_ids_are_written_back_exactly(tmp_path):
 def test_missing_drop_rows_stay_in_output(tmp_path):
     src = tmp_path / "c.csv"
     src.write_text("id,a,b\n1,1,1\n2,1.2,1\n3,,5\n4,9,9\n5,9.5,9\n6,9,9.2\n")
-    proc = run_cli("segment", src, "--out", tmp_path / "o", "--k", "2", "--missing", "drop")
+    proc = invoke_cli("segment", src, "--out", tmp_path / "o", "--k", "2", "--missing", "drop")
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(tmp_path / "o" / "segments.csv", dtype=str, keep_default_na=False)
     assert len(table) == 6

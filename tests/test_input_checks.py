@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import invoke_cli
 
 import custseg
 from custseg.errors import InputError
@@ -91,7 +91,7 @@ def test_value_warnings_say_what_was_filled_and_what_is_far(model):
 @pytest.fixture
 def trained(tmp_path):
     data = write_csv(custseg.make_customers(200, random_state=0), tmp_path / "train.csv")
-    proc = run_cli("segment", data, "--out", tmp_path / "run", "--k", "4", "--stability", "0")
+    proc = invoke_cli("segment", data, "--out", tmp_path / "run", "--k", "4", "--stability", "0")
     assert proc.returncode == 0, proc.stderr
     return tmp_path / "run" / "model.json"
 
@@ -104,7 +104,7 @@ def test_score_says_what_it_filled_and_what_is_far_and_strict_refuses(trained, t
         str
     )
     data = write_csv(frame, tmp_path / "new.csv")
-    proc = run_cli("score", trained, data, "--out", tmp_path / "scored.csv")
+    proc = invoke_cli("score", trained, data, "--out", tmp_path / "scored.csv")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert lines[0].startswith(
@@ -117,7 +117,7 @@ def test_score_says_what_it_filled_and_what_is_far_and_strict_refuses(trained, t
     assert len(lines) == 2
 
     out = tmp_path / "strict.csv"
-    proc = run_cli("score", trained, data, "--out", out, "--strict")
+    proc = invoke_cli("score", trained, data, "--out", out, "--strict")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == (
         "custseg: error: column 'Age': 3 missing value(s) (first at row 3), which --strict "
@@ -126,7 +126,7 @@ def test_score_says_what_it_filled_and_what_is_far_and_strict_refuses(trained, t
     assert not out.exists()
 
     frame.loc[[2, 5, 9], "Age"] = "40"
-    proc = run_cli("score", trained, write_csv(frame, tmp_path / "units.csv"), "--out", out,
+    proc = invoke_cli("score", trained, write_csv(frame, tmp_path / "units.csv"), "--out", out,
                    "--strict")  # fmt: skip
     assert proc.returncode == 2
     assert "'Annual Income (k$)': 30 value(s) far outside" in proc.stderr
@@ -150,20 +150,20 @@ def test_a_positive_column_in_a_unit_a_thousand_times_larger_is_far_outside(tmp_
     train = custseg.make_customers(200, random_state=0)
     train["Annual Income (k$)"] *= 1000  # trained in dollars: 15,000 to 134,000
     data = write_csv(train, tmp_path / "train.csv")
-    proc = run_cli("segment", data, "--out", tmp_path / "run", "--k", "4", "--stability", "0",
+    proc = invoke_cli("segment", data, "--out", tmp_path / "run", "--k", "4", "--stability", "0",
                    "--no-report")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     new = train.copy()
     new["Annual Income (k$)"] /= 1000  # sent in thousands: inside min - 0.5 x range
     path = write_csv(new, tmp_path / "thousands.csv")
-    proc = run_cli("score", tmp_path / "run" / "model.json", path, "--out", tmp_path / "s.csv")
+    proc = invoke_cli("score", tmp_path / "run" / "model.json", path, "--out", tmp_path / "s.csv")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == (
         "custseg: warning: column 'Annual Income (k$)': 200 value(s) far outside the training "
         "range 15000 to 134000 (first at row 1: 81); their segments are extrapolations: check "
         "the units"
     )
-    strict = run_cli("score", tmp_path / "run" / "model.json", path, "--out",
+    strict = invoke_cli("score", tmp_path / "run" / "model.json", path, "--out",
                      tmp_path / "strict.csv", "--strict")  # fmt: skip
     assert strict.returncode == 2 and not (tmp_path / "strict.csv").exists()
 
