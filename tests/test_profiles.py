@@ -34,6 +34,7 @@ FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
         ("CASH_ADVANCE_TRX", "cash advance transactions"),
         ("recency_days", "recency"),
         ("f_score", "frequency score"),
+        ("Total_Relationship_Count", "products held"),  # a bank's word for it
         # A category with its column where the value alone says little.
         ("Gender=Female", "female"),
         ("Contract=Month-to-month", "month-to-month contract"),
