@@ -369,7 +369,14 @@ def test_the_same_customers_seen_through_two_columns_are_told_once():
     shares = pd.concat([_shares("InternetService", internet), _shares("DeviceProtection", device)])
     sizes = {s: sum(c.values()) for s, c in internet.items()}
     texts = [f.text for f in category_facts(shares, sizes)["0 · A"]]
-    assert len(texts) == 2 and sum("82% No" in t for t in texts) == 1, texts
+    # Said once, and device protection says nothing else: its "10% Yes" is the DSL share.
+    assert texts == ["Internet service: 82% No (29% overall)"], texts
+    # Nor does a third column say "0% No": it only follows from "No internet service".
+    device = {"0 · A": {"No internet service": 300}, "1 · B": {"Yes": 400, "No": 600}}
+    security = {"0 · A": {"No internet service": 300}, "1 · B": {"Yes": 500, "No": 500}}
+    shares = pd.concat([_shares("DeviceProtection", device), _shares("OnlineSecurity", security)])
+    texts = [f.text for f in category_facts(shares, {"0 · A": 300, "1 · B": 1000})["0 · A"]]
+    assert texts == ["Device protection: 100% No internet service (23% overall)"], texts
 
 
 def test_a_category_named_as_a_feature_is_told_once_not_again_as_a_category():

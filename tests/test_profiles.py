@@ -34,6 +34,7 @@ FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
         ("CASH_ADVANCE_TRX", "cash advance transactions"),
         ("recency_days", "recency"),
         ("f_score", "frequency score"),
+        ("Total_Relationship_Count", "products held"),  # a bank's word for it
         # A category with its column where the value alone says little.
         ("Gender=Female", "female"),
         ("Contract=Month-to-month", "month-to-month contract"),
@@ -241,4 +242,20 @@ def test_categories_read_with_their_column_and_by_their_share():
     assert names == [
         "New · Mostly month-to-month contract",
         "Long-standing · More two-year contracts",
+    ]
+
+
+def test_more_and_mostly_of_one_category_are_levels_and_take_the_next_feature():
+    features = ["tenure", "Contract=Two year", "MonthlyCharges"]
+    z = np.array([[1.0, 0.9, -0.6], [1.0, 1.2, 0.55], [-1.2, -0.5, 0.1]])
+    means = np.array([[50.0, 0.45, 40.0], [50.0, 0.8, 80.0], [10.0, 0.05, 66.0]])
+    kinds = [column_kind(f) for f in features]
+    names = name_segments(
+        z, features, kinds=kinds, means=means, overall=np.array([32.0, 0.24, 64.8])
+    )
+    # Not "Long-standing · More two-year contracts" beside "... · Mostly two-year contract".
+    assert names == [
+        "Long-standing · More two-year contracts · Low monthly charges",
+        "Long-standing · Mostly two-year contract · High monthly charges",
+        "New · Fewer two-year contracts",
     ]

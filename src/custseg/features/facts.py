@@ -443,9 +443,12 @@ def category_facts(shares: pd.DataFrame | None, sizes: Mapping[str, int]) -> dic
         for _, fact in items:  # one fact per column: "18% Female" only repeats "82% Male"
             column = fact.feature.partition("=")[0]
             # The same customers seen through two columns (internet service "No" and
-            # device protection "No internet service"): said once.
+            # device protection "No internet service"): said once. The second column says
+            # nothing else: its "0% No" only follows from them.
             same = (round(fact.value, 2), round(fact.overall, 2))
-            if column in columns or same in told or len(out[label]) >= MAX_CATEGORY_FACTS:
+            if same in told:
+                columns.add(column)
+            if column in columns or len(out[label]) >= MAX_CATEGORY_FACTS:
                 continue
             columns.add(column)
             told.add(same)

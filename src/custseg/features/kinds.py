@@ -173,6 +173,7 @@ _LABELS = {
     "m score": "monetary score",
     "rfm score": "RFM score",
     "p alive": "chance still active",
+    "total relationship count": "products held",
     "monetary": "spend",
     "year birth": "birth year",
 }

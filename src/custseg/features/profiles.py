@@ -43,8 +43,8 @@ X", "Below-average X"); if the names still collide, the colliding segments are
 told apart by the feature on which they differ most ("higher X" / "lower X").
 Only identical profiles are left with "(2)", "(3)", ... Names that differ only by
 a level ("High X" and "Very high X", "Lapsed" and "Long lapsed") take their next
-describing feature, where they have one. The rule uses only the profile, so it is
-deterministic.
+describing feature, where they have one; so do "More X" and "Mostly X". The rule uses
+only the profile, so it is deterministic.
 """
 
 from __future__ import annotations
@@ -373,10 +373,11 @@ def _clashes(names: list[str]) -> list[list[int]]:
 
 
 _ORDINALS = ("", "second-", "third-", "fourth-", "fifth-")
-#: Levels of a word, dropped when names are compared for near-duplicates.
+#: Levels of a word (and plurals), dropped when names are compared for near-duplicates.
 _LEVELS = (
     (re.compile(r"^(very|much) "), ""),
-    (re.compile(r"^(all|nearly all) "), "mostly "),
+    (re.compile(r"^(all|nearly all|more) "), "mostly "),
+    (re.compile(r"s\b"), ""),  # "more two-year contracts" is "mostly two-year contract"
     (re.compile(r"^long (?=lapsed)"), ""),
     (re.compile(r"^above-average "), "high "),
     (re.compile(r"^below-average "), "low "),
