@@ -386,10 +386,25 @@ def _product(fig: Figures, preference: bool = True) -> int:
     return fig.ks[int(near[0])]
 
 
+def _bare_gate(fig: Figures) -> int:
+    """The rule with "comes back" read without the noise: prediction strength >= 0.8,
+    best silhouette, a smaller K that comes back within one standard error preferred."""
+    strength = fig.column("prediction_strength")
+    passing = strength >= COMES_BACK
+    if not passing.any():
+        return _product(fig)  # what the rule does when no K comes back
+    scores = np.where(passing, np.clip(np.nan_to_num(fig.column("silhouette")), 0, None), np.nan)
+    best = int(np.nanargmax(scores))
+    se = paired_standard_errors(fig.per_row, best)
+    near = np.flatnonzero(np.nan_to_num(scores, nan=-np.inf) >= scores[best] - NOISE_SE * se)
+    return fig.ks[int(near[0])]
+
+
 def candidates() -> dict[str, Callable[[Figures], int]]:
     """The rules cross-validation chooses among, in order of preference on a tie."""
     out: dict[str, Callable[[Figures], int]] = {
-        "strength >= 0.8, silhouette, 1-SE (custseg)": the_rule,
+        "strength + SE >= 0.8, silhouette, 1-SE (custseg)": the_rule,
+        "strength >= 0.8, silhouette, 1-SE": _bare_gate,
         "silhouette x strength, 1-SE": _product,
         "silhouette x strength, best": lambda f: _product(f, preference=False),
     }

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from custseg.segmentation.k_rule import KPick, paired_standard_errors, pick_k
+from custseg.segmentation.k_rule import (
+    KPick,
+    paired_standard_errors,
+    pick_k,
+    strength_standard_errors,
+)
 
 KS = [2, 3, 4]
 
@@ -43,6 +48,44 @@ def test_coming_back_is_a_threshold_not_a_weight():
     # K=3 is the better separated.
     pick = _pick([0.6, 0.65, 0.2], _draws(0.99, 0.81, 0.5))
     assert pick.k == 3 and pick.stands_out
+
+
+def _noisy(mean: float, se: float, n: int = 20) -> np.ndarray:
+    """Draws of one K with exactly this mean and standard error."""
+    wobble = np.sin(np.arange(n) + 0.5)
+    wobble = (wobble - wobble.mean()) / wobble.std(ddof=1)
+    return mean + se * np.sqrt(n) * wobble
+
+
+def test_coming_back_is_read_within_the_noise_of_the_draws():
+    # K=4 separates best; its strength is under 0.8, by less or more than its noise.
+    ks, silhouette = [2, 3, 4, 5], np.array([0.34, 0.36, 0.40, 0.38])
+
+    def pick(k4: np.ndarray) -> KPick:
+        return pick_k(ks, silhouette, np.vstack([_draws(0.91, 0.58), k4, _draws(0.52)]))
+
+    near = pick(_noisy(0.797, 0.014))
+    assert near.k == 4 == near.best and near.stands_out and near.notes == []
+    assert near.reason == (
+        "K=4 has the best separation that comes back (silhouette 0.40, prediction strength "
+        "0.80 ± 0.01, 0.8 within the noise)"
+    )
+    short = pick(_noisy(0.78, 0.005))
+    assert short.k == 2 and np.isnan(short.scores[2])
+    assert "within the noise" not in short.reason
+
+
+def test_a_k_chosen_as_the_simpler_says_when_it_comes_back_only_within_the_noise():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.2, 0.8, 400)
+    per_row = np.stack([base, base + rng.normal(0.005, 0.1, 400), base - 0.3])
+    draws = np.vstack([_noisy(0.79, 0.02), _draws(0.9, 0.9)])
+    pick = _pick(per_row.mean(axis=1), draws, silhouette_per_row=per_row)
+    assert pick.k == 2 and pick.best == 3
+    assert pick.notes == [
+        "K=2 comes back only within the noise: prediction strength 0.79 ± 0.02, 0.8 within "
+        "the noise"
+    ]
 
 
 def test_a_smaller_k_within_one_standard_error_is_chosen_and_said():
@@ -96,8 +139,8 @@ def test_no_k_comes_back_is_said_and_the_best_score_still_chosen():
     pick = _pick([0.3, 0.5, 0.4], _draws(0.62, 0.70, 0.55))
     assert pick.k == 3 and not pick.stands_out
     assert pick.notes[0].startswith(
-        "no K comes back reliably: every prediction strength is below 0.8 (the highest, "
-        "0.70, at K=3)"
+        "no K comes back reliably: every prediction strength is below 0.8 by more than its "
+        "noise (the highest, 0.70, at K=3)"
     )
 
 
@@ -137,3 +180,10 @@ def test_paired_standard_error_of_differences():
     # Row 1 differs from row 0 by [0, 1, 2]: sd 1 over sqrt(3) pairs.
     assert paired_standard_errors(values, 0) == pytest.approx([0.0, 1 / np.sqrt(3), 0.0])
     assert paired_standard_errors(values[:, :1], 0).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_strength_standard_error_over_the_draws():
+    draws = np.array([[0.7, 0.8, 0.9], [0.5, 0.5, np.nan], [0.6, np.nan, np.nan]])
+    # sd 0.1 over sqrt(3) draws; no spread; a single draw has no error to speak of.
+    assert strength_standard_errors(draws, 3) == pytest.approx([0.1 / np.sqrt(3), 0.0, 0.0])
+    assert strength_standard_errors(np.empty((0, 0)), 2).tolist() == [0.0, 0.0]
