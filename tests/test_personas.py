@@ -488,3 +488,30 @@ def test_codes_and_categories_read_as_a_manager_would_on_the_command_line(tmp_pa
     assert len(re.findall(r"\b(month-to-month|one-year|two-year)\b", table)) == 6, table
     assert len(re.findall(r"\bcontract\b", table)) == 6, table
     assert "Month-to-month" not in table and "More " not in table, table
+
+
+def test_a_yes_no_flag_left_out_of_the_features_still_shows_in_the_personas(tmp_path):
+    # Churn is a flag, not a feature: the segments are cut on tenure and charges,
+    # and the personas must still say which segment has lost the most customers.
+    pytest.importorskip("vl_convert", reason="the report extra is not installed")
+    from tests.conftest import invoke_cli
+
+    from custseg.report import data as rd
+
+    rng = np.random.default_rng(3)
+    tenure = np.r_[rng.normal(6, 2, 150), rng.normal(60, 5, 150)].round(1)
+    charges = np.r_[rng.normal(80, 5, 150), rng.normal(40, 5, 150)].round(1)
+    churn = np.where(np.r_[rng.random(150) < 0.6, rng.random(150) < 0.05], "Yes", "No")
+    table = pd.DataFrame({"tenure": tenure, "MonthlyCharges": charges, "Churn": churn})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    args = ["--out", tmp_path / "run", "--k", "2", "--stability", "0", "--no-report"]
+    assert invoke_cli("segment", tmp_path / "t.csv", *args).returncode == 0
+    run = rd.load_run(tmp_path / "run")
+    assert next(c for c in run.summary["columns"] if c["name"] == "Churn")["role"] == "flag"
+    shares = rd.category_shares(run)
+    assert set(shares["column"]) == {"Churn"} and not shares["used"].any()
+    records = {f["name"]: f for f in run.model.features}
+    personas = make_personas(run.summary, records, shares)
+    new = next(p for p in personas if "tenure" in " ".join(p.distinctions) and "New" in p.name)
+    assert new.action_title == "Prevent churn", (new.name, new.action_title)
+    assert any("Churn: " in d and "Yes" in d for d in new.distinctions), new.distinctions

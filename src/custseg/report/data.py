@@ -596,11 +596,13 @@ def box_outliers(run: RunData, per_segment: int = MAX_OUTLIERS) -> pd.DataFrame:
 
 def _categorical_columns(run: RunData) -> list[str]:
     used = set(run.summary["features"])
+    # A yes/no flag left out of the features (Churn) is profiled like a category.
+    profiled = ("categorical", "flag")
     cols = []
     for info in run.summary.get("columns", []):
         name = info.get("name")
         if name in run.table.columns and (
-            info.get("role") == "categorical" or (name in used and name not in run.numeric)
+            info.get("role") in profiled or (name in used and name not in run.numeric)
         ):
             cols.append(name)
     return cols
