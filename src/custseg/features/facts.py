@@ -426,31 +426,39 @@ def category_facts(shares: pd.DataFrame | None, sizes: Mapping[str, int]) -> dic
                 )  # fmt: skip
                 found[str(label)].append((p, fact))
     for label, items in found.items():
-        # Signals first (churn "Yes"), then over-represented categories: "78% Champions"
-        # says more than "0% Hibernating".
-        items.sort(
-            key=lambda it: (
-                it[1].signal is None,
-                it[1].direction < 0,
-                it[0],
-                -it[1].strength,
-                len(it[1].feature.partition("=")[2]),  # of two alike, "No" before "No internet"
-                it[1].feature,
-            )
-        )
-        columns: set[str] = set()
-        told: set[tuple[float, float]] = set()
-        for _, fact in items:  # one fact per column: "18% Female" only repeats "82% Male"
-            column = fact.feature.partition("=")[0]
-            # The same customers seen through two columns (internet service "No" and
-            # device protection "No internet service"): said once. The second column says
-            # nothing else: its "0% No" only follows from them.
-            same = (round(fact.value, 2), round(fact.overall, 2))
-            if same in told:
-                columns.add(column)
-            if column in columns or len(out[label]) >= MAX_CATEGORY_FACTS:
-                continue
-            columns.add(column)
-            told.add(same)
-            out[label].append(fact)
+        out[label] = _one_fact_per_column(items)
     return out
+
+
+def _one_fact_per_column(items: list[tuple[float, Fact]]) -> list[Fact]:
+    """The category facts to tell of one segment, from (p-value, fact) pairs."""
+    # Signals first (churn "Yes"), then over-represented categories: "78% Champions"
+    # says more than "0% Hibernating".
+    items = sorted(
+        items,
+        key=lambda it: (
+            it[1].signal is None,
+            it[1].direction < 0,
+            it[0],
+            -it[1].strength,
+            len(it[1].feature.partition("=")[2]),  # of two alike, "No" before "No internet"
+            it[1].feature,
+        ),
+    )
+    chosen: list[Fact] = []
+    columns: set[str] = set()
+    told: set[tuple[float, float]] = set()
+    for _, fact in items:  # one fact per column: "18% Female" only repeats "82% Male"
+        column = fact.feature.partition("=")[0]
+        # The same customers seen through two columns (internet service "No" and
+        # device protection "No internet service"): said once. The second column says
+        # nothing else: its "0% No" only follows from them.
+        same = (round(fact.value, 2), round(fact.overall, 2))
+        if same in told:
+            columns.add(column)
+        if column in columns or len(chosen) >= MAX_CATEGORY_FACTS:
+            continue
+        columns.add(column)
+        told.add(same)
+        chosen.append(fact)
+    return chosen
