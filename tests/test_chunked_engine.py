@@ -17,6 +17,7 @@ from tests.conftest import CUSTSEG_BIN, run_cli
 
 from custseg.backends.chunked import segment_chunked
 from custseg.datasets import make_blobs_customers
+from custseg.errors import SchemaError
 from custseg.io.arrow import write_csv_fast, write_parquet
 
 
@@ -219,3 +220,14 @@ def test_same_rows_in_any_order_give_the_same_k_and_segments(tmp_path):
     for model in models:
         model["training"].pop("fingerprint")
     assert json.dumps(models[0]) == json.dumps(models[1])
+
+
+def test_a_bad_value_in_a_later_batch_is_named_by_its_row_in_the_table(tmp_path):
+    frame = make_blobs_customers(3_000, 2, 2, random_state=4)
+    frame.attrs.clear()
+    frame = frame.astype(str)
+    frame.loc[2_499, "Age"] = "n/a!"  # data row 2,500, in the third batch of 1,000
+    path = tmp_path / "customers.parquet"
+    write_parquet(frame, path)
+    with pytest.raises(SchemaError, match=r"found 'n/a!' at row 2500 \(at least 1 such"):
+        segment_chunked(path, tmp_path / "out", k=2, batch_rows=1_000, **_quick())

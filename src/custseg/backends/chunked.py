@@ -60,7 +60,13 @@ import pyarrow as pa
 
 from custseg.engines.exact_sums import ExactSums, exact_mean_std, exact_squares
 from custseg.engines.kmeans import fit_kmeans_batches
-from custseg.errors import DataWarning, EmptyInputError, collect_data_warnings
+from custseg.errors import (
+    DataWarning,
+    EmptyInputError,
+    InputError,
+    collect_data_warnings,
+    shift_rows,
+)
 from custseg.features.kinds import column_kinds
 from custseg.features.large import detect_roles_fast, feature_matrix
 from custseg.features.missing import (
@@ -217,9 +223,17 @@ class _Table:
             yield _batch_frame(batch)
 
     def matrices(self) -> Iterator[np.ndarray]:
-        """The feature columns of every batch, parsed; NaN where missing."""
+        """The feature columns of every batch, parsed; NaN where missing.
+
+        A value that is not a number is named by its row in the whole table.
+        """
+        rows = 0
         for frame in self.frames():
-            yield feature_matrix(frame, self.features, source=self.source)
+            try:
+                yield feature_matrix(frame, self.features, source=self.source)
+            except InputError as exc:
+                raise shift_rows(exc, rows) from None
+            rows += len(frame)
 
 
 def _roles_and_features(
