@@ -35,8 +35,6 @@ MAX_FUNCTION_LINES = 80
 #: Functions still longer than MAX_FUNCTION_LINES. Only remove entries.
 LONG_FUNCTIONS = {
     "custseg.api.routes.build_router",
-    "custseg.backends.chunked.segment_chunked",
-    "custseg.backends.spark._segment",
     "custseg.cli.segment.segment",
     "custseg.lifecycle.drift.drift",
     "custseg.transactions.cleaning.clean_log",

@@ -75,7 +75,7 @@ from custseg.features.missing import (
     fitting_rows,
     impute_values,
 )
-from custseg.features.outliers import OUTLIER_RULE, OutlierFences, fit_fences
+from custseg.features.outliers import OutlierFences, fit_fences
 from custseg.features.preprocessing import ColumnStatistics, Scaler, scaler_from_statistics
 from custseg.features.roles import TableSchema
 from custseg.features.selection import choose_features, require_amounts, require_features
@@ -98,7 +98,7 @@ from custseg.segmentation.k_choice import choose_k
 from custseg.segmentation.prepare import require_rows
 from custseg.segmentation.records import QUANTILES, build_model, feature_record
 from custseg.segmentation.sampling import MISSING_KEY, row_keys
-from custseg.segmentation.small_segments import dissolve_small, outlier_record
+from custseg.segmentation.small_segments import dissolve_small
 
 __all__ = ["ChunkedResult", "segment_chunked"]
 
@@ -578,11 +578,8 @@ def segment_chunked(
             vocabulary=options.vocabulary,
             kinds=column_kinds(model.features),
             z_basis=(totals.log_sums / per_row, prep.log_stats.mean, prep.log_stats.std),
+            outliers=totals.outliers,
         )
-        segments = [
-            dataclasses.replace(seg, outliers=int(n))
-            for seg, n in zip(segments, totals.outliers, strict=True)
-        ]
         model.segments = [s.model_entry() for s in segments]
         left_out = bool(prep.missing.rows_with_missing) and options.missing == "drop"
         columns = list(head.columns)
@@ -604,15 +601,10 @@ def segment_chunked(
             shaping=streamed_shaping(
                 options,
                 prep.transform,
-                outlier_record(
-                    rows=prep.stats.n,
-                    count=int(totals.outliers.sum()),
-                    by_feature=totals.beyond,
-                    by_segment=dict(enumerate(totals.outliers)),
-                    features=table.features,
-                    rule=OUTLIER_RULE,
-                ),
                 small,
+                outliers=totals.outliers,
+                beyond=totals.beyond,
+                rows=prep.stats.n,
                 sample_rows=len(prep.sample),
                 engine="chunked",
             ),

@@ -42,7 +42,6 @@ every node, or ship it with ``--py-files``); see ``docs/scale.md``.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -68,7 +67,7 @@ from custseg.errors import (
 from custseg.features.kinds import column_kinds
 from custseg.features.large import detect_roles_fast
 from custseg.features.missing import MissingCounts, apply_missing_policy, fill_values
-from custseg.features.outliers import OUTLIER_RULE, OutlierFences, fit_fences
+from custseg.features.outliers import OutlierFences, fit_fences
 from custseg.features.preprocessing import ColumnStatistics, Scaler, scaler_from_statistics
 from custseg.features.roles import NA_TOKENS, TableSchema
 from custseg.features.selection import choose_features, require_amounts, require_features
@@ -92,7 +91,7 @@ from custseg.segmentation.fit import size_order
 from custseg.segmentation.k_choice import choose_k
 from custseg.segmentation.prepare import require_rows
 from custseg.segmentation.records import QUANTILES, RunSummary, build_model, feature_record
-from custseg.segmentation.small_segments import dissolve_small, outlier_record
+from custseg.segmentation.small_segments import dissolve_small
 
 __all__ = ["CSV_MAX_ROWS", "SparkResult", "segment_spark"]
 
@@ -703,11 +702,8 @@ def _segment(
         vocabulary=options.vocabulary,
         kinds=column_kinds(model.features),
         z_basis=(totals.log_means, prep.log_moments.mean, prep.log_moments.std),
+        outliers=totals.outliers,
     )
-    segments = [
-        dataclasses.replace(seg, outliers=int(n))
-        for seg, n in zip(segments, totals.outliers, strict=True)
-    ]
     model.segments = [s.model_entry() for s in segments]
     reason = bool(prep.missing.rows_with_missing) and options.missing == "drop"
     written = _write(
@@ -740,15 +736,10 @@ def _segment(
         shaping=streamed_shaping(
             options,
             prep.transform,
-            outlier_record(
-                rows=prep.rows_fitted,
-                count=int(totals.outliers.sum()),
-                by_feature=totals.beyond,
-                by_segment=dict(enumerate(totals.outliers)),
-                features=prep.features,
-                rule=OUTLIER_RULE,
-            ),
             small,
+            outliers=totals.outliers,
+            beyond=totals.beyond,
+            rows=prep.rows_fitted,
             sample_rows=len(prep.sample),
             engine="spark",
         ),

@@ -37,7 +37,7 @@ from custseg.segmentation.records import (
     profile_records,
     segment_records,
 )
-from custseg.segmentation.small_segments import outlier_summary
+from custseg.segmentation.small_segments import outlier_record, outlier_summary
 
 __all__ = [
     "NOISE_NAME",
@@ -287,6 +287,7 @@ def streamed_profiles(
     vocabulary: Mapping[str, tuple[str, str]] | None,
     kinds: Sequence[ColumnKind],
     z_basis: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    outliers: np.ndarray | None = None,
 ) -> list[SegmentRecord]:
     """Names and records of segments whose sizes and means were accumulated over every row.
 
@@ -311,6 +312,8 @@ def streamed_profiles(
         Segment means, overall mean and overall std of the log-transformed values
         (:mod:`custseg.features.transform`), when some column is transformed;
         default: ``means``, ``overall_mean`` and ``overall_std``.
+    outliers : ndarray of shape (n_segments,), optional
+        Outliers assigned to each segment (None: the engine applied no outlier rule).
     """
     z_means, z_mean, z_std = z_basis if z_basis is not None else (means, overall_mean, overall_std)
     z = (z_means - z_mean) / np.where(z_std == 0, 1.0, z_std)
@@ -329,7 +332,7 @@ def streamed_profiles(
         part = sample.X[sample.labels == s]
         if len(part):
             medians[s] = np.median(part, axis=0)
-    return segment_records(
+    records = segment_records(
         ids,
         names,
         features,
@@ -339,6 +342,9 @@ def streamed_profiles(
         medians=medians,
         z=z,
     )
+    if outliers is None:
+        return records
+    return [dataclasses.replace(r, outliers=int(n)) for r, n in zip(records, outliers, strict=True)]
 
 
 @dataclass
@@ -407,9 +413,11 @@ def describe_streamed(
 def streamed_shaping(
     options: SegmentOptions,
     transform: TransformChoice,
-    outliers: dict[str, Any],
     small: Mapping[str, Any],
     *,
+    outliers: np.ndarray,
+    beyond: np.ndarray,
+    rows: int,
     sample_rows: int,
     engine: str,
 ) -> dict[str, Any]:
@@ -421,10 +429,14 @@ def streamed_shaping(
     options : SegmentOptions
     transform : TransformChoice
         Decided on the sample.
-    outliers : dict
-        :func:`custseg.segmentation.small_segments.outlier_record` over every row.
     small : mapping
         The ``min_segment_share`` record.
+    outliers : ndarray of shape (n_segments,)
+        Outliers assigned to each segment, over every row.
+    beyond : ndarray of shape (n_features,)
+        Customers beyond each feature's fence, over every row.
+    rows : int
+        Fitting rows (the outliers' share is taken over them).
     sample_rows : int
         Rows of the sample the transform and the fences were decided on.
     engine : str
@@ -433,9 +445,17 @@ def streamed_shaping(
         f"decided by the in-memory rule on the {engine} engine's seeded sample of "
         f"{sample_rows} rows; applied to every row"
     )
+    record = outlier_record(
+        rows=rows,
+        count=int(outliers.sum()),
+        by_feature=beyond,
+        by_segment=dict(enumerate(outliers)),
+        features=[d["feature"] for d in transform.decisions],
+        rule=OUTLIER_RULE,
+    )
     return {
         "transform": {"mode": options.transform, "columns": transform.decisions, "note": note},
-        "outliers": {**outliers, "note": note},
+        "outliers": {**record, "note": note},
         "min_segment_share": dict(small),
     }
 
