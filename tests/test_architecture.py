@@ -67,7 +67,6 @@ UNCHECKED_MODULES = {
     "custseg.io.readers",
     "custseg.io.transactions",
     "custseg.lifecycle.continuity",
-    "custseg.lifecycle.drift",
     "custseg.model",
     "custseg.report.charts",
     "custseg.report.data",

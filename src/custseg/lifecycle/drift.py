@@ -409,7 +409,7 @@ def drift(
     ids = [int(s["id"]) for s in model.segments]
     train_share = np.array([float(s["share"]) for s in model.segments])
     new_share = np.array([(seg[ok] == sid).mean() if n_ok else 0.0 for sid in ids])
-    segments = []
+    segments: list[dict[str, Any]] = []
     for i, s in enumerate(model.segments):
         sid = ids[i]
         mask = ok & (seg == sid)
