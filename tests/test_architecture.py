@@ -76,7 +76,6 @@ UNCHECKED_MODULES = {
     "custseg.segmentation.sampling",
     "custseg.transactions.cleaning",
     "custseg.transactions.clv",
-    "custseg.transactions.detect",
 }
 
 

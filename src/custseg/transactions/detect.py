@@ -234,13 +234,14 @@ def detect_log_columns(
                 how.pop(role, None)
 
     listing = ", ".join(map(repr, columns))
-    if found["customer"] is None:
+    customer, date = found.pop("customer"), found.pop("date")
+    if customer is None:
         raise SchemaError(f"no customer ID column found among {listing}; pass --customer-col NAME")
-    if found["date"] is None:
+    if date is None:
         raise SchemaError(f"no date column found among {listing}; pass --date-col NAME")
     if found["amount"] is None and not (found["quantity"] and found["price"]):
         raise SchemaError(
             f"no amount column (nor quantity and price) found among {listing}; "
             "pass --amount-col NAME, or --quantity-col Q --price-col P"
         )
-    return LogColumns(**found, how=how)
+    return LogColumns(customer=customer, date=date, **found, how=how)
