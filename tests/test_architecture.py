@@ -27,7 +27,6 @@ OPTIONAL_EXTRAS = (
     "custseg.report",
     "custseg.backends.spark",
     "custseg.backends.spark_session",
-    "custseg.transactions.clv",
 )
 #: A command module loads its library when the command runs.
 LAZY_IMPORTERS = ("custseg.cli",)
@@ -75,7 +74,6 @@ UNCHECKED_MODULES = {
     "custseg.segmentation.fit",
     "custseg.segmentation.sampling",
     "custseg.transactions.cleaning",
-    "custseg.transactions.clv",
 }
 
 

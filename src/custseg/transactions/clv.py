@@ -147,7 +147,10 @@ def _fit_map(model: Any, data: pd.DataFrame) -> None:
         if not isinstance(graph.rvs_to_transforms.get(rv), LogTransform):
             raise EngineError(f"lifetime value: parameter '{rv.name}' is not on a log scale")
     logp = graph.logp(jacobian=False)
-    logp_and_grad = pm.compile(values, [logp, *pytensor.gradient.grad(logp, values)])
+    # pytensor types grad() as one variable, None or a sequence; given a list of
+    # variables it returns a list of their gradients.
+    grads = pytensor.gradient.grad(logp, values)
+    logp_and_grad = pm.compile(values, [logp, *grads])  # type: ignore[misc]
     start = graph.initial_point()
 
     def cost(x: np.ndarray) -> tuple[float, np.ndarray]:
