@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
 
 from custseg.errors import InputError
 from custseg.input_checks import RANGE_TOLERANCE
@@ -39,6 +40,14 @@ DEFAULT_BODY_TIMEOUT = 30.0
 
 def _env(name: str) -> dict[str, Any]:
     return {"env": name}
+
+
+def _env_name(field: FieldInfo) -> str:
+    """The environment variable of a setting declared with ``_env``."""
+    extra = field.json_schema_extra
+    if not isinstance(extra, dict):
+        raise TypeError("every setting names its environment variable with _env(...)")
+    return str(extra["env"])
 
 
 class Settings(BaseModel):
@@ -147,10 +156,7 @@ class Settings(BaseModel):
     @classmethod
     def env_names(cls) -> dict[str, str]:
         """Field name → environment variable."""
-        return {
-            name: field.json_schema_extra["env"]  # type: ignore[index]
-            for name, field in cls.model_fields.items()
-        }
+        return {name: _env_name(field) for name, field in cls.model_fields.items()}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
