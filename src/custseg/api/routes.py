@@ -28,8 +28,10 @@ __all__ = ["SCORE_REQUEST_REF", "build_router"]
 SCORE_REQUEST_REF = "#/components/schemas/ScoreRequest"
 
 _ERROR = {"model": ErrorResponse}
-_AUTH = {401: {**_ERROR, "description": "Missing or wrong API key (when one is configured)."}}
-_BUSY = {
+_AUTH: dict[int | str, dict[str, Any]] = {
+    401: {**_ERROR, "description": "Missing or wrong API key (when one is configured)."}
+}
+_BUSY: dict[int | str, dict[str, Any]] = {
     503: {
         **_ERROR,
         "description": "The worker already holds its limit of scoring requests, or is "
