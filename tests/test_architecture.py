@@ -65,7 +65,6 @@ UNCHECKED_MODULES = {
     "custseg.io.transactions",
     "custseg.lifecycle.continuity",
     "custseg.model",
-    "custseg.report.charts",
     "custseg.report.data",
     "custseg.report.html",
     "custseg.segmentation.choose_k",

@@ -248,7 +248,9 @@ def _value_text(base: alt.Chart, field: str, fmt: str) -> alt.Chart:
     )
 
 
-def _bars_layout(chart: alt.LayerChart, n_bars: int, title: str, subtitle: str) -> alt.LayerChart:
+def _bars_layout(
+    chart: alt.LayerChart | alt.FacetChart, n_bars: int, title: str, subtitle: str
+) -> alt.LayerChart | alt.FacetChart:
     return chart.properties(
         width=WIDTH - _LABEL_PX - 40,
         height=30 * n_bars,
@@ -741,7 +743,7 @@ def sizes(run: rd.RunData) -> ChartSpec:
 
 
 def heatmap(run: rd.RunData) -> ChartSpec | None:
-    recs = []
+    recs: list[dict[str, Any]] = []
     for seg in run.summary["segments"]:
         label = run.label_of.get(int(seg["id"]))
         for f in run.numeric:
