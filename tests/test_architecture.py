@@ -58,7 +58,6 @@ UNCHECKED_MODULES = {
     "custseg.cli._scale",
     "custseg.cli.serve",
     "custseg.dashboard.views",
-    "custseg.features.missing",
     "custseg.features.roles",
     "custseg.input_checks",
     "custseg.io.readers",

@@ -201,7 +201,8 @@ def fitting_rows(
     rows : ndarray of bool, shape (n_rows,)
     """
     is_missing = np.isnan(X) if is_missing is None else is_missing
-    row_missing = is_missing.any(axis=1)
+    # numpy types any(axis=...) as a scalar or an array; over rows it is an array.
+    row_missing = np.asarray(is_missing.any(axis=1))
     rows = ~row_missing if policy == "drop" else np.ones(len(X), dtype=bool)
     if not row_missing.any():
         return X, rows
