@@ -59,7 +59,6 @@ UNCHECKED_MODULES = {
     "custseg.cli.serve",
     "custseg.dashboard.views",
     "custseg.features.roles",
-    "custseg.input_checks",
     "custseg.io.readers",
     "custseg.io.transactions",
     "custseg.lifecycle.continuity",

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, SupportsIndex
 
 import numpy as np
 
@@ -197,13 +197,13 @@ class InputCheck:
     tolerance: float
     rows: int
 
-    def _filled(self, j: int) -> str:
+    def _filled(self, j: SupportsIndex) -> str:
         return (
             f"column '{self.features[j]}': {self.filled[j]:,} missing value(s) (first at row "
             f"{self.first_filled[j] + 1})"
         )
 
-    def _outside(self, j: int) -> str:
+    def _outside(self, j: SupportsIndex) -> str:
         return (
             f"column '{self.features[j]}': {self.far_outside[j]:,} value(s) far outside the "
             f"training range {self.training_min[j]:g} to {self.training_max[j]:g} (first at "
