@@ -59,8 +59,6 @@ UNCHECKED_MODULES = {
     "custseg.cli.serve",
     "custseg.dashboard.views",
     "custseg.features.roles",
-    "custseg.io.readers",
-    "custseg.io.transactions",
     "custseg.lifecycle.continuity",
     "custseg.model",
     "custseg.report.data",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -255,7 +255,7 @@ def read_table_text(path: str | Path) -> pd.DataFrame:
 
 def read_by_kind(
     path: str | Path,
-    readers: dict[str, Callable[[Path], pd.DataFrame]],
+    readers: Mapping[str, Callable[[Path], pd.DataFrame]],
     *,
     what: str,
     rows: str,
@@ -265,7 +265,7 @@ def read_by_kind(
     Parameters
     ----------
     path : str or Path
-    readers : dict of str to callable
+    readers : mapping of str to callable
         ``"csv"``, ``"parquet"`` and ``"excel"`` readers, each taking the path.
     what : str
         The expected table (``"customer table"``), for the empty-file error.
