@@ -66,7 +66,6 @@ UNCHECKED_MODULES = {
     "custseg.segmentation.choose_k",
     "custseg.segmentation.fit",
     "custseg.segmentation.sampling",
-    "custseg.transactions.cleaning",
 }
 
 

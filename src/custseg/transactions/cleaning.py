@@ -409,6 +409,27 @@ def _duplicated(frame: pd.DataFrame, cache: dict | None = None) -> np.ndarray:
     return out
 
 
+def _line_values(
+    frame: pd.DataFrame, columns: LogColumns, encoded: dict
+) -> tuple[np.ndarray, np.ndarray | None, dict[str, Any]]:
+    """Each line's value (its amount, or quantity × price), its price when the log
+    has one, and the count and examples of amounts written as text, per column."""
+    amount_text: dict[str, Any] = {}
+    if columns.amount is not None:
+        value, text = _row_amounts(frame[columns.amount], columns.amount, encoded)
+        if text:
+            amount_text[columns.amount] = text
+        return value, None, amount_text
+    if columns.quantity is None or columns.price is None:
+        raise SchemaError("the log's column roles name no amount column, nor quantity and price")
+    quantity, q_text = _row_amounts(frame[columns.quantity], columns.quantity, encoded)
+    price, p_text = _row_amounts(frame[columns.price], columns.price, encoded)
+    for col, text in ((columns.quantity, q_text), (columns.price, p_text)):
+        if text:
+            amount_text[col] = text
+    return quantity * price, price, amount_text
+
+
 def clean_log(
     frame: pd.DataFrame,
     columns: LogColumns,
@@ -470,22 +491,8 @@ def clean_log(
     bad_date = seconds == _NO_DATE
     alive &= ~apply("unparseable_date", bad_date, frame[columns.date])
 
-    amount_text: dict[str, Any] = {}
-    price = None
-    if columns.amount is not None:
-        value, text = _row_amounts(frame[columns.amount], columns.amount, encoded)
-        if text:
-            amount_text[columns.amount] = text
-        missing_value = np.isnan(value)
-    else:
-        quantity, q_text = _row_amounts(frame[columns.quantity], columns.quantity, encoded)
-        price, p_text = _row_amounts(frame[columns.price], columns.price, encoded)
-        for col, text in ((columns.quantity, q_text), (columns.price, p_text)):
-            if text:
-                amount_text[col] = text
-        value = quantity * price
-        missing_value = np.isnan(value)
-    alive &= ~apply("missing_value", missing_value)
+    value, price, amount_text = _line_values(frame, columns, encoded)
+    alive &= ~apply("missing_value", np.isnan(value))
     with np.errstate(invalid="ignore"):
         if price is not None:
             alive &= ~apply("non_positive_price", price <= 0, frame[columns.price])
