@@ -60,7 +60,6 @@ UNCHECKED_MODULES = {
     "custseg.dashboard.views",
     "custseg.features.roles",
     "custseg.lifecycle.continuity",
-    "custseg.model",
     "custseg.report.data",
     "custseg.report.html",
     "custseg.segmentation.choose_k",

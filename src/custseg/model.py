@@ -345,7 +345,7 @@ class SegmentModel:
                 break
             if nearest:
                 lab, dist, margin = nearest_center_margin(part, self.centers)
-                cols = {}
+                cols: dict[str, np.ndarray] = {}
             else:
                 lab, cols = engine.predict(part, self.centers, self.engine_state)
                 assigned = lab >= 0
@@ -374,8 +374,8 @@ class SegmentModel:
             "impute_values": [float(v) for v in self.impute_values],
             "scaling": self.scaler.to_dict(),
         }
-        if self.scaler.has_log:
-            units = self.scaler.log_units
+        units = self.scaler.log_units
+        if units is not None and self.scaler.has_log:
             block["transform"] = {
                 "method": LOG_TRANSFORM,
                 "unit": [float(u) if u > 0 else None for u in units],
@@ -401,13 +401,14 @@ class SegmentModel:
 
     @classmethod
     def from_dict(
-        cls, data: dict[str, Any], *, source: str = "model", validate: bool = True
+        cls, data: object, *, source: str = "model", validate: bool = True
     ) -> SegmentModel:
         """Build a model from its JSON content (see :meth:`to_dict`).
 
         Parameters
         ----------
-        data : dict
+        data : object
+            Parsed JSON; anything but a custseg model's dict is refused.
         source : str, default="model"
             The file's name in messages.
         validate : bool, default=True
