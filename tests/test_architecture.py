@@ -61,7 +61,6 @@ UNCHECKED_MODULES = {
     "custseg.features.roles",
     "custseg.lifecycle.continuity",
     "custseg.report.data",
-    "custseg.report.html",
     "custseg.segmentation.choose_k",
     "custseg.segmentation.fit",
     "custseg.segmentation.sampling",

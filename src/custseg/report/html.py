@@ -13,6 +13,7 @@ import contextlib
 import functools
 import json
 import os
+from collections.abc import Collection
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -194,7 +195,9 @@ def vega_bundle(vl_version: str) -> str:
                 return js
         except OSError:
             pass
-    js = vl_convert.javascript_bundle(vl_version=vl_version)
+    # The stub makes the snippet required; the library defaults it to the snippet
+    # that puts vegaEmbed, vegaLite and vega on window, which the report uses.
+    js = vl_convert.javascript_bundle(vl_version=vl_version)  # type: ignore[call-arg]
     # A literal "</script" inside the code would end the inline script early.
     js = js.replace("</script", "<\\/script")
     if cached is not None and _BUNDLE_MARK in js[-2000:]:
@@ -226,7 +229,9 @@ def _figure(chart: ChartSpec) -> str:
     )
 
 
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+def _table(
+    headers: list[str], rows: list[list[str]], numeric: Collection[int] = frozenset()
+) -> str:
     head = "".join(
         f'<th class="num">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
         for i, h in enumerate(headers)
@@ -581,7 +586,7 @@ def render_html(
         f'<section id="{key}"><h2>{escape(title)}</h2>{bodies[key]}</section>\n'
         for key, title in SECTIONS.items()
     )
-    specs = "".join(
+    spec_tags = "".join(
         f'<script type="application/json" id="spec-{c.name}">{_json(specs[c.name])}</script>\n'
         for c in charts
     )
@@ -600,7 +605,7 @@ def render_html(
         '<footer class="wrap">Made by custseg from summary.json, segments.csv and model.json; '
         "it holds features and aggregates only, no customer IDs, names or e-mails. "
         "Rebuild with <code>custseg report DIR</code>.</footer>\n"
-        f"{specs}"
+        f"{spec_tags}"
         "<noscript><p>The charts need JavaScript; the PNG files in charts/ show the same "
         "charts.</p></noscript>\n"
         f"<script>{vega_bundle(vl_version)}</script>\n<script>{RENDER_JS}</script>\n"
