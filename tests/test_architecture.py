@@ -63,7 +63,6 @@ UNCHECKED_MODULES = {
     "custseg.report.data",
     "custseg.segmentation.choose_k",
     "custseg.segmentation.fit",
-    "custseg.segmentation.sampling",
 }
 
 

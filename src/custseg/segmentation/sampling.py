@@ -58,8 +58,9 @@ def row_keys(X: np.ndarray, *, random_state: int) -> np.ndarray:
     ndarray of uint64, shape (n_rows,)
     """
     X = np.asarray(X, dtype=np.float64)
+    n_features = int(X.shape[1])
     rng = np.random.default_rng(random_state)
-    direction = rng.standard_normal(X.shape[1])
+    direction = rng.standard_normal(n_features)
     missing = np.isnan(X)
     has_missing = bool(missing.any())
     if has_missing:
@@ -67,16 +68,16 @@ def row_keys(X: np.ndarray, *, random_state: int) -> np.ndarray:
     # Column by column, not X @ direction: a matrix product may round a row
     # differently depending on where it sits in the block, element-wise steps never.
     projection = X[:, 0] * direction[0]
-    for j in range(1, X.shape[1]):
+    for j in range(1, n_features):
         projection += X[:, j] * direction[j]
     projection += 0.0  # -0.0 and 0.0 are the same value: give them the same bits
     keys = _mix(projection.view(np.uint64).copy())
     if has_missing:
         # Which columns are missing, as a sum of seeded 64-bit words (wrapping).
-        words = rng.integers(0, 2**63, size=X.shape[1], dtype=np.uint64)
+        words = rng.integers(0, 2**63, size=n_features, dtype=np.uint64)
         pattern = np.zeros(len(X), dtype=np.uint64)
-        for j in np.flatnonzero(missing.any(axis=0)):
-            pattern += missing[:, j].astype(np.uint64) * words[j]
+        for col in np.flatnonzero(missing.any(axis=0)):
+            pattern += missing[:, col].astype(np.uint64) * words[col]
         keys ^= _mix(pattern)
     return keys
 
