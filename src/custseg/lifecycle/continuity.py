@@ -57,7 +57,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -302,7 +302,20 @@ def name_fits(
     return True
 
 
-def _accepts_init(engine: Engine) -> bool:
+class _WarmStartable(Protocol):
+    """An engine whose ``fit`` can start from given centres."""
+
+    def fit(
+        self,
+        X: np.ndarray,
+        n_clusters: int,
+        *,
+        random_state: int,
+        init_centers: np.ndarray | None = None,
+    ) -> Fitted: ...
+
+
+def _accepts_init(engine: Engine) -> TypeGuard[_WarmStartable]:
     try:
         return "init_centers" in inspect.signature(engine.fit).parameters
     except (TypeError, ValueError):
@@ -473,17 +486,17 @@ class Linking:
                 )
         vanished = []
         for sid in old_ids:
-            col = old_rows.get(sid)
-            if col is None or col in matched_old:
+            old_col = old_rows.get(sid)
+            if old_col is None or old_col in matched_old:
                 continue
-            nearest_row = int(np.argmin(self.distances[:, col]))
+            nearest_row = int(np.argmin(self.distances[:, old_col]))
             vanished.append(
                 {
                     "id": sid,
                     "name": old_names.get(sid, ""),
                     "nearest_new": int(self.ids[nearest_row]),
-                    "distance": float(self.distances[nearest_row, col]),
-                    "limit": _finite(self.limits[col]),
+                    "distance": float(self.distances[nearest_row, old_col]),
+                    "limit": _finite(self.limits[old_col]),
                 }
             )
         block: dict[str, Any] = {
@@ -604,7 +617,12 @@ def link_segments(
     linking : Linking
     """
     old = previous.model
-    warm = {"possible": False, "used": False, "inertia_warm": None, "inertia_cold": None}
+    warm: dict[str, Any] = {
+        "possible": False,
+        "used": False,
+        "inertia_warm": None,
+        "inertia_cold": None,
+    }
     fitted, k = cold, len(cold.centers)
     if k == len(old.centers) and _accepts_init(engine):
         init = scaler.transform(old.scaler.inverse_transform(old.centers))
