@@ -59,7 +59,6 @@ UNCHECKED_MODULES = {
     "custseg.cli.serve",
     "custseg.dashboard.views",
     "custseg.features.roles",
-    "custseg.report.data",
     "custseg.segmentation.choose_k",
     "custseg.segmentation.fit",
 }

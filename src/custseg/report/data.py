@@ -331,7 +331,7 @@ def _round(values: np.ndarray, digits: int = 4) -> list[float | None]:
     return out
 
 
-def histograms(run: RunData) -> dict[str, list[dict[str, float]]]:
+def histograms(run: RunData) -> dict[str, list[dict[str, float | None]]]:
     """Per numeric feature: bins (``start``, ``end``, ``count``) over all observed values."""
     out = {}
     for j, f in enumerate(run.numeric):
@@ -517,7 +517,9 @@ def feature_points(run: RunData, sample: np.ndarray, features: list[str]) -> pd.
     """Observed values of ``features`` for the drawn rows (rows missing one are left out)."""
     cols = [run.numeric.index(f) for f in features]
     sample = _noise_first(run, sample)
-    data = {f"f{i}": _round(run.X[sample, j]) for i, j in enumerate(cols)}
+    data: dict[str, list[float | None] | list[str]] = {
+        f"f{i}": _round(run.X[sample, j]) for i, j in enumerate(cols)
+    }
     data["segment"] = [run.label_of[int(s)] for s in run.labels[sample]]
     frame = pd.DataFrame(data)
     return frame.dropna().reset_index(drop=True)
@@ -529,7 +531,9 @@ def segment_means(run: RunData, features: list[str]) -> pd.DataFrame:
     for seg in run.summary["segments"]:
         if int(seg["id"]) < 0:
             continue
-        row = {f"f{i}": _round(np.array([seg["mean"][f]]))[0] for i, f in enumerate(features)}
+        row: dict[str, float | str | None] = {
+            f"f{i}": _round(np.array([seg["mean"][f]]))[0] for i, f in enumerate(features)
+        }
         row["segment"] = run.label_of[int(seg["id"])]
         row["id"] = str(int(seg["id"]))
         rows.append(row)
@@ -712,7 +716,8 @@ def value_shares(run: RunData) -> ValueShares | None:
     if column is None:
         return None
     segs = [s for s in run.summary["segments"] if int(s["id"]) >= 0]
-    means = [(s.get("mean") or {}).get(column) for s in segs]
+    # Summary values: numbers, or None where the column is not a feature.
+    means: list[Any] = [(s.get("mean") or {}).get(column) for s in segs]
     exact = all(m is not None for m in means)
     if not exact:
         # A column that is not a feature: its mean per segment over the rows held.
