@@ -25,6 +25,7 @@ import streamlit as st
 from custseg.datasets import make_customers
 from custseg.engines import available_engines
 from custseg.errors import CustsegError
+from custseg.explain import explain_customers
 from custseg.features.facts import numeric_facts
 from custseg.features.kinds import column_kinds
 from custseg.features.roles import detect_roles
@@ -33,11 +34,6 @@ from custseg.segmentation.result import SegmentationResult
 from custseg.segmentation.segmenter import Segmenter
 from custseg.serving import SegmentMap, score_records
 from custseg.verdicts import STRUCTURE_HEADLINES, silhouette_verdict, structure_words
-
-try:  # the explanation of a score, in custseg releases that have it
-    from custseg.explain import explain_customers
-except ImportError:  # pragma: no cover - depends on the installed custseg
-    explain_customers = None
 
 __all__ = [
     "MAX_MAP_POINTS",
@@ -113,7 +109,7 @@ def run_segmentation(
     if progress is not None and "progress" in inspect.signature(Segmenter).parameters:
         options["progress"] = progress
     result = Segmenter(**options).fit(frame).result_
-    seg_map = SegmentMap(result.model).fit(result.X)
+    seg_map = SegmentMap(result.model).fit(_features(result))
     run = Run(result=result, seg_map=seg_map)
     _add_files_and_charts(run)
     return run
@@ -221,7 +217,7 @@ def map_frame(run: Run, max_points: int = MAX_MAP_POINTS) -> tuple[pd.DataFrame,
     labels = result.table["segment"].to_numpy(dtype="float64", na_value=np.nan)
     fitted = ~np.isnan(labels)
     rows = np.flatnonzero(fitted)
-    X = result.X
+    X = _features(result)
     seg = labels[fitted].astype(int)
     total = len(rows)
     idx = np.arange(total)
@@ -240,6 +236,13 @@ def map_frame(run: Run, max_points: int = MAX_MAP_POINTS) -> tuple[pd.DataFrame,
 
 
 # -- charts ------------------------------------------------------------------------
+def _features(result: SegmentationResult) -> np.ndarray:
+    """The fitted rows' features, which a result fitted in this process holds."""
+    if result.X is None:
+        raise CustsegError("the segmentation result holds no feature matrix to draw the map")
+    return result.X
+
+
 def _color(result: SegmentationResult) -> alt.Color:
     labels = list(_segment_labels(result).values())
     try:
@@ -252,7 +255,7 @@ def _color(result: SegmentationResult) -> alt.Color:
     return alt.Color("segment:N", scale=scale, title="segment", legend=alt.Legend(labelLimit=280))
 
 
-def _map_chart(run: Run, new_point: dict[str, Any] | None) -> alt.Chart:
+def _map_chart(run: Run, new_point: dict[str, Any] | None) -> alt.LayerChart | alt.FacetChart:
     points, total = map_frame(run)
     ex1, ex2 = run.seg_map.explained_
     x = alt.X("x:Q", title=f"Map axis 1 ({ex1:.0%} of variance)")
@@ -443,7 +446,7 @@ def _score_form(run: Run) -> dict[str, Any] | None:
 
 def _why(model: Any, X: np.ndarray, record: dict[str, Any]) -> str | None:
     """The features that put the customer nearer this centre than the next one."""
-    if explain_customers is None or record["segment"] is None:
+    if record["segment"] is None:
         return None
     explained = explain_customers(model, X, np.array([record["segment"]], dtype="float64"))[0]
     return None if explained is None else str(explained["sentence"])
