@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.console import JustifyMethod
 from rich.table import Table
@@ -19,7 +19,9 @@ from custseg.verdicts import (
 )
 
 if TYPE_CHECKING:
-    from custseg.segmentation.result import SegmentationResult
+    import pandas as pd
+
+    from custseg.model import SegmentModel
 
 __all__ = ["print_outliers", "print_result", "print_roles", "segment_highlights"]
 
@@ -35,7 +37,15 @@ _SEGMENT_COLUMNS: tuple[tuple[str, JustifyMethod], ...] = (
 )
 
 
-def print_roles(result: SegmentationResult) -> None:
+class PrintedResult(Protocol):
+    """What the terminal shows of a run, whichever engine (local, chunked, Spark) made it."""
+
+    summary: dict[str, Any]
+    model: SegmentModel
+    k_selection: pd.DataFrame
+
+
+def print_roles(result: PrintedResult) -> None:
     summary = result.summary
     # A categorical, code or flag feature is used through its indicators ("Region=3").
     used = {f.get("source", f["name"]) for f in result.model.features}
@@ -72,7 +82,7 @@ def print_outliers(summary: dict) -> None:
         console.print(f"{reason}.")
 
 
-def print_k_table(result: SegmentationResult) -> None:
+def print_k_table(result: PrintedResult) -> None:
     k_sel = result.k_selection
     if not len(k_sel):
         return
@@ -112,7 +122,7 @@ def segment_highlights(segment: dict, features: list[dict], roles: dict | None =
     return "; ".join(f.short for f in facts[:2]) or "close to the average on every feature"
 
 
-def print_result(result: SegmentationResult) -> None:
+def print_result(result: PrintedResult) -> None:
     """Roles, the K table, and one line per segment."""
     summary = result.summary
     print_roles(result)

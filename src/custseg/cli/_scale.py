@@ -6,12 +6,17 @@ import contextlib
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import custseg
 from custseg.cli._common import console
 from custseg.errors import CustsegWarning, InputError
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressBars, progress_for
+
+if TYPE_CHECKING:
+    from custseg.backends.chunked import ChunkedResult
+    from custseg.backends.spark import SparkResult
 
 __all__ = ["ENGINES", "check_engine", "progress_bars", "run_engine"]
 
@@ -75,6 +80,7 @@ def run_engine(
         # pandas repeat version notices per call, thousands of times on a big table.
         warnings.simplefilter("ignore")
         warnings.simplefilter("always", CustsegWarning)
+        result: ChunkedResult | SparkResult
         if engine == "chunked":
             from custseg.backends.chunked import segment_chunked
 
