@@ -57,7 +57,6 @@ LINT_EXCEPTIONS = {
 UNCHECKED_MODULES = {
     "custseg.cli.serve",
     "custseg.features.roles",
-    "custseg.segmentation.choose_k",
     "custseg.segmentation.fit",
 }
 

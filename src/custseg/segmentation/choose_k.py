@@ -308,7 +308,7 @@ def _reference_box(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     mean = X.mean(axis=0)
     _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
     candidates = [np.eye(X.shape[1]), vt]
-    best = None
+    best: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None
     for rot in candidates:
         proj = (X - mean) @ rot.T
         lo, hi = proj.min(axis=0), proj.max(axis=0)
@@ -317,6 +317,7 @@ def _reference_box(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         log_volume = float(np.log(np.maximum(hi - lo, 1e-12)).sum())
         if best is None or log_volume < best[0] - 1e-9:
             best = (log_volume, rot, lo, hi)
+    assert best is not None  # the feature box (identity rotation) is never skipped
     _, rot, lo, hi = best
     return mean, rot, lo, hi
 
@@ -458,7 +459,7 @@ def sweep_k(
 
 
 def _sweep(X, k_values, engine, random_state, gap, labels_out, silhouettes_out) -> pd.DataFrame:
-    rows = []
+    rows: list[dict[str, float]] = []
     scored: dict[int, np.ndarray] = {}  # row index -> labels with 2..n-1 segments
     for k in k_values:
         fitted = engine.fit(X, k, random_state=random_state)
@@ -480,7 +481,9 @@ def _sweep(X, k_values, engine, random_state, gap, labels_out, silhouettes_out) 
             row["bic"] = np.nan if bic is None else float(bic)
         rows.append(row)
     # Every K's silhouette from one pass over the pairwise distances.
-    per_row = silhouette_rows(X, list(scored.values())) if scored else []
+    per_row: np.ndarray | list[np.ndarray] = (
+        silhouette_rows(X, list(scored.values())) if scored else []
+    )
     for i, values in zip(scored, per_row, strict=True):
         rows[i]["silhouette"] = float(np.mean(values))
         if silhouettes_out is not None:
@@ -888,7 +891,7 @@ def describe_k_choice(
             "k_min": k_min,
             "k_max": k_max,
             "table": [],
-            "chosen": int(given_k if method == "given" else found),
+            "chosen": int(given_k) if method == "given" and given_k is not None else found,
             "votes": {"gap": details["gap_vote"]} if details["gap_vote"] is not None else {},
             "agreement": None,
             "n_criteria": 0,
