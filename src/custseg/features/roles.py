@@ -14,6 +14,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -189,6 +190,14 @@ def _snake(name: str) -> str:
 def looks_like_id_name(name: str) -> bool:
     """Return True for names such as ``id``, ``CustomerID``, ``CUST_ID`` or ``client_no``."""
     return bool(_ID_NAMES.search(_snake(name)))
+
+
+class _Counts(TypedDict):
+    """The fields of a :class:`ColumnInfo` known before its role is decided."""
+
+    name: str
+    missing: int
+    distinct: int
 
 
 @dataclass(frozen=True)
@@ -421,7 +430,7 @@ def _whole_number_role(name: str, values: pd.Series, n_rows: int) -> tuple[str, 
 
 
 def _numeric_role(
-    name: str, numeric: pd.Series, n_rows: int, base: dict, unique: bool, id_column: str | None
+    name: str, numeric: pd.Series, n_rows: int, base: _Counts, unique: bool, id_column: str | None
 ) -> ColumnInfo:
     """The role of a column whose values are (at least 90%) numbers."""
     ints = numeric.dropna()
@@ -464,7 +473,7 @@ def _classify(name: str, col: pd.Series, n_rows: int, id_column: str | None) -> 
     n_missing = int(missing_mask.sum())
     present = col[~missing_mask].astype(str).str.strip()
     distinct = int(present.nunique())
-    base = dict(name=name, missing=n_missing, distinct=distinct)
+    base = _Counts(name=name, missing=n_missing, distinct=distinct)
     if name == id_column:
         return ColumnInfo(role="id", reason="given as the ID column", **base)
     if len(present) == 0:
