@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, TypedDict
 
 import typer
 
@@ -16,6 +17,18 @@ __all__ = ["WORKER_START_SECONDS", "serve"]
 
 #: Seconds a worker may take to answer the supervisor's first health ping.
 WORKER_START_SECONDS = 60
+
+
+class _ServerOptions(TypedDict):
+    """The uvicorn options shared by the one-process and the worker-pool runs."""
+
+    host: str
+    port: int
+    log_level: str
+    access_log: bool
+    server_header: bool
+    log_config: dict[str, Any]
+
 
 _EXTRA_HINT = "the scoring service needs FastAPI and uvicorn: pip install 'custseg[api]'"
 
@@ -60,8 +73,14 @@ def serve(
             "this port can score customers (set --api-key-file or CUSTSEG_API_KEY)\n"
         )
     # Access lines carry method, path (no query string) and status; bodies are never logged.
-    options = {"host": host, "port": port, "log_level": "info", "access_log": True,
-               "server_header": False, "log_config": log_config()}  # fmt: skip
+    options = _ServerOptions(
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=True,
+        server_header=False,
+        log_config=log_config(),
+    )
     if workers == 1:
         uvicorn.run(service, **options)
         return
