@@ -6,8 +6,9 @@ import math
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
-from custseg.engines.exact_sums import ExactSums, exact_mean_std, exact_squares
+from custseg.engines.exact_sums import ExactSums, RowSetDigest, exact_mean_std, exact_squares
 
 
 def _values(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -49,3 +50,25 @@ def test_grouped_sums_and_exact_moments():
         var = sum((v - m) ** 2 for v in col) / len(col)
         assert mean[j] == float(m)
         assert std[j] == np.sqrt(float(var))
+
+
+@pytest.mark.filterwarnings("error")  # the wrapping sums never warn
+def test_a_row_set_digest_ignores_order_and_batches_but_not_values():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(500, 3)) * 1e4
+
+    def digest(*parts):
+        d = RowSetDigest(b'["a", "b", "c"]')
+        for part in parts:
+            d.update(part)
+        return d.hexdigest()
+
+    whole = digest(X)
+    assert digest(X[rng.permutation(len(X))]) == whole
+    assert digest(X[:123], X[123:400], X[400:]) == whole
+    changed = X.copy()
+    changed[17, 2] = np.nextafter(changed[17, 2], np.inf)  # one value, one bit
+    assert digest(changed) != whole
+    assert digest(X, X[:1]) != whole  # a repeated customer counts
+    assert digest(X[:, [1, 0, 2]]) != whole  # the columns' order is the data's
+    assert RowSetDigest(b"other").hexdigest() != RowSetDigest(b'["a", "b", "c"]').hexdigest()

@@ -19,7 +19,6 @@ Version 1 files are still read.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ import pandas as pd
 from custseg._version import __version__
 from custseg.engines import Engine, get_engine
 from custseg.engines.base import borderline_flags, nearest_center_margin, own_margin
+from custseg.engines.exact_sums import RowSetDigest
 from custseg.errors import InputError, ModelError, SchemaError
 from custseg.features.encoding import flag_column, indicator_column
 from custseg.features.large import feature_matrix as parse_features
@@ -82,10 +82,13 @@ def segment_name_column(
 
 
 def fingerprint(X: np.ndarray, features: list[str]) -> str:
-    """SHA-256 of the training feature matrix and its column names."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps(features).encode())
-    digest.update(np.ascontiguousarray(X, dtype="float64").tobytes())
+    """SHA-256 of the column names and the training rows, whatever their order.
+
+    The same customers in another order are the same training data: they give the
+    same fingerprint (:class:`custseg.engines.exact_sums.RowSetDigest`).
+    """
+    digest = RowSetDigest(json.dumps(features).encode())
+    digest.update(X)
     return "sha256:" + digest.hexdigest()
 
 

@@ -46,7 +46,6 @@ labels in ``segments.csv``.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import warnings
 from collections.abc import Iterator
@@ -58,7 +57,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from custseg.engines.exact_sums import ExactSums, exact_mean_std, exact_squares
+from custseg.engines.exact_sums import ExactSums, RowSetDigest, exact_mean_std, exact_squares
 from custseg.engines.kmeans import fit_kmeans_batches
 from custseg.errors import (
     DataWarning,
@@ -444,10 +443,9 @@ def _count(table: _Table, model: SegmentModel, fill: np.ndarray) -> _Totals:
     units = model.scaler.log_units
     units = units if units is not None else np.zeros(d)
     fences = model.outliers if model.outliers is not None else OutlierFences.none(d)
-    # The fingerprint hashes the fitted rows (imputed, or without the dropped ones) in
-    # file order, exactly as custseg.model.fingerprint does over the whole matrix.
-    digest = hashlib.sha256()
-    digest.update(json.dumps(table.features).encode())
+    # The fingerprint hashes the fitted rows (imputed, or without the dropped ones),
+    # exactly as custseg.model.fingerprint does over the whole matrix.
+    digest = RowSetDigest(json.dumps(table.features).encode())
     for X in table.matrices():
         scored = model.predict_matrix(X)
         ok = scored["segment"].notna().to_numpy()
@@ -460,7 +458,7 @@ def _count(table: _Table, model: SegmentModel, fill: np.ndarray) -> _Totals:
         beyond += over.sum(axis=0)
         outliers += np.bincount(lab[over.any(axis=1)], minlength=k)
         inertia.add(scored["distance_to_center"].to_numpy()[ok, None] ** 2)
-        digest.update(np.ascontiguousarray(Xf, dtype="float64").tobytes())
+        digest.update(Xf)
     return _Totals(
         counts,
         sums.total(),

@@ -14,15 +14,19 @@ bits (:func:`numpy.frexp`). Values are accumulated per exponent ``e`` as
 integers, ``m`` split into two 26/27-bit halves so that an int64 bucket takes
 2**36 values before it could overflow. The total is assembled with Python
 integers (exact) and converted once, correctly rounded.
+
+The same goes for identifying the rows: :class:`RowSetDigest` hashes a table as
+a collection of rows, so a fingerprint does not depend on their order either.
 """
 
 from __future__ import annotations
 
+import hashlib
 from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["ExactSums", "exact_mean_std", "exact_squares"]
+__all__ = ["ExactSums", "RowSetDigest", "exact_mean_std", "exact_squares", "mix64"]
 
 #: Bits of a float64 significand.
 _BITS = 53
@@ -33,6 +37,72 @@ _MIN_EXPONENT = -1073
 _EXPONENTS = 1024 - _MIN_EXPONENT + 1
 #: Rows added by one exact float64 bincount (see :meth:`ExactSums.add`).
 _ROWS_PER_CALL = 1 << 26
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+#: Sets the second lane of a row's hash apart from the first.
+_LANE = np.uint64(0xD6E8FEB86659FD93)
+#: Rows hashed at a time by :meth:`RowSetDigest.update`.
+_DIGEST_BLOCK = 1 << 16
+
+
+def mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser, in place on a uint64 array (wrapping arithmetic)."""
+    z += _GOLDEN
+    z ^= z >> np.uint64(30)
+    z *= _MIX_1
+    z ^= z >> np.uint64(27)
+    z *= _MIX_2
+    z ^= z >> np.uint64(31)
+    return z
+
+
+class RowSetDigest:
+    """A SHA-256 digest of a table's rows taken as a collection, not a sequence.
+
+    Each row is hashed to two 64-bit words from its values' bits; the words are
+    summed over the rows (wrapping), so the same rows in any order, or cut into
+    any batches, give the same digest, and a repeated row counts twice.
+
+    Parameters
+    ----------
+    header : bytes
+        Hashed first (the column names, say).
+    """
+
+    def __init__(self, header: bytes) -> None:
+        self._header = header
+        self._sums = np.zeros(2, dtype=np.uint64)
+        self._rows = 0
+
+    def update(self, X: np.ndarray) -> None:
+        """Add the rows of ``X`` (float64 values, shape (n_rows, n_features))."""
+        X = np.asarray(X, dtype=np.float64)
+        # In blocks: the hashing's temporary arrays stay small beside a large table.
+        for start in range(0, len(X), _DIGEST_BLOCK):
+            self._add_block(X[start : start + _DIGEST_BLOCK])
+
+    def _add_block(self, X: np.ndarray) -> None:
+        # -0.0 and 0.0 are the same value: give them the same bits.
+        words = (np.ascontiguousarray(X) + 0.0).view(np.uint64).reshape(len(X), -1)
+        h = np.full(len(X), _GOLDEN, dtype=np.uint64)
+        for j in range(words.shape[1]):
+            h ^= words[:, j]
+            mix64(h)
+        first = h.sum(dtype=np.uint64)
+        h ^= _LANE
+        second = mix64(h).sum(dtype=np.uint64)
+        # As arrays: array arithmetic wraps silently, scalar arithmetic warns.
+        self._sums += np.array([first, second], dtype=np.uint64)
+        self._rows += len(X)
+
+    def hexdigest(self) -> str:
+        """The digest so far, as 64 hexadecimal digits."""
+        digest = hashlib.sha256(self._header)
+        digest.update(np.array([self._rows], dtype=np.uint64).tobytes())
+        digest.update(self._sums.tobytes())
+        return digest.hexdigest()
 
 
 class ExactSums:

@@ -23,25 +23,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from custseg.engines.exact_sums import mix64 as _mix
+
 __all__ = ["MISSING_KEY", "canonical_order", "row_keys", "uniform_sample"]
 
 #: Stands for a missing value when rows are keyed by their values.
 MISSING_KEY = -1.0e300
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX_2 = np.uint64(0x94D049BB133111EB)
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser, in place on a uint64 array (wrapping arithmetic)."""
-    z += _GOLDEN
-    z ^= z >> np.uint64(30)
-    z *= _MIX_1
-    z ^= z >> np.uint64(27)
-    z *= _MIX_2
-    z ^= z >> np.uint64(31)
-    return z
 
 
 def row_keys(X: np.ndarray, *, random_state: int) -> np.ndarray:
