@@ -232,6 +232,8 @@ class SegmentModel:
         parsed = {}
         if numeric:
             matrix = parse_features(frame, numeric, source=source)
+            if numeric == resolved:  # no indicator: the parsed matrix is the answer
+                return np.ascontiguousarray(matrix, dtype="float64")
             parsed = dict(zip(numeric, matrix.T, strict=True))
         return np.column_stack(
             [

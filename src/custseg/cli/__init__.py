@@ -1,19 +1,24 @@
 """The ``custseg`` command line: a thin layer over the library.
 
-Each command lives in its own module and registers itself on :data:`app`.
-Domain errors become one line on stderr and exit code 2 here, and only here.
+Each command lives in its own module and registers itself on :data:`app`;
+:func:`main` imports only the command it runs. Domain errors become one line on
+stderr and exit code 2 here, and only here.
 """
 
 from __future__ import annotations
 
-from custseg.cli._common import app, main
+from typing import Any
 
-# Importing the command modules registers their commands on `app`.
-from custseg.cli import demo, score, segment  # noqa: F401  isort: skip
-from custseg.cli import features  # noqa: F401  isort: skip
-from custseg.cli import compare  # noqa: F401  isort: skip
-from custseg.cli import report  # noqa: F401  isort: skip
-from custseg.cli import drift  # noqa: F401  isort: skip
-from custseg.cli import dashboard, serve  # noqa: F401  isort: skip
+from custseg.cli._common import load_commands, main
 
 __all__ = ["app", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    # `app` comes with every command registered (tests and embedding callers).
+    if name == "app":
+        from custseg.cli._common import app
+
+        load_commands()
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

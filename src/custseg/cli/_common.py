@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import typer
 from rich.console import Console
@@ -22,12 +23,14 @@ except ImportError:  # pragma: no cover - Typer that uses click itself
     from click import exceptions as usage_errors  # type: ignore[no-redef]
 
 __all__ = [
+    "COMMANDS",
     "EXIT_BAD_INPUT",
     "EXIT_ENGINE",
     "app",
     "console",
     "err_console",
     "fail",
+    "load_commands",
     "main",
     "reporting_errors",
     "warning_lines",
@@ -147,8 +150,26 @@ def _usage_line(exc: Exception) -> str:
     return f"custseg: error: {_one_line(message)}{where}"
 
 
+#: The command modules, in the order ``custseg --help`` lists their commands.
+COMMANDS = (
+    "demo", "score", "segment", "features", "compare", "report", "drift", "dashboard", "serve",
+)  # fmt: skip
+
+
+def load_commands(args: Sequence[str] = ()) -> None:
+    """Register the command named first in ``args`` on :data:`app`, or every command.
+
+    A command module registers its command when imported; loading only the one
+    that runs spares it the others' imports (start-up time of ``custseg score``).
+    """
+    named = next((a for a in args if not a.startswith("-")), None)
+    for name in (named,) if named in COMMANDS else COMMANDS:
+        importlib.import_module(f"custseg.cli.{name}")
+
+
 def main() -> None:
     """Entry point of the ``custseg`` console script."""
+    load_commands(sys.argv[1:])
     # Broken pipes (custseg ... | head) should end quietly.
     try:
         # Not standalone: click's usage errors come here, to be one line like every error.

@@ -30,6 +30,9 @@ __all__ = ["FORMULA_STARTS", "FormulaWatch", "formula_mask", "spreadsheet_safe"]
 
 #: The first characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Which of the 256 byte values opens a formula (a lookup table, one index per cell).
+_FORMULA_BYTE = np.zeros(256, dtype=bool)
+_FORMULA_BYTE[list("".join(FORMULA_STARTS).encode("ascii"))] = True
 _PREFIX = "'"
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
@@ -56,17 +59,38 @@ def _text(col: pd.Series) -> pa.Array | None:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
+def _starts_like_formula(text: pa.Array) -> np.ndarray:
+    """True for the values whose first character is one of :data:`FORMULA_STARTS`.
+
+    Read from the raw buffers: each start is one ASCII byte, and UTF-8 never uses
+    an ASCII byte inside a longer character, so a value's first byte decides.
+    """
+    n = len(text)
+    data = text.buffers()[2]
+    if n == 0 or data is None:
+        return np.zeros(n, dtype=bool)
+    wide = pa.types.is_large_string(text.type)
+    every = np.frombuffer(text.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets: np.ndarray = every[text.offset : text.offset + n + 1].astype(np.int64, copy=False)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if len(raw) == 0:
+        return np.zeros(n, dtype=bool)
+    starts = offsets[:-1]
+    mask = _FORMULA_BYTE[raw[np.minimum(starts, len(raw) - 1)]] & (offsets[1:] > starts)
+    if text.null_count:
+        mask &= np.asarray(text.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    return mask
+
+
 def formula_mask(col: pd.Series) -> np.ndarray:
     """True for the text cells of ``col`` a spreadsheet would run as formulas."""
     text = _text(col)
     if text is None:
         return np.zeros(len(col), dtype=bool)
-    first = pc.utf8_slice_codeunits(text, 0, 1)
-    starts = pc.fill_null(pc.is_in(first, value_set=pa.array(FORMULA_STARTS)), False)
-    mask = np.array(starts.to_numpy(zero_copy_only=False), dtype=bool)
+    mask = _starts_like_formula(text)
     if mask.any():
         # A signed number (-3.5, +12) is no formula.
-        numbers = pc.match_substring_regex(text.filter(starts), _NUMBER)
+        numbers = pc.match_substring_regex(text.filter(pa.array(mask)), _NUMBER)
         mask[np.flatnonzero(mask)] = ~np.asarray(numbers.to_numpy(zero_copy_only=False), bool)
     return mask
 
