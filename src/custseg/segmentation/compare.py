@@ -113,13 +113,22 @@ class _Fit:
     labels: np.ndarray
 
 
-def _fit_labels(engine: Engine, Z: np.ndarray, k: int, random_state: int) -> np.ndarray:
-    """One fit's labels, on one thread (a worker of :func:`_in_parallel`)."""
+def _fit_labels(
+    engine: Engine, Z: np.ndarray, ks: list[int], random_state: int
+) -> list[np.ndarray]:
+    """One engine's labels at each K in ``ks``, on one thread (a worker of :func:`_in_parallel`).
+
+    :meth:`~custseg.engines.base.Engine.fit_each` gives what one fit per K gives, sharing
+    what the engine can share across K (one Ward tree).
+    """
     with threadpool_limits(limits=1):  # small fits: threads cost more than they save
-        return np.asarray(engine.fit(Z, k, random_state=random_state).labels)
+        fitted = engine.fit_each(Z, ks, random_state=random_state)
+    return [np.asarray(f.labels) for f in fitted]
 
 
-def _in_parallel(tasks: list[tuple[Engine, np.ndarray, int, int]]) -> list[np.ndarray]:
+def _in_parallel(
+    tasks: list[tuple[Engine, np.ndarray, list[int], int]],
+) -> list[list[np.ndarray]]:
     """:func:`_fit_labels` for every task, on every CPU; results in task order.
 
     Each fit is seeded on its own, so the results do not depend on the CPU count.
@@ -132,9 +141,17 @@ def _in_parallel(tasks: list[tuple[Engine, np.ndarray, int, int]]) -> list[np.nd
 
 def _sweep(engines: list[Engine], Z: np.ndarray, ks: range, random_state: int) -> list[_Fit]:
     """The one sweep: every engine fitted once per K (density engines once) on ``Z``."""
-    combos = [(engine, k) for engine in engines for k in (ks if engine.needs_k else [0])]
-    labels = _in_parallel([(engine, Z, k, random_state) for engine, k in combos])
-    return [_Fit(engine, k, lab) for (engine, k), lab in zip(combos, labels, strict=True)]
+    per_engine = [list(ks) if engine.needs_k else [0] for engine in engines]
+    tasks = [
+        (engine, Z, k_list, random_state)
+        for engine, k_list in zip(engines, per_engine, strict=True)
+    ]
+    labels = _in_parallel(tasks)
+    return [
+        _Fit(engine, k, lab)
+        for engine, k_list, labs in zip(engines, per_engine, labels, strict=True)
+        for k, lab in zip(k_list, labs, strict=True)
+    ]
 
 
 def _silhouettes(Z: np.ndarray, fits: list[_Fit]) -> list[float]:
@@ -169,10 +186,18 @@ def _stability(
     rng = np.random.default_rng(random_state)
     draws = [rng.integers(0, len(Zs), size=len(Zs)) for _ in range(resamples)]
     assessed = [i for i, fit in enumerate(fits) if len(segment_ids(fit.labels)) > 1]
-    units = [(run, i) for run in range(resamples) for i in assessed]
-    refits = _in_parallel(
-        [(fits[i].engine, Zs[draws[run]], fits[i].k, random_state + run + 1) for run, i in units]
+    groups: dict[str, list[int]] = {}  # fits of one engine, refitted together per resample
+    for i in assessed:
+        groups.setdefault(fits[i].engine.name, []).append(i)
+    tasks = [(run, members) for run in range(resamples) for members in groups.values()]
+    refitted = _in_parallel(
+        [
+            (fits[m[0]].engine, Zs[draws[run]], [fits[i].k for i in m], random_state + run + 1)
+            for run, m in tasks
+        ]
     )
+    units = [(run, i) for run, members in tasks for i in members]
+    refits = [lab for labs in refitted for lab in labs]
     jaccards: list[dict[int, list[float]]] = [{} for _ in fits]
     aris: list[list[float]] = [[] for _ in fits]
     for (run, i), refit in zip(units, refits, strict=True):
