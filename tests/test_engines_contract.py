@@ -84,6 +84,19 @@ def test_engine_contract(name, blobs, blob_frame, tmp_path):
         }
 
 
+@pytest.mark.parametrize("name", available_engines())
+def test_fit_each_equals_one_fit_per_k(name):
+    # Uneven blobs with duplicated rows: Ward's tree has ties, and every K is cut from it.
+    X, _ = make_blobs(n_samples=300, centers=4, n_features=3, random_state=11)
+    X = np.vstack([X, X[:40]])
+    engine = get_engine(name)
+    ks = [2, 3, 5, 8]
+    for each, k in zip(engine.fit_each(X, ks, random_state=5), ks, strict=True):
+        one = engine.fit(X, k, random_state=5)
+        np.testing.assert_array_equal(each.labels, one.labels)
+        np.testing.assert_array_equal(each.centers, one.centers)
+
+
 def test_hdbscan_keeps_noise_customers_as_unassigned():
     rng = np.random.default_rng(0)
     X, _ = make_blobs(n_samples=300, centers=3, cluster_std=0.4, random_state=1)

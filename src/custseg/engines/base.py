@@ -22,6 +22,10 @@ never touches disk. It must provide:
 ``fit(..., init_centers=C)`` (optional keyword)
     Start from given centres (warm start, used by :mod:`custseg.lifecycle.continuity`); an
     engine without the keyword is always fitted cold.
+``fit_each(X, ks, *, random_state) -> list[Fitted]`` (optional)
+    One fit per K, each exactly what ``fit(X, k, random_state=random_state)``
+    gives; an engine that can share work across K (one Ward tree cut at every
+    K) overrides the default loop.
 ``bic(X, fitted) -> float | None``
     The Bayesian information criterion where the engine is a likelihood model
     (``mixture = True``); None otherwise.
@@ -268,6 +272,10 @@ class Engine:
 
     def fit(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
         raise NotImplementedError
+
+    def fit_each(self, X: np.ndarray, ks: list[int], *, random_state: int) -> list[Fitted]:
+        """One :meth:`fit` per K in ``ks``, in order, each as :meth:`fit` gives it."""
+        return [self.fit(X, k, random_state=random_state) for k in ks]
 
     def predict(
         self, X: np.ndarray, centers: np.ndarray, state: dict[str, Any]

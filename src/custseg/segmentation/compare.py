@@ -32,13 +32,17 @@ Calinski-Harabasz and Davies-Bouldin are exact on those rows (the silhouettes of
 all combinations come from one pass over the pairwise distances). Stability is one
 pass shared by every combination: the same bootstrap resamples of one
 uniform sample of at most 1,000 of those rows, refitted by every engine at
-every K, so the combinations are judged on identical draws. :class:`Comparison`
-says how many rows each figure used.
+every K, so the combinations are judged on identical draws. The sweep and the
+refits are one parallel pass (the silhouettes and the K of ``custseg segment``
+are computed while the resamples are refitted). :class:`Comparison` says how many
+rows each figure used.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,6 +110,9 @@ class Comparison:
     segment_k: int | None = None
 
 
+_Task = tuple[Engine, np.ndarray, list[int], int]
+
+
 @dataclass
 class _Fit:
     engine: Engine
@@ -113,28 +120,64 @@ class _Fit:
     labels: np.ndarray
 
 
-def _fit_labels(engine: Engine, Z: np.ndarray, k: int, random_state: int) -> np.ndarray:
-    """One fit's labels, on one thread (a worker of :func:`_in_parallel`)."""
+def _fit_labels(
+    engine: Engine, Z: np.ndarray, ks: list[int], random_state: int
+) -> list[np.ndarray]:
+    """One engine's labels at each K in ``ks``, on one thread (a worker of :func:`_start`).
+
+    :meth:`~custseg.engines.base.Engine.fit_each` gives what one fit per K gives, sharing
+    what the engine can share across K (one Ward tree).
+    """
     with threadpool_limits(limits=1):  # small fits: threads cost more than they save
-        return np.asarray(engine.fit(Z, k, random_state=random_state).labels)
+        fitted = engine.fit_each(Z, ks, random_state=random_state)
+    return [np.asarray(f.labels) for f in fitted]
 
 
-def _in_parallel(tasks: list[tuple[Engine, np.ndarray, int, int]]) -> list[np.ndarray]:
-    """:func:`_fit_labels` for every task, on every CPU; results in task order.
+def _start(tasks: list[_Task]) -> Generator[list[np.ndarray], None, None]:
+    """:func:`_fit_labels` for every task, on every CPU; results lazily, in task order.
 
-    Each fit is seeded on its own, so the results do not depend on the CPU count.
+    The tasks run in the background while the caller works on the first results. Each
+    fit is seeded on its own, so the results do not depend on the CPU count.
     """
     jobs = min(len(tasks), os.cpu_count() or 1)
     if jobs <= 1:
-        return [_fit_labels(*task) for task in tasks]
-    return Parallel(n_jobs=jobs)(delayed(_fit_labels)(*task) for task in tasks)
+        return (_fit_labels(*task) for task in tasks)
+    run = Parallel(n_jobs=jobs, return_as="generator")
+    generator: Generator[list[np.ndarray], None, None] = run(
+        delayed(_fit_labels)(*task) for task in tasks
+    )
+    return generator
 
 
-def _sweep(engines: list[Engine], Z: np.ndarray, ks: range, random_state: int) -> list[_Fit]:
-    """The one sweep: every engine fitted once per K (density engines once) on ``Z``."""
-    combos = [(engine, k) for engine in engines for k in (ks if engine.needs_k else [0])]
-    labels = _in_parallel([(engine, Z, k, random_state) for engine, k in combos])
-    return [_Fit(engine, k, lab) for (engine, k), lab in zip(combos, labels, strict=True)]
+def _k_lists(engines: list[Engine], ks: range) -> list[list[int]]:
+    """The K each engine is fitted at: every K, or one fit (0) for density engines."""
+    return [list(ks) if engine.needs_k else [0] for engine in engines]
+
+
+def _tasks(
+    engines: list[Engine], Z: np.ndarray, ks: range, resampled: list[np.ndarray], seed: int
+) -> list[_Task]:
+    """The one sweep (a task per engine, every K), then every resample's refits.
+
+    Resample ``run`` is refitted by every engine at every K, seed ``seed + run + 1``.
+    """
+    pairs = list(zip(engines, _k_lists(engines, ks), strict=True))
+    sweep = [(engine, Z, k_list, seed) for engine, k_list in pairs]
+    refits = [
+        (engine, Zr, k_list, seed + run + 1)
+        for run, Zr in enumerate(resampled)
+        for engine, k_list in pairs
+    ]
+    return sweep + refits
+
+
+def _sweep(engines: list[Engine], ks: range, results: Iterator[list[np.ndarray]]) -> list[_Fit]:
+    """The sweep's fits: the first result of each engine (see :func:`_tasks`)."""
+    return [
+        _Fit(engine, k, lab)
+        for engine, k_list in zip(engines, _k_lists(engines, ks), strict=True)
+        for k, lab in zip(k_list, next(results), strict=True)
+    ]
 
 
 def _silhouettes(Z: np.ndarray, fits: list[_Fit]) -> list[float]:
@@ -155,42 +198,54 @@ def _silhouettes(Z: np.ndarray, fits: list[_Fit]) -> list[float]:
     return out
 
 
-def _stability(
-    fits: list[_Fit], Z: np.ndarray, resamples: int, random_state: int
-) -> tuple[list[dict[str, float]], int]:
-    """One stability pass: the same bootstrap resamples of the same rows for every fit.
+def _draws(Z: np.ndarray, resamples: int, random_state: int) -> tuple[np.ndarray, list]:
+    """The stability pass's rows and its bootstrap draws (indices into those rows).
 
     The rows are a representative sample of at most :data:`COMPARE_STABILITY_ROWS`;
-    each resample is refitted by every engine at every K (seed ``random_state + run``)
-    and compared with that fit's labels on the drawn rows (clusterboot Jaccard, ARI).
+    every fit is judged on the same draws.
     """
+    if not resamples:
+        return np.empty(0, dtype=np.intp), []
     rows = uniform_sample(Z, COMPARE_STABILITY_ROWS, random_state=random_state)
-    Zs = Z[rows]
     rng = np.random.default_rng(random_state)
-    draws = [rng.integers(0, len(Zs), size=len(Zs)) for _ in range(resamples)]
-    assessed = [i for i, fit in enumerate(fits) if len(segment_ids(fit.labels)) > 1]
-    units = [(run, i) for run in range(resamples) for i in assessed]
-    refits = _in_parallel(
-        [(fits[i].engine, Zs[draws[run]], fits[i].k, random_state + run + 1) for run, i in units]
-    )
+    return rows, [rng.integers(0, len(rows), size=len(rows)) for _ in range(resamples)]
+
+
+def _stability(
+    fits: list[_Fit], rows: np.ndarray, draws: list, refits: list[list[np.ndarray]]
+) -> list[dict[str, float]]:
+    """The one stability pass: each fit against its refits on the same bootstrap draws.
+
+    ``refits`` holds, for each draw then each engine, that engine's labels at its Ks
+    (:func:`_tasks`); each is compared with the fit's labels on the drawn rows
+    (clusterboot Jaccard, ARI). Fits with a single segment are not assessed.
+    """
+    per_draw = len(refits) // max(len(draws), 1)  # one result per engine
+    # A draw's results, engine after engine, line up with the fits (both in :func:`_tasks` order).
+    refit_labels = [
+        [lab for labs in refits[run * per_draw : (run + 1) * per_draw] for lab in labs]
+        for run in range(len(draws))
+    ]
     jaccards: list[dict[int, list[float]]] = [{} for _ in fits]
     aris: list[list[float]] = [[] for _ in fits]
-    for (run, i), refit in zip(units, refits, strict=True):
-        best, ari = resample_agreement(fits[i].labels[rows], draws[run], refit)
-        aris[i].append(ari)
-        for segment, value in best.items():
-            jaccards[i].setdefault(segment, []).append(value)
-    out = []
-    for per_segment, runs in zip(jaccards, aris, strict=True):
-        means = [float(np.mean(v)) for v in per_segment.values()]
-        out.append(
-            {
-                "stability_mean_jaccard": float(np.mean(means)) if means else np.nan,
-                "stability_min_jaccard": float(np.min(means)) if means else np.nan,
-                "stability_mean_ari": float(np.mean(runs)) if runs else np.nan,
-            }
-        )
-    return out, len(rows)
+    for i, fit in enumerate(fits):
+        if len(segment_ids(fit.labels)) < 2:
+            continue
+        for run, draw in enumerate(draws):
+            best, ari = resample_agreement(fit.labels[rows], draw, refit_labels[run][i])
+            aris[i].append(ari)
+            for segment, value in best.items():
+                jaccards[i].setdefault(segment, []).append(value)
+    return [_summary(per_segment, runs) for per_segment, runs in zip(jaccards, aris, strict=True)]
+
+
+def _summary(per_segment: dict[int, list[float]], runs: list[float]) -> dict[str, float]:
+    means = [float(np.mean(v)) for v in per_segment.values()]
+    return {
+        "stability_mean_jaccard": float(np.mean(means)) if means else np.nan,
+        "stability_min_jaccard": float(np.min(means)) if means else np.nan,
+        "stability_mean_ari": float(np.mean(runs)) if runs else np.nan,
+    }
 
 
 def _row(fit: _Fit, Z: np.ndarray, silhouette: float) -> dict[str, Any]:
@@ -210,21 +265,19 @@ def _row(fit: _Fit, Z: np.ndarray, silhouette: float) -> dict[str, Any]:
     return row
 
 
-def _table(
-    fits: list[_Fit], Z: np.ndarray, resamples: int, random_state: int
-) -> tuple[pd.DataFrame, int]:
-    """One row per fit: validity indices, stability, sizes; and the stability pass's rows."""
+def _table(fits: list[_Fit], Z: np.ndarray) -> pd.DataFrame:
+    """One row per fit: validity indices (exact on the compared rows) and sizes."""
     with threadpool_limits(limits=1):
-        scores = _silhouettes(Z, fits)  # exact on the compared rows
-        table = pd.DataFrame([_row(fit, Z, sil) for fit, sil in zip(fits, scores, strict=True)])
-    stable: list[dict[str, float]] = []
-    rows = 0
-    if resamples:
-        stable, rows = _stability(fits, Z, resamples, random_state)
+        scores = _silhouettes(Z, fits)
+        return pd.DataFrame([_row(fit, Z, sil) for fit, sil in zip(fits, scores, strict=True)])
+
+
+def _with_stability(table: pd.DataFrame, stable: list[dict[str, float]]) -> pd.DataFrame:
+    """The stability columns inserted before ``unassigned_share`` (NaN when off)."""
     at = table.columns.get_loc("unassigned_share")
     for column in ("stability_mean_ari", "stability_min_jaccard", "stability_mean_jaccard"):
         table.insert(at, column, [st[column] for st in stable] if stable else np.nan)
-    return table, rows
+    return table
 
 
 def _recommend(table: pd.DataFrame, resamples: int) -> tuple[int, str]:
@@ -321,13 +374,20 @@ def compare_algorithms(
             f"k_min={k_min}; lower k_min",
             parameters=("k_min",),
         )
-    fits = _sweep(engines, Z, range(k_min, k_hi + 1), random_state)
-    table, stability_rows = _table(fits, Z, stability, random_state)
+    ks = range(k_min, k_hi + 1)
+    rows, draws = _draws(Z, stability, random_state)
+    Zs = Z[rows]
+    with closing(_start(_tasks(engines, Z, ks, [Zs[d] for d in draws], random_state))) as results:
+        fits = _sweep(engines, ks, results)
+        # The pool refits the resamples meanwhile.
+        table = _table(fits, Z)
+        choice = choose_k(Z_all, options, n_distinct=prepared.n_distinct, source=source)
+        stable = _stability(fits, rows, draws, list(results))
+    table = _with_stability(table, stable)
     pick, why = _recommend(table, stability)
     table["recommended"] = table.index == pick
     rec = {"algorithm": str(table.loc[pick, "algorithm"]), "k": int(table.loc[pick, "k"])}
     reason = f"{rec['algorithm']} with K={rec['k']}: {why}"
-    choice = choose_k(Z_all, options, n_distinct=prepared.n_distinct, source=source)
     segment_k = choice.chosen if choice is not None else None
     if segment_k is not None:
         reason += _against_segment(rec, segment_k)
@@ -336,7 +396,7 @@ def compare_algorithms(
         recommended=rec,
         reason=reason,
         rows_used=len(Z),
-        stability_rows=stability_rows,
+        stability_rows=len(rows),
         resamples=stability,
         features=list(prepared.features),
         segment_k=segment_k,
