@@ -295,3 +295,15 @@ def test_vega_bundle_is_cached_on_disk(tmp_path, monkeypatch):
         assert report_html.vega_bundle(version) == first
     finally:
         report_html.vega_bundle.cache_clear()
+
+
+def test_the_k_rules_own_score_is_not_drawn_as_one_more_criterion(tmp_path):
+    # The K table's "score" is what the rule ranks; its choice is the chosen K, which
+    # the chart already shades. As a criterion it read "no choice within the K tried".
+    custseg.segment(customers_with_identities(), k_max=5, stability=0).save(tmp_path)
+    run = rd.load_run(tmp_path)
+    assert "score" in rd.k_table(run).columns
+    spec = next(c for c in build_charts(run, {}, {}) if c.name == "k_selection")
+    titles = re.findall(r'"text": "([^"]+)"', json.dumps(spec.to_dict()))
+    assert "Silhouette (higher is better)" in titles
+    assert not any(t.startswith("Score") for t in titles), titles

@@ -54,7 +54,8 @@ CRITERIA: dict[str, tuple[str, str, bool | None]] = {
     "stability": ("Stability", "Mean ARI between resamples (0 to 1)", True),
 }
 _SKIP_SUFFIXES = ("_se", "_sd", "_std", "_sk", "_seconds", "_time", "_rows")
-_SKIP_COLUMNS = {"k", "inertia", "rows", "n", "seconds", "sample_rows", "chosen"}
+# "score" is what the K rule ranks: its choice is the chosen K the chart shades.
+_SKIP_COLUMNS = {"k", "inertia", "rows", "n", "seconds", "sample_rows", "chosen", "score"}
 
 
 @dataclass(frozen=True)
