@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import shutil
 
 # One thread per process, set before NumPy or scikit-learn loads its thread pools:
@@ -15,6 +16,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,41 @@ import custseg
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 CUSTSEG_BIN = Path(sys.executable).parent / "custseg"
+
+
+#: One thread and few malloc arenas: a child's memory then follows its data, not its cores.
+LEAN_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
+
+
+def lean_env() -> dict[str, str]:
+    """The environment for a child run under a memory limit."""
+    return {**os.environ, **LEAN_ENV}
+
+
+def bare_peak_bytes(imports: str) -> int:
+    """Peak address space of a child that only imports ``imports`` (a run before its data)."""
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import {imports};"
+            "print(open('/proc/self/status').read().split('VmPeak:')[1].split()[0])",
+        ],
+        capture_output=True,
+        text=True,
+        env=lean_env(),
+        check=True,
+    )
+    return int(probe.stdout.strip()) * 1024
+
+
+def address_space_limit(limit_bytes: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that caps a child's address space (``ulimit -v``)."""
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+
+    return apply
 
 
 def run_cli(

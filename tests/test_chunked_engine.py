@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import resource
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
-from tests.conftest import CUSTSEG_BIN, run_cli
+from tests.conftest import CUSTSEG_BIN, address_space_limit, bare_peak_bytes, lean_env, run_cli
 
 from custseg.backends.chunked import segment_chunked
 from custseg.datasets import make_blobs_customers
@@ -98,13 +95,6 @@ def test_chunked_fingerprint_equals_the_local_engine(blobs, tmp_path):
     assert chunked.model.training["fingerprint"] == local.model.training["fingerprint"]
 
 
-def _address_space_limit(limit_bytes: int):
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
-
-    return apply
-
-
 @pytest.mark.slow
 def test_chunked_segments_a_file_that_does_not_fit_under_the_memory_limit(tmp_path):
     # 1.5 million customers: the local engine holds the Arrow text, the numbers, scaled
@@ -114,30 +104,14 @@ def test_chunked_segments_a_file_that_does_not_fit_under_the_memory_limit(tmp_pa
     path = tmp_path / "big.csv"
     write_csv_fast(frame, path)
     del frame
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MALLOC_ARENA_MAX": "2",
-    }
-    # The limit: what a bare run needs (interpreter + libraries, measured on a tiny
-    # file) plus a margin far below what holding the table takes.
-    probe = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            # What a segment run loads before it reads a row (the CLI itself is lazy).
-            "import resource, custseg.cli, custseg.segmentation.pipeline,"
-            " custseg.backends.chunked, sklearn.cluster, pyarrow.csv;"
-            "print(open('/proc/self/status').read().split('VmPeak:')[1].split()[0])",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    # 300 MB: the chunked engine needs about 150 MB of it; the local engine several times more.
-    limit = int(probe.stdout.strip()) * 1024 + 300 * 1024**2
+    env = lean_env()
+    # The limit: what a bare run needs (what a segment run loads before it reads a row;
+    # the CLI itself is lazy) plus 300 MB: the chunked engine needs about 150 MB of it,
+    # the local engine several times more.
+    limit = bare_peak_bytes(
+        "resource, custseg.cli, custseg.segmentation.pipeline,"
+        " custseg.backends.chunked, sklearn.cluster, pyarrow.csv"
+    ) + (300 << 20)
     # Above 50,000 rows the bootstrap stability is off by default.
     args = ["segment", str(path), "--k", "4", "--quiet", "--no-report"]
     local = subprocess.run(
@@ -145,7 +119,7 @@ def test_chunked_segments_a_file_that_does_not_fit_under_the_memory_limit(tmp_pa
         capture_output=True,
         text=True,
         env=env,
-        preexec_fn=_address_space_limit(limit),
+        preexec_fn=address_space_limit(limit),
         timeout=900,
     )
     assert local.returncode != 0, "the limit should be too small to load the table whole"
@@ -156,7 +130,7 @@ def test_chunked_segments_a_file_that_does_not_fit_under_the_memory_limit(tmp_pa
         capture_output=True,
         text=True,
         env=env,
-        preexec_fn=_address_space_limit(limit),
+        preexec_fn=address_space_limit(limit),
         timeout=900,
     )
     assert chunked.returncode == 0, chunked.stderr

@@ -6,15 +6,20 @@ process under a memory limit.
 """
 
 import gzip
-import os
 import re
-import resource
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
-from tests.conftest import CUSTSEG_BIN, invoke_cli, run_cli
+from tests.conftest import (
+    CUSTSEG_BIN,
+    address_space_limit,
+    bare_peak_bytes,
+    invoke_cli,
+    lean_env,
+    run_cli,
+)
 
 GOOD = "id,Age,Income\n" + "".join(f"{i},{20 + i % 30},{10 + (i * 7) % 50}\n" for i in range(1, 41))
 
@@ -229,16 +234,6 @@ def _bomb(path, gigabytes=1):
     return path
 
 
-def _limited(gigabytes):
-    """Run a child under an address-space limit (``ulimit -v``)."""
-
-    def limit():
-        size = gigabytes << 30
-        resource.setrlimit(resource.RLIMIT_AS, (size, size))
-
-    return limit
-
-
 def test_a_decompression_bomb_is_refused_before_it_fills_memory(tmp_path):
     bomb = _bomb(tmp_path / "bomb.csv.gz")
     assert bomb.stat().st_size < 2 << 20
@@ -248,7 +243,7 @@ def test_a_decompression_bomb_is_refused_before_it_fills_memory(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
-        preexec_fn=_limited(4),
+        preexec_fn=address_space_limit(4 << 30),
     )
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert proc.stderr.count("\n") == 1
@@ -288,36 +283,19 @@ def test_score_reads_a_table_too_big_for_memory_in_batches(tmp_path, scoring):
     body = data.read_bytes().split(b"\n", 1)[1]
     bomb = _inflating(tmp_path / "many.csv.gz", body, 20_000)  # 800,000 rows, 15 MB of text
     assert bomb.stat().st_size < 200 << 10
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MALLOC_ARENA_MAX": "2",
-    }
-    probe = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            # What a score run loads before it reads a row.
-            "import custseg.cli, custseg.serving, custseg.model, pyarrow.csv, pyarrow.parquet;"
-            "print(open('/proc/self/status').read().split('VmPeak:')[1].split()[0])",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    # 100 MB more than a bare run: reading the table whole takes far more (15 bytes a
-    # byte of text), one batch of 100,000 rows far less.
-    limit = int(probe.stdout) * 1024 + (100 << 20)
+    # What a score run loads before it reads a row, and 100 MB more: reading the table
+    # whole takes far more (15 bytes a byte of text), one batch of 100,000 rows far less.
+    limit = bare_peak_bytes(
+        "custseg.cli, custseg.serving, custseg.model, pyarrow.csv, pyarrow.parquet"
+    ) + (100 << 20)
     out = tmp_path / "scored.csv"
     proc = subprocess.run(
         [str(CUSTSEG_BIN), "score", str(model), str(bomb), "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
-        env=env,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
+        env=lean_env(),
+        preexec_fn=address_space_limit(limit),
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Scored 800000 of 800000 customers" in proc.stdout
