@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from custseg.engines.exact_sums import mix64 as _mix
+from custseg.engines.exact_sums import mix64
 
 __all__ = ["MISSING_KEY", "canonical_order", "row_keys", "uniform_sample"]
 
@@ -58,14 +58,14 @@ def row_keys(X: np.ndarray, *, random_state: int) -> np.ndarray:
     for j in range(1, n_features):
         projection += X[:, j] * direction[j]
     projection += 0.0  # -0.0 and 0.0 are the same value: give them the same bits
-    keys = _mix(projection.view(np.uint64).copy())
+    keys = mix64(projection.view(np.uint64).copy())
     if has_missing:
         # Which columns are missing, as a sum of seeded 64-bit words (wrapping).
         words = rng.integers(0, 2**63, size=n_features, dtype=np.uint64)
         pattern = np.zeros(len(X), dtype=np.uint64)
         for col in np.flatnonzero(missing.any(axis=0)):
             pattern += missing[:, col].astype(np.uint64) * words[col]
-        keys ^= _mix(pattern)
+        keys ^= mix64(pattern)
     return keys
 
 
