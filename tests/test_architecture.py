@@ -35,7 +35,6 @@ MAX_FUNCTION_LINES = 80
 LONG_FUNCTIONS = {
     "custseg.api.routes.build_router",
     "custseg.cli.segment.segment",
-    "custseg.lifecycle.drift.drift",
     "custseg.transactions.cleaning.clean_log",
     "custseg.transactions.detect.detect_log_columns",
 }

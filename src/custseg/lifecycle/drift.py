@@ -334,6 +334,113 @@ def _feature_psi(model: SegmentModel, X: np.ndarray) -> tuple[list[dict[str, Any
     return out, approximated
 
 
+def _caveats(approximated: bool, n_ok: int) -> list[str]:
+    """Notes on how far the figures can be trusted: an old model, too few customers."""
+    notes = []
+    if approximated:
+        notes.append(
+            "the model has no drift baseline (trained before custseg drift existed): PSI "
+            "uses its stored deciles, fit decay and borderline change are not graded"
+        )
+    if n_ok < MIN_ROWS:
+        notes.append(
+            f"only {n_ok} customers scored: PSI is noisy below {MIN_ROWS} (an unchanged "
+            f"population gives about {9 / max(n_ok, 1):.2f} by chance)"
+        )
+    return notes
+
+
+def _segment_shifts(
+    model: SegmentModel,
+    seg: np.ndarray,
+    ok: np.ndarray,
+    dist: np.ndarray,
+    baseline: dict[str, Any],
+) -> tuple[list[dict[str, Any]], float]:
+    """Each segment's training share against its share among the scored rows, and their PSI."""
+    n_ok = int(ok.sum())
+    train_dist = baseline.get("segment_mean_distance") or {}
+    ids = [int(s["id"]) for s in model.segments]
+    train_share = np.array([float(s["share"]) for s in model.segments])
+    new_share = np.array([(seg[ok] == sid).mean() if n_ok else 0.0 for sid in ids])
+    segments: list[dict[str, Any]] = []
+    for i, s in enumerate(model.segments):
+        sid = ids[i]
+        mask = ok & (seg == sid)
+        segments.append(
+            {
+                "id": sid,
+                "name": str(s["name"]),
+                "training_share": float(train_share[i]),
+                "new_share": float(new_share[i]),
+                "shift": float(new_share[i] - train_share[i]),
+                "training_mean_distance": train_dist.get(str(sid)),
+                "new_mean_distance": float(dist[mask].mean()) if mask.any() else None,
+            }
+        )
+    return segments, psi(train_share, new_share) if n_ok else 0.0
+
+
+def _fit_record(baseline: dict[str, Any], scored_dist: np.ndarray) -> dict[str, Any]:
+    """How far customers sit from their segment centre, against training."""
+    train_mean = baseline.get("mean_distance")
+    new_mean = float(np.nanmean(scored_dist)) if len(scored_dist) else None
+    ratio = new_mean / train_mean if train_mean and new_mean is not None else None
+    return {
+        "training_mean_distance": train_mean,
+        "new_mean_distance": new_mean,
+        "ratio": ratio,
+        "grade": _grade(ratio, FIT_WATCH, FIT_RETRAIN),
+    }
+
+
+def _borderline_record(new_border: float, baseline: dict[str, Any]) -> dict[str, Any]:
+    """The share of customers near a segment boundary, against training."""
+    train_border = baseline.get("borderline_share")
+    change = new_border - train_border if train_border is not None else None
+    return {
+        "margin": BORDERLINE_MARGIN,
+        "training_share": train_border,
+        "new_share": new_border,
+        "change": change,
+        "grade": _grade(change, BORDERLINE_WATCH, BORDERLINE_RETRAIN),
+    }
+
+
+def _reasons(
+    features: list[dict[str, Any]],
+    segments: list[dict[str, Any]],
+    share_psi: float,
+    share_grade: str,
+    fit: dict[str, Any],
+    borderline: dict[str, Any],
+) -> list[str]:
+    """One sentence per measure that is not stable, naming the figure and its threshold."""
+    reasons = [
+        f"PSI of '{f['name']}' is {f['psi']:.3f} "
+        f"(>= {PSI_RETRAIN if f['grade'] == 'retrain' else PSI_WATCH})"
+        for f in features
+        if f["grade"] != "stable"
+    ]
+    if share_grade != "stable":
+        moved = max(segments, key=lambda s: abs(s["shift"]))
+        reasons.append(
+            f"segment shares moved (PSI {share_psi:.3f}); largest: segment {moved['id']} "
+            f"'{moved['name']}' {moved['training_share']:.1%} -> {moved['new_share']:.1%}"
+        )
+    if fit["grade"] != "stable":
+        reasons.append(
+            f"customers sit {fit['ratio']:.2f}x as far from their segment centre as in "
+            f"training (>= {FIT_RETRAIN if fit['grade'] == 'retrain' else FIT_WATCH})"
+        )
+    if borderline["grade"] != "stable":
+        reasons.append(
+            f"borderline customers rose from {borderline['training_share']:.1%} "
+            f"to {borderline['new_share']:.1%}"
+        )
+    return reasons
+
+
 def drift(
     model: SegmentModel | str | Path,
     data: pd.DataFrame | str | Path,
@@ -385,88 +492,18 @@ def drift(
     ok = ~np.isnan(seg)
     dist = scored["distance_to_center"].to_numpy(dtype="float64")
     baseline = model.extra.get("baseline") or {}
-    notes: list[str] = []
 
     features, approximated = _feature_psi(model, X)
     checked = check_inputs(model, X)
     for feature, count in zip(features, checked.far_outside, strict=True):
         feature["far_outside"] = int(count)
-    notes.extend(checked.outside_sentences())
-    if approximated:
-        notes.append(
-            "the model has no drift baseline (trained before custseg drift existed): PSI "
-            "uses its stored deciles, fit decay and borderline change are not graded"
-        )
     n_ok = int(ok.sum())
-    if n_ok < MIN_ROWS:
-        notes.append(
-            f"only {n_ok} customers scored: PSI is noisy below {MIN_ROWS} (an unchanged "
-            f"population gives about {9 / max(n_ok, 1):.2f} by chance)"
-        )
-
-    # Segment shares: training shares from the model, new shares among scored rows.
-    train_dist = baseline.get("segment_mean_distance") or {}
-    ids = [int(s["id"]) for s in model.segments]
-    train_share = np.array([float(s["share"]) for s in model.segments])
-    new_share = np.array([(seg[ok] == sid).mean() if n_ok else 0.0 for sid in ids])
-    segments: list[dict[str, Any]] = []
-    for i, s in enumerate(model.segments):
-        sid = ids[i]
-        mask = ok & (seg == sid)
-        segments.append(
-            {
-                "id": sid,
-                "name": str(s["name"]),
-                "training_share": float(train_share[i]),
-                "new_share": float(new_share[i]),
-                "shift": float(new_share[i] - train_share[i]),
-                "training_mean_distance": train_dist.get(str(sid)),
-                "new_mean_distance": float(dist[mask].mean()) if mask.any() else None,
-            }
-        )
-    share_psi = psi(train_share, new_share) if n_ok else 0.0
+    notes = [*checked.outside_sentences(), *_caveats(approximated, n_ok)]
+    segments, share_psi = _segment_shifts(model, seg, ok, dist, baseline)
     share_grade = _grade(share_psi, PSI_WATCH, PSI_RETRAIN)
-
-    train_mean = baseline.get("mean_distance")
-    new_mean = float(np.nanmean(dist[ok])) if n_ok else None
-    ratio = new_mean / train_mean if train_mean and new_mean is not None else None
-    fit = {
-        "training_mean_distance": train_mean,
-        "new_mean_distance": new_mean,
-        "ratio": ratio,
-        "grade": _grade(ratio, FIT_WATCH, FIT_RETRAIN),
-    }
-
-    new_border = _borderline_share(scored, model, X)
-    train_border = baseline.get("borderline_share")
-    change = new_border - train_border if train_border is not None else None
-    borderline = {
-        "margin": BORDERLINE_MARGIN,
-        "training_share": train_border,
-        "new_share": new_border,
-        "change": change,
-        "grade": _grade(change, BORDERLINE_WATCH, BORDERLINE_RETRAIN),
-    }
-
-    reasons = [
-        f"PSI of '{f['name']}' is {f['psi']:.3f} "
-        f"(>= {PSI_RETRAIN if f['grade'] == 'retrain' else PSI_WATCH})"
-        for f in features
-        if f["grade"] != "stable"
-    ]
-    if share_grade != "stable":
-        moved = max(segments, key=lambda s: abs(s["shift"]))
-        reasons.append(
-            f"segment shares moved (PSI {share_psi:.3f}); largest: segment {moved['id']} "
-            f"'{moved['name']}' {moved['training_share']:.1%} -> {moved['new_share']:.1%}"
-        )
-    if fit["grade"] != "stable":
-        reasons.append(
-            f"customers sit {ratio:.2f}x as far from their segment centre as in training "
-            f"(>= {FIT_RETRAIN if fit['grade'] == 'retrain' else FIT_WATCH})"
-        )
-    if borderline["grade"] != "stable":
-        reasons.append(f"borderline customers rose from {train_border:.1%} to {new_border:.1%}")
+    fit = _fit_record(baseline, dist[ok])
+    borderline = _borderline_record(_borderline_share(scored, model, X), baseline)
+    reasons = _reasons(features, segments, share_psi, share_grade, fit, borderline)
     grades = [f["grade"] for f in features] + [share_grade, fit["grade"], borderline["grade"]]
     return DriftReport(
         verdict=_worst(grades),
