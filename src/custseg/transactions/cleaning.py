@@ -430,6 +430,173 @@ def _line_values(
     return quantity * price, price, amount_text
 
 
+@dataclass
+class _Tally:
+    """The lines still alive and, per rule in order, how many lines it hit."""
+
+    alive: np.ndarray
+    rules: list[dict[str, Any]] = field(default_factory=list)
+
+    def count(self, rule: str, hit: np.ndarray, raw: pd.Series | None = None) -> np.ndarray:
+        """Count ``hit`` among lines still alive, keep examples, and return that mask."""
+        hit = hit & self.alive
+        lines = int(hit.sum())
+        if not lines:
+            examples = []
+        elif raw is not None:
+            examples = _examples(raw, hit)
+        else:
+            examples = [{"row": int(r) + 1} for r in np.flatnonzero(hit)[:_N_EXAMPLES]]
+        self.rules.append(
+            {"rule": rule, "action": RULES[rule], "lines": lines, "examples": examples}
+        )
+        return hit
+
+    def remove(self, rule: str, hit: np.ndarray, raw: pd.Series | None = None) -> None:
+        """Count ``hit`` among lines still alive, then drop those lines."""
+        self.alive &= ~self.count(rule, hit, raw)
+
+
+def _as_of_day(
+    valid_seconds: np.ndarray, as_of: pd.Timestamp | None, columns: LogColumns
+) -> pd.Timestamp:
+    """Midnight of ``as_of``; by default the day after the last readable date."""
+    if as_of is not None:
+        return pd.Timestamp(as_of).normalize()
+    if valid_seconds.size == 0:
+        raise EmptyInputError(
+            f"no date in column '{columns.date}' could be read; check the column or pass --date-col"
+        )
+    return pd.Timestamp((int(valid_seconds.max()) // 86400 + 1) * 86400, unit="s")
+
+
+def _returns(
+    frame: pd.DataFrame, columns: LogColumns, encoded: dict, value: np.ndarray, tally: _Tally
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Mark return lines (cancelled invoices, then negative quantities) and the invoice codes."""
+    n = len(frame)
+    is_return = np.zeros(n, dtype=bool)
+    inv_codes = None
+    if columns.invoice is not None:
+        inv_codes, inv_values = _text_codes(frame[columns.invoice], encoded)
+        starts_c = pc.match_substring_regex(pa.array(inv_values, pa.string()), "^[Cc]")
+        cancelled = np.append(np.asarray(starts_c, dtype=bool), False)[inv_codes]
+        is_return |= tally.count("cancelled_invoice", cancelled, frame[columns.invoice])
+    else:
+        tally.count("cancelled_invoice", np.zeros(n, dtype=bool))
+    with np.errstate(invalid="ignore"):
+        is_return |= tally.count("negative_quantity", (value < 0) & ~is_return)
+    return is_return, inv_codes
+
+
+def _customer_ranks(
+    cust_codes: np.ndarray, cust_values: np.ndarray, buys: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """Each kept line's customer as a rank in ID order, the IDs, who appears, who never bought."""
+    kept = np.flatnonzero(buys)
+    labels = cust_values[kept]
+    labels = labels[_sort_ids(labels)]
+    rank = np.full(len(cust_values), -1, dtype=np.int64)
+    rank[pd.Index(cust_values).get_indexer(labels)] = np.arange(len(labels))
+    seen = np.zeros(len(cust_values), dtype=bool)
+    seen[cust_codes[cust_codes >= 0]] = True
+    without = sorted(cust_values[seen & ~buys].tolist())
+    return rank[cust_codes[rows]], labels, seen, without
+
+
+def _orders(inv_codes: np.ndarray | None, seconds: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Each kept line's order: its invoice, or its timestamp where there is none."""
+    if inv_codes is None:
+        return pd.factorize(seconds[rows])[0].astype(np.int64)
+    order = inv_codes[rows]
+    blank = order < 0
+    if blank.any():
+        # A line without an invoice number is an order of its own timestamp.
+        stamps = pd.factorize(seconds[rows][blank])[0]
+        order[blank] = int(inv_codes.max()) + 1 + stamps
+    return order
+
+
+def _category_codes(
+    frame: pd.DataFrame, columns: LogColumns, encoded: dict, rows: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Each kept line's category as a code into the sorted category names."""
+    if columns.category is None:
+        return None, None
+    cat_codes, cat_values = _text_codes(frame[columns.category], encoded)
+    order_cat = np.argsort(cat_values.astype(str), kind="stable")
+    sorted_code = np.empty(len(cat_values) + 1, dtype=np.int64)
+    sorted_code[order_cat] = np.arange(len(cat_values))
+    sorted_code[-1] = -1
+    return sorted_code[cat_codes[rows]], cat_values[order_cat]
+
+
+@dataclass
+class _RuledLines:
+    """Every line of a log after the rules: which survive, which are returns, their values."""
+
+    tally: _Tally
+    cust_codes: np.ndarray
+    cust_values: np.ndarray
+    seconds: np.ndarray
+    date_formats: dict[str, int]
+    value: np.ndarray
+    amount_text: dict[str, Any]
+    as_of: pd.Timestamp
+    is_return: np.ndarray
+    inv_codes: np.ndarray | None
+    buys: np.ndarray
+
+
+def _apply_rules(
+    frame: pd.DataFrame, columns: LogColumns, as_of: pd.Timestamp | None, encoded: dict
+) -> _RuledLines:
+    """Run the rules of :data:`RULES` in order, each counting the lines it removes or re-labels."""
+    n = len(frame)
+    tally = _Tally(np.ones(n, dtype=bool))
+    tally.remove("duplicate_row", _duplicated(frame, encoded))
+
+    cust_codes, cust_values = _text_codes(frame[columns.customer], encoded)
+    tally.remove("missing_customer", cust_codes < 0, frame[columns.customer])
+
+    seconds, date_formats = _row_dates(frame[columns.date], encoded)
+    bad_date = seconds == _NO_DATE
+    tally.remove("unparseable_date", bad_date, frame[columns.date])
+
+    value, price, amount_text = _line_values(frame, columns, encoded)
+    tally.remove("missing_value", np.isnan(value))
+    with np.errstate(invalid="ignore"):
+        if price is not None:
+            tally.remove("non_positive_price", price <= 0, frame[columns.price])
+        else:
+            tally.count("non_positive_price", np.zeros(n, dtype=bool))
+        tally.remove("zero_quantity", value == 0)
+
+    as_of = _as_of_day(seconds[~bad_date], as_of, columns)
+    tally.remove("after_as_of", seconds >= as_of.value // 1_000_000_000, frame[columns.date])
+
+    is_return, inv_codes = _returns(frame, columns, encoded, value, tally)
+    # Customers with only returns (or whose every line was removed) have no behaviour
+    # to describe; they are counted, not output.
+    buys = np.zeros(len(cust_values), dtype=bool)
+    buys[cust_codes[tally.alive & ~is_return]] = True
+    orphan = tally.alive & is_return & ~np.append(buys, False)[cust_codes]
+    tally.remove("return_without_purchase", orphan, frame[columns.customer])
+    return _RuledLines(
+        tally=tally,
+        cust_codes=cust_codes,
+        cust_values=cust_values,
+        seconds=seconds,
+        date_formats=date_formats,
+        value=value,
+        amount_text=amount_text,
+        as_of=as_of,
+        is_return=is_return,
+        inv_codes=inv_codes,
+        buys=buys,
+    )
+
+
 def clean_log(
     frame: pd.DataFrame,
     columns: LogColumns,
@@ -465,73 +632,9 @@ def clean_log(
         No purchase line is left.
     """
     n = len(frame)
-    alive = np.ones(n, dtype=bool)
-    rules: list[dict[str, Any]] = []
-
-    def apply(rule: str, hit: np.ndarray, raw: pd.Series | None = None) -> np.ndarray:
-        """Count ``hit`` among lines still alive, keep examples, and return that mask."""
-        hit = hit & alive
-        lines = int(hit.sum())
-        if not lines:
-            examples = []
-        elif raw is not None:
-            examples = _examples(raw, hit)
-        else:
-            examples = [{"row": int(r) + 1} for r in np.flatnonzero(hit)[:_N_EXAMPLES]]
-        rules.append({"rule": rule, "action": RULES[rule], "lines": lines, "examples": examples})
-        return hit
-
     encoded: dict = {}  # column name -> (codes, distinct values), shared by the rules
-    alive &= ~apply("duplicate_row", _duplicated(frame, encoded))
-
-    cust_codes, cust_values = _text_codes(frame[columns.customer], encoded)
-    alive &= ~apply("missing_customer", cust_codes < 0, frame[columns.customer])
-
-    seconds, date_formats = _row_dates(frame[columns.date], encoded)
-    bad_date = seconds == _NO_DATE
-    alive &= ~apply("unparseable_date", bad_date, frame[columns.date])
-
-    value, price, amount_text = _line_values(frame, columns, encoded)
-    alive &= ~apply("missing_value", np.isnan(value))
-    with np.errstate(invalid="ignore"):
-        if price is not None:
-            alive &= ~apply("non_positive_price", price <= 0, frame[columns.price])
-        else:
-            apply("non_positive_price", np.zeros(n, dtype=bool))
-        alive &= ~apply("zero_quantity", value == 0)
-
-    if as_of is None:
-        valid = seconds[~bad_date]
-        if valid.size == 0:
-            raise EmptyInputError(
-                f"no date in column '{columns.date}' could be read; "
-                "check the column or pass --date-col"
-            )
-        as_of = pd.Timestamp((int(valid.max()) // 86400 + 1) * 86400, unit="s")
-    else:
-        as_of = pd.Timestamp(as_of).normalize()
-    as_of_s = int(as_of.value // 1_000_000_000)
-    alive &= ~apply("after_as_of", seconds >= as_of_s, frame[columns.date])
-
-    is_return = np.zeros(n, dtype=bool)
-    inv_codes = None
-    if columns.invoice is not None:
-        inv_codes, inv_values = _text_codes(frame[columns.invoice], encoded)
-        starts_c = pc.match_substring_regex(pa.array(inv_values, pa.string()), "^[Cc]")
-        cancelled = np.append(np.asarray(starts_c, dtype=bool), False)[inv_codes]
-        is_return |= apply("cancelled_invoice", cancelled, frame[columns.invoice])
-    else:
-        apply("cancelled_invoice", np.zeros(n, dtype=bool))
-    with np.errstate(invalid="ignore"):
-        is_return |= apply("negative_quantity", (value < 0) & ~is_return)
-
-    # Customers with only returns (or whose every line was removed) have no behaviour
-    # to describe; they are counted, not output.
-    buys = np.zeros(len(cust_values), dtype=bool)
-    buys[cust_codes[alive & ~is_return]] = True
-    orphan = alive & is_return & ~np.append(buys, False)[cust_codes]
-    alive &= ~apply("return_without_purchase", orphan, frame[columns.customer])
-
+    lines = _apply_rules(frame, columns, as_of, encoded)
+    alive, is_return, seconds = lines.tally.alive, lines.is_return, lines.seconds
     purchases = int((alive & ~is_return).sum())
     if purchases == 0:
         raise EmptyInputError(
@@ -539,44 +642,20 @@ def clean_log(
             "see the cleaning counts, or check --as-of and the column roles"
         )
     rows = np.flatnonzero(alive)
-    # Output customers in ID order: code -> rank among the customers who bought.
-    kept = np.flatnonzero(buys)
-    labels = cust_values[kept]
-    labels = labels[_sort_ids(labels)]
-    rank = np.full(len(cust_values), -1, dtype=np.int64)
-    rank[pd.Index(cust_values).get_indexer(labels)] = np.arange(len(labels))
-    customer = rank[cust_codes[rows]]
-    seen = np.zeros(len(cust_values), dtype=bool)
-    seen[cust_codes[cust_codes >= 0]] = True
-    without = sorted(cust_values[seen & ~buys].tolist())
-
-    if inv_codes is not None:
-        order = inv_codes[rows]
-        blank = order < 0
-        if blank.any():
-            # A line without an invoice number is an order of its own timestamp.
-            stamps = pd.factorize(seconds[rows][blank])[0]
-            order[blank] = int(inv_codes.max()) + 1 + stamps
-    else:
-        order = pd.factorize(seconds[rows])[0].astype(np.int64)
+    customer, labels, seen, without = _customer_ranks(
+        lines.cust_codes, lines.cust_values, lines.buys, rows
+    )
+    order = _orders(lines.inv_codes, seconds, rows)
     product = _text_codes(frame[columns.product], encoded)[0][rows] if columns.product else None
-    category = categories = None
-    if columns.category is not None:
-        cat_codes, cat_values = _text_codes(frame[columns.category], encoded)
-        order_cat = np.argsort(cat_values.astype(str), kind="stable")
-        categories = cat_values[order_cat]
-        sorted_code = np.empty(len(cat_values) + 1, dtype=np.int64)
-        sorted_code[order_cat] = np.arange(len(cat_values))
-        sorted_code[-1] = -1
-        category = sorted_code[cat_codes[rows]]
+    category, categories = _category_codes(frame, columns, encoded, rows)
 
     report: dict[str, Any] = {
         "lines_in": n,
-        "as_of": as_of.date().isoformat(),
-        "rules": rules,
-        "date_formats": date_formats,
-        "mixed_date_formats": len(date_formats) > 1,
-        "amount_text": amount_text,
+        "as_of": lines.as_of.date().isoformat(),
+        "rules": lines.tally.rules,
+        "date_formats": lines.date_formats,
+        "mixed_date_formats": len(lines.date_formats) > 1,
+        "amount_text": lines.amount_text,
         "purchases": purchases,
         "returns": int(is_return[rows].sum()),
         "customers_in_log": int(seen.sum()),
@@ -591,12 +670,12 @@ def clean_log(
         customers=labels,
         day=secs // 86400,
         time=secs,
-        value=value[rows],
+        value=lines.value[rows],
         is_return=is_return[rows],
         order=order,
         product=product,
         category=category,
         categories=categories,
-        as_of=as_of,
+        as_of=lines.as_of,
         report=report,
     )
