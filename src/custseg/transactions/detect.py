@@ -139,6 +139,55 @@ def _few_distinct_strings(values: pd.Series) -> bool:
     return 1 < values.nunique(dropna=True) <= _MAX_CATEGORY_VALUES
 
 
+def _given_roles(
+    given: dict[str, str | None], columns: list[str]
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The columns the caller named, resolved, each for one role only."""
+    found: dict[str, str | None] = {}
+    how: dict[str, str] = {}
+    for role, name in given.items():
+        if name is not None:
+            found[role] = _resolve(name, columns, role)
+            how[role] = "given"
+    chosen = [c for c in found.values() if c is not None]
+    if len(chosen) != len(set(chosen)):
+        dup = next(c for c in chosen if chosen.count(c) > 1)
+        raise SchemaError(f"column '{dup}' is given for two roles; give each role its own column")
+    return found, how
+
+
+def _detect_roles(
+    frame: pd.DataFrame,
+    columns: list[str],
+    found: dict[str, str | None],
+    how: dict[str, str],
+    *,
+    value_given: bool,
+) -> None:
+    """Fill ``found`` and ``how`` for each role not given, by name, then dates by content."""
+    taken = {c for c in found.values() if c is not None}
+    for role in ROLES:
+        if role in found:
+            continue
+        if value_given and role in ("quantity", "price", "amount"):
+            found[role] = None
+            continue
+        column = _by_name(role, columns, taken)
+        if column is None and role == "date":
+            column = next(
+                (c for c in columns if c not in taken and _looks_like_dates(frame[c])), None
+            )
+            how_found = "content"
+        else:
+            how_found = "name"
+        if column is not None and role == "category" and not _few_distinct_strings(frame[column]):
+            column = None
+        found[role] = column
+        if column is not None:
+            how[role] = how_found
+            taken.add(column)
+
+
 def detect_log_columns(
     frame: pd.DataFrame,
     *,
@@ -190,40 +239,9 @@ def detect_log_columns(
             f"{flag} needs {missing} too (line value = quantity × price); "
             "or pass --amount-col for a column that already holds the line value"
         )
-    found: dict[str, str | None] = {}
-    how: dict[str, str] = {}
-    for role, name in given.items():
-        if name is not None:
-            found[role] = _resolve(name, columns, role)
-            how[role] = "given"
-    chosen = [c for c in found.values() if c is not None]
-    if len(chosen) != len(set(chosen)):
-        dup = next(c for c in chosen if chosen.count(c) > 1)
-        raise SchemaError(f"column '{dup}' is given for two roles; give each role its own column")
-
-    taken = set(chosen)
+    found, how = _given_roles(given, columns)
     value_given = amount is not None or quantity is not None
-    for role in ROLES:
-        if role in found:
-            continue
-        if value_given and role in ("quantity", "price", "amount"):
-            found[role] = None
-            continue
-        column = _by_name(role, columns, taken)
-        if column is None and role == "date":
-            column = next(
-                (c for c in columns if c not in taken and _looks_like_dates(frame[c])), None
-            )
-            how_found = "content"
-        else:
-            how_found = "name"
-        if column is not None and role == "category" and not _few_distinct_strings(frame[column]):
-            column = None
-        found[role] = column
-        if column is not None:
-            how[role] = how_found
-            taken.add(column)
-
+    _detect_roles(frame, columns, found, how, value_given=value_given)
     if not value_given:
         # Quantity x price keeps the sign of a return on each line, so it wins over a
         # detected total column; a lone quantity or price without the other is unused.
