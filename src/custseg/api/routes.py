@@ -8,6 +8,7 @@ request schema is still the one in ``/openapi.json`` (see ``app.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
@@ -63,9 +64,13 @@ def _feature_matrix(customers: list[dict[str, Any]], names: list[str]) -> np.nda
 def build_router(model: SegmentModel, request_model: type[BaseModel]) -> APIRouter:
     """Routes for ``model``, whose ``POST /v1/score`` body is ``request_model``."""
     router = APIRouter()
-    parse = TypeAdapter(request_model).validate_json
-    names = model.feature_names
-    echo = id_key(model)
+    _add_service_routes(router)
+    _add_score_route(router, TypeAdapter(request_model).validate_json, model)
+    return router
+
+
+def _add_service_routes(router: APIRouter) -> None:
+    """``/healthz`` and ``/v1/model``: what a probe and a client read before scoring."""
 
     # HEAD answers like GET without a body (probes that only read the status use it);
     # it is left out of the schema, where it would repeat GET's operation.
@@ -99,6 +104,14 @@ def build_router(model: SegmentModel, request_model: type[BaseModel]) -> APIRout
             range_tolerance=settings.range_tolerance,
             max_customers=settings.max_customers,
         )
+
+
+def _add_score_route(
+    router: APIRouter, parse: Callable[[bytes], BaseModel], model: SegmentModel
+) -> None:
+    """``POST /v1/score``: validate the raw body in one pass, score, write JSON."""
+    names = model.feature_names
+    echo = id_key(model)
 
     @router.post(
         "/v1/score",
@@ -145,5 +158,3 @@ def build_router(model: SegmentModel, request_model: type[BaseModel]) -> APIRout
             }
         )
         return Response(content, media_type="application/json")
-
-    return router
