@@ -97,6 +97,17 @@ def test_fit_each_equals_one_fit_per_k(name):
         np.testing.assert_array_equal(each.centers, one.centers)
 
 
+@pytest.mark.parametrize("name", available_engines())
+def test_k_is_required_only_by_engines_that_need_it(name, blobs):
+    X, _ = blobs
+    engine = get_engine(name)
+    if engine.needs_k:
+        with pytest.raises(ValueError, match=f"the {name} engine needs a number of segments"):
+            engine.fit(X, None, random_state=0)
+    else:
+        assert engine.fit(X, None, random_state=0).labels.shape == (len(X),)
+
+
 def test_hdbscan_keeps_noise_customers_as_unassigned():
     rng = np.random.default_rng(0)
     X, _ = make_blobs(n_samples=300, centers=3, cluster_std=0.4, random_state=1)

@@ -75,7 +75,8 @@ class WardEngine(Engine):
     predict_rule = "nearest Ward centroid (mean of the rows Ward grouped together)"
     max_fit_rows = 5000
 
-    def fit(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
+    def fit(self, X: np.ndarray, n_clusters: int | None, *, random_state: int) -> Fitted:
+        n_clusters = self.require_k(n_clusters)
         from sklearn.cluster import AgglomerativeClustering  # only where a model is fitted
 
         rows = fit_sample(len(X), self.max_fit_rows, random_state)

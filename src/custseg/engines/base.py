@@ -270,8 +270,15 @@ class Engine:
     #: Fit on at most this many rows (seeded sample); None = all rows.
     max_fit_rows: ClassVar[int | None] = None
 
-    def fit(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
+    def fit(self, X: np.ndarray, n_clusters: int | None, *, random_state: int) -> Fitted:
+        """Fit on scaled rows; ``n_clusters`` is None only for engines that choose K."""
         raise NotImplementedError
+
+    def require_k(self, n_clusters: int | None) -> int:
+        """``n_clusters`` of an engine that needs it; a clear error when it is missing."""
+        if n_clusters is None:
+            raise ValueError(f"the {self.name} engine needs a number of segments (k)")
+        return n_clusters
 
     def fit_each(self, X: np.ndarray, ks: list[int], *, random_state: int) -> list[Fitted]:
         """One :meth:`fit` per K in ``ks``, in order, each as :meth:`fit` gives it."""

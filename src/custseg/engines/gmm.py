@@ -40,7 +40,8 @@ class GaussianMixtureEngine(Engine):
     mixture = True
     predict_rule = "highest posterior probability under the stored Gaussian mixture"
 
-    def fit(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
+    def fit(self, X: np.ndarray, n_clusters: int | None, *, random_state: int) -> Fitted:
+        n_clusters = self.require_k(n_clusters)
         from sklearn.mixture import GaussianMixture  # scikit-learn only where a model is fitted
 
         model = GaussianMixture(

@@ -64,11 +64,12 @@ class KMeansEngine(Engine):
     def fit(
         self,
         X: np.ndarray,
-        n_clusters: int,
+        n_clusters: int | None,
         *,
         random_state: int,
         init_centers: np.ndarray | None = None,
     ) -> Fitted:
+        n_clusters = self.require_k(n_clusters)
         from sklearn.cluster import KMeans  # scikit-learn only where a model is fitted
 
         # init_centers: warm start from a previous model's centres (custseg.lifecycle.continuity);
@@ -202,7 +203,8 @@ class MiniBatchKMeansEngine(Engine):
 
     name = "minibatch-kmeans"
 
-    def fit(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
+    def fit(self, X: np.ndarray, n_clusters: int | None, *, random_state: int) -> Fitted:
+        n_clusters = self.require_k(n_clusters)
         from sklearn.cluster import MiniBatchKMeans
 
         model = MiniBatchKMeans(
@@ -224,7 +226,8 @@ class BisectingKMeansEngine(Engine):
     name = "bisecting-kmeans"
     predict_rule = "nearest final centre (the bisection tree is not kept)"
 
-    def fit(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:
+    def fit(self, X: np.ndarray, n_clusters: int | None, *, random_state: int) -> Fitted:
+        n_clusters = self.require_k(n_clusters)
         from sklearn.cluster import BisectingKMeans
 
         model = BisectingKMeans(
