@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import sys
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -112,6 +113,48 @@ def _quiet() -> Iterator[None]:
         finally:
             for lg, level in zip(loggers, levels, strict=True):
                 lg.setLevel(level)
+
+
+@contextlib.contextmanager
+def _numba_blocked() -> Iterator[None]:
+    """Make ``import numba`` fail while the model libraries are imported.
+
+    Nothing in the fit uses numba (PyTensor compiles the likelihood with its C
+    backend), but ArviZ, which PyMC imports, loads numba when it is installed and
+    compiles a numba ufunc at import: most of a second on every run. ArviZ falls
+    back to NumPy when the import fails, as it does without numba installed. A
+    numba the process already loaded is left alone, and the block is lifted
+    afterwards, so a later ``import numba`` works.
+    """
+    if "numba" in sys.modules:
+        yield
+        return
+    sys.modules["numba"] = None  # type: ignore[assignment]  # Python's import-blocking marker
+    try:
+        yield
+    finally:
+        if "numba" in sys.modules and sys.modules["numba"] is None:
+            del sys.modules["numba"]
+
+
+def _import_models() -> tuple[Any, Any, Any]:
+    """Return pymc-marketing's ``BetaGeoModel`` and ``GammaGammaModel`` and the ``Prior`` class.
+
+    Raises
+    ------
+    EngineError
+        pymc-marketing is installed but fails to import (e.g. a mismatched PyMC).
+    """
+    try:
+        with _numba_blocked():
+            from pymc_extras.prior import Prior
+            from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+    except ImportError as exc:
+        raise EngineError(
+            f"lifetime value needs pymc-marketing, which failed to import ({exc}); "
+            f"reinstall it: {INSTALL_HINT}  (or pass --no-clv)"
+        ) from None
+    return BetaGeoModel, GammaGammaModel, Prior
 
 
 def _point(values: Any) -> np.ndarray:
@@ -207,15 +250,7 @@ def predict_clv(log: CleanLog, *, horizon_months: int = 12) -> tuple[pd.DataFram
     with _quiet():
         from importlib.metadata import version
 
-        try:
-            from pymc_extras.prior import Prior
-            from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
-        except ImportError as exc:  # installed but broken, e.g. a mismatched PyMC
-            raise EngineError(
-                f"lifetime value needs pymc-marketing, which failed to import ({exc}); "
-                f"reinstall it: {INSTALL_HINT}  (or pass --no-clv)"
-            ) from None
-
+        BetaGeoModel, GammaGammaModel, Prior = _import_models()
         flat = Prior("HalfFlat")
         bg = BetaGeoModel(model_config={k: flat for k in ("r", "alpha", "a", "b")})
         _fit_map(bg, data)
