@@ -193,7 +193,10 @@ def _fit_map(model: Any, data: pd.DataFrame) -> None:
     # pytensor types grad() as one variable, None or a sequence; given a list of
     # variables it returns a list of their gradients.
     grads = pytensor.gradient.grad(logp, values)
-    logp_and_grad = pm.compile(values, [logp, *grads])  # type: ignore[misc]
+    # In-place rewrites only save memory, which two small likelihoods do not need,
+    # and rejected in-place candidates cost graph validations on every run.
+    mode = pytensor.compile.mode.get_mode(None).excluding("inplace")
+    logp_and_grad = pm.compile(values, [logp, *grads], mode=mode)  # type: ignore[misc]
     start = graph.initial_point()
 
     def cost(x: np.ndarray) -> tuple[float, np.ndarray]:
