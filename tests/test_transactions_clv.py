@@ -92,6 +92,39 @@ def test_numba_is_blocked_only_while_the_model_libraries_load():
     assert out.stdout.split() == ["blocked", "False"]
 
 
+def test_a_stack_that_needs_numba_is_imported_again_with_it(monkeypatch):
+    import custseg.transactions.clv as clv_module
+
+    attempts = []
+
+    def load():
+        blocked = "numba" in sys.modules and sys.modules["numba"] is None
+        attempts.append(blocked)
+        if blocked:
+            raise ImportError("import of numba halted; None in sys.modules")
+        return ("BetaGeoModel", "GammaGammaModel", "Prior")
+
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    monkeypatch.setattr(clv_module, "_load_models", load)
+    assert clv_module._import_models() == ("BetaGeoModel", "GammaGammaModel", "Prior")
+    assert attempts == [True, False]
+
+
+def test_a_broken_pymc_marketing_is_an_engine_error_with_the_pip_line(monkeypatch):
+    import custseg.transactions.clv as clv_module
+
+    def load():
+        raise ImportError("cannot import name 'Model' from 'pymc'")
+
+    monkeypatch.setattr(clv_module, "_load_models", load)
+    with pytest.raises(
+        EngineError,
+        match=r"failed to import \(cannot import name 'Model'.*"
+        r'pip install "custseg\[clv\]"',
+    ):
+        clv_module._import_models()
+
+
 @pytest.mark.slow
 def test_lifetime_value_columns_are_plausible(log):
     if not clv_available():

@@ -137,8 +137,18 @@ def _numba_blocked() -> Iterator[None]:
             del sys.modules["numba"]
 
 
+def _load_models() -> tuple[Any, Any, Any]:
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+
+    return BetaGeoModel, GammaGammaModel, Prior
+
+
 def _import_models() -> tuple[Any, Any, Any]:
     """Return pymc-marketing's ``BetaGeoModel`` and ``GammaGammaModel`` and the ``Prior`` class.
+
+    Imported without numba; a release of the PyMC stack that cannot load without
+    it is imported again with it.
 
     Raises
     ------
@@ -147,14 +157,16 @@ def _import_models() -> tuple[Any, Any, Any]:
     """
     try:
         with _numba_blocked():
-            from pymc_extras.prior import Prior
-            from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+            return _load_models()
+    except ImportError:
+        pass
+    try:
+        return _load_models()
     except ImportError as exc:
         raise EngineError(
             f"lifetime value needs pymc-marketing, which failed to import ({exc}); "
             f"reinstall it: {INSTALL_HINT}  (or pass --no-clv)"
         ) from None
-    return BetaGeoModel, GammaGammaModel, Prior
 
 
 def _point(values: Any) -> np.ndarray:
