@@ -42,6 +42,7 @@ from custseg.segmentation.label import label_rows, labelled_table
 from custseg.segmentation.prepare import in_canonical_order, prepare, read_input
 from custseg.segmentation.records import SUMMARY_SCHEMA_VERSION, training_record
 from custseg.segmentation.result import SegmentationResult
+from custseg.segmentation.sampling import take_rows
 
 __all__ = ["SUMMARY_SCHEMA_VERSION", "run"]
 
@@ -159,7 +160,7 @@ def _stages(
         summary=summary.to_dict(),
         model=model,
         schema=prep.schema,
-        X=prep.X_fit[np.argsort(order[prep.fit_rows])],
+        X=take_rows(prep.X_fit, np.argsort(order[prep.fit_rows])),
         transitions=transitions,
     )
 
