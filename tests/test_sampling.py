@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from custseg.segmentation.sampling import canonical_order, row_keys, take_rows, uniform_sample
+from custseg.segmentation.sampling import (
+    canonical_order,
+    inverse_order,
+    row_keys,
+    take_rows,
+    uniform_sample,
+)
 
 
 def _customers(n: int, seed: int = 0) -> np.ndarray:
@@ -109,3 +115,12 @@ def test_take_rows_gives_what_indexing_gives_in_the_same_layout():
         np.testing.assert_array_equal(taken, matrix[rows])
         assert taken.dtype == matrix.dtype
         assert taken.flags["C_CONTIGUOUS"] == matrix[rows].flags["C_CONTIGUOUS"] is True
+
+
+def test_inverse_order_puts_every_row_back():
+    order = canonical_order(_customers(1000))
+    inverse = inverse_order(order)
+    np.testing.assert_array_equal(inverse, np.argsort(order))
+    np.testing.assert_array_equal(order[inverse], np.arange(len(order)))
+    kept = np.random.default_rng(3).random(len(order)) < 0.7
+    np.testing.assert_array_equal(inverse_order(order, kept), np.argsort(order[kept]))

@@ -25,7 +25,14 @@ import numpy as np
 
 from custseg.engines.exact_sums import mix64
 
-__all__ = ["MISSING_KEY", "canonical_order", "row_keys", "take_rows", "uniform_sample"]
+__all__ = [
+    "MISSING_KEY",
+    "canonical_order",
+    "inverse_order",
+    "row_keys",
+    "take_rows",
+    "uniform_sample",
+]
 
 #: Stands for a missing value when rows are keyed by their values.
 MISSING_KEY = -1.0e300
@@ -147,3 +154,28 @@ def take_rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     for j in range(X.shape[1]):
         out[:, j] = X[:, j].take(rows)
     return out
+
+
+def inverse_order(order: np.ndarray, kept: np.ndarray | None = None) -> np.ndarray:
+    """``np.argsort(order)`` of a permutation, or ``np.argsort(order[kept])``, without a sort.
+
+    Parameters
+    ----------
+    order : ndarray of int, shape (n,)
+        A permutation of ``0..n-1``: ``order[i]`` is the row put at position ``i``.
+    kept : ndarray of bool, shape (n,), optional
+        Positions (in ``order``'s order) of the rows that count.
+
+    Returns
+    -------
+    ndarray of int
+        Without ``kept``, where each row went: ``inverse[order[i]] == i``. With
+        it, for each kept row in the rows' own order, its index among the kept
+        positions.
+    """
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order), dtype=order.dtype)
+    if kept is None:
+        return inverse
+    index = np.cumsum(kept) - 1  # a position -> its index among the kept ones
+    return index[inverse[kept[inverse]]]
