@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from custseg.segmentation.sampling import canonical_order, row_keys, uniform_sample
+from custseg.segmentation.sampling import (
+    canonical_order,
+    inverse_order,
+    row_keys,
+    take_rows,
+    uniform_sample,
+)
 
 
 def _customers(n: int, seed: int = 0) -> np.ndarray:
@@ -97,3 +103,24 @@ def test_rows_that_share_a_key_are_ordered_by_value():
         rows = X[order]
         ranked = rows[canonical_order(rows)]
         assert ranked[ranked[:, 0] > 1e10][:, 1].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_take_rows_gives_what_indexing_gives_in_the_same_layout():
+    # The stages sum and fit on the gathered rows: values and memory layout must
+    # be those of X[rows], or a sum could round differently.
+    X = _customers(500)
+    rows = np.random.default_rng(2).permutation(len(X))[:300]
+    for matrix in (X, np.asfortranarray(X), np.asfortranarray(X > 30)):
+        taken = take_rows(matrix, rows)
+        np.testing.assert_array_equal(taken, matrix[rows])
+        assert taken.dtype == matrix.dtype
+        assert taken.flags["C_CONTIGUOUS"] == matrix[rows].flags["C_CONTIGUOUS"] is True
+
+
+def test_inverse_order_puts_every_row_back():
+    order = canonical_order(_customers(1000))
+    inverse = inverse_order(order)
+    np.testing.assert_array_equal(inverse, np.argsort(order))
+    np.testing.assert_array_equal(order[inverse], np.arange(len(order)))
+    kept = np.random.default_rng(3).random(len(order)) < 0.7
+    np.testing.assert_array_equal(inverse_order(order, kept), np.argsort(order[kept]))

@@ -202,3 +202,16 @@ def test_fast_parser_reports_a_bad_value_like_the_core(sample_path, tmp_path):
         feature_matrix(read_table_fast(core_path), ["Age"], source="bad.csv")
     assert str(fast_err.value) == str(core_err.value)
     assert "'forty' at row 42" in str(fast_err.value)
+
+
+def test_distinct_rows_are_exact_up_to_at_least_and_a_true_lower_bound_above(monkeypatch):
+    monkeypatch.setattr(scale, "LARGE_ROWS", 400)  # heads of 20 and 400 rows
+    rng = np.random.default_rng(0)
+    few = rng.integers(0, 3, size=(2000, 2)).astype(float)  # 9 profiles at most
+    assert scale.count_distinct_rows(few, at_least=10) == len(np.unique(few, axis=0))
+    # The first rows repeat one profile; the rest is varied: the count must not stop there.
+    late = np.vstack([np.zeros((500, 2)), rng.normal(size=(1500, 2))])
+    count = scale.count_distinct_rows(late, at_least=10)
+    assert 10 < count <= len(np.unique(late, axis=0))
+    many = rng.normal(size=(2000, 2))
+    assert 10 < scale.count_distinct_rows(many, at_least=10) <= 2000

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -65,11 +70,68 @@ def test_too_few_repeat_buyers_is_a_clear_input_error():
     assert report["clv"]["status"] == "skipped"
 
 
+def test_numba_is_blocked_only_while_the_model_libraries_load():
+    if importlib.util.find_spec("numba") is None:
+        pytest.skip("numba is not installed (it comes with the clv extra)")
+    # In a fresh interpreter: this one may have loaded numba already, and then the
+    # block leaves it alone.
+    code = textwrap.dedent(
+        """
+        import importlib.util, sys
+        from custseg.transactions.clv import _numba_blocked
+        with _numba_blocked():
+            try:
+                import numba
+            except ImportError:
+                print("blocked")
+            assert importlib.util.find_spec("numba") is None  # what ArviZ checks
+        print("numba" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["blocked", "False"]
+
+
+def test_a_stack_that_needs_numba_is_imported_again_with_it(monkeypatch):
+    import custseg.transactions.clv as clv_module
+
+    attempts = []
+
+    def load():
+        blocked = "numba" in sys.modules and sys.modules["numba"] is None
+        attempts.append(blocked)
+        if blocked:
+            raise ImportError("import of numba halted; None in sys.modules")
+        return ("BetaGeoModel", "GammaGammaModel", "Prior")
+
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    monkeypatch.setattr(clv_module, "_load_models", load)
+    assert clv_module._import_models() == ("BetaGeoModel", "GammaGammaModel", "Prior")
+    assert attempts == [True, False]
+
+
+def test_a_broken_pymc_marketing_is_an_engine_error_with_the_pip_line(monkeypatch):
+    import custseg.transactions.clv as clv_module
+
+    def load():
+        raise ImportError("cannot import name 'Model' from 'pymc'")
+
+    monkeypatch.setattr(clv_module, "_load_models", load)
+    with pytest.raises(
+        EngineError,
+        match=r"failed to import \(cannot import name 'Model'.*"
+        r'pip install "custseg\[clv\]"',
+    ):
+        clv_module._import_models()
+
+
 @pytest.mark.slow
 def test_lifetime_value_columns_are_plausible(log):
     if not clv_available():
         pytest.skip('pymc-marketing is not installed (pip install "custseg[clv]")')
     features, report = build_customer_features(log, clv=True, horizon=6)
+    # The import of the model libraries blocked numba only while it ran.
+    assert sys.modules.get("numba", "not loaded") is not None
     clv = report["clv"]
     assert clv["status"] == "fitted"
     assert clv["horizon_months"] == 6

@@ -270,7 +270,9 @@ def count_distinct_rows(X: np.ndarray, at_least: int) -> int:
     without sorting every row.
     """
     if len(X) > LARGE_ROWS:
-        head = len(np.unique(X[:LARGE_ROWS], axis=0))
-        if head > at_least:
-            return head
+        # The shorter slice settles almost every table at a twentieth of the cost.
+        for head in (LARGE_ROWS // 20, LARGE_ROWS):
+            count = len(np.unique(X[:head], axis=0))
+            if count > at_least:
+                return count
     return len(np.unique(X, axis=0))

@@ -60,8 +60,10 @@ __all__ = [
     "value_shares",
 ]
 
-#: At most about this many customers are drawn in a scatter plot.
-MAX_POINTS = 5000
+#: At most about this many customers are drawn in a scatter plot: enough to show each
+#: segment's shape and spread; more only overlap, and each drawn point costs the
+#: chart's layout and rasterising time.
+MAX_POINTS = 2000
 #: The per-customer figures use at most about this many rows (a seeded sample
 #: stratified by segment): enough that quartiles, correlations and shares agree with
 #: all rows to the digits shown, and a report of 10 million rows costs what one of

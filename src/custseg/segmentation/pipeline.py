@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from custseg.errors import collect_data_warnings
@@ -42,6 +41,7 @@ from custseg.segmentation.label import label_rows, labelled_table
 from custseg.segmentation.prepare import in_canonical_order, prepare, read_input
 from custseg.segmentation.records import SUMMARY_SCHEMA_VERSION, training_record
 from custseg.segmentation.result import SegmentationResult
+from custseg.segmentation.sampling import inverse_order, take_rows
 
 __all__ = ["SUMMARY_SCHEMA_VERSION", "run"]
 
@@ -130,7 +130,7 @@ def _stages(
         deciles=[feature["quantiles"] for feature in model.features],
     )
     left_out = options.missing == "drop" and prep.missing.rows_with_missing > 0
-    as_input = np.argsort(order)
+    as_input = inverse_order(order)
     labels_as_read = dataclasses.replace(
         labels,
         scored=labels.scored.iloc[as_input].reset_index(drop=True),
@@ -159,7 +159,7 @@ def _stages(
         summary=summary.to_dict(),
         model=model,
         schema=prep.schema,
-        X=prep.X_fit[np.argsort(order[prep.fit_rows])],
+        X=take_rows(prep.X_fit, inverse_order(order, prep.fit_rows)),
         transitions=transitions,
     )
 

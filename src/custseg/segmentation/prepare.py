@@ -39,7 +39,7 @@ from custseg.features.transform import TransformChoice, choose_transform
 from custseg.io import read_table
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn, emit
-from custseg.segmentation.sampling import canonical_order
+from custseg.segmentation.sampling import canonical_order, take_rows
 
 __all__ = ["MIN_ROWS", "Prepared", "in_canonical_order", "prepare", "read_input"]
 
@@ -87,6 +87,8 @@ class Prepared:
         The outlier fences (:mod:`custseg.features.outliers`), in the scaled space.
     beyond : ndarray of bool, shape (n_fit, n_features)
         Which fence each fitting row crosses; see :attr:`outlier` and :attr:`Z_core`.
+    fit_order : ndarray of int, shape (n_fit,)
+        :func:`~custseg.segmentation.sampling.canonical_order` of ``X_fit``.
     """
 
     frame: pd.DataFrame
@@ -106,6 +108,7 @@ class Prepared:
     transform: TransformChoice
     fences: OutlierFences
     beyond: np.ndarray = field(repr=False)
+    fit_order: np.ndarray = field(repr=False)
 
     @property
     def outlier(self) -> np.ndarray:
@@ -189,7 +192,8 @@ def prepare(
 
     # Statistics summed in an order fixed by the values: the same customers in any
     # order get the same scaler to the last bit, and so the same scaled rows.
-    X_canonical = X_fit[canonical_order(X_fit)]
+    fit_order = canonical_order(X_fit)
+    X_canonical = take_rows(X_fit, fit_order)
     # Skewed columns on a log scale; indicators (categories, codes, flags) as they are.
     eligible = [f not in categories for f in features]
     transform = choose_transform(X_canonical, features, mode=options.transform, eligible=eligible)
@@ -216,6 +220,7 @@ def prepare(
         transform=transform,
         fences=fences,
         beyond=beyond,
+        fit_order=fit_order,
     )
 
 
@@ -236,17 +241,21 @@ def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:
         ``order[i]`` is the input row now at position ``i``; ``argsort(order)``
         puts a result back in the input's order.
     """
-    # Values are the parsed numbers of the file, NaN where missing.
-    order = canonical_order(prep.X_all)
-    fit_index = np.cumsum(prep.fit_rows) - 1  # input row -> its row of X_fit
-    fit_order = fit_index[order][prep.fit_rows[order]]
+    if prep.X_fit is prep.X_all:  # nothing missing: the fitting rows' order is it
+        order = fit_order = prep.fit_order
+    else:  # values are the parsed numbers of the file, NaN where missing
+        order = canonical_order(prep.X_all)
+        fit_index = np.cumsum(prep.fit_rows) - 1  # input row -> its row of X_fit
+        fit_order = fit_index[order][prep.fit_rows[order]]
+    X_fit = take_rows(prep.X_fit, fit_order)
     reordered = dataclasses.replace(
         prep,
-        X_all=prep.X_all[order],
+        X_all=X_fit if prep.X_fit is prep.X_all else take_rows(prep.X_all, order),
         fit_rows=prep.fit_rows[order],
-        X_fit=prep.X_fit[fit_order],
-        Z=prep.Z[fit_order],
-        beyond=prep.beyond[fit_order],
+        X_fit=X_fit,
+        Z=take_rows(prep.Z, fit_order),
+        beyond=take_rows(prep.beyond, fit_order),
+        fit_order=np.arange(len(fit_order)),
     )
     return reordered, order
 

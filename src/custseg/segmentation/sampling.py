@@ -25,7 +25,14 @@ import numpy as np
 
 from custseg.engines.exact_sums import mix64
 
-__all__ = ["MISSING_KEY", "canonical_order", "row_keys", "uniform_sample"]
+__all__ = [
+    "MISSING_KEY",
+    "canonical_order",
+    "inverse_order",
+    "row_keys",
+    "take_rows",
+    "uniform_sample",
+]
 
 #: Stands for a missing value when rows are keyed by their values.
 MISSING_KEY = -1.0e300
@@ -124,3 +131,51 @@ def canonical_order(X: np.ndarray, *, random_state: int = 0) -> np.ndarray:
         columns = [X[tied, j] for j in reversed(range(X.shape[1]))]
         order[shared] = tied[np.lexsort([*columns, keys[tied]])]
     return order
+
+
+def take_rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``X[rows]`` for a 2-D ``X``, the same values in the same C-ordered layout, faster.
+
+    NumPy gathers whole rows of a narrow matrix slowly (several times slower
+    than gathering each column on its own, and slower still when ``X`` is
+    column-major, as a table read by columns is); a reordering of millions of
+    rows is column by column here.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+    rows : ndarray of int, shape (n_out,)
+
+    Returns
+    -------
+    ndarray of shape (n_out, n_features), C-contiguous
+    """
+    out = np.empty((len(rows), X.shape[1]), dtype=X.dtype)
+    for j in range(X.shape[1]):
+        out[:, j] = X[:, j].take(rows)
+    return out
+
+
+def inverse_order(order: np.ndarray, kept: np.ndarray | None = None) -> np.ndarray:
+    """``np.argsort(order)`` of a permutation, or ``np.argsort(order[kept])``, without a sort.
+
+    Parameters
+    ----------
+    order : ndarray of int, shape (n,)
+        A permutation of ``0..n-1``: ``order[i]`` is the row put at position ``i``.
+    kept : ndarray of bool, shape (n,), optional
+        Positions (in ``order``'s order) of the rows that count.
+
+    Returns
+    -------
+    ndarray of int
+        Without ``kept``, where each row went: ``inverse[order[i]] == i``. With
+        it, for each kept row in the rows' own order, its index among the kept
+        positions.
+    """
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order), dtype=order.dtype)
+    if kept is None:
+        return inverse
+    index = np.cumsum(kept) - 1  # a position -> its index among the kept ones
+    return index[inverse[kept[inverse]]]

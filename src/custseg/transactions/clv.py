@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import sys
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -114,6 +115,60 @@ def _quiet() -> Iterator[None]:
                 lg.setLevel(level)
 
 
+@contextlib.contextmanager
+def _numba_blocked() -> Iterator[None]:
+    """Make ``import numba`` fail while the model libraries are imported.
+
+    Nothing in the fit uses numba (PyTensor compiles the likelihood with its C
+    backend), but ArviZ, which PyMC imports, loads numba when it is installed and
+    compiles a numba ufunc at import: most of a second on every run. ArviZ falls
+    back to NumPy when the import fails, as it does without numba installed. A
+    numba the process already loaded is left alone, and the block is lifted
+    afterwards, so a later ``import numba`` works.
+    """
+    if "numba" in sys.modules:
+        yield
+        return
+    sys.modules["numba"] = None  # type: ignore[assignment]  # Python's import-blocking marker
+    try:
+        yield
+    finally:
+        if "numba" in sys.modules and sys.modules["numba"] is None:
+            del sys.modules["numba"]
+
+
+def _load_models() -> tuple[Any, Any, Any]:
+    from pymc_extras.prior import Prior
+    from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+
+    return BetaGeoModel, GammaGammaModel, Prior
+
+
+def _import_models() -> tuple[Any, Any, Any]:
+    """Return pymc-marketing's ``BetaGeoModel`` and ``GammaGammaModel`` and the ``Prior`` class.
+
+    Imported without numba; a release of the PyMC stack that cannot load without
+    it is imported again with it.
+
+    Raises
+    ------
+    EngineError
+        pymc-marketing is installed but fails to import (e.g. a mismatched PyMC).
+    """
+    try:
+        with _numba_blocked():
+            return _load_models()
+    except ImportError:
+        pass
+    try:
+        return _load_models()
+    except ImportError as exc:
+        raise EngineError(
+            f"lifetime value needs pymc-marketing, which failed to import ({exc}); "
+            f"reinstall it: {INSTALL_HINT}  (or pass --no-clv)"
+        ) from None
+
+
 def _point(values: Any) -> np.ndarray:
     """Collapse a MAP result's chain/draw dimensions to one value per customer."""
     dims = [d for d in ("chain", "draw") if d in values.dims]
@@ -150,7 +205,10 @@ def _fit_map(model: Any, data: pd.DataFrame) -> None:
     # pytensor types grad() as one variable, None or a sequence; given a list of
     # variables it returns a list of their gradients.
     grads = pytensor.gradient.grad(logp, values)
-    logp_and_grad = pm.compile(values, [logp, *grads])  # type: ignore[misc]
+    # In-place rewrites only save memory, which two small likelihoods do not need,
+    # and rejected in-place candidates cost graph validations on every run.
+    mode = pytensor.compile.mode.get_mode(None).excluding("inplace")
+    logp_and_grad = pm.compile(values, [logp, *grads], mode=mode)  # type: ignore[misc]
     start = graph.initial_point()
 
     def cost(x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -207,15 +265,7 @@ def predict_clv(log: CleanLog, *, horizon_months: int = 12) -> tuple[pd.DataFram
     with _quiet():
         from importlib.metadata import version
 
-        try:
-            from pymc_extras.prior import Prior
-            from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
-        except ImportError as exc:  # installed but broken, e.g. a mismatched PyMC
-            raise EngineError(
-                f"lifetime value needs pymc-marketing, which failed to import ({exc}); "
-                f"reinstall it: {INSTALL_HINT}  (or pass --no-clv)"
-            ) from None
-
+        BetaGeoModel, GammaGammaModel, Prior = _import_models()
         flat = Prior("HalfFlat")
         bg = BetaGeoModel(model_config={k: flat for k in ("r", "alpha", "a", "b")})
         _fit_map(bg, data)
