@@ -71,6 +71,8 @@ FIT_STARTS = 3
 #: Lloyd iterations at most; the small resampled fits converge well before.
 _MAX_ITER = 50
 _TOL = 1e-4
+#: Values in the temporary of the restarts' inertia.
+_INERTIA_BLOCK = 1 << 20
 #: Random labellings averaged for the instability of chance (Lange et al.'s normaliser).
 _CHANCE_DRAWS = 20
 CRITERIA = ("prediction_strength", "instability", "subsample_stability")
@@ -151,11 +153,12 @@ def batch_kmeans(
     # scikit-learn's stopping rule: the centres moved less than 1e-4 of the mean variance.
     tol = _TOL * Xt.var(axis=1).mean(axis=1)
     active = np.arange(len(Xt))  # starts still moving
+    every_row = np.arange(rows)
     for _ in range(_MAX_ITER):
         Xa, la = Xt[active], labels[active]
         # One-hot in (start, segment, row) layout: the segment sums are one matrix product.
         onehot = np.zeros((len(active), k, rows))
-        np.put_along_axis(onehot, la[:, None, :], 1.0, axis=1)
+        onehot[np.arange(len(active))[:, None], la, every_row] = 1.0
         counts = onehot.sum(axis=2)[:, :, None]
         old = centres[active]
         moved_to = np.where(counts > 0, (onehot @ Xa) / np.maximum(counts, 1), old)
@@ -170,8 +173,13 @@ def batch_kmeans(
     if n_init == 1:
         return labels, centres
     inertia = np.empty(len(Xt))
-    for start in range(len(Xt)):  # one start at a time: no (starts, rows, features) temporary
-        inertia[start] = ((Xt[start] - centres[start][labels[start]]) ** 2).sum()
+    # A block of starts at a time: a bounded (starts, rows, features) temporary. Each
+    # start's sum runs over its contiguous rows × features, as a sum of that start alone.
+    block = max(1, _INERTIA_BLOCK // Xt[0].size)
+    for first in range(0, len(Xt), block):
+        part = slice(first, first + block)
+        gap = Xt[part] - np.take_along_axis(centres[part], labels[part][:, :, None], axis=1)
+        inertia[part] = (gap**2).reshape(len(gap), -1).sum(axis=1)
     chosen = np.arange(problems) * n_init + inertia.reshape(problems, n_init).argmin(axis=1)
     return labels[chosen], centres[chosen]
 
