@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from custseg.engines.base import Engine, Fitted, nearest_center, register
+from custseg.engines.base import Engine, Fitted, nearest_center, one_thread, register
 from custseg.engines.exact_sums import ExactSums
 
 __all__ = [
@@ -91,9 +91,7 @@ class KMeansEngine(Engine):
         else:
             model = KMeans(n_clusters=n_clusters, n_init=self.n_init, random_state=random_state)
         if len(X) <= ONE_THREAD_ROWS:
-            from threadpoolctl import threadpool_limits
-
-            with threadpool_limits(limits=1):
+            with one_thread():
                 model.fit(X)
         else:
             model.fit(X)

@@ -86,9 +86,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
+from custseg.engines.base import one_thread
 from custseg.segmentation.k_rule import COMES_BACK, pick_k
 from custseg.segmentation.quality import (
     segment_ids,
@@ -275,7 +275,7 @@ def representative_sample(X: np.ndarray, size: int, *, random_state: int = 42) -
     # One thread: its small mini-batch steps gain nothing from more, and OpenMP
     # threads waiting on each other cost seconds when other work holds the cores.
     fit_rows = rng.choice(n, size=min(n, 20 * size), replace=False)
-    with threadpool_limits(limits=1):
+    with one_thread():
         micro = MiniBatchKMeans(
             n_clusters=_MICRO_CLUSTERS, n_init=1, batch_size=4096, random_state=random_state
         ).fit(X[fit_rows])
@@ -481,7 +481,7 @@ def sweep_k(
     engine = get_engine(algorithm)
     # Single-threaded: on a sample of a few thousand rows, thread start-up costs more
     # than it saves (and results do not depend on the machine's core count).
-    with threadpool_limits(limits=1):
+    with one_thread():
         return _sweep(X, k_values, engine, random_state, gap, labels_out, silhouettes_out)
 
 
@@ -837,7 +837,7 @@ def structure_for_given_k(
     n_lab = len(np.unique(lab))
     sil = float("nan")
     if 1 < n_lab < len(lab):
-        with threadpool_limits(limits=1):  # as in the sweep: same sums on any machine
+        with one_thread():  # as in the sweep: same sums on any machine
             sil = silhouettes(Z[sample][keep], [lab])[0]
     details = {"silhouette": sil, "gap_vote": gap_vote, "gap_rows": len(Zg)}
     if n_lab < 2:

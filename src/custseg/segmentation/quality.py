@@ -27,7 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
-from custseg.engines.base import borderline_flags
+from custseg.engines.base import borderline_flags, one_thread
 from custseg.verdicts import (
     BORDERLINE_MARGIN,
     MIN_ASSESSABLE_SIZE,
@@ -502,7 +502,7 @@ def bootstrap_stability(
     segments = [int(s) for s in np.unique(lb) if s >= 0]
     jaccards: dict[int, list[float]] = {s: [] for s in segments}
     aris: list[float] = []
-    with threadpool_limits(limits=1):  # small refits: threads cost more than they save
+    with one_thread():  # small refits: threads cost more than they save
         runs = [
             _bootstrap_run(engine, Zb, n_clusters, rng, random_state + run + 1)
             for run in range(n_resamples)
