@@ -75,7 +75,7 @@ FAST_WRITE_ROWS = 100_000
 _BLOCK_BYTES = 16 << 20
 #: The encodings Arrow's CSV reader decodes itself, by Python codec.
 ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "latin-1": "latin1"}
-_WRITE_CHUNK_ROWS = 500_000
+_WRITE_CHUNK_ROWS = 100_000
 
 ProgressFn = Callable[[str, int, int | None], None]
 
