@@ -29,13 +29,13 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from custseg.errors import DataFormatError, EmptyInputError
 from custseg.io.formulas import FormulaWatch
@@ -49,6 +49,9 @@ from custseg.io.readers import (
 )
 from custseg.io.sniff import CsvLayout, empty_message, sniff_csv
 from custseg.io.writers import atomic_path, formula_checked, table_format, write_csv, write_table
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 __all__ = [
     "ARROW_ENCODINGS",
@@ -147,6 +150,8 @@ def _read_csv_arrow(path: Path, layout: CsvLayout) -> pa.Table | None:
 
 
 def _read_parquet_arrow(path: Path) -> pa.Table:
+    import pyarrow.parquet as pq  # here: a CSV run is spared its import
+
     try:
         return pq.read_table(path, use_threads=True)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
@@ -525,6 +530,8 @@ def write_parquet(table: pa.Table | pd.DataFrame, path: str | Path) -> Path:
     """Write a table as Parquet, atomically."""
     if isinstance(table, pd.DataFrame):
         table = pa.Table.from_pandas(table, preserve_index=False)
+    import pyarrow.parquet as pq  # here: a CSV run is spared its import
+
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return Path(path)
@@ -617,6 +624,8 @@ class ParquetAppender:
     def write(self, frame: pd.DataFrame) -> None:
         """Append the rows of ``frame`` (the first piece's columns)."""
         if self._writer is None:
+            import pyarrow.parquet as pq  # here: a CSV run is spared its import
+
             table = pa.Table.from_pandas(frame, preserve_index=False)
             self._writer = pq.ParquetWriter(self._tmp, table.schema)
         else:
