@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -413,10 +414,14 @@ def _score_whole(
     model: SegmentModel, frame: pd.DataFrame, path: Path, out: Path, *, strict: bool
 ) -> ScoredFile:
     X = model.feature_matrix(frame, source=str(path))
-    check = check_inputs(model, X)
-    if strict:
-        check.refuse()
-    scored = model.predict_matrix(X)
+    # Scoring and counting read the same matrix and release the GIL in NumPy: one
+    # runs beside the other. A strict refusal still comes first, before any output.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scoring = pool.submit(model.predict_matrix, X)
+        check = check_inputs(model, X)
+        if strict:
+            check.refuse()
+        scored = scoring.result()
     write_table_auto(attach_scores(frame, scored), out)
     result = ScoredFile(out, len(frame), {}, 0, 0, check)
     result.add(scored)
