@@ -27,6 +27,9 @@ def test_only_text_that_is_not_a_number_counts():
     assert not formula_mask(FRAME["spend"]).any()  # -2.0 is a number
     arrow = FRAME["note"].astype(pd.ArrowDtype(__import__("pyarrow").string()))
     assert formula_mask(arrow).tolist() == [True, False, True, False, True]
+    categories = FRAME["note"].astype("category")
+    assert formula_mask(categories).tolist() == [True, False, True, False, True]
+    assert not formula_mask(pd.Series(pd.Categorical([None, "ok"]))).any()
 
 
 def _writers():

@@ -409,9 +409,26 @@ def _object_text(values: np.ndarray) -> pa.Array | None:
         return None  # mixed or unhashable objects: let pandas format them
 
 
+def _category_text(col: pd.Series) -> pa.Array | None:
+    """A categorical column of text: each category formatted once, repeated by position."""
+    categories = pd.Series(col.cat.categories)
+    if not (
+        pd.api.types.is_object_dtype(categories.dtype)
+        or pd.api.types.is_string_dtype(categories.dtype)
+    ):
+        return None  # numbers as categories: pandas formats them
+    text = _column_text(categories)
+    if text is None:
+        return None
+    codes = col.cat.codes.to_numpy()
+    return _as_array(text).take(pa.array(codes, mask=codes < 0))  # -1 (missing): empty
+
+
 def _column_text(col: pd.Series) -> pa.Array | None:
     """The CSV text of one column as pandas would write it; None if unsupported here."""
     dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _category_text(col)
     if (isinstance(dtype, pd.ArrowDtype) and pa.types.is_string(dtype.pyarrow_dtype)) or (
         isinstance(dtype, pd.StringDtype)
     ):
