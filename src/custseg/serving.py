@@ -456,7 +456,9 @@ def _batch_features(
     """
     try:
         X = model.feature_matrix(frame, source=str(path))
-        return X, model.score_arrays(X).reasons is not None
+        # Only a missing value leaves a row unscored or is refused: a batch without
+        # one needs no scoring in this pass.
+        return X, bool(np.isnan(X).any()) and model.score_arrays(X).reasons is not None
     except InputError as exc:
         raise shift_rows(exc, offset) from None
 
