@@ -27,6 +27,9 @@ def test_only_text_that_is_not_a_number_counts():
     assert not formula_mask(FRAME["spend"]).any()  # -2.0 is a number
     arrow = FRAME["note"].astype(pd.ArrowDtype(__import__("pyarrow").string()))
     assert formula_mask(arrow).tolist() == [True, False, True, False, True]
+    categories = FRAME["note"].astype("category")
+    assert formula_mask(categories).tolist() == [True, False, True, False, True]
+    assert not formula_mask(pd.Series(pd.Categorical([None, "ok"]))).any()
 
 
 def _writers():
@@ -66,6 +69,26 @@ def test_spreadsheet_safe_puts_a_quote_before_formula_cells_only(tmp_path, write
     assert back["note"].tolist() == ["'" + FRAME["note"][0], "-3.5", "'+1 555 0100", "ok", "'-"]
     assert back["'@who"].tolist() == ["a", "+12", "c", "'@SUM(A1)", "'\tx"]
     assert back["spend"].tolist() == ["1.5", "-2.0", "3.0", "4.0", "5.0"]
+
+
+@pytest.mark.parametrize("safe", [False, True])
+def test_fast_writer_in_chunks_writes_and_warns_as_pandas(tmp_path, monkeypatch, safe):
+    from custseg.io import arrow
+
+    monkeypatch.setattr(arrow, "_WRITE_CHUNK_ROWS", 2)  # formula cells in every chunk
+    messages = {}
+    for name, writer in (("pandas", write_csv), ("chunks", write_csv_fast)):
+        with warnings.catch_warnings(record=True) as caught, spreadsheet_safe(safe):
+            warnings.simplefilter("always")
+            writer(FRAME, tmp_path / f"{name}.csv")
+        messages[name] = [
+            str(w.message).replace(f"{name}.csv", "X")
+            for w in caught
+            if issubclass(w.category, CustsegWarning)
+        ]
+    assert (tmp_path / "chunks.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert messages["chunks"] == messages["pandas"]
+    assert len(messages["pandas"]) == (0 if safe else 1)
 
 
 def test_gzip_and_parquet_tables(tmp_path):

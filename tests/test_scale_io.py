@@ -40,6 +40,21 @@ def test_fast_writer_matches_pandas_on_awkward_values(tmp_path):
     assert arrow_bytes == pandas_bytes
 
 
+def test_fast_writer_matches_pandas_on_segment_names_as_categories(tmp_path):
+    from custseg.model import segment_name_categories, segment_name_column
+
+    segment = pd.array([0, 1, None, 2, 7, 0, 3, 1], dtype="Int64")
+    names = {0: "Older · Low income", 1: 'a, "quoted" name', 2: "=SUM(A1)", 3: "Older · Low income"}
+    categories = pd.Series(segment_name_categories(segment, names))
+    # The same text as the plain names: an unknown id and a missing one give "".
+    assert categories.astype(object).tolist() == segment_name_column(segment, names).tolist()
+    frame = pd.DataFrame({"segment": segment, "segment_name": categories, "n": range(8)})
+    pandas_bytes, arrow_bytes = _bytes_both(frame, tmp_path)
+    assert arrow_bytes == pandas_bytes
+    as_text = frame.assign(segment_name=categories.astype(object))
+    assert _bytes_both(as_text, tmp_path)[0] == pandas_bytes
+
+
 def test_fast_writer_matches_pandas_on_random_floats(tmp_path):
     rng = np.random.default_rng(0)
     values = rng.standard_normal(60_000) * 10.0 ** rng.integers(-9, 18, 60_000)

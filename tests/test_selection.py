@@ -11,6 +11,7 @@ from sklearn.metrics import adjusted_rand_score
 import custseg
 from custseg.engines import get_engine
 from custseg.segmentation.choose_k import (
+    _argrelextrema,
     combine_votes,
     gap_statistic,
     knee_of,
@@ -102,6 +103,18 @@ def test_gap_statistic_prefers_one_on_noise_and_three_on_blobs():
 def test_knee_of_a_hand_made_curve():
     assert knee_of([1, 2, 3, 4, 5, 6], [100, 40, 12, 10, 9, 8]) == 3
     assert knee_of([2, 3], [10, 5]) is None
+
+
+def test_kneeds_stand_in_for_scipy_finds_the_same_extrema():
+    from scipy.signal import argrelextrema
+
+    rng = np.random.default_rng(0)
+    for n in range(1, 14):
+        for _ in range(40):
+            data = rng.integers(0, 4, size=n).astype(float)  # small integers: many ties
+            for comparator in (np.greater_equal, np.less_equal, np.greater):
+                expected = argrelextrema(data, comparator)[0]
+                np.testing.assert_array_equal(_argrelextrema(data, comparator)[0], expected)
 
 
 def _table(**cols):

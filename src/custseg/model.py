@@ -57,6 +57,21 @@ SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 _CHUNK_ROWS = 200_000  # bounds the (rows × segments × features) distance array
 
 
+def _name_slots(
+    segment: pd.api.extensions.ExtensionArray | pd.Series, names: dict[int, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's slot in a table of names, and the table (object; the last slot is ``""``)."""
+    segment = pd.array(segment, dtype="Int64")
+    present = ~np.asarray(segment.isna())
+    values = segment.to_numpy(dtype="int64", na_value=-1)
+    low = min(0, int(values.min())) if len(values) else 0
+    high = max([0, *names, int(values.max()) if len(values) else 0])
+    table = np.full(high - low + 2, "", dtype=object)  # the last slot: empty segment
+    for seg, name in names.items():
+        table[int(seg) - low] = name
+    return np.where(present, values - low, len(table) - 1), table
+
+
 def segment_name_column(
     segment: pd.api.extensions.ExtensionArray | pd.Series, names: dict[int, str]
 ) -> np.ndarray:
@@ -69,16 +84,22 @@ def segment_name_column(
     """
     if not names:  # a model being trained has no names yet
         return np.full(len(segment), "", dtype=object)
-    segment = pd.array(segment, dtype="Int64")
-    present = ~np.asarray(segment.isna())
-    values = segment.to_numpy(dtype="int64", na_value=-1)
-    low = min(0, int(values.min())) if len(values) else 0
-    high = max([0, *names, int(values.max()) if len(values) else 0])
-    table = np.full(high - low + 2, "", dtype=object)  # the last slot: empty segment
-    for seg, name in names.items():
-        table[int(seg) - low] = name
-    index = np.where(present, values - low, len(table) - 1)
-    return table[index]
+    slots, table = _name_slots(segment, names)
+    return table[slots]
+
+
+def segment_name_categories(
+    segment: pd.api.extensions.ExtensionArray | pd.Series, names: dict[int, str]
+) -> pd.Categorical:
+    """:func:`segment_name_column` as a categorical: the same names, each stored once.
+
+    Built from the segment ids, without hashing a row; a CSV writer then formats
+    each distinct name once instead of once a row.
+    """
+    slots, table = _name_slots(segment, names)
+    categories = list(dict.fromkeys(table.tolist()))
+    code_of = np.array([categories.index(name) for name in table.tolist()], dtype="int64")
+    return pd.Categorical.from_codes(code_of[slots], categories=categories)
 
 
 def fingerprint(X: np.ndarray, features: list[str]) -> str:

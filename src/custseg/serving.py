@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,14 @@ from custseg.input_checks import RANGE_TOLERANCE, InputCheck, check_inputs, valu
 from custseg.io.arrow import table_appender, write_table_auto
 from custseg.io.readers import table_kind
 from custseg.io.tables import iter_table, read_table
-from custseg.model import SCHEMA_VERSION, ScoreArrays, SegmentModel, attach_scores
+from custseg.io.writers import table_format
+from custseg.model import (
+    SCHEMA_VERSION,
+    ScoreArrays,
+    SegmentModel,
+    attach_scores,
+    segment_name_categories,
+)
 
 __all__ = [
     "SCORE_BATCH_ROWS",
@@ -413,14 +421,29 @@ def _score_whole(
     model: SegmentModel, frame: pd.DataFrame, path: Path, out: Path, *, strict: bool
 ) -> ScoredFile:
     X = model.feature_matrix(frame, source=str(path))
-    check = check_inputs(model, X)
-    if strict:
-        check.refuse()
-    scored = model.predict_matrix(X)
-    write_table_auto(attach_scores(frame, scored), out)
+    # Scoring and counting read the same matrix and release the GIL in NumPy: one
+    # runs beside the other. A strict refusal still comes first, before any output.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scoring = pool.submit(model.predict_matrix, X)
+        check = check_inputs(model, X)
+        if strict:
+            check.refuse()
+        scored = scoring.result()
+    write_table_auto(attach_scores(frame, _names_as_categories(model, scored, out)), out)
     result = ScoredFile(out, len(frame), {}, 0, 0, check)
     result.add(scored)
     return result
+
+
+def _names_as_categories(model: SegmentModel, scored: pd.DataFrame, out: Path) -> pd.DataFrame:
+    """``scored``, its segment names as categories when ``out`` is a CSV (the same text).
+
+    The CSV writer then formats each name once instead of once a row; a Parquet
+    file keeps plain text columns.
+    """
+    if table_format(out) != "parquet":
+        scored["segment_name"] = segment_name_categories(scored["segment"], model.segment_names)
+    return scored
 
 
 def _batch_features(
@@ -433,7 +456,9 @@ def _batch_features(
     """
     try:
         X = model.feature_matrix(frame, source=str(path))
-        return X, model.score_arrays(X).reasons is not None
+        # Only a missing value leaves a row unscored or is refused: a batch without
+        # one needs no scoring in this pass.
+        return X, bool(np.isnan(X).any()) and model.score_arrays(X).reasons is not None
     except InputError as exc:
         raise shift_rows(exc, offset) from None
 
@@ -461,7 +486,7 @@ def _score_batches(
             scored = model.predict_matrix(model.feature_matrix(frame, source=str(path)))
             if with_reason and "reason" not in scored:
                 scored["reason"] = pd.Series("", index=scored.index, dtype=object)
-            table = attach_scores(frame, scored)
+            table = attach_scores(frame, _names_as_categories(model, scored, out))
             if appender is None:
                 appender = table_appender(out, [str(c) for c in table.columns])
             appender.write(table)

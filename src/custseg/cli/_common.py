@@ -8,13 +8,14 @@ import os
 import sys
 import traceback
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import typer
 from rich.console import Console
 
 from custseg._version import __version__
 from custseg.cli._options import as_flags
+from custseg.cli._quick import quick_command
 from custseg.errors import CustsegError, CustsegWarning, EngineError, InputError
 
 try:  # recent Typer carries its own copy of click
@@ -167,13 +168,27 @@ def load_commands(args: Sequence[str] = ()) -> None:
         importlib.import_module(f"custseg.cli.{name}")
 
 
+def _exit_code(command: Callable[[], object]) -> int:
+    """Run ``command`` as Typer would: its ``typer.Exit`` gives the exit code."""
+    try:
+        command()
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (EOFError, KeyboardInterrupt):
+        raise typer.Abort() from None  # as click turns them, for main() to word
+    return 0
+
+
 def main() -> None:
     """Entry point of the ``custseg`` console script."""
-    load_commands(sys.argv[1:])
+    # A plain `custseg score ...` skips Typer's parsing (see custseg.cli._quick).
+    quick = quick_command(sys.argv[1:])
+    if quick is None:
+        load_commands(sys.argv[1:])
     # Broken pipes (custseg ... | head) should end quietly.
     try:
         # Not standalone: click's usage errors come here, to be one line like every error.
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False) if quick is None else _exit_code(quick)
     except getattr(usage_errors, "NoArgsIsHelpError", ()) as exc:
         typer.echo(exc.ctx.get_help())
         sys.exit(EXIT_BAD_INPUT)

@@ -47,7 +47,9 @@ that needs an optional dependency should import it inside ``fit`` and raise
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -64,6 +66,7 @@ __all__ = [
     "margins",
     "nearest_center",
     "nearest_center_margin",
+    "one_thread",
     "own_margin",
     "register",
     "squared_distances",
@@ -345,3 +348,23 @@ def get_engine(name: str) -> Engine:
         raise InputError(
             f"unknown algorithm {name!r}; choose from: {', '.join(available_engines())}"
         ) from None
+
+
+@cache
+def _thread_pools() -> Any:
+    """threadpoolctl's view of the loaded thread pools, built once: it takes milliseconds."""
+    # scikit-learn's OpenMP pool is loaded first, so the view includes it.
+    import sklearn.cluster  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def one_thread() -> AbstractContextManager[Any]:
+    """A context in which OpenMP and BLAS run one thread each, for fits too small to share.
+
+    Like ``threadpoolctl.threadpool_limits(limits=1)``, but without looking the
+    thread pools up again on every call. As there, BLAS's limit holds for the whole
+    process and OpenMP's for the calling thread (and the parallel regions it starts).
+    """
+    return _thread_pools().limit(limits=1)

@@ -25,12 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from custseg.engines.base import Engine, Fitted, nearest_center, register
+from custseg.engines.base import Engine, Fitted, nearest_center, one_thread, register
 from custseg.engines.exact_sums import ExactSums
 
 __all__ = [
     "INIT_SAMPLE_ROWS",
     "LARGE_FIT_ROWS",
+    "ONE_THREAD_ROWS",
     "BisectingKMeansEngine",
     "KMeansEngine",
     "MiniBatchKMeansEngine",
@@ -42,6 +43,11 @@ __all__ = [
 LARGE_FIT_ROWS = 200_000
 #: Rows of the seeded sample on which the k-means++ restarts of a big table run.
 INIT_SAMPLE_ROWS = 50_000
+#: Up to this many rows :class:`KMeansEngine` fits in one thread. scikit-learn's
+#: Lloyd iterations sum the rows in chunks of 256, one chunk per thread, so a table
+#: this small is one chunk: the centres are the same to the last bit in one thread,
+#: and the others only wait (on a busy machine, for tens of milliseconds a restart).
+ONE_THREAD_ROWS = 256
 
 
 @register
@@ -85,7 +91,11 @@ class KMeansEngine(Engine):
             return self._fit_large(X, n_clusters, random_state=random_state)
         else:
             model = KMeans(n_clusters=n_clusters, n_init=self.n_init, random_state=random_state)
-        model.fit(X)
+        if len(X) <= ONE_THREAD_ROWS:
+            with one_thread():
+                model.fit(X)
+        else:
+            model.fit(X)
         return self.finish(X, model.cluster_centers_)
 
     def _fit_large(self, X: np.ndarray, n_clusters: int, *, random_state: int) -> Fitted:

@@ -29,13 +29,13 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from custseg.errors import DataFormatError, EmptyInputError
 from custseg.io.formulas import FormulaWatch
@@ -49,6 +49,9 @@ from custseg.io.readers import (
 )
 from custseg.io.sniff import CsvLayout, empty_message, sniff_csv
 from custseg.io.writers import atomic_path, formula_checked, table_format, write_csv, write_table
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 __all__ = [
     "ARROW_ENCODINGS",
@@ -75,7 +78,7 @@ FAST_WRITE_ROWS = 100_000
 _BLOCK_BYTES = 16 << 20
 #: The encodings Arrow's CSV reader decodes itself, by Python codec.
 ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "latin-1": "latin1"}
-_WRITE_CHUNK_ROWS = 500_000
+_WRITE_CHUNK_ROWS = 100_000
 
 ProgressFn = Callable[[str, int, int | None], None]
 
@@ -147,6 +150,8 @@ def _read_csv_arrow(path: Path, layout: CsvLayout) -> pa.Table | None:
 
 
 def _read_parquet_arrow(path: Path) -> pa.Table:
+    import pyarrow.parquet as pq  # here: a CSV run is spared its import
+
     try:
         return pq.read_table(path, use_threads=True)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
@@ -404,9 +409,26 @@ def _object_text(values: np.ndarray) -> pa.Array | None:
         return None  # mixed or unhashable objects: let pandas format them
 
 
+def _category_text(col: pd.Series) -> pa.Array | None:
+    """A categorical column of text: each category formatted once, repeated by position."""
+    categories = pd.Series(col.cat.categories)
+    if not (
+        pd.api.types.is_object_dtype(categories.dtype)
+        or pd.api.types.is_string_dtype(categories.dtype)
+    ):
+        return None  # numbers as categories: pandas formats them
+    text = _column_text(categories)
+    if text is None:
+        return None
+    codes = col.cat.codes.to_numpy()
+    return _as_array(text).take(pa.array(codes, mask=codes < 0))  # -1 (missing): empty
+
+
 def _column_text(col: pd.Series) -> pa.Array | None:
     """The CSV text of one column as pandas would write it; None if unsupported here."""
     dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _category_text(col)
     if (isinstance(dtype, pd.ArrowDtype) and pa.types.is_string(dtype.pyarrow_dtype)) or (
         isinstance(dtype, pd.StringDtype)
     ):
@@ -480,9 +502,11 @@ def write_csv_fast(
     n = len(frame)
     if n == 0:
         return write_csv(frame, path)
-    frame, watch = formula_checked(frame, path)
+    # Formula cells are looked for chunk by chunk, in order, while the threads format
+    # the chunks before: one pass fewer over the whole table.
+    watch = FormulaWatch(path)
     header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
+    csv.writer(header, lineterminator="\n").writerow(watch.header(frame.columns))
     starts = range(0, n, _WRITE_CHUNK_ROWS)
     with (
         atomic_path(path) as tmp,
@@ -499,7 +523,7 @@ def write_csv_fast(
                 start = next(chunks, None)
                 if start is None:
                     break
-                part = frame.iloc[start : start + _WRITE_CHUNK_ROWS]
+                part = watch.check(frame.iloc[start : start + _WRITE_CHUNK_ROWS])
                 pending.append((start, pool.submit(_chunk_lines, part)))
             if not pending:
                 break
@@ -516,6 +540,7 @@ def write_csv_fast(
             future.cancel()
         if fallback:
             fh.close()
+            frame, watch = formula_checked(frame, path)  # counted afresh, over every row
             frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
     watch.finish()
     return path
@@ -525,6 +550,8 @@ def write_parquet(table: pa.Table | pd.DataFrame, path: str | Path) -> Path:
     """Write a table as Parquet, atomically."""
     if isinstance(table, pd.DataFrame):
         table = pa.Table.from_pandas(table, preserve_index=False)
+    import pyarrow.parquet as pq  # here: a CSV run is spared its import
+
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return Path(path)
@@ -617,6 +644,8 @@ class ParquetAppender:
     def write(self, frame: pd.DataFrame) -> None:
         """Append the rows of ``frame`` (the first piece's columns)."""
         if self._writer is None:
+            import pyarrow.parquet as pq  # here: a CSV run is spared its import
+
             table = pa.Table.from_pandas(frame, preserve_index=False)
             self._writer = pq.ParquetWriter(self._tmp, table.schema)
         else:

@@ -84,6 +84,9 @@ def _starts_like_formula(text: pa.Array) -> np.ndarray:
 
 def formula_mask(col: pd.Series) -> np.ndarray:
     """True for the text cells of ``col`` a spreadsheet would run as formulas."""
+    if isinstance(col.dtype, pd.CategoricalDtype):  # each category looked at once
+        per_category = formula_mask(pd.Series(col.cat.categories))
+        return np.append(per_category, False)[col.cat.codes.to_numpy()]  # -1: missing
     text = _text(col)
     if text is None:
         return np.zeros(len(col), dtype=bool)

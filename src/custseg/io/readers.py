@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from custseg.errors import DataFormatError, EmptyInputError
 from custseg.io.memory import check_fits_in_memory, memory_cap
@@ -210,6 +209,8 @@ def read_excel_typed(path: Path) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq  # here: a CSV run is spared its import
+
     if path.is_file():
         try:
             meta = pq.read_metadata(path)

@@ -21,7 +21,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from custseg.errors import DataFormatError, EmptyInputError
 from custseg.io.arrow import is_large_file, iter_batches, read_table_fast
@@ -36,6 +35,8 @@ LARGE_ROWS = 200_000
 
 
 def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq  # here: a CSV run is spared its import
+
     if path.is_dir():
         return LARGE_ROWS  # a dataset folder: read it with Arrow
     try:

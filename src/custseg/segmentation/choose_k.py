@@ -79,15 +79,16 @@ from __future__ import annotations
 
 import math
 import sys
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
+from custseg.engines.base import one_thread
 from custseg.segmentation.k_rule import COMES_BACK, pick_k
 from custseg.segmentation.quality import (
     segment_ids,
@@ -274,7 +275,7 @@ def representative_sample(X: np.ndarray, size: int, *, random_state: int = 42) -
     # One thread: its small mini-batch steps gain nothing from more, and OpenMP
     # threads waiting on each other cost seconds when other work holds the cores.
     fit_rows = rng.choice(n, size=min(n, 20 * size), replace=False)
-    with threadpool_limits(limits=1):
+    with one_thread():
         micro = MiniBatchKMeans(
             n_clusters=_MICRO_CLUSTERS, n_init=1, batch_size=4096, random_state=random_state
         ).fit(X[fit_rows])
@@ -385,23 +386,49 @@ def _gap_vote(gap: pd.DataFrame) -> int | None:
     return int(next(k for k, v in zip(ks, vals, strict=True) if k >= 2 and v >= floor))
 
 
-def _knee_locator() -> type:
-    """kneed's ``KneeLocator``, imported without matplotlib when that is not loaded yet.
+def _argrelextrema(
+    data: np.ndarray, comparator: Any, axis: int = 0, order: int = 1, mode: str = "clip"
+) -> tuple[np.ndarray]:
+    """``scipy.signal.argrelextrema`` for the one call kneed makes: 1-D, order 1, clipped ends.
 
-    kneed imports ``matplotlib.pyplot`` at import time for plotting helpers custseg
-    never calls; that import alone is about half a second of every run's start-up.
-    A ``None`` entry in ``sys.modules`` makes kneed's guarded import fail fast; it
-    is removed at once, so a later ``import matplotlib.pyplot`` works as usual.
+    A point is kept when ``comparator`` holds against both neighbours; at the
+    ends, where the clipped neighbour is the point itself, against the one it has.
     """
-    if "kneed" in sys.modules or "matplotlib.pyplot" in sys.modules:
-        from kneed import KneeLocator
+    if axis != 0 or order != 1 or mode != "clip":
+        raise ValueError("only argrelextrema(data, comparator) is provided")
+    data = np.asarray(data)
+    after = np.append(data[1:], data[-1:])
+    before = np.append(data[:1], data[:-1])
+    return (np.flatnonzero(comparator(data, after) & comparator(data, before)),)
 
-        return KneeLocator
-    sys.modules["matplotlib.pyplot"] = None  # type: ignore[assignment]
-    try:
-        from kneed import KneeLocator
-    finally:
-        del sys.modules["matplotlib.pyplot"]
+
+def _knee_locator() -> type:
+    """kneed's ``KneeLocator``, imported without matplotlib or SciPy's signal package.
+
+    kneed imports ``matplotlib.pyplot`` for plotting helpers custseg never calls,
+    and ``scipy.signal`` for one small function, :func:`_argrelextrema`: imports
+    that would add about half a second and a tenth of a second to every run.
+    While kneed is imported, a ``None`` entry in ``sys.modules`` makes its guarded
+    matplotlib import fail fast, and a module holding :func:`_argrelextrema`
+    stands for ``scipy.signal``; both are removed at once, so later imports of
+    the real packages work as usual. Packages already loaded are used as they are.
+    """
+    if "kneed" not in sys.modules:
+        stand_ins: dict[str, Any] = {}
+        if "matplotlib.pyplot" not in sys.modules:
+            stand_ins["matplotlib.pyplot"] = None
+        if "scipy.signal" not in sys.modules:
+            signal = types.ModuleType("scipy.signal")
+            signal.argrelextrema = _argrelextrema  # type: ignore[attr-defined]
+            stand_ins["scipy.signal"] = signal
+        sys.modules.update(stand_ins)
+        try:
+            import kneed  # noqa: F401
+        finally:
+            for name in stand_ins:
+                del sys.modules[name]
+    from kneed import KneeLocator
+
     return KneeLocator
 
 
@@ -454,7 +481,7 @@ def sweep_k(
     engine = get_engine(algorithm)
     # Single-threaded: on a sample of a few thousand rows, thread start-up costs more
     # than it saves (and results do not depend on the machine's core count).
-    with threadpool_limits(limits=1):
+    with one_thread():
         return _sweep(X, k_values, engine, random_state, gap, labels_out, silhouettes_out)
 
 
@@ -810,7 +837,7 @@ def structure_for_given_k(
     n_lab = len(np.unique(lab))
     sil = float("nan")
     if 1 < n_lab < len(lab):
-        with threadpool_limits(limits=1):  # as in the sweep: same sums on any machine
+        with one_thread():  # as in the sweep: same sums on any machine
             sil = silhouettes(Z[sample][keep], [lab])[0]
     details = {"silhouette": sil, "gap_vote": gap_vote, "gap_rows": len(Zg)}
     if n_lab < 2:
