@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 
 import numpy as np
 import pandas as pd
@@ -14,16 +15,19 @@ import custseg
 
 pytest.importorskip("vl_convert", reason="the report extra is not installed")
 
-from custseg.report import build_report
+import vl_convert
+
+from custseg.report import build_report, rendering
 from custseg.report import data as rd
 from custseg.report.build import (
-    PngRenderer,
+    PNG_SCALE,
     borderline_shares,
     render_png,
     stability_scores,
 )
 from custseg.report.charts import build_charts
 from custseg.report.palette import SEGMENT_COLORS, UNASSIGNED, segment_color
+from custseg.report.rendering import LayoutProcesses, RenderError
 
 
 @pytest.fixture(scope="module")
@@ -103,14 +107,41 @@ def test_specs_are_valid_vega_lite(run):
         chart.to_dict(validate=True)  # raises on a schema violation
 
 
-def test_background_renderer_gives_the_bytes_of_one_by_one_rendering(run):
+def test_charts_laid_out_by_a_helper_give_the_bytes_of_rendering_in_process(run):
     specs = [c.to_dict() for c in build_charts(run, {0: 0.9}, {0: 0.1})[:3]]
     version = "6.4"
-    with PngRenderer(version) as renderer:
-        jobs = [renderer.submit(spec) for spec in specs]
-        pngs = [job.result() for job in jobs]
+    with LayoutProcesses(processes=2) as layout:
+        jobs = [layout.submit(spec, version) for spec in specs]
+        pngs = [vl_convert.svg_to_png(job.result(), scale=PNG_SCALE) for job in jobs]
     assert pngs == [render_png(spec, version) for spec in specs]
     assert all(png.startswith(b"\x89PNG") for png in pngs)
+
+
+def test_a_chart_a_helper_cannot_lay_out_fails_with_vl_converts_reason():
+    with LayoutProcesses() as layout:
+        job = layout.submit({"mark": "nonsense", "data": {"values": []}}, "6.4")
+        with pytest.raises(RenderError, match="Vega-Lite to SVG conversion failed"):
+            job.result()
+
+
+def test_without_helper_processes_the_report_renders_its_charts_itself(
+    run_dir, tmp_path, monkeypatch
+):
+    with_helpers = build_report(run_dir, out_dir=tmp_path / "helpers")
+    monkeypatch.setattr(rendering.sys, "executable", str(tmp_path / "no-python-here"))
+    without = build_report(run_dir, out_dir=tmp_path / "none")
+    assert [p.name for p in without.charts] == [p.name for p in with_helpers.charts]
+    for ours, theirs in zip(without.charts, with_helpers.charts, strict=True):
+        assert ours.read_bytes() == theirs.read_bytes(), ours.name
+    assert without.html.read_bytes() == with_helpers.html.read_bytes()
+
+
+def test_helpers_stop_at_once_when_the_work_fails():
+    with pytest.raises(KeyError), LayoutProcesses() as layout:
+        helpers = layout.processes
+        raise KeyError("the command failed")
+    # Killed, not left to finish warming up: a refused input returns at once.
+    assert [p.returncode for p in helpers] == [-signal.SIGKILL] * len(helpers)
 
 
 def test_informative_features_of_the_classic_data(run):

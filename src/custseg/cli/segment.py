@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -16,12 +17,13 @@ from custseg.cli._continuity import print_continuity
 from custseg.cli._options import IdColumn, InputTable, Scaling, SpreadsheetSafe, split_list
 from custseg.cli._render import print_result
 from custseg.cli._scale import check_engine, progress_bars, run_engine
-from custseg.cli.report import write_run_report
+from custseg.cli.report import chart_layout, write_run_report
 from custseg.engines import available_engines
 from custseg.errors import CustsegWarning, InputError
 from custseg.options import DEFAULT_MIN_SEGMENT_SHARE, SegmentOptions
 
 if TYPE_CHECKING:
+    from custseg.report.rendering import LayoutProcesses
     from custseg.segmentation.result import SegmentationResult
 
 __all__ = ["parse_k", "parse_stability", "segment"]
@@ -72,7 +74,11 @@ def _warn_report_removed(out: Path) -> None:
 
 
 def _write_run(
-    run: custseg.io.RunWriter, result: SegmentationResult, *, report: bool
+    run: custseg.io.RunWriter,
+    result: SegmentationResult,
+    *,
+    report: bool,
+    layout: LayoutProcesses | None,
 ) -> dict[str, Path]:
     """Write the run's files and, with ``report``, its report; the staged paths, by name.
 
@@ -86,7 +92,7 @@ def _write_run(
     context = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-write") as pool:
         files = pool.submit(context.run, result.write, run)
-        charts = write_run_report(run.staging, result=result)
+        charts = write_run_report(run.staging, result=result, layout=layout)
         return {**files.result(), **charts}
 
 
@@ -161,6 +167,7 @@ def segment(
         reporting_errors(),
         custseg.io.spreadsheet.spreadsheet_safe(safe),
         progress_bars(quiet or engine != "local") as bars,
+        contextlib.ExitStack() as stack,
     ):
         custseg.io.paths.check_input_exists(input)
         given = {"--transactions": transactions, "--previous": previous is not None}
@@ -186,6 +193,8 @@ def segment(
             if had_report:
                 _warn_report_removed(out)
             return
+        # Started before the table is read: the chart layout warms up while the run fits.
+        layout = stack.enter_context(chart_layout(not no_report))
         if transactions:
             result = custseg.transactions.segment_transactions(
                 input,
@@ -198,7 +207,7 @@ def segment(
         else:
             result = custseg.segment(input, options, previous=previous, progress=bars)
         with custseg.io.RunWriter(out, command="segment", inputs=[input]) as run:
-            paths = _write_run(run, result, report=not no_report)
+            paths = _write_run(run, result, report=not no_report, layout=layout)
         paths = {name: run.final(path) for name, path in paths.items()}
         if had_report and "report" not in paths:
             _warn_report_removed(out)

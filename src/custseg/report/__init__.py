@@ -20,6 +20,7 @@ from custseg.errors import EngineError
 
 if TYPE_CHECKING:
     from custseg.report.build import ReportFiles
+    from custseg.report.rendering import LayoutProcesses
     from custseg.segmentation.result import SegmentationResult
 
 __all__ = ["INSTALL_HINT", "build_report", "report_available", "report_from_result"]
@@ -33,7 +34,11 @@ def report_available() -> bool:
 
 
 def build_report(
-    run_dir: str | Path, *, out_dir: str | Path | None = None, png: bool = True
+    run_dir: str | Path,
+    *,
+    out_dir: str | Path | None = None,
+    png: bool = True,
+    layout: LayoutProcesses | None = None,
 ) -> ReportFiles:
     """Write ``report.html`` and ``charts/*.png`` for a finished run.
 
@@ -50,11 +55,15 @@ def build_report(
         raise EngineError(f"the report needs Vega-Altair and vl-convert-python; {INSTALL_HINT}")
     from custseg.report.build import build_report as _build
 
-    return _build(run_dir, out_dir=out_dir, png=png)
+    return _build(run_dir, out_dir=out_dir, png=png, layout=layout)
 
 
 def report_from_result(
-    result: SegmentationResult, out_dir: str | Path, *, png: bool = True
+    result: SegmentationResult,
+    out_dir: str | Path,
+    *,
+    png: bool = True,
+    layout: LayoutProcesses | None = None,
 ) -> ReportFiles:
     """Write the report of a segmentation still in memory (no file is read back).
 
@@ -69,4 +78,4 @@ def report_from_result(
         raise EngineError(f"the report needs Vega-Altair and vl-convert-python; {INSTALL_HINT}")
     from custseg.report.build import report_from_result as _from_result
 
-    return _from_result(result, out_dir, png=png)
+    return _from_result(result, out_dir, png=png, layout=layout)

@@ -15,6 +15,7 @@ from custseg.report import data as rd
 from custseg.report.charts import CHART_BUILDERS, ChartSpec, build_charts
 from custseg.report.html import render_html
 from custseg.report.personas import make_personas
+from custseg.report.rendering import LayoutProcesses, RenderError
 
 if TYPE_CHECKING:
     from custseg.segmentation.result import SegmentationResult
@@ -29,13 +30,6 @@ __all__ = [
 ]
 
 PNG_SCALE = 2  # pixels per CSS pixel: sharp on screens and in print
-RASTER_THREADS = 2  # the machine's cores are shared with the layout thread
-# The smallest chart that starts vl-convert's engine and loads its fonts.
-_WARM_UP_SPEC: dict[str, Any] = {
-    "mark": "text",
-    "data": {"values": [{"t": "0"}]},
-    "encoding": {"text": {"field": "t", "type": "nominal"}},
-}
 
 
 @dataclass(frozen=True)
@@ -152,64 +146,40 @@ def _feature_stats(run: rd.RunData) -> dict[str, dict[str, Any]]:
 
 
 def render_png(spec: dict[str, Any], vl_version: str) -> bytes:
-    """Render a Vega-Lite spec to PNG with vl-convert (no browser)."""
+    """Render a Vega-Lite spec to PNG with vl-convert (no browser), in this process."""
     import vl_convert
 
     return vl_convert.vegalite_to_png(spec, scale=PNG_SCALE, vl_version=vl_version)
 
 
-class PngRenderer:
-    """Renders charts to PNG in the background, byte for byte what :func:`render_png` gives.
-
-    vl-convert lays a chart out on its one JavaScript thread, and its first chart also
-    starts that engine; turning the laid-out chart into pixels is native code that
-    releases the GIL. So the engine starts as soon as the renderer exists (while the
-    report's charts are still being built), one thread lays the charts out in order,
-    and :data:`RASTER_THREADS` turn each into pixels while the next is laid out.
-
-    Use it as a context manager; :meth:`submit` a spec, then ``.result()`` its future.
-    """
-
-    def __init__(self, vl_version: str) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._vl_version = vl_version
-        self._layout = ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-layout")
-        self._raster = ThreadPoolExecutor(RASTER_THREADS, thread_name_prefix="custseg-raster")
-        self._layout.submit(self._svg, _WARM_UP_SPEC)
-
-    def _svg(self, spec: dict[str, Any]) -> str:
-        import vl_convert
-
-        return vl_convert.vegalite_to_svg(spec, vl_version=self._vl_version)
-
-    def _png(self, spec: dict[str, Any]) -> Future[bytes]:
-        import vl_convert
-
-        return self._raster.submit(vl_convert.svg_to_png, self._svg(spec), scale=PNG_SCALE)
-
-    def submit(self, spec: dict[str, Any]) -> _PngJob:
-        """Queue ``spec``; the returned job's ``result()`` is its PNG bytes."""
-        return _PngJob(self._layout.submit(self._png, spec))
-
-    def __enter__(self) -> PngRenderer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._layout.shutdown(cancel_futures=True)
-        self._raster.shutdown(cancel_futures=True)
-
-
 @dataclass(frozen=True)
 class _PngJob:
-    layout: Future[Future[bytes]]
+    """A chart whose layout is queued with the helper processes.
+
+    Its PNG is the helper's SVG turned into pixels here: the bytes of
+    :func:`render_png`, which renders the chart here when no helper could lay it out.
+    """
+
+    spec: dict[str, Any]
+    vl_version: str
+    layout: Future[str]
 
     def result(self) -> bytes:
-        return self.layout.result().result()
+        import vl_convert
+
+        try:
+            svg = self.layout.result()
+        except RenderError:
+            return render_png(self.spec, self.vl_version)
+        return vl_convert.svg_to_png(svg, scale=PNG_SCALE)
 
 
 def build_report(
-    run_dir: str | Path, *, out_dir: str | Path | None = None, png: bool = True
+    run_dir: str | Path,
+    *,
+    out_dir: str | Path | None = None,
+    png: bool = True,
+    layout: LayoutProcesses | None = None,
 ) -> ReportFiles:
     """Write ``report.html`` and ``charts/*.png`` for the run saved in ``run_dir``.
 
@@ -222,6 +192,9 @@ def build_report(
         Where to write; default ``run_dir``.
     png : bool, default=True
         Also write one PNG per chart into ``charts/``.
+    layout : LayoutProcesses, optional
+        Helper processes started earlier to lay the charts out (their start then
+        overlaps the caller's own work); by default the report starts its own.
 
     Returns
     -------
@@ -233,42 +206,52 @@ def build_report(
         A file of the run is missing or the files do not belong together.
     """
     out = Path(out_dir) if out_dir is not None else Path(run_dir)
-    return write_report(rd.load_run(run_dir), out, png=png)
+    return write_report(rd.load_run(run_dir), out, png=png, layout=layout)
 
 
 def report_from_result(
-    result: SegmentationResult, out_dir: str | Path, *, png: bool = True
+    result: SegmentationResult,
+    out_dir: str | Path,
+    *,
+    png: bool = True,
+    layout: LayoutProcesses | None = None,
 ) -> ReportFiles:
     """Write the report of a segmentation still in memory into ``out_dir``.
 
     The same bytes as :func:`build_report` on the folder ``result`` is saved to,
     without reading ``segments.csv`` back: the report keeps at most
     :data:`custseg.report.data.SAMPLE_ROWS` rows, whatever the table's size.
+    ``png`` and ``layout`` are those of :func:`build_report`.
     """
-    return write_report(rd.run_from_result(result), Path(out_dir), png=png)
+    return write_report(rd.run_from_result(result), Path(out_dir), png=png, layout=layout)
 
 
-def write_report(run: rd.RunData, out: Path, *, png: bool = True) -> ReportFiles:
-    """Write ``report.html`` (and ``charts/*.png`` when ``png``) of ``run`` into ``out``."""
-    vl_version = _vl_version()
-    if not png:
-        return _write_report(run, out, vl_version, None)
-    with PngRenderer(vl_version) as renderer:
-        return _write_report(run, out, vl_version, renderer)
-
-
-def _write_report(
-    run: rd.RunData, out: Path, vl_version: str, renderer: PngRenderer | None
+def write_report(
+    run: rd.RunData, out: Path, *, png: bool = True, layout: LayoutProcesses | None = None
 ) -> ReportFiles:
+    """Write ``report.html`` (and ``charts/*.png`` when ``png``) of ``run`` into ``out``.
+
+    The charts are laid out by ``layout``, or by helper processes started here.
+    """
+    if not png:
+        return _write_report(run, out, None)
+    if layout is not None:
+        return _write_report(run, out, layout)
+    with LayoutProcesses() as own:
+        return _write_report(run, out, own)
+
+
+def _write_report(run: rd.RunData, out: Path, layout: LayoutProcesses | None) -> ReportFiles:
+    vl_version = _vl_version()
     stab, ari = stability_scores(run.summary)
     border = borderline_shares(run)
     specs: dict[str, dict[str, Any]] = {}
     pngs: dict[str, _PngJob] = {}
 
     def take(chart: ChartSpec) -> None:
-        specs[chart.name] = chart.to_dict()
-        if renderer is not None:
-            pngs[chart.name] = renderer.submit(specs[chart.name])
+        spec = specs[chart.name] = chart.to_dict()
+        if layout is not None:
+            pngs[chart.name] = _PngJob(spec, vl_version, layout.submit(spec, vl_version))
 
     charts = build_charts(run, stab, border, on_chart=take)
     personas = make_personas(run.summary, _feature_stats(run), rd.category_shares(run))
@@ -291,7 +274,7 @@ def _write_report(
         values=rd.value_shares(run),
     )
     paths = []
-    if renderer is not None:
+    if layout is not None:
         chart_dir = out / "charts"
         for chart in charts:
             paths.append(write_bytes(pngs[chart.name].result(), chart_dir / f"{chart.name}.png"))

@@ -221,7 +221,8 @@ def _heat_cells(
     cells = base.mark_rect(stroke="white", **rect).encode(color=color, tooltip=tooltip)
     labels = base.mark_text(fontSize=12).encode(
         text=text,
-        color=alt.condition(white_text_when, alt.value("white"), alt.value("black")),
+        # The channel itself, not alt.condition's dict, which Altair checks against the schema.
+        color=alt.ColorValue(condition={"test": white_text_when, "value": "white"}, value="black"),
     )
     return cells + labels
 
@@ -1057,6 +1058,19 @@ def build_charts(
     rendering it while the next is built).
     """
     sample = rd.point_sample(run)
+    # Altair checks each part of a chart against the schema as it is made, which costs
+    # more than making it; the specs are checked whole by the tests instead.
+    with alt.utils.schemapi.debug_mode(False):
+        return _build_all(run, sample, stability_values, borderline_values, on_chart)
+
+
+def _build_all(
+    run: rd.RunData,
+    sample: np.ndarray,
+    stability_values: dict[int, float],
+    borderline_values: dict[int, float],
+    on_chart: Callable[[ChartSpec], None] | None,
+) -> list[ChartSpec]:
     calls: list[Callable[[], ChartSpec | None]] = [
         lambda: distributions(run),
         lambda: correlation(run),
