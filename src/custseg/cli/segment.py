@@ -7,7 +7,7 @@ import contextvars
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -96,70 +96,104 @@ def _write_run(
         return {**files.result(), **charts}
 
 
-@app.command()
-def segment(
-    input: InputTable,
-    out: Path = typer.Option(Path("custseg-out"), "--out", "-o", help="Output folder."),
-    features: str = typer.Option(
-        None, "--features", help='Feature columns, comma-separated: "Age,Annual Income (k$)".'
-    ),
-    id_column: IdColumn = None,
-    k: str = typer.Option("auto", "--k", help="Number of segments, or 'auto' to choose it."),
-    k_min: int = typer.Option(2, "--k-min", help="Smallest K tried by --k auto."),
-    k_max: int = typer.Option(10, "--k-max", help="Largest K tried by --k auto."),
-    scaling: Scaling = "standard",
-    transform: str = typer.Option(
-        None,
+_Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+_Features = Annotated[
+    str | None,
+    typer.Option("--features", help='Feature columns, comma-separated: "Age,Annual Income (k$)".'),
+]
+_K = Annotated[str, typer.Option("--k", help="Number of segments, or 'auto' to choose it.")]
+_KMin = Annotated[int, typer.Option("--k-min", help="Smallest K tried by --k auto.")]
+_KMax = Annotated[int, typer.Option("--k-max", help="Largest K tried by --k auto.")]
+_Transform = Annotated[
+    str | None,
+    typer.Option(
         "--transform",
         help="auto (log of strongly right-skewed columns: money, counts; the default) | log "
         "(every column without negative values) | none. With --transactions: none (the "
         "behaviour features are already on a log scale).",
     ),
-    min_segment_share: float = typer.Option(
-        DEFAULT_MIN_SEGMENT_SHARE,
+]
+_MinSegmentShare = Annotated[
+    float,
+    typer.Option(
         "--min-segment-share",
         help="A segment with fewer customers than this share is dissolved into its nearest "
         "segments; 0 = off.",
     ),
-    missing: str = typer.Option(
-        "impute", "--missing", help="impute (median) | drop (leave the row out) | error."
-    ),
-    algorithm: str = typer.Option(
-        "kmeans",
-        "--algorithm",
-        help="Clustering engine: " + ", ".join(available_engines()) + ".",
-    ),
-    stability: str = typer.Option(
-        "auto",
+]
+_Missing = Annotated[
+    str,
+    typer.Option("--missing", help="impute (median) | drop (leave the row out) | error."),
+]
+_Algorithm = Annotated[
+    str,
+    typer.Option("--algorithm", help="Clustering engine: " + ", ".join(available_engines()) + "."),
+]
+_Stability = Annotated[
+    str,
+    typer.Option(
         "--stability",
         help="Bootstrap resamples for segment stability; 0 = off; auto = 20 up to 50,000 rows.",
     ),
-    seed: int = typer.Option(42, "--seed", help="Random seed: same seed, same segments."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only where files went."),
-    transactions: bool = typer.Option(
-        False,
+]
+_Seed = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same segments.")]
+_Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only where files went.")]
+_Transactions = Annotated[
+    bool,
+    typer.Option(
         "--transactions",
         help="INPUT is a transaction log: segment customers on recency, log frequency and "
         "log spend (see custseg features).",
     ),
-    no_report: bool = typer.Option(
-        False, "--no-report", help="Skip report.html and charts/*.png (see custseg report)."
-    ),
-    previous: Path = typer.Option(
-        None,
+]
+_NoReport = Annotated[
+    bool,
+    typer.Option("--no-report", help="Skip report.html and charts/*.png (see custseg report)."),
+]
+_Previous = Annotated[
+    Path | None,
+    typer.Option(
         "--previous",
         help="A previous run's folder (or model.json): keep its segment ids and names, "
         "warm-start when K is unchanged, write transitions.csv.",
     ),
-    engine: str = typer.Option(
-        "local",
+]
+_Engine = Annotated[
+    str,
+    typer.Option(
         "--engine",
         help="local (in memory, Arrow I/O) | chunked (streams batches, larger than memory) | "
         "spark (Apache Spark; see docs/scale.md).",
     ),
-    spark_master: str = typer.Option(
-        None, "--spark-master", help="Spark master URL for --engine spark (default local[*])."
-    ),
+]
+_SparkMaster = Annotated[
+    str | None,
+    typer.Option("--spark-master", help="Spark master URL for --engine spark (default local[*])."),
+]
+
+
+@app.command()
+def segment(
+    input: InputTable,
+    out: _Out = Path("custseg-out"),
+    features: _Features = None,
+    id_column: IdColumn = None,
+    k: _K = "auto",
+    k_min: _KMin = 2,
+    k_max: _KMax = 10,
+    scaling: Scaling = "standard",
+    transform: _Transform = None,
+    min_segment_share: _MinSegmentShare = DEFAULT_MIN_SEGMENT_SHARE,
+    missing: _Missing = "impute",
+    algorithm: _Algorithm = "kmeans",
+    stability: _Stability = "auto",
+    seed: _Seed = 42,
+    quiet: _Quiet = False,
+    transactions: _Transactions = False,
+    no_report: _NoReport = False,
+    previous: _Previous = None,
+    engine: _Engine = "local",
+    spark_master: _SparkMaster = None,
     safe: SpreadsheetSafe = False,
 ) -> None:
     """Segment a customer table: writes segments.csv, summary.json and model.json."""
