@@ -91,6 +91,17 @@ def test_fast_writer_in_chunks_writes_and_warns_as_pandas(tmp_path, monkeypatch,
     assert len(messages["pandas"]) == (0 if safe else 1)
 
 
+def test_pieces_checked_out_of_order_name_the_earliest_cell(tmp_path):
+    from custseg.io.formulas import FormulaWatch
+
+    frame = pd.DataFrame({"a": ["x", "y", "z", "=late"], "b": ["q", "+early", "r", "s"]})
+    watch = FormulaWatch(tmp_path / "out.csv", safe=False)
+    watch.check_at(frame.iloc[2:], 2)  # the later piece first, as a thread may
+    watch.check_at(frame.iloc[:2], 0)
+    assert watch.cells == 2
+    assert watch.first == ("b", 2, "+early")
+
+
 def test_gzip_and_parquet_tables(tmp_path):
     with spreadsheet_safe():
         write_table(FRAME, tmp_path / "t.csv.gz")

@@ -30,7 +30,7 @@ import pandas as pd
 from custseg.errors import InputError, TableTooLargeError, shift_rows
 from custseg.explain import explain_customers
 from custseg.input_checks import RANGE_TOLERANCE, InputCheck, check_inputs, value_warnings
-from custseg.io.arrow import table_appender, write_table_auto
+from custseg.io.arrow import FAST_WRITE_ROWS, table_appender, write_csv_pieces, write_table_auto
 from custseg.io.readers import table_kind
 from custseg.io.tables import iter_table, read_table
 from custseg.io.writers import table_format
@@ -421,6 +421,8 @@ def _score_whole(
     model: SegmentModel, frame: pd.DataFrame, path: Path, out: Path, *, strict: bool
 ) -> ScoredFile:
     X = model.feature_matrix(frame, source=str(path))
+    if _streams(frame, X, out):
+        return _score_streamed(model, frame, X, out, strict=strict)
     # Scoring and counting read the same matrix and release the GIL in NumPy: one
     # runs beside the other. A strict refusal still comes first, before any output.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -432,6 +434,44 @@ def _score_whole(
     write_table_auto(attach_scores(frame, _names_as_categories(model, scored, out)), out)
     result = ScoredFile(out, len(frame), {}, 0, 0, check)
     result.add(scored)
+    return result
+
+
+def _streams(frame: pd.DataFrame, X: np.ndarray, out: Path) -> bool:
+    """Whether the table is scored piece by piece as its CSV is written.
+
+    Only for a big plain CSV without a missing value: a row that cannot be scored
+    adds a ``reason`` column to every row, known only once all are scored.
+    """
+    big = len(frame) >= FAST_WRITE_ROWS and table_format(out) == "csv"
+    return big and not bool(np.isnan(X).any())
+
+
+def _score_streamed(
+    model: SegmentModel, frame: pd.DataFrame, X: np.ndarray, out: Path, *, strict: bool
+) -> ScoredFile:
+    """:func:`_score_whole`'s output, each piece scored in the threads that format it.
+
+    Scoring then overlaps formatting and writing instead of coming before them; each
+    row's scores are the same whatever piece it is scored in.
+    """
+    pieces: dict[int, pd.DataFrame] = {}
+
+    def piece(start: int, stop: int) -> pd.DataFrame:
+        scored = model.predict_matrix(X[start:stop])
+        pieces[start] = scored
+        return attach_scores(frame.iloc[start:stop], _names_as_categories(model, scored, out))
+
+    columns = list(attach_scores(frame.iloc[:1], model.predict_matrix(X[:1])).columns)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(check_inputs, model, X)
+        if strict:
+            counting.result().refuse()  # before anything is written
+        write_csv_pieces(columns, len(frame), piece, out)
+        check = counting.result()
+    result = ScoredFile(out, len(frame), {}, 0, 0, check)
+    for start in sorted(pieces):
+        result.add(pieces[start])
     return result
 
 

@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,7 @@ __all__ = [
     "table_appender",
     "write_csv_auto",
     "write_csv_fast",
+    "write_csv_pieces",
     "write_parquet",
     "write_table_auto",
 ]
@@ -498,16 +499,40 @@ def write_csv_fast(
     Chunks of :data:`_WRITE_CHUNK_ROWS` rows are formatted by up to two threads
     and written strictly in order, so the file is the same whatever the timing.
     """
-    path = Path(path)
-    n = len(frame)
-    if n == 0:
+    if len(frame) == 0:
         return write_csv(frame, path)
-    # Formula cells are looked for chunk by chunk, in order, while the threads format
-    # the chunks before: one pass fewer over the whole table.
+    return write_csv_pieces(
+        list(frame.columns), len(frame), lambda a, b: frame.iloc[a:b], path, progress=progress
+    )
+
+
+def _piece_lines(
+    piece: Callable[[int, int], pd.DataFrame], watch: FormulaWatch, start: int, stop: int
+) -> pa.Buffer | None:
+    return _chunk_lines(watch.check_at(piece(start, stop), start))
+
+
+def write_csv_pieces(
+    columns: list[Any],
+    n: int,
+    piece: Callable[[int, int], pd.DataFrame],
+    path: str | Path,
+    *,
+    progress: ProgressFn | None = None,
+) -> Path:
+    """:func:`write_csv_fast` of an ``n``-row table built piece by piece.
+
+    Rows ``start:stop`` are ``piece(start, stop)``, asked for in any order.
+
+    ``piece`` runs in the formatting threads, so the work that makes a piece (scoring
+    it) overlaps the formatting and writing of the others; it must be thread-safe.
+    """
+    path = Path(path)
+    # Formula cells are looked for piece by piece, beside the formatting: one pass
+    # fewer over the whole table.
     watch = FormulaWatch(path)
     header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(watch.header(frame.columns))
-    starts = range(0, n, _WRITE_CHUNK_ROWS)
+    csv.writer(header, lineterminator="\n").writerow(watch.header(columns))
     with (
         atomic_path(path) as tmp,
         open(tmp, "wb") as fh,
@@ -515,7 +540,7 @@ def write_csv_fast(
     ):
         fh.write(header.getvalue().encode("utf-8"))
         pending: deque[tuple[int, Future[pa.Buffer | None]]] = deque()
-        chunks = iter(starts)
+        chunks = iter(range(0, n, _WRITE_CHUNK_ROWS))
         fallback = False
         while True:
             # Keep one chunk per thread in flight: bounded memory, both cores busy.
@@ -523,11 +548,11 @@ def write_csv_fast(
                 start = next(chunks, None)
                 if start is None:
                     break
-                part = watch.check(frame.iloc[start : start + _WRITE_CHUNK_ROWS])
-                pending.append((start, pool.submit(_chunk_lines, part)))
+                stop = min(start + _WRITE_CHUNK_ROWS, n)
+                pending.append((stop, pool.submit(_piece_lines, piece, watch, start, stop)))
             if not pending:
                 break
-            start, future = pending.popleft()
+            stop, future = pending.popleft()
             data = future.result()
             if data is None:
                 fallback = True
@@ -535,12 +560,12 @@ def write_csv_fast(
             fh.write(data)
             del data, future
             if progress is not None:
-                progress("writing", min(start + _WRITE_CHUNK_ROWS, n), n)
+                progress("writing", stop, n)
         for _, future in pending:
             future.cancel()
         if fallback:
             fh.close()
-            frame, watch = formula_checked(frame, path)  # counted afresh, over every row
+            frame, watch = formula_checked(piece(0, n), path)  # counted afresh, over every row
             frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
     watch.finish()
     return path

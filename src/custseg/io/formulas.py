@@ -13,6 +13,7 @@ name), so that a spreadsheet shows it as text. A number such as ``-3.5`` or
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -113,6 +114,8 @@ class FormulaWatch:
     first: tuple[str, int, str] | None = None
     headers: list[str] = field(default_factory=list)
     _rows: int = 0
+    _first_start: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def header(self, names: Iterable[object]) -> list[str]:
         """The column names to write: neutralised when safe."""
@@ -123,20 +126,31 @@ class FormulaWatch:
         return [_PREFIX + n if n in self.headers else n for n in text]
 
     def check(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame``, its formula cells neutralised when safe."""
+        """``frame``, its formula cells neutralised when safe (pieces in file order)."""
+        checked = self.check_at(frame, self._rows)
+        self._rows += len(frame)
+        return checked
+
+    def check_at(self, frame: pd.DataFrame, start: int) -> pd.DataFrame:
+        """:meth:`check` of the piece that starts at row ``start`` (0-based), in any order.
+
+        Pieces may be checked by several threads at once: the first cell named is
+        still the one of the earliest piece.
+        """
         changed: dict[str, pd.Series] = {}
         for name in frame.columns:
             mask = formula_mask(frame[name])
             if not mask.any():
                 continue
-            self.cells += int(mask.sum())
-            if self.first is None:
-                row = int(np.flatnonzero(mask)[0])
-                self.first = (str(name), self._rows + row + 1, str(frame[name].iloc[row]))
+            row = int(np.flatnonzero(mask)[0])
+            with self._lock:
+                self.cells += int(mask.sum())
+                if self.first is None or start < self._first_start:
+                    self.first = (str(name), start + row + 1, str(frame[name].iloc[row]))
+                    self._first_start = start
             if self.safe:
                 col = frame[name].astype(object)
                 changed[name] = col.where(~mask, _PREFIX + col.astype(str))
-        self._rows += len(frame)
         if not changed:
             return frame
         frame = frame.copy(deep=False)
