@@ -61,7 +61,10 @@ def _name_slots(
     segment: pd.api.extensions.ExtensionArray | pd.Series, names: dict[int, str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's slot in a table of names, and the table (object; the last slot is ``""``)."""
-    segment = pd.array(segment, dtype="Int64")
+    if isinstance(segment, pd.Series):
+        segment = segment.array
+    if not isinstance(segment, pd.arrays.IntegerArray):  # already one: no copy
+        segment = pd.array(segment, dtype="Int64")
     present = ~np.asarray(segment.isna())
     values = segment.to_numpy(dtype="int64", na_value=-1)
     low = min(0, int(values.min())) if len(values) else 0
@@ -69,7 +72,8 @@ def _name_slots(
     table = np.full(high - low + 2, "", dtype=object)  # the last slot: empty segment
     for seg, name in names.items():
         table[int(seg) - low] = name
-    return np.where(present, values - low, len(table) - 1), table
+    slots = values - low if low else values
+    return (slots if present.all() else np.where(present, slots, len(table) - 1)), table
 
 
 def segment_name_column(
@@ -362,7 +366,7 @@ class SegmentModel:
         nearest = type(engine).predict is Engine.predict
         labels = np.empty(len(X), dtype="int64")
         distances = np.empty(len(X))
-        extra: dict[str, list[np.ndarray]] = {}
+        extra: dict[str, np.ndarray] = {}
         for start in range(0, max(len(X), 1), _CHUNK_ROWS):
             # Scaling is element-wise, so scaling a chunk gives the same bits as
             # scaling the whole table, without a second full-size copy.
@@ -385,8 +389,10 @@ class SegmentModel:
             if self.outliers is not None:
                 cols = {"outlier": self.outliers.flag(part).astype("float64"), **cols}
             for key, values in {"margin": margin, **cols}.items():
-                extra.setdefault(key, []).append(values)
-        return labels, distances, {k: np.concatenate(v) for k, v in extra.items()}
+                if key not in extra:  # filled chunk by chunk: no list of parts to join
+                    extra[key] = np.empty(len(X), dtype=values.dtype)
+                extra[key][start : start + len(part)] = values
+        return labels, distances, extra
 
     def predict(self, frame: pd.DataFrame, *, source: str = "input") -> pd.DataFrame:
         """Score the customers in ``frame``; see :meth:`predict_matrix` for the columns."""
