@@ -288,7 +288,9 @@ class SegmentModel:
             A value is missing and the model was trained with ``missing="error"``.
         """
         X = np.asarray(X, dtype="float64")
-        nan_rows = np.isnan(X).any(axis=1)
+        missing = np.isnan(X)
+        # A search of every row only when a value is missing at all (one fast pass).
+        nan_rows = missing.any(axis=1) if missing.any() else np.zeros(len(X), dtype=bool)
         reasons = None
         if nan_rows.any():
             if self.missing == "impute":
@@ -340,24 +342,23 @@ class SegmentModel:
         """
         arrays = self.score_arrays(X)
         segment = pd.arrays.IntegerArray(arrays.segment, ~arrays.scored)  # no per-row pd.NA
-        out = pd.DataFrame(
-            {
-                "segment": segment,
-                "segment_name": pd.Series(
-                    segment_name_column(segment, self.segment_names), dtype=object
-                ),
-                "distance_to_center": arrays.distance,
-            }
-        )
+        names = segment_name_column(segment, self.segment_names)
+        columns: dict[str, Any] = {
+            "segment": segment,
+            "segment_name": pd.Series(names, dtype=object, copy=False),
+            "distance_to_center": arrays.distance,
+        }
         for key, values in arrays.columns.items():
-            out[key] = values
+            columns[key] = values
             if key == "margin":  # borderline right after margin; empty for unscored rows
-                out["borderline"] = pd.arrays.BooleanArray(borderline_flags(values), ~arrays.scored)
+                flags = borderline_flags(values)
+                columns["borderline"] = pd.arrays.BooleanArray(flags, ~arrays.scored)
             if key == "outlier":
-                out[key] = pd.arrays.BooleanArray(values == 1.0, ~arrays.scored)
+                columns[key] = pd.arrays.BooleanArray(values == 1.0, ~arrays.scored)
         if arrays.reasons is not None:
-            out["reason"] = arrays.reasons
-        return out
+            columns["reason"] = arrays.reasons
+        # The arrays are this call's own: the frame takes them without copying each one.
+        return pd.DataFrame(columns, copy=False)
 
     def _predict_rows(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
         """Scale and score complete rows in chunks: labels, distances, extra columns."""
