@@ -72,6 +72,7 @@ __all__ = [
     "feature_label",
     "name_segments",
     "profile_segments",
+    "segment_ids",
     "term_claims",
     "term_word",
 ]
@@ -147,7 +148,7 @@ def profile_segments(
     overall_std = V.std(axis=0)
     overall_std = np.where(overall_std == 0, 1.0, overall_std)
     rows = {}
-    for seg in _segment_ids(labels):
+    for seg in segment_ids(labels):
         members = labels == seg
         # compress gives X[members] (same rows, order and layout) without the fancy-index path.
         part = X.compress(members, axis=0)
@@ -165,8 +166,20 @@ def profile_segments(
     return frame
 
 
-def _segment_ids(labels: np.ndarray) -> np.ndarray:
-    """``np.unique(labels)``; for integer ids in a short range, counted instead of sorted."""
+def segment_ids(labels: np.ndarray) -> np.ndarray:
+    """The distinct segment ids, ascending: ``np.unique(labels)``, usually without a sort.
+
+    Integer ids spanning a range no longer than the rows are counted (a pass over
+    the rows) instead of sorted.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_rows,)
+
+    Returns
+    -------
+    ndarray of the labels' dtype
+    """
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu" or not len(labels):
         return np.unique(labels)
