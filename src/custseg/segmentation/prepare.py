@@ -253,7 +253,9 @@ def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:
         X_all=X_fit if prep.X_fit is prep.X_all else take_rows(prep.X_all, order),
         fit_rows=prep.fit_rows[order],
         X_fit=X_fit,
-        Z=take_rows(prep.Z, fit_order),
+        # Scaling is element-wise: scaling the reordered rows gives the reordered Z
+        # to the bit, faster than gathering its rows.
+        Z=prep.scaler.transform(X_fit),
         beyond=take_rows(prep.beyond, fit_order),
         fit_order=np.arange(len(fit_order)),
     )
