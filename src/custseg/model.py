@@ -61,7 +61,10 @@ def _name_slots(
     segment: pd.api.extensions.ExtensionArray | pd.Series, names: dict[int, str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's slot in a table of names, and the table (object; the last slot is ``""``)."""
-    segment = pd.array(segment, dtype="Int64")
+    if isinstance(segment, pd.Series):
+        segment = segment.array
+    if not isinstance(segment, pd.arrays.IntegerArray):  # already one: no copy
+        segment = pd.array(segment, dtype="Int64")
     present = ~np.asarray(segment.isna())
     values = segment.to_numpy(dtype="int64", na_value=-1)
     low = min(0, int(values.min())) if len(values) else 0
@@ -69,7 +72,8 @@ def _name_slots(
     table = np.full(high - low + 2, "", dtype=object)  # the last slot: empty segment
     for seg, name in names.items():
         table[int(seg) - low] = name
-    return np.where(present, values - low, len(table) - 1), table
+    slots = values - low if low else values
+    return (slots if present.all() else np.where(present, slots, len(table) - 1)), table
 
 
 def segment_name_column(
@@ -284,7 +288,9 @@ class SegmentModel:
             A value is missing and the model was trained with ``missing="error"``.
         """
         X = np.asarray(X, dtype="float64")
-        nan_rows = np.isnan(X).any(axis=1)
+        missing = np.isnan(X)
+        # A search of every row only when a value is missing at all (one fast pass).
+        nan_rows = missing.any(axis=1) if missing.any() else np.zeros(len(X), dtype=bool)
         reasons = None
         if nan_rows.any():
             if self.missing == "impute":
@@ -336,24 +342,23 @@ class SegmentModel:
         """
         arrays = self.score_arrays(X)
         segment = pd.arrays.IntegerArray(arrays.segment, ~arrays.scored)  # no per-row pd.NA
-        out = pd.DataFrame(
-            {
-                "segment": segment,
-                "segment_name": pd.Series(
-                    segment_name_column(segment, self.segment_names), dtype=object
-                ),
-                "distance_to_center": arrays.distance,
-            }
-        )
+        names = segment_name_column(segment, self.segment_names)
+        columns: dict[str, Any] = {
+            "segment": segment,
+            "segment_name": pd.Series(names, dtype=object, copy=False),
+            "distance_to_center": arrays.distance,
+        }
         for key, values in arrays.columns.items():
-            out[key] = values
+            columns[key] = values
             if key == "margin":  # borderline right after margin; empty for unscored rows
-                out["borderline"] = pd.arrays.BooleanArray(borderline_flags(values), ~arrays.scored)
+                flags = borderline_flags(values)
+                columns["borderline"] = pd.arrays.BooleanArray(flags, ~arrays.scored)
             if key == "outlier":
-                out[key] = pd.arrays.BooleanArray(values == 1.0, ~arrays.scored)
+                columns[key] = pd.arrays.BooleanArray(values == 1.0, ~arrays.scored)
         if arrays.reasons is not None:
-            out["reason"] = arrays.reasons
-        return out
+            columns["reason"] = arrays.reasons
+        # The arrays are this call's own: the frame takes them without copying each one.
+        return pd.DataFrame(columns, copy=False)
 
     def _predict_rows(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
         """Scale and score complete rows in chunks: labels, distances, extra columns."""
@@ -362,7 +367,7 @@ class SegmentModel:
         nearest = type(engine).predict is Engine.predict
         labels = np.empty(len(X), dtype="int64")
         distances = np.empty(len(X))
-        extra: dict[str, list[np.ndarray]] = {}
+        extra: dict[str, np.ndarray] = {}
         for start in range(0, max(len(X), 1), _CHUNK_ROWS):
             # Scaling is element-wise, so scaling a chunk gives the same bits as
             # scaling the whole table, without a second full-size copy.
@@ -385,8 +390,10 @@ class SegmentModel:
             if self.outliers is not None:
                 cols = {"outlier": self.outliers.flag(part).astype("float64"), **cols}
             for key, values in {"margin": margin, **cols}.items():
-                extra.setdefault(key, []).append(values)
-        return labels, distances, {k: np.concatenate(v) for k, v in extra.items()}
+                if key not in extra:  # filled chunk by chunk: no list of parts to join
+                    extra[key] = np.empty(len(X), dtype=values.dtype)
+                extra[key][start : start + len(part)] = values
+        return labels, distances, extra
 
     def predict(self, frame: pd.DataFrame, *, source: str = "input") -> pd.DataFrame:
         """Score the customers in ``frame``; see :meth:`predict_matrix` for the columns."""

@@ -72,6 +72,7 @@ __all__ = [
     "feature_label",
     "name_segments",
     "profile_segments",
+    "segment_ids",
     "term_claims",
     "term_word",
 ]
@@ -147,12 +148,14 @@ def profile_segments(
     overall_std = V.std(axis=0)
     overall_std = np.where(overall_std == 0, 1.0, overall_std)
     rows = {}
-    for seg in np.unique(labels):
-        part = X[labels == seg]
+    for seg in segment_ids(labels):
+        members = labels == seg
+        # compress gives X[members] (same rows, order and layout) without the fancy-index path.
+        part = X.compress(members, axis=0)
         row: dict[str, float] = {"size": len(part), "share": len(part) / len(X)}
         means = part.mean(axis=0)
         medians = np.median(part, axis=0)
-        z = (V[labels == seg].mean(axis=0) - overall_mean) / overall_std
+        z = (V.compress(members, axis=0).mean(axis=0) - overall_mean) / overall_std
         for j, f in enumerate(features):
             row[f"mean:{f}"] = float(means[j])
             row[f"median:{f}"] = float(medians[j])
@@ -161,6 +164,30 @@ def profile_segments(
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "segment"
     return frame
+
+
+def segment_ids(labels: np.ndarray) -> np.ndarray:
+    """The distinct segment ids, ascending: ``np.unique(labels)``, usually without a sort.
+
+    Integer ids spanning a range no longer than the rows are counted (a pass over
+    the rows) instead of sorted.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_rows,)
+
+    Returns
+    -------
+    ndarray of the labels' dtype
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu" or not len(labels):
+        return np.unique(labels)
+    low, high = int(labels.min()), int(labels.max())
+    if high - low > len(labels):
+        return np.unique(labels)
+    present = np.bincount(labels - low, minlength=high - low + 1) > 0
+    return (np.flatnonzero(present) + low).astype(labels.dtype)
 
 
 def _interval_noun(label: str) -> str:

@@ -160,9 +160,7 @@ def drop_constant_features(
     SchemaError
         Every feature is constant.
     """
-    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column
-        lo, hi = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+    lo, hi = _column_ranges(X)
     constant = [j for j in range(X.shape[1]) if not hi[j] > lo[j]]
     for j in constant:
         warnings.warn(
@@ -184,4 +182,30 @@ def drop_constant_features(
     # The selection is a column-major copy also when nothing is dropped: the
     # scaler, metrics and summaries are computed on that layout, and column sums
     # round differently on a row-major matrix.
-    return X[:, keep], kept
+    return _column_major(X, keep), kept
+
+
+def _column_ranges(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nanmin(X, axis=0)`` and ``np.nanmax(X, axis=0)`` (NaN for an all-missing column).
+
+    Reduced one column at a time: on a row-major matrix several times faster
+    than along axis 0, with the same values.
+    """
+    if not len(X):
+        with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+    columns = [X[:, j] for j in range(X.shape[1])]
+    lo = np.array([np.fmin.reduce(col) for col in columns], dtype=X.dtype)
+    hi = np.array([np.fmax.reduce(col) for col in columns], dtype=X.dtype)
+    return lo, hi
+
+
+def _column_major(X: np.ndarray, keep: list[int]) -> np.ndarray:
+    """``X[:, keep]``: for a row-major ``X`` the same column-major copy, a column at a time."""
+    if not X.flags.c_contiguous or X.ndim != 2:
+        return X[:, keep]
+    out = np.empty((X.shape[0], len(keep)), dtype=X.dtype, order="F")
+    for i, j in enumerate(keep):
+        out[:, i] = X[:, j]
+    return out
