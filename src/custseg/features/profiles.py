@@ -69,10 +69,10 @@ __all__ = [
     "SHARE_WORDS",
     "STRONG_Z",
     "describe_strength",
+    "distinct_labels",
     "feature_label",
     "name_segments",
     "profile_segments",
-    "segment_ids",
     "term_claims",
     "term_word",
 ]
@@ -148,7 +148,7 @@ def profile_segments(
     overall_std = V.std(axis=0)
     overall_std = np.where(overall_std == 0, 1.0, overall_std)
     rows = {}
-    for seg in segment_ids(labels):
+    for seg in distinct_labels(labels):
         members = labels == seg
         # compress gives X[members] (same rows, order and layout) without the fancy-index path.
         part = X.compress(members, axis=0)
@@ -166,10 +166,11 @@ def profile_segments(
     return frame
 
 
-def segment_ids(labels: np.ndarray) -> np.ndarray:
-    """The distinct segment ids, ascending: ``np.unique(labels)``, usually without a sort.
+def distinct_labels(labels: np.ndarray) -> np.ndarray:
+    """The distinct labels, ascending (noise's -1 included): ``np.unique(labels)``, usually
+    without a sort.
 
-    Integer ids spanning a range no longer than the rows are counted (a pass over
+    Integer labels spanning a range no longer than the rows are counted (a pass over
     the rows) instead of sorted.
 
     Parameters

@@ -50,7 +50,7 @@ import pandas as pd
 
 from custseg.engines.base import margins
 from custseg.errors import InputError
-from custseg.features.profiles import segment_ids
+from custseg.features.profiles import distinct_labels
 from custseg.input_checks import check_inputs
 from custseg.io import read_table
 from custseg.model import SegmentModel, load_model
@@ -200,7 +200,7 @@ def training_baseline(
         edges = _bin_edges(X[:, j], None if deciles is None else deciles[j])
         bins[name] = {"edges": edges, "shares": [float(v) for v in _bin_shares(X[:, j], edges)]}
     assigned = ~np.isnan(dist)
-    ids = segment_ids(labels[assigned].astype("int64"))  # assigned rows: whole ids, no NaN
+    ids = distinct_labels(labels[assigned].astype("int64"))  # assigned rows: whole ids, no NaN
     per_segment = {str(int(s)): float(dist[labels == s].mean()) for s in ids}
     return {
         "rows": len(X),

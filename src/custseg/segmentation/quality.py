@@ -29,6 +29,7 @@ from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
 from custseg.engines.base import borderline_flags, one_thread
+from custseg.features.profiles import distinct_labels
 from custseg.verdicts import (
     BORDERLINE_MARGIN,
     MIN_ASSESSABLE_SIZE,
@@ -79,17 +80,8 @@ def segment_ids(labels: np.ndarray) -> np.ndarray:
     -------
     ndarray of int
     """
-    labels = np.asarray(labels)
-    if labels.dtype.kind not in "iu" or not len(labels):
-        return np.unique(labels[labels >= 0])
-    hi = int(labels.max())
-    if hi < 0:
-        return np.empty(0, dtype=labels.dtype)
-    if hi > 2 * len(labels) + 1024:  # sparse, large ids: counting would waste memory
-        return np.unique(labels[labels >= 0])
-    # Segment ids are small (centre rows, or kept ids): one counting pass beats a sort.
-    counts = np.bincount(labels[labels >= 0] if labels.min() < 0 else labels, minlength=hi + 1)
-    return np.flatnonzero(counts).astype(labels.dtype)
+    ids = distinct_labels(labels)
+    return ids[ids >= 0]
 
 
 def silhouettes(
@@ -395,9 +387,7 @@ def _stratified_rows(labels: np.ndarray, size: int, rng: np.random.Generator) ->
     if len(labels) <= size:
         return np.arange(len(labels))
     picked = []
-    # np.unique(labels) without sorting every row: noise ids, then segment ids by counting.
-    ids = np.concatenate([np.unique(labels[labels < 0]), segment_ids(labels)])
-    for s in ids:
+    for s in distinct_labels(labels):
         members = np.flatnonzero(labels == s)
         quota = min(len(members), max(30, round(size * len(members) / len(labels))))
         picked.append(rng.choice(members, size=quota, replace=False))
