@@ -156,10 +156,6 @@ class LayoutProcesses:
         self._jobs.put((future, request.encode()))
         return future
 
-    def close(self) -> None:
-        """Let the helpers finish the queued charts, then stop them."""
-        self._stop(kill=False)
-
     def _stop(self, *, kill: bool) -> None:
         if kill:
             self._cancel_queued()
