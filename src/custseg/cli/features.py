@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -11,6 +13,9 @@ from rich.table import Table
 import custseg
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._options import SpreadsheetSafe
+
+if TYPE_CHECKING:
+    from custseg.transactions.clv_process import ClvProcess
 
 __all__ = ["features", "print_features_report"]
 
@@ -71,6 +76,18 @@ def print_features_report(report: dict[str, Any]) -> None:
         console.print(f"Lifetime value: not computed, {clv['reason']}")
 
 
+@contextlib.contextmanager
+def clv_helper(wanted: bool | None) -> Iterator[ClvProcess | None]:
+    """A helper process importing the lifetime-value models, when they may be fitted."""
+    if wanted is False or not custseg.transactions.clv_available():
+        yield None
+        return
+    from custseg.transactions.clv_process import ClvProcess
+
+    with ClvProcess() as process:
+        yield process
+
+
 @app.command()
 def features(
     transactions: Path = typer.Argument(
@@ -119,21 +136,23 @@ def features(
         custseg.io.check_output_file(
             summary_path, inputs={"transaction log": transactions, "--out table": out}, table=False
         )
-        log = custseg.io.transactions.read_transactions(transactions)
-        table, report = custseg.transactions.build_customer_features(
-            log,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
-            quantity_col=quantity_col,
-            price_col=price_col,
-            invoice_col=invoice_col,
-            product_col=product_col,
-            category_col=category_col,
-            as_of=as_of,
-            horizon=horizon,
-            clv="auto" if clv is None else clv,
-        )
+        with clv_helper(clv) as process:
+            log = custseg.io.transactions.read_transactions(transactions)
+            table, report = custseg.transactions.build_customer_features(
+                log,
+                customer_col=customer_col,
+                date_col=date_col,
+                amount_col=amount_col,
+                quantity_col=quantity_col,
+                price_col=price_col,
+                invoice_col=invoice_col,
+                product_col=product_col,
+                category_col=category_col,
+                as_of=as_of,
+                horizon=horizon,
+                clv="auto" if clv is None else clv,
+                clv_process=process,
+            )
         custseg.io.write_table(table, out)
         custseg.io.write_json(report, summary_path)
     if not quiet:

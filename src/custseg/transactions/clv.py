@@ -26,7 +26,8 @@ import logging
 import sys
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,19 @@ import pandas as pd
 from custseg.errors import EngineError, InputError
 from custseg.transactions.cleaning import CleanLog
 
-__all__ = ["CLV_COLUMNS", "INSTALL_HINT", "clv_available", "clv_inputs", "predict_clv"]
+if TYPE_CHECKING:
+    from custseg.transactions.clv_process import ClvProcess
+
+__all__ = [
+    "CLV_COLUMNS",
+    "INSTALL_HINT",
+    "ClvFit",
+    "clv_available",
+    "clv_inputs",
+    "fit_clv",
+    "load_models",
+    "predict_clv",
+]
 
 INSTALL_HINT = 'pip install "custseg[clv]"'
 
@@ -222,7 +235,78 @@ def _fit_map(model: Any, data: pd.DataFrame) -> None:
     model.idata = az.from_dict(posterior={k: np.array([[v]]) for k, v in point.items()})
 
 
-def predict_clv(log: CleanLog, *, horizon_months: int = 12) -> tuple[pd.DataFrame, dict]:
+@dataclass(frozen=True)
+class ClvFit:
+    """What the two models give for each customer of a :func:`clv_inputs` table.
+
+    Attributes
+    ----------
+    p_alive, purchases, spend : ndarray of shape (n_customers,)
+        P(alive) and expected purchase days over the horizon (BG/NBD), and the
+        expected value of one purchase day (Gamma-Gamma); unrounded.
+    params : dict
+        ``bg_nbd`` and ``gamma_gamma``: each model's fitted parameters.
+    """
+
+    p_alive: np.ndarray
+    purchases: np.ndarray
+    spend: np.ndarray
+    params: dict[str, dict[str, float]]
+
+
+def load_models() -> tuple[Any, Any, Any]:
+    """Import the model libraries quietly; the models and ``Prior`` (see :func:`fit_clv`).
+
+    Raises
+    ------
+    EngineError
+        pymc-marketing is installed but fails to import.
+    """
+    with _quiet():
+        return _import_models()
+
+
+def fit_clv(data: pd.DataFrame, *, horizon_months: int) -> ClvFit:
+    """Fit BG/NBD and Gamma-Gamma on a :func:`clv_inputs` table and predict from them.
+
+    Parameters
+    ----------
+    data : DataFrame of shape (n_customers, 5)
+        As :func:`clv_inputs` returns it, with at least ten customers who have
+        repeat days with a positive spend (checked by :func:`predict_clv`).
+    horizon_months : int
+        Prediction horizon, in months of 30 days.
+
+    Returns
+    -------
+    ClvFit
+    """
+    repeat = data[(data["frequency"] > 0) & (data["monetary_value"] > 0)]
+    BetaGeoModel, GammaGammaModel, Prior = load_models()
+    with _quiet():
+        flat = Prior("HalfFlat")
+        bg = BetaGeoModel(model_config={k: flat for k in ("r", "alpha", "a", "b")})
+        _fit_map(bg, data)
+        gg = GammaGammaModel(model_config={k: flat for k in ("p", "q", "v")})
+        _fit_map(gg, repeat)
+        features = data[["customer_id", "frequency", "recency", "T"]]
+        p_alive = _point(bg.expected_probability_alive(data=features))
+        purchases = _point(
+            bg.expected_purchases(data=features, future_t=horizon_months * _DAYS_PER_MONTH)
+        )
+        # For customers without repeat days (spend 0 here) Gamma-Gamma returns its
+        # population mean, which is the model's honest guess for them.
+        spend = _point(gg.expected_customer_spend(data=data))
+        params = {
+            "bg_nbd": {k: float(v) for k, v in bg.fit_summary().items()},
+            "gamma_gamma": {k: float(v) for k, v in gg.fit_summary().items()},
+        }
+    return ClvFit(p_alive=p_alive, purchases=purchases, spend=spend, params=params)
+
+
+def predict_clv(
+    log: CleanLog, *, horizon_months: int = 12, process: ClvProcess | None = None
+) -> tuple[pd.DataFrame, dict]:
     """Fit BG/NBD and Gamma-Gamma on the log and predict each customer's value.
 
     Parameters
@@ -230,6 +314,11 @@ def predict_clv(log: CleanLog, *, horizon_months: int = 12) -> tuple[pd.DataFram
     log : CleanLog
     horizon_months : int, default 12
         Prediction horizon, in months of 30 days.
+    process : ClvProcess, optional
+        A helper process started earlier (:mod:`custseg.transactions.clv_process`),
+        which has imported the model libraries meanwhile: the models are fitted
+        there. Default, or when the helper fails: in this process, with the same
+        result.
 
     Returns
     -------
@@ -256,46 +345,30 @@ def predict_clv(log: CleanLog, *, horizon_months: int = 12) -> tuple[pd.DataFram
             f"run: {INSTALL_HINT}  (or pass --no-clv)"
         )
     data = clv_inputs(log)
-    repeat = data[(data["frequency"] > 0) & (data["monetary_value"] > 0)]
-    if len(repeat) < _MIN_REPEAT_CUSTOMERS:
+    repeat = int(((data["frequency"] > 0) & (data["monetary_value"] > 0)).sum())
+    if repeat < _MIN_REPEAT_CUSTOMERS:
         raise InputError(
             f"lifetime value needs at least {_MIN_REPEAT_CUSTOMERS} customers who bought on "
-            f"two different days; this log has {len(repeat)}. Pass --no-clv"
+            f"two different days; this log has {repeat}. Pass --no-clv"
         )
-    with _quiet():
-        from importlib.metadata import version
+    fit = process.fit(data, horizon_months=horizon_months) if process is not None else None
+    if fit is None:
+        fit = fit_clv(data, horizon_months=horizon_months)
+    from importlib.metadata import version  # only here: it costs every command's start
 
-        BetaGeoModel, GammaGammaModel, Prior = _import_models()
-        flat = Prior("HalfFlat")
-        bg = BetaGeoModel(model_config={k: flat for k in ("r", "alpha", "a", "b")})
-        _fit_map(bg, data)
-        gg = GammaGammaModel(model_config={k: flat for k in ("p", "q", "v")})
-        _fit_map(gg, repeat)
-        features = data[["customer_id", "frequency", "recency", "T"]]
-        p_alive = _point(bg.expected_probability_alive(data=features))
-        purchases = _point(
-            bg.expected_purchases(data=features, future_t=horizon_months * _DAYS_PER_MONTH)
-        )
-        # For customers without repeat days (spend 0 here) Gamma-Gamma returns its
-        # population mean, which is the model's honest guess for them.
-        spend = _point(gg.expected_customer_spend(data=data))
-        params = {
-            "bg_nbd": {k: float(v) for k, v in bg.fit_summary().items()},
-            "gamma_gamma": {k: float(v) for k, v in gg.fit_summary().items()},
-        }
     predictions = pd.DataFrame(
         {
-            "p_alive": np.round(p_alive, 4),
-            "predicted_purchases": np.round(purchases, 3),
-            "predicted_spend": np.round(spend, 2),
-            "predicted_clv": np.round(purchases * spend, 2),
+            "p_alive": np.round(fit.p_alive, 4),
+            "predicted_purchases": np.round(fit.purchases, 3),
+            "predicted_spend": np.round(fit.spend, 2),
+            "predicted_clv": np.round(fit.purchases * fit.spend, 2),
         }
     )
     info = {
         "library": f"pymc-marketing {version('pymc-marketing')}",
         "models": "BG/NBD (purchases, P(alive)) + Gamma-Gamma (spend), MAP with flat priors",
         "horizon_months": horizon_months,
-        "params": params,
-        "repeat_customers": len(repeat),
+        "params": fit.params,
+        "repeat_customers": repeat,
     }
     return predictions, info

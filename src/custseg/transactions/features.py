@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -12,6 +12,9 @@ from custseg.transactions.cleaning import clean_log
 from custseg.transactions.clv import CLV_COLUMNS, INSTALL_HINT, clv_available, predict_clv
 from custseg.transactions.detect import detect_log_columns
 from custseg.transactions.rfm import FEATURES, customer_features
+
+if TYPE_CHECKING:
+    from custseg.transactions.clv_process import ClvProcess
 
 __all__ = ["SUMMARY_SCHEMA_VERSION", "build_customer_features", "parse_as_of"]
 
@@ -51,6 +54,7 @@ def build_customer_features(
     as_of: str | pd.Timestamp | None = None,
     horizon: int = 12,
     clv: bool | Literal["auto"] = "auto",
+    clv_process: ClvProcess | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Turn a transaction log into one row of behaviour features per customer.
 
@@ -72,6 +76,10 @@ def build_customer_features(
         Add lifetime-value columns. ``"auto"`` adds them when pymc-marketing is
         installed and the log has enough repeat buyers, and otherwise says why
         not in ``report["clv"]``; ``True`` raises instead; ``False`` skips.
+    clv_process : ClvProcess, optional
+        A helper process started before the log was read, to fit the lifetime-value
+        models in (see :mod:`custseg.transactions.clv_process`); the result is the
+        same. Default: they are fitted in this process.
 
     Returns
     -------
@@ -119,7 +127,7 @@ def build_customer_features(
         clv_report["reason"] = f"pymc-marketing is not installed; to add it: {INSTALL_HINT}"
     else:
         try:
-            predictions, info = predict_clv(cleaned, horizon_months=horizon)
+            predictions, info = predict_clv(cleaned, horizon_months=horizon, process=clv_process)
         except (InputError, EngineError) as exc:
             if clv is True:
                 raise

@@ -1,0 +1,167 @@
+"""Fit lifetime value in a helper process that imports the model libraries early.
+
+Most of what lifetime value costs a command is importing PyMC and pymc-marketing,
+which needs no data. So ``custseg features`` starts a helper process before it reads
+the log: the helper imports the model libraries while the command reads and cleans
+the log, then takes the per-customer inputs (:func:`~custseg.transactions.clv.clv_inputs`,
+one small row per customer), fits the two models and sends the values back.
+
+The helper is this module run as ``python -m custseg.transactions.clv_process``. It
+reads one request on its standard input and answers on its standard output, then
+exits. Each message is a 4-byte big-endian length then its bytes. The request is a
+JSON header (``horizon_months``, ``columns``) then one NumPy ``.npy`` array per column;
+the answer a JSON header (``params``) then the ``.npy`` arrays of
+:class:`~custseg.transactions.clv.ClvFit`, or nothing when the fit failed. Arrays
+are read without pickle. The helper runs the same :func:`fit_clv` as the caller
+would, so the values are the same to the bit; when it cannot start, dies or fails,
+:meth:`ClvProcess.fit` returns ``None`` and the caller fits in its own process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from custseg.errors import EngineError
+from custseg.transactions.clv import ClvFit, fit_clv, load_models
+
+__all__ = ["ClvProcess", "serve"]
+
+_HEADER = struct.Struct(">I")
+_ARRAYS = ("p_alive", "purchases", "spend")
+
+
+def _send(stream: IO[bytes], payload: bytes) -> None:
+    stream.write(_HEADER.pack(len(payload)) + payload)
+
+
+def _receive(stream: IO[bytes]) -> bytes | None:
+    """The next message, or None when the other side has closed the pipe."""
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    size = _HEADER.unpack(header)[0]
+    payload = stream.read(size)
+    return payload if len(payload) == size else None
+
+
+def _npy(values: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, values, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _array(message: bytes | None) -> np.ndarray:
+    if message is None:
+        raise EOFError("the message ended early")
+    return np.load(io.BytesIO(message), allow_pickle=False)
+
+
+def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+    """The helper's work: import the model libraries, then answer one request."""
+    try:
+        load_models()
+    except EngineError:
+        return  # the caller imports them itself and reports the failure
+    message = _receive(requests)
+    if message is None:
+        return
+    header = json.loads(message)
+    data = pd.DataFrame({name: _array(_receive(requests)) for name in header["columns"]})
+    fit = fit_clv(data, horizon_months=header["horizon_months"])
+    _send(answers, json.dumps({"params": fit.params}).encode())
+    for name in _ARRAYS:
+        _send(answers, _npy(getattr(fit, name)))
+    answers.flush()
+
+
+class ClvProcess:
+    """A helper process that imports the model libraries now and fits them later.
+
+    Use it as a context manager and call :meth:`fit` once. On leaving, a helper that
+    was not asked (or a block that raised) is stopped at once.
+    """
+
+    def __init__(self) -> None:
+        # -P: the user's working folder is not put on the helper's import path.
+        argv = [sys.executable, "-P", "-m", "custseg.transactions.clv_process"]
+        try:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            )
+        except OSError:
+            self._proc = None
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The helper process, or None when it did not start."""
+        return self._proc
+
+    def fit(self, data: pd.DataFrame, *, horizon_months: int) -> ClvFit | None:
+        """:func:`~custseg.transactions.clv.fit_clv` in the helper; None when it fails there."""
+        proc, self._proc = self._proc, None  # one request per helper
+        if proc is None:
+            return None
+        try:
+            return self._ask(proc, data, horizon_months)
+        except (OSError, EOFError, ValueError, KeyError):
+            return None
+        finally:
+            self._stop(proc, kill=True)
+
+    @staticmethod
+    def _ask(proc: subprocess.Popen[bytes], data: pd.DataFrame, horizon_months: int) -> ClvFit:
+        requests, answers = proc.stdin, proc.stdout
+        if requests is None or answers is None:
+            raise EOFError("the helper has no pipes")
+        header = {"horizon_months": horizon_months, "columns": list(data.columns)}
+        _send(requests, json.dumps(header).encode())
+        for name in data.columns:
+            _send(requests, _npy(data[name].to_numpy()))
+        requests.close()
+        message = _receive(answers)
+        if message is None:
+            raise EOFError("the helper stopped without an answer")
+        params = json.loads(message)["params"]
+        arrays = {name: _array(_receive(answers)) for name in _ARRAYS}
+        return ClvFit(params=params, **arrays)
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen[bytes], *, kill: bool) -> None:
+        if kill:
+            proc.kill()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        proc.wait()
+
+    def __enter__(self) -> ClvProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            self._stop(proc, kill=True)
+
+
+def _main() -> None:
+    # The answer goes out on a copy of standard output; anything a library prints goes
+    # to standard error instead, where it cannot break a message.
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
+        serve(sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,91 @@
+"""Lifetime value fitted in a helper process: the same values as in-process, or a fallback."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import invoke_cli
+from custseg.datasets import make_transactions
+from custseg.io import write_table
+from custseg.io.transactions import read_transactions
+from custseg.transactions import build_customer_features
+from custseg.transactions.cleaning import clean_log
+from custseg.transactions.clv import clv_available, clv_inputs, fit_clv, predict_clv
+from custseg.transactions.clv_process import ClvProcess
+from custseg.transactions.detect import detect_log_columns
+
+pytestmark = pytest.mark.skipif(
+    not clv_available(), reason='pymc-marketing is not installed (pip install "custseg[clv]")'
+)
+
+
+@pytest.fixture(scope="module")
+def cleaned():
+    log = make_transactions(300, random_state=11)
+    return clean_log(log, detect_log_columns(log))
+
+
+@pytest.fixture(scope="module")
+def in_process(cleaned):
+    return predict_clv(cleaned, horizon_months=6)
+
+
+def test_the_helper_fits_the_same_values_to_the_bit(cleaned):
+    data = clv_inputs(cleaned)
+    with ClvProcess() as helper:
+        proc = helper.process
+        remote = helper.fit(data, horizon_months=6)
+    local = fit_clv(data, horizon_months=6)
+    assert remote is not None
+    for name in ("p_alive", "purchases", "spend"):
+        assert getattr(remote, name).tobytes() == getattr(local, name).tobytes()
+    assert remote.params == local.params
+    # One request per helper; it has stopped once it answered.
+    assert proc is not None and proc.returncode is not None
+    assert helper.process is None
+
+
+def test_a_helper_that_died_leaves_the_fit_here_with_the_same_result(cleaned, in_process):
+    helper = ClvProcess()
+    assert helper.process is not None
+    helper.process.kill()
+    helper.process.wait()
+    predictions, info = predict_clv(cleaned, horizon_months=6, process=helper)
+    expected, expected_info = in_process
+    assert predictions.to_csv().encode() == expected.to_csv().encode()
+    assert info == expected_info
+
+
+def test_a_helper_that_cannot_start_asks_for_the_fit_here(cleaned, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("no processes left")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    helper = ClvProcess()
+    assert helper.process is None
+    assert helper.fit(clv_inputs(cleaned), horizon_months=6) is None
+
+
+def test_a_failing_block_stops_its_helper_at_once():
+    with pytest.raises(RuntimeError, match="bad log"), ClvProcess() as helper:
+        proc = helper.process
+        raise RuntimeError("bad log")
+    # Killed while it was still importing: it never answered or exited by itself.
+    assert proc is not None and proc.returncode == -9
+
+
+def test_the_command_writes_what_the_library_writes_in_process(tmp_path):
+    path = tmp_path / "orders.csv"
+    make_transactions(300, random_state=11).to_csv(path, index=False)
+    out = tmp_path / "cli" / "customers.csv"
+    done = invoke_cli("features", path, "--out", out, "--clv", "--horizon", "6", "--quiet")
+    assert done.returncode == 0, done.stderr
+    table, report = build_customer_features(read_transactions(path), clv=True, horizon=6)
+    assert report["clv"]["status"] == "fitted"
+    expected = tmp_path / "library.csv"
+    write_table(table, expected)
+    assert out.read_bytes() == expected.read_bytes()
+    assert np.isfinite(table["predicted_clv"]).all()
