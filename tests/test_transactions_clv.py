@@ -154,3 +154,22 @@ def test_lifetime_value_columns_are_plausible(log):
     again, report_again = build_customer_features(log, clv=True, horizon=6)
     assert again.equals(features)
     assert report_again == report
+
+
+def test_the_compiler_is_checked_while_the_model_libraries_load():
+    if not clv_available():
+        pytest.skip('pymc-marketing is not installed (pip install "custseg[clv]")')
+    # In a fresh interpreter, where nothing has compiled yet: PyTensor's flags for this
+    # CPU are known once the libraries are loaded, and the check's thread has ended.
+    code = textwrap.dedent(
+        """
+        import threading
+        from custseg.transactions.clv import load_models
+        load_models()
+        from pytensor.link.c.cmodule import GCC_compiler
+        print(GCC_compiler.march_flags is not None)
+        print(sorted(t.name for t in threading.enumerate()))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["True", "['MainThread']"]

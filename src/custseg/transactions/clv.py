@@ -24,6 +24,7 @@ import contextlib
 import importlib.util
 import logging
 import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -262,8 +263,40 @@ def load_models() -> tuple[Any, Any, Any]:
     EngineError
         pymc-marketing is installed but fails to import.
     """
-    with _quiet():
+    with _quiet(), _compiler_checked():
         return _import_models()
+
+
+@contextlib.contextmanager
+def _compiler_checked() -> Iterator[None]:
+    """Let PyTensor check the C compiler while the rest of the model libraries load.
+
+    Before its first compiled function, PyTensor asks g++ for this CPU's flags and
+    compiles and runs a test program with them: about half a second of waiting for
+    other processes, once per process. Started in a thread as soon as PyTensor is
+    imported, the check runs while the rest (PyMC, ArviZ, pymc-marketing) loads,
+    which takes longer. It finds the same flags, so everything compiled with them is
+    the same.
+    """
+    if "pymc_marketing.clv" in sys.modules:
+        yield
+        return
+    try:
+        from pytensor.link.c.cmodule import GCC_compiler
+    except ImportError:  # the import of the models reports it
+        yield
+        return
+
+    def check() -> None:
+        with contextlib.suppress(Exception):  # the first compiled function reports it
+            GCC_compiler.compile_args()
+
+    thread = threading.Thread(target=check, name="custseg-compiler-check", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 def fit_clv(data: pd.DataFrame, *, horizon_months: int) -> ClvFit:
