@@ -1,4 +1,4 @@
-"""Checks on a path the user gave, made before any table library is imported.
+"""Checks on a path the user gave, made before any table library is imported; custseg's cache.
 
 A command refuses a mistyped file name at once, with the same line the readers
 would give after loading pandas and Arrow.
@@ -6,11 +6,12 @@ would give after loading pandas and Arrow.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from custseg.errors import DataFormatError
 
-__all__ = ["check_input_exists"]
+__all__ = ["cache_dir", "check_input_exists"]
 
 
 def check_input_exists(path: str | Path) -> Path:
@@ -29,3 +30,19 @@ def check_input_exists(path: str | Path) -> Path:
     if not path.exists():
         raise DataFormatError(f"input file '{path}' does not exist; check the path")
     return path
+
+
+def cache_dir() -> Path | None:
+    """custseg's cache folder: ``$CUSTSEG_CACHE_DIR``, else ``custseg`` in the user's cache.
+
+    Only what can be made again is kept there. None when there is no home folder
+    (then nothing is cached).
+    """
+    if os.environ.get("CUSTSEG_CACHE_DIR"):
+        return Path(os.environ["CUSTSEG_CACHE_DIR"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "custseg"
+    try:
+        return Path.home() / ".cache" / "custseg"
+    except RuntimeError:  # no home directory: run without a cache
+        return None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 from collections.abc import Collection
 from html import escape
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from custseg.io import write_text
+from custseg.io.paths import cache_dir
 from custseg.report import data as rd
 from custseg.report.charts import CRITERIA, ChartSpec
 from custseg.report.palette import segment_color
@@ -162,17 +162,6 @@ RENDER_JS = """
 """
 
 
-def _cache_dir() -> Path | None:
-    if os.environ.get("CUSTSEG_CACHE_DIR"):
-        return Path(os.environ["CUSTSEG_CACHE_DIR"])
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "custseg"
-    try:
-        return Path.home() / ".cache" / "custseg"
-    except RuntimeError:  # no home directory: run without a cache
-        return None
-
-
 @functools.cache
 def vega_bundle(vl_version: str) -> str:
     """The Vega, Vega-Lite and Vega-Embed libraries as one script.
@@ -186,7 +175,7 @@ def vega_bundle(vl_version: str) -> str:
     import vl_convert
 
     key = f"vega-bundle-vlc{getattr(vl_convert, '__version__', 'x')}-vl{vl_version}.js"
-    folder = _cache_dir()
+    folder = cache_dir()
     cached = folder / key if folder is not None else None
     if cached is not None:
         try:

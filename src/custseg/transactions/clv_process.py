@@ -14,7 +14,8 @@ the answer a JSON header (``params``) then the ``.npy`` arrays of
 :class:`~custseg.transactions.clv.ClvFit`, or nothing when the fit failed. Arrays
 are read without pickle. The helper runs the same :func:`fit_clv` as the caller
 would, so the values are the same to the bit; when it cannot start, dies or fails,
-:meth:`ClvProcess.fit` returns ``None`` and the caller fits in its own process.
+:meth:`ClvProcess.fit` returns ``None`` and the caller fits in its own process. Its
+compiled modules are kept in custseg's cache (:func:`helper_environment`).
 """
 
 from __future__ import annotations
@@ -26,18 +27,23 @@ import os
 import struct
 import subprocess
 import sys
+from pathlib import Path
 from typing import IO
 
 import numpy as np
 import pandas as pd
 
 from custseg.errors import EngineError
+from custseg.io.paths import cache_dir
 from custseg.transactions.clv import ClvFit, fit_clv, load_models
 
-__all__ = ["ClvProcess", "serve"]
+__all__ = ["ClvProcess", "helper_environment", "serve"]
 
 _HEADER = struct.Struct(">I")
 _ARRAYS = ("p_alive", "purchases", "spend")
+#: PyTensor's settings: in its flags, and in the files it reads them from.
+_PYTENSOR_FLAGS = "PYTENSOR_FLAGS"
+_PYTENSOR_RC = ("PYTENSORRC", ".pytensorrc", ".pytensorrc.txt")
 
 
 def _send(stream: IO[bytes], payload: bytes) -> None:
@@ -64,6 +70,32 @@ def _array(message: bytes | None) -> np.ndarray:
     if message is None:
         raise EOFError("the message ended early")
     return np.load(io.BytesIO(message), allow_pickle=False)
+
+
+def helper_environment() -> dict[str, str] | None:
+    """The helper's environment: PyTensor's compiled modules in custseg's cache folder.
+
+    PyTensor keeps the C modules it compiles in one folder, shared by everything that
+    uses it, and reads the key of every module there before its first compile: a
+    few tenths of a second once a few hundred are kept. In custseg's own folder
+    (:func:`~custseg.io.paths.cache_dir`) there are only the few that custseg's
+    models need. The modules are compiled from the same code with the same flags as
+    in PyTensor's default folder, so the values are the same. A folder the user
+    chose for PyTensor (in its flags or its configuration file) is kept. None when
+    the environment stays as it is.
+    """
+    folder = cache_dir()
+    flags = os.environ.get(_PYTENSOR_FLAGS, "")
+    if folder is None or "compiledir" in flags or os.environ.get(_PYTENSOR_RC[0]):
+        return None
+    with contextlib.suppress(RuntimeError):  # no home folder: no configuration file
+        if any((Path.home() / name).exists() for name in _PYTENSOR_RC[1:]):
+            return None
+    base = folder / "pytensor"
+    if "," in str(base) or "=" in str(base):  # PyTensor's flags cannot say it
+        return None
+    setting = f"base_compiledir={base}"
+    return {**os.environ, _PYTENSOR_FLAGS: f"{flags},{setting}" if flags else setting}
 
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
@@ -96,7 +128,11 @@ class ClvProcess:
         argv = [sys.executable, "-P", "-m", "custseg.transactions.clv_process"]
         try:
             self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=helper_environment(),
             )
         except OSError:
             self._proc = None
