@@ -207,6 +207,7 @@ def _fit_map(model: Any, data: pd.DataFrame) -> None:
     import pytensor
     from pymc.logprob.transforms import LogTransform
     from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
 
     model.build_model(data)
     graph = model.model
@@ -230,7 +231,9 @@ def _fit_map(model: Any, data: pd.DataFrame) -> None:
         return -float(out[0]), -np.asarray(out[1:], dtype=float)
 
     x0 = np.array([start[v.name] for v in values], dtype=float)
-    best = minimize(cost, x0, method="L-BFGS-B", jac=True).x
+    # A few parameters: BLAS threads only wait for each other (milliseconds a step).
+    with threadpool_limits(limits=1, user_api="blas"):
+        best = minimize(cost, x0, method="L-BFGS-B", jac=True).x
     # Every parameter is log-transformed (checked above): exp gives its value.
     point = {rv.name: float(np.exp(x)) for rv, x in zip(params, best, strict=True)}
     model.idata = az.from_dict(posterior={k: np.array([[v]]) for k, v in point.items()})
