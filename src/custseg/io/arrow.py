@@ -15,7 +15,8 @@ follow the same rules but keep the data in Arrow:
   so that writing ten million rows takes seconds, not minutes.
 
 :func:`custseg.io.read_table` is the entry point that takes the fast path from
-:data:`FAST_READ_BYTES` upwards.
+:data:`custseg.io.arrow_csv.FAST_READ_BYTES` upwards; Arrow's CSV reader is set up in
+:mod:`custseg.io.arrow_csv`.
 """
 
 from __future__ import annotations
@@ -38,15 +39,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from custseg.errors import DataFormatError, EmptyInputError
+from custseg.io.arrow_csv import arrow_reads, csv_options, read_csv_whole
 from custseg.io.formulas import FormulaWatch
-from custseg.io.paths import check_input_exists
-from custseg.io.readers import (
-    checked_layout,
-    iter_csv_text,
-    parquet_error,
-    read_csv_text,
-    table_kind,
-)
+from custseg.io.paths import check_input_exists, table_kind
+from custseg.io.readers import iter_csv_text, parquet_error, read_csv_text
 from custseg.io.sniff import CsvLayout, empty_message, sniff_csv
 from custseg.io.writers import atomic_path, formula_checked, table_format, write_csv, write_table
 
@@ -54,14 +50,10 @@ if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
 __all__ = [
-    "ARROW_ENCODINGS",
-    "FAST_READ_BYTES",
     "FAST_WRITE_ROWS",
     "CsvAppender",
     "ParquetAppender",
-    "arrow_reads",
     "csv_header",
-    "is_large_file",
     "iter_batches",
     "read_table_fast",
     "table_appender",
@@ -72,82 +64,17 @@ __all__ = [
     "write_table_auto",
 ]
 
-#: Files at least this big are read by :func:`read_table_fast` (about 200,000 rows).
-FAST_READ_BYTES = int(os.environ.get("CUSTSEG_FAST_READ_BYTES", 8 << 20))
 #: Tables with at least this many rows are written by :func:`write_csv_fast`.
 FAST_WRITE_ROWS = 100_000
-_BLOCK_BYTES = 16 << 20
-#: The encodings Arrow's CSV reader decodes itself, by Python codec.
-ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "latin-1": "latin1"}
 _WRITE_CHUNK_ROWS = 100_000
 
 ProgressFn = Callable[[str, int, int | None], None]
-
-
-def is_large_file(path: str | Path) -> bool:
-    """True when ``path`` is a CSV/Parquet file or Parquet folder worth the fast path."""
-    path = Path(path)
-    try:
-        if path.is_dir():
-            return True
-        kind = table_kind(path)
-        return kind in ("csv", "parquet") and path.stat().st_size >= FAST_READ_BYTES
-    except (OSError, DataFormatError):
-        return False  # the core reader reports the problem in its own words
 
 
 def csv_header(path: Path) -> tuple[list[str], str, str]:
     """Column names (stripped), delimiter and Python codec of a CSV file, by the core's rules."""
     layout = sniff_csv(path)
     return list(layout.names), layout.delimiter, layout.encoding
-
-
-def arrow_reads(layout: CsvLayout) -> bool:
-    """True when Arrow's reader decodes this file as the core reader does.
-
-    Arrow ends a line at any carriage return and reads UTF-8 or transcodes; a file
-    with a carriage return inside a row, or in UTF-16/32, is read by pandas.
-    """
-    return not layout.lone_cr and layout.encoding in ARROW_ENCODINGS
-
-
-def _csv_options(
-    layout: CsvLayout, *, newlines: bool
-) -> tuple[pa_csv.ReadOptions, pa_csv.ParseOptions, pa_csv.ConvertOptions]:
-    # Names are given explicitly so that every column can be typed as text: Arrow's own
-    # inference would turn an ID like 0001 into 1. The names are unique (sniff_csv).
-    names = list(layout.names)
-    read = pa_csv.ReadOptions(
-        column_names=names,
-        skip_rows=1,
-        encoding=ARROW_ENCODINGS[layout.encoding],
-        block_size=_BLOCK_BYTES,
-        use_threads=True,
-    )
-    # Values with line breaks force single-threaded parsing; allow them only when needed.
-    parse = pa_csv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=newlines)
-    convert = pa_csv.ConvertOptions(
-        column_types={n: pa.string() for n in names},
-        strings_can_be_null=True,
-        null_values=[""],
-        quoted_strings_can_be_null=True,
-    )
-    return read, parse, convert
-
-
-def _read_csv_arrow(path: Path, layout: CsvLayout) -> pa.Table | None:
-    """The table by Arrow's reader; None when only the core reader reads it right.
-
-    The core reader then also words any error in the file truly, with its line.
-    """
-    if not arrow_reads(layout):
-        return None
-    for newlines in (False, True):
-        try:
-            return pa_csv.read_csv(path, *_csv_options(layout, newlines=newlines))
-        except pa.ArrowInvalid:
-            continue
-    return None
 
 
 def _read_parquet_arrow(path: Path) -> pa.Table:
@@ -190,8 +117,7 @@ def read_table_fast(path: str | Path) -> pd.DataFrame:
     if path.is_file() and path.stat().st_size == 0:
         raise DataFormatError(empty_message(path))
     if kind == "csv":
-        layout = checked_layout(path, "customer table")
-        table = _read_csv_arrow(path, layout)
+        layout, table = read_csv_whole(path)
         if table is None:
             return _core_frame(path, layout)
     else:
@@ -265,7 +191,7 @@ def iter_batches(
     if not arrow_reads(layout):
         yield from _pandas_batches(path, layout, batch_rows)
         return
-    read, parse, convert = _csv_options(layout, newlines=False)
+    read, parse, convert = csv_options(layout, newlines=False)
     # About 40 bytes per row for a narrow customer table.
     read.block_size = max(1 << 20, min(64 << 20, batch_rows * 40))
     done = 0
