@@ -255,6 +255,10 @@ _POSITIONAL_LOW, _POSITIONAL_HIGH = 1e-4, 1e16
 _WRITE_THREADS = max(1, min(2, os.cpu_count() or 1))
 # Object columns with at most this many distinct values in their first rows are factorized.
 _FEW_DISTINCT = 64
+# Columns with at most this many values (booleans, segment ids and names) are written
+# by code; adjacent ones as one field of at most _FUSED_MAX combinations.
+_FEW_CODES = 256
+_FUSED_MAX = 4096
 
 
 def _as_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -374,19 +378,107 @@ def _column_text(col: pd.Series) -> pa.Array | None:
     return None
 
 
-def _chunk_lines(frame: pd.DataFrame) -> pa.Buffer | None:
-    """The CSV lines of ``frame`` (no header), or None if a column needs pandas."""
-    texts = []
+def _codes(col: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """Each row's code (-1: missing) and the CSV text of each code; None unless few values.
+
+    Booleans, small non-negative integers (segment ids) and text categories
+    (segment names) qualify.
+    """
+    dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = pd.Series(dtype.categories)
+        if len(categories) > _FEW_CODES or not (
+            pd.api.types.is_object_dtype(categories.dtype)
+            or pd.api.types.is_string_dtype(categories.dtype)
+        ):
+            return None  # numbers as categories: pandas formats them
+        names = _column_text(categories)
+        if names is None or names.null_count:
+            return None
+        return col.cat.codes.to_numpy().astype(np.int64), names.to_pylist()
+    if isinstance(dtype, pd.ArrowDtype) or not (
+        pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
+    ):
+        return None
+    missing = col.isna().to_numpy()
+    values = col.to_numpy(dtype=np.int64, na_value=0)
+    if pd.api.types.is_bool_dtype(dtype):
+        return np.where(missing, -1, values), ["False", "True"]
+    present = values[~missing]
+    top = int(present.max()) if len(present) else -1
+    if len(present) and (present.min() < 0 or top >= _FEW_CODES):
+        return None
+    return np.where(missing, -1, values), [str(i) for i in range(top + 1)]
+
+
+def _slots(group: list[tuple[np.ndarray, list[str]]]) -> int:
+    """How many combinations a group of coded columns has, a missing value included."""
+    return int(np.prod([len(names) + 1 for _, names in group]))
+
+
+def _fused_text(group: list[tuple[np.ndarray, list[str]]], end: str) -> pa.Array:
+    """The text of adjacent coded columns as one field: each combination built once."""
+    combined = np.zeros(len(group[0][0]), dtype=np.int64)
+    texts: list[str] = []
+    for codes, names in group:
+        cells = [*names, ""]  # the last slot: a missing value, an empty field
+        combined = combined * len(cells) + np.where(codes < 0, len(names), codes)
+        texts = cells if not texts else [f"{t},{c}" for t in texts for c in cells]
+    return pa.array([t + end for t in texts], type=pa.string()).take(pa.array(combined))
+
+
+def _line_parts(frame: pd.DataFrame) -> tuple[list[pa.Array], bool] | None:
+    """Each field's text, adjacent few-valued columns as one; None if a column needs pandas.
+
+    The flag says whether the line end is already on the last part.
+    """
+    parts: list[pa.Array] = []
+    group: list[tuple[np.ndarray, list[str]]] = []
     for name in frame.columns:
-        text = _column_text(frame[name])
+        col = frame[name]
+        coded = _codes(col)
+        if coded is not None and _slots([*group, coded]) <= _FUSED_MAX:
+            group.append(coded)
+            continue
+        if group:
+            parts.append(_fused_text(group, ""))
+            group = []
+        if coded is not None:
+            group.append(coded)
+            continue
+        text = _column_text(col)
         if text is None:
             return None
-        texts.append(text)
-    # The line end goes on the last field first: one pass over the short last
-    # column instead of a second pass over whole lines.
-    texts[-1] = pc.binary_join_element_wise(
-        texts[-1], "\n", "", null_handling="replace", null_replacement=""
-    )
+        parts.append(text)
+    if group:
+        parts.append(_fused_text(group, "\n"))
+    return parts, bool(group)
+
+
+def _single_field(col: pd.Series) -> tuple[list[pa.Array], bool] | None:
+    """The lines of a one-column table: an empty field is written ``""``, as the csv module does.
+
+    A bare empty line would read back as no row at all.
+    """
+    text = _column_text(col)
+    if text is None:
+        return None
+    empty = pc.equal(pc.fill_null(text, ""), "")
+    return [pc.if_else(empty, '""\n', pc.binary_join_element_wise(text, "\n", ""))], True
+
+
+def _chunk_lines(frame: pd.DataFrame) -> pa.Buffer | None:
+    """The CSV lines of ``frame`` (no header), or None if a column needs pandas."""
+    found = _line_parts(frame) if frame.shape[1] > 1 else _single_field(frame.iloc[:, 0])
+    if found is None:
+        return None
+    texts, ended = found
+    if not ended:
+        # The line end goes on the last field first: one pass over the short last
+        # column instead of a second pass over whole lines.
+        texts[-1] = pc.binary_join_element_wise(
+            texts[-1], "\n", "", null_handling="replace", null_replacement=""
+        )
     if len(texts) == 1:
         lines = texts[0]
     elif any(text.null_count for text in texts):
