@@ -102,7 +102,10 @@ def test_fast_writer_matches_pandas_on_random_floats(tmp_path):
     values = rng.standard_normal(60_000) * 10.0 ** rng.integers(-9, 18, 60_000)
     values[::7] = np.round(values[::7])
     values[::11] = np.round(values[::11], 2)
-    frame = pd.DataFrame({"d": values, "s": np.arange(60_000).astype(str)})
+    # Any bit pattern: subnormals, the largest floats, infinities, NaNs with payloads.
+    bits = np.frombuffer(rng.bytes(8 * 60_000), dtype=np.float64)
+    frame = pd.DataFrame({"d": values, "s": np.arange(60_000).astype(str), "b": bits, "e": values})
+    # The first field is formatted by Arrow, a later one by orjson with its comma.
     pandas_bytes, arrow_bytes = _bytes_both(frame, tmp_path)
     assert arrow_bytes == pandas_bytes
 
