@@ -339,22 +339,43 @@ def _float_fields(values: np.ndarray) -> pa.Array | None:
     themselves, each starting with its comma: no value is copied. None for more text
     than a string array holds.
     """
-    raw = bytearray(orjson.dumps(np.ascontiguousarray(values), option=orjson.OPT_SERIALIZE_NUMPY))
-    if len(raw) >= 2**31:
-        return None
-    raw[0] = ord(",")
-    offsets = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == ord(","))
-    offsets = np.append(offsets, len(raw) - 1).astype(np.int32)  # the closing "]" left out
-    text = pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(raw))
+    raw = orjson.dumps(np.ascontiguousarray(values), option=orjson.OPT_SERIALIZE_NUMPY)
+    data = np.frombuffer(raw, dtype=np.uint8)
+    # The fields start at "[" and at each comma; the closing "]" is left out.
+    offsets = np.flatnonzero(data == ord(","))
+    offsets = np.concatenate([[0], offsets, [len(raw) - 1]]).astype(np.int64)
     with np.errstate(invalid="ignore"):
         absval = np.abs(values)
         odd = ~np.isfinite(values) | (
             (absval != 0) & ((absval < _POSITIONAL_LOW) | (absval >= _POSITIONAL_HIGH))
         )
-    if odd.any():
-        fixed = ["," + ("" if np.isnan(v) else repr(float(v))) for v in values[odd]]
-        text = pc.replace_with_mask(text, pa.array(odd), pa.array(fixed, type=pa.string()))
-    return text
+    rows = np.flatnonzero(odd)
+    fixes = [b"," + (b"" if np.isnan(v) else repr(float(v)).encode()) for v in values[rows]]
+    text, offsets = _spliced(raw, offsets, rows, fixes)
+    if offsets[-1] >= 2**31:
+        return None
+    text[0] = ord(",")
+    return pa.StringArray.from_buffers(
+        len(values), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(text)
+    )
+
+
+def _spliced(
+    raw: bytes, offsets: np.ndarray, rows: np.ndarray, fixes: list[bytes]
+) -> tuple[bytearray, np.ndarray]:
+    """``raw``'s values (between ``offsets``) with those of ``rows`` replaced by ``fixes``.
+
+    One copy of the text whatever the number of rows replaced.
+    """
+    pieces: list[bytes] = []
+    done = 0
+    for row, fix in zip(rows.tolist(), fixes, strict=True):
+        pieces += [raw[done : offsets[row]], fix]
+        done = int(offsets[row + 1])
+    pieces.append(raw[done : offsets[-1]])
+    grown = np.zeros(len(offsets), dtype=np.int64)
+    grown[rows + 1] = [len(fix) for fix in fixes] - np.diff(offsets)[rows]
+    return bytearray(b"".join(pieces)), offsets + np.cumsum(grown)
 
 
 def _object_text(values: np.ndarray) -> pa.Array | None:
