@@ -262,6 +262,8 @@ _FEW_CODES = 256
 _FUSED_MAX = 4096
 # A field's text, and whether it starts with its own separator.
 _Part = tuple[pa.Array, bool]
+_COMMA = pa.scalar(",")
+_LINE_END = pa.scalar("\n")
 
 
 def _as_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -537,24 +539,15 @@ def _chunk_lines(frame: pd.DataFrame) -> pa.Buffer | None:
     if found is None:
         return None
     parts, ended = found
+    # One join without separator: a comma goes before each later field that does not
+    # carry its own, and the line end after the last unless it has it.
+    pieces: list[pa.Array | pa.Scalar] = []
+    for text, own_comma in parts:
+        if pieces and not own_comma:
+            pieces.append(_COMMA)
+        pieces.append(text)
     if not ended:
-        # The line end goes on the last field first: one pass over the short last
-        # column instead of a second pass over whole lines.
-        parts[-1] = (_join([parts[-1][0], pa.scalar("\n")], ""), parts[-1][1])
-    # Runs of plain fields are joined with commas; then the runs and the fields that
-    # carry their own comma are put end to end.
-    pieces: list[pa.Array] = []
-    run: list[pa.Array] = []
-    for text, own_comma in [*parts, (None, True)]:
-        if not own_comma:
-            run.append(text)
-            continue
-        if run:
-            joined = run[0] if len(run) == 1 else _join(run, ",")
-            pieces.append(_join([pa.scalar(""), joined], ",") if pieces else joined)
-            run = []
-        if text is not None:
-            pieces.append(text)
+        pieces.append(_LINE_END)
     lines = _as_array(pieces[0] if len(pieces) == 1 else _join(pieces, ""))
     offsets = _offsets(lines)
     return lines.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
