@@ -55,12 +55,57 @@ def test_fast_writer_matches_pandas_on_segment_names_as_categories(tmp_path):
     assert _bytes_both(as_text, tmp_path)[0] == pandas_bytes
 
 
+def test_fast_writer_matches_pandas_on_adjacent_few_valued_columns(tmp_path, monkeypatch):
+    # Booleans, small ids and names side by side are written as one field of
+    # combinations; missing values, quoting, a group too big to combine whole and a
+    # group that ends the line must still give pandas' bytes.
+    monkeypatch.setattr(arrow, "_FUSED_MAX", 40)
+    rng = np.random.default_rng(3)
+    n = 500
+    names = pd.Categorical.from_codes(rng.integers(-1, 3, n), ["plain", 'a, "b"', "=c"])
+    frame = pd.DataFrame(
+        {
+            "flag": rng.integers(0, 2, n).astype(bool),
+            "segment": pd.array(
+                np.where(rng.random(n) < 0.1, None, rng.integers(0, 9, n)), "Int64"
+            ),
+            "segment_name": names,
+            "x": rng.standard_normal(n),
+            "small": rng.integers(0, 4, n),
+            "bigger": rng.integers(0, 1000, n),
+            "maybe": pd.array(np.where(rng.random(n) < 0.1, None, rng.random(n) < 0.5), "boolean"),
+            "outlier": rng.integers(0, 2, n).astype(bool),
+        }
+    )
+    for columns in (list(frame.columns), ["x", "flag"], ["segment_name", "x"]):
+        pandas_bytes, arrow_bytes = _bytes_both(frame[columns], tmp_path)
+        assert arrow_bytes == pandas_bytes, columns
+    assert b'"a, ""b"""' in _bytes_both(frame, tmp_path)[1]
+
+
+def test_fast_writer_writes_an_empty_field_of_a_one_column_table_quoted(tmp_path):
+    # Python's csv module writes a row of one empty field as "", not as a blank line.
+    for values in (
+        pd.array([True, None, False], dtype="boolean"),
+        pd.array(["a", None, "", "b"], dtype=pd.ArrowDtype(pa.string())),
+        pd.Categorical(["x", None, "y"]),
+        [1.5, np.nan, 2.0],
+    ):
+        frame = pd.DataFrame({"only": values})
+        pandas_bytes, arrow_bytes = _bytes_both(frame, tmp_path)
+        assert arrow_bytes == pandas_bytes
+        assert b'\n""\n' in arrow_bytes
+
+
 def test_fast_writer_matches_pandas_on_random_floats(tmp_path):
     rng = np.random.default_rng(0)
     values = rng.standard_normal(60_000) * 10.0 ** rng.integers(-9, 18, 60_000)
     values[::7] = np.round(values[::7])
     values[::11] = np.round(values[::11], 2)
-    frame = pd.DataFrame({"d": values, "s": np.arange(60_000).astype(str)})
+    # Any bit pattern: subnormals, the largest floats, infinities, NaNs with payloads.
+    bits = np.frombuffer(rng.bytes(8 * 60_000), dtype=np.float64)
+    frame = pd.DataFrame({"d": values, "s": np.arange(60_000).astype(str), "b": bits, "e": values})
+    # The first field is formatted by Arrow, a later one by orjson with its comma.
     pandas_bytes, arrow_bytes = _bytes_both(frame, tmp_path)
     assert arrow_bytes == pandas_bytes
 

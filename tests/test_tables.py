@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import custseg
-import custseg.io.arrow as arrow_io
+import custseg.io.arrow_csv as arrow_csv
 import custseg.io.tables as tables
 from custseg.io import LARGE_ROWS, read_table
 from custseg.lifecycle.drift import drift
@@ -32,7 +32,7 @@ def balance_csv(tmp_path_factory):
 
 def test_the_reader_that_parses_a_file_does_not_change_the_segments(balance_csv, monkeypatch):
     core = custseg.segment(balance_csv, k=3, stability=0)
-    monkeypatch.setattr(arrow_io, "FAST_READ_BYTES", 0)  # Arrow's reader for every file
+    monkeypatch.setattr(arrow_csv, "FAST_READ_BYTES", 0)  # Arrow's reader for every file
     fast = custseg.segment(balance_csv, k=3, stability=0)
     assert "Balance" in core.summary["features"]
     assert fast.summary["features"] == core.summary["features"]
@@ -42,7 +42,7 @@ def test_the_reader_that_parses_a_file_does_not_change_the_segments(balance_csv,
 
 def test_small_tables_are_python_text_whichever_reader(balance_csv, monkeypatch):
     core = read_table(balance_csv)
-    monkeypatch.setattr(arrow_io, "FAST_READ_BYTES", 0)
+    monkeypatch.setattr(arrow_csv, "FAST_READ_BYTES", 0)
     fast = read_table(balance_csv)
     assert len(core) < LARGE_ROWS
     pd.testing.assert_frame_equal(fast, core)
@@ -60,7 +60,7 @@ def test_score_and_drift_read_through_the_entry_point(tmp_path, monkeypatch):
         calls.append(path)
         return real(path)
 
-    monkeypatch.setattr(arrow_io, "FAST_READ_BYTES", 0)
+    monkeypatch.setattr(arrow_csv, "FAST_READ_BYTES", 0)
     monkeypatch.setattr(tables, "read_table_fast", spy)
     report = drift(model, data)
     assert report.rows["scored"] == 300

@@ -31,7 +31,7 @@ from custseg.errors import InputError, TableTooLargeError, shift_rows
 from custseg.explain import explain_customers
 from custseg.input_checks import RANGE_TOLERANCE, InputCheck, check_inputs, value_warnings
 from custseg.io.arrow import FAST_WRITE_ROWS, table_appender, write_csv_pieces, write_table_auto
-from custseg.io.readers import table_kind
+from custseg.io.paths import table_kind
 from custseg.io.tables import iter_table, read_table
 from custseg.io.writers import table_format
 from custseg.model import (

@@ -74,8 +74,7 @@ from custseg.features.selection import choose_features, require_amounts, require
 from custseg.features.transform import TransformChoice, choose_transform
 from custseg.io import write_csv, write_json
 from custseg.io.arrow import csv_header
-from custseg.io.paths import check_input_exists
-from custseg.io.readers import table_kind
+from custseg.io.paths import check_input_exists, table_kind
 from custseg.model import SegmentModel, segment_name_column
 from custseg.options import SegmentOptions, resolve_options
 from custseg.progress import ProgressFn, emit

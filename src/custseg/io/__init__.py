@@ -6,7 +6,8 @@ from custseg._lazy import attach as _attach
 
 if typing.TYPE_CHECKING:
     from custseg.io.outputs import check_output_file, check_output_folder
-    from custseg.io.readers import SUPPORTED_FORMATS, read_json
+    from custseg.io.paths import SUPPORTED_FORMATS
+    from custseg.io.readers import read_json
     from custseg.io.runs import MANIFEST_NAME, RunWriter, check_run, listed_files
     from custseg.io.tables import LARGE_ROWS, read_table
     from custseg.io.writers import (

@@ -11,11 +11,12 @@ follow the same rules but keep the data in Arrow:
 - :func:`iter_batches` streams a CSV or a Parquet file/folder in record batches,
   for the chunked engine.
 - :func:`write_csv_fast` writes a table byte for byte as :func:`custseg.io.write_csv`
-  (pandas' ``to_csv``) would, but builds the lines with Arrow kernels in chunks,
-  so that writing ten million rows takes seconds, not minutes.
+  (pandas' ``to_csv``) would, but builds the lines with Arrow kernels (and floats
+  with orjson) in chunks, so that writing ten million rows takes seconds, not minutes.
 
 :func:`custseg.io.read_table` is the entry point that takes the fast path from
-:data:`FAST_READ_BYTES` upwards.
+:data:`custseg.io.arrow_csv.FAST_READ_BYTES` upwards; Arrow's CSV reader is set up in
+:mod:`custseg.io.arrow_csv`.
 """
 
 from __future__ import annotations
@@ -32,21 +33,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from custseg.errors import DataFormatError, EmptyInputError
+from custseg.io.arrow_csv import arrow_reads, csv_options, read_csv_whole
 from custseg.io.formulas import FormulaWatch
-from custseg.io.paths import check_input_exists
-from custseg.io.readers import (
-    checked_layout,
-    iter_csv_text,
-    parquet_error,
-    read_csv_text,
-    table_kind,
-)
+from custseg.io.paths import check_input_exists, table_kind
+from custseg.io.readers import iter_csv_text, parquet_error, read_csv_text
 from custseg.io.sniff import CsvLayout, empty_message, sniff_csv
 from custseg.io.writers import atomic_path, formula_checked, table_format, write_csv, write_table
 
@@ -54,14 +51,10 @@ if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
 __all__ = [
-    "ARROW_ENCODINGS",
-    "FAST_READ_BYTES",
     "FAST_WRITE_ROWS",
     "CsvAppender",
     "ParquetAppender",
-    "arrow_reads",
     "csv_header",
-    "is_large_file",
     "iter_batches",
     "read_table_fast",
     "table_appender",
@@ -72,82 +65,17 @@ __all__ = [
     "write_table_auto",
 ]
 
-#: Files at least this big are read by :func:`read_table_fast` (about 200,000 rows).
-FAST_READ_BYTES = int(os.environ.get("CUSTSEG_FAST_READ_BYTES", 8 << 20))
 #: Tables with at least this many rows are written by :func:`write_csv_fast`.
 FAST_WRITE_ROWS = 100_000
-_BLOCK_BYTES = 16 << 20
-#: The encodings Arrow's CSV reader decodes itself, by Python codec.
-ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "latin-1": "latin1"}
 _WRITE_CHUNK_ROWS = 100_000
 
 ProgressFn = Callable[[str, int, int | None], None]
-
-
-def is_large_file(path: str | Path) -> bool:
-    """True when ``path`` is a CSV/Parquet file or Parquet folder worth the fast path."""
-    path = Path(path)
-    try:
-        if path.is_dir():
-            return True
-        kind = table_kind(path)
-        return kind in ("csv", "parquet") and path.stat().st_size >= FAST_READ_BYTES
-    except (OSError, DataFormatError):
-        return False  # the core reader reports the problem in its own words
 
 
 def csv_header(path: Path) -> tuple[list[str], str, str]:
     """Column names (stripped), delimiter and Python codec of a CSV file, by the core's rules."""
     layout = sniff_csv(path)
     return list(layout.names), layout.delimiter, layout.encoding
-
-
-def arrow_reads(layout: CsvLayout) -> bool:
-    """True when Arrow's reader decodes this file as the core reader does.
-
-    Arrow ends a line at any carriage return and reads UTF-8 or transcodes; a file
-    with a carriage return inside a row, or in UTF-16/32, is read by pandas.
-    """
-    return not layout.lone_cr and layout.encoding in ARROW_ENCODINGS
-
-
-def _csv_options(
-    layout: CsvLayout, *, newlines: bool
-) -> tuple[pa_csv.ReadOptions, pa_csv.ParseOptions, pa_csv.ConvertOptions]:
-    # Names are given explicitly so that every column can be typed as text: Arrow's own
-    # inference would turn an ID like 0001 into 1. The names are unique (sniff_csv).
-    names = list(layout.names)
-    read = pa_csv.ReadOptions(
-        column_names=names,
-        skip_rows=1,
-        encoding=ARROW_ENCODINGS[layout.encoding],
-        block_size=_BLOCK_BYTES,
-        use_threads=True,
-    )
-    # Values with line breaks force single-threaded parsing; allow them only when needed.
-    parse = pa_csv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=newlines)
-    convert = pa_csv.ConvertOptions(
-        column_types={n: pa.string() for n in names},
-        strings_can_be_null=True,
-        null_values=[""],
-        quoted_strings_can_be_null=True,
-    )
-    return read, parse, convert
-
-
-def _read_csv_arrow(path: Path, layout: CsvLayout) -> pa.Table | None:
-    """The table by Arrow's reader; None when only the core reader reads it right.
-
-    The core reader then also words any error in the file truly, with its line.
-    """
-    if not arrow_reads(layout):
-        return None
-    for newlines in (False, True):
-        try:
-            return pa_csv.read_csv(path, *_csv_options(layout, newlines=newlines))
-        except pa.ArrowInvalid:
-            continue
-    return None
 
 
 def _read_parquet_arrow(path: Path) -> pa.Table:
@@ -190,8 +118,7 @@ def read_table_fast(path: str | Path) -> pd.DataFrame:
     if path.is_file() and path.stat().st_size == 0:
         raise DataFormatError(empty_message(path))
     if kind == "csv":
-        layout = checked_layout(path, "customer table")
-        table = _read_csv_arrow(path, layout)
+        layout, table = read_csv_whole(path)
         if table is None:
             return _core_frame(path, layout)
     else:
@@ -265,7 +192,7 @@ def iter_batches(
     if not arrow_reads(layout):
         yield from _pandas_batches(path, layout, batch_rows)
         return
-    read, parse, convert = _csv_options(layout, newlines=False)
+    read, parse, convert = csv_options(layout, newlines=False)
     # About 40 bytes per row for a narrow customer table.
     read.block_size = max(1 << 20, min(64 << 20, batch_rows * 40))
     done = 0
@@ -329,6 +256,14 @@ _POSITIONAL_LOW, _POSITIONAL_HIGH = 1e-4, 1e16
 _WRITE_THREADS = max(1, min(2, os.cpu_count() or 1))
 # Object columns with at most this many distinct values in their first rows are factorized.
 _FEW_DISTINCT = 64
+# Columns with at most this many values (booleans, segment ids and names) are written
+# by code; adjacent ones as one field of at most _FUSED_MAX combinations.
+_FEW_CODES = 256
+_FUSED_MAX = 4096
+# A field's text, and whether it starts with its own separator.
+_Part = tuple[pa.Array, bool]
+_COMMA = pa.scalar(",")
+_LINE_END = pa.scalar("\n")
 
 
 def _as_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -396,6 +331,55 @@ def _float_text(values: np.ndarray) -> pa.Array:
     return text
 
 
+def _float_fields(values: np.ndarray) -> pa.Array | None:
+    """``,`` then ``repr(float)`` of every value (``,`` alone for NaN): fields with their separator.
+
+    orjson prints the same shortest round-trip digits as Python's repr, at a third
+    of the cost of Arrow's cast; it differs only where Python uses an exponent
+    (below 1e-4 and from 1e16 up) and on values that are not finite, which are
+    rewritten. Its output ``[a,b,c]``, its first byte made a comma, is the fields
+    themselves, each starting with its comma: no value is copied. None for more text
+    than a string array holds.
+    """
+    raw = orjson.dumps(np.ascontiguousarray(values), option=orjson.OPT_SERIALIZE_NUMPY)
+    data = np.frombuffer(raw, dtype=np.uint8)
+    # The fields start at "[" and at each comma; the closing "]" is left out.
+    offsets = np.flatnonzero(data == ord(","))
+    offsets = np.concatenate([[0], offsets, [len(raw) - 1]]).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        absval = np.abs(values)
+        odd = ~np.isfinite(values) | (
+            (absval != 0) & ((absval < _POSITIONAL_LOW) | (absval >= _POSITIONAL_HIGH))
+        )
+    rows = np.flatnonzero(odd)
+    fixes = [b"," + (b"" if np.isnan(v) else repr(float(v)).encode()) for v in values[rows]]
+    text, offsets = _spliced(raw, offsets, rows, fixes)
+    if offsets[-1] >= 2**31:
+        return None
+    text[0] = ord(",")
+    return pa.StringArray.from_buffers(
+        len(values), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(text)
+    )
+
+
+def _spliced(
+    raw: bytes, offsets: np.ndarray, rows: np.ndarray, fixes: list[bytes]
+) -> tuple[bytearray, np.ndarray]:
+    """``raw``'s values (between ``offsets``) with those of ``rows`` replaced by ``fixes``.
+
+    One copy of the text whatever the number of rows replaced.
+    """
+    pieces: list[bytes] = []
+    done = 0
+    for row, fix in zip(rows.tolist(), fixes, strict=True):
+        pieces += [raw[done : offsets[row]], fix]
+        done = int(offsets[row + 1])
+    pieces.append(raw[done : offsets[-1]])
+    grown = np.zeros(len(offsets), dtype=np.int64)
+    grown[rows + 1] = [len(fix) for fix in fixes] - np.diff(offsets)[rows]
+    return bytearray(b"".join(pieces)), offsets + np.cumsum(grown)
+
+
 def _object_text(values: np.ndarray) -> pa.Array | None:
     """The CSV text of an object column of ``str``; None for other objects."""
     try:
@@ -448,28 +432,123 @@ def _column_text(col: pd.Series) -> pa.Array | None:
     return None
 
 
-def _chunk_lines(frame: pd.DataFrame) -> pa.Buffer | None:
-    """The CSV lines of ``frame`` (no header), or None if a column needs pandas."""
-    texts = []
+def _codes(col: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """Each row's code (-1: missing) and the CSV text of each code; None unless few values.
+
+    Booleans, small non-negative integers (segment ids) and text categories
+    (segment names) qualify.
+    """
+    dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = pd.Series(dtype.categories)
+        if len(categories) > _FEW_CODES or not (
+            pd.api.types.is_object_dtype(categories.dtype)
+            or pd.api.types.is_string_dtype(categories.dtype)
+        ):
+            return None  # numbers as categories: pandas formats them
+        names = _column_text(categories)
+        if names is None or names.null_count:
+            return None
+        return col.cat.codes.to_numpy().astype(np.int64), names.to_pylist()
+    if isinstance(dtype, pd.ArrowDtype) or not (
+        pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
+    ):
+        return None
+    missing = col.isna().to_numpy()
+    values = col.to_numpy(dtype=np.int64, na_value=0)
+    if pd.api.types.is_bool_dtype(dtype):
+        return np.where(missing, -1, values), ["False", "True"]
+    present = values[~missing]
+    top = int(present.max()) if len(present) else -1
+    if len(present) and (present.min() < 0 or top >= _FEW_CODES):
+        return None
+    return np.where(missing, -1, values), [str(i) for i in range(top + 1)]
+
+
+def _slots(group: list[tuple[np.ndarray, list[str]]]) -> int:
+    """How many combinations a group of coded columns has, a missing value included."""
+    return int(np.prod([len(names) + 1 for _, names in group]))
+
+
+def _fused_text(group: list[tuple[np.ndarray, list[str]]], lead: str, end: str) -> pa.Array:
+    """The text of adjacent coded columns as one field: each combination built once."""
+    combined = np.zeros(len(group[0][0]), dtype=np.int64)
+    texts: list[str] = []
+    for codes, names in group:
+        cells = [*names, ""]  # the last slot: a missing value, an empty field
+        combined = combined * len(cells) + np.where(codes < 0, len(names), codes)
+        texts = cells if not texts else [f"{t},{c}" for t in texts for c in cells]
+    return pa.array([lead + t + end for t in texts], type=pa.string()).take(pa.array(combined))
+
+
+def _line_parts(frame: pd.DataFrame) -> tuple[list[_Part], bool] | None:
+    """Each field's text, adjacent few-valued columns as one; None if a column needs pandas.
+
+    After the first field, few-valued and float fields carry their own comma. The
+    flag says whether the line end is already on the last part.
+    """
+    parts: list[_Part] = []
+    group: list[tuple[np.ndarray, list[str]]] = []
     for name in frame.columns:
-        text = _column_text(frame[name])
+        col = frame[name]
+        coded = _codes(col)
+        if coded is not None and _slots([*group, coded]) <= _FUSED_MAX:
+            group.append(coded)
+            continue
+        if group:
+            parts.append((_fused_text(group, "," if parts else "", ""), bool(parts)))
+            group = []
+        if coded is not None:
+            group.append(coded)
+            continue
+        fields = _float_fields(col.to_numpy()) if parts and col.dtype == np.float64 else None
+        if fields is not None:
+            parts.append((fields, True))
+            continue
+        text = _column_text(col)
         if text is None:
             return None
-        texts.append(text)
-    # The line end goes on the last field first: one pass over the short last
-    # column instead of a second pass over whole lines.
-    texts[-1] = pc.binary_join_element_wise(
-        texts[-1], "\n", "", null_handling="replace", null_replacement=""
-    )
-    if len(texts) == 1:
-        lines = texts[0]
-    elif any(text.null_count for text in texts):
-        lines = pc.binary_join_element_wise(
-            *texts, ",", null_handling="replace", null_replacement=""
-        )
-    else:
-        lines = pc.binary_join_element_wise(*texts, ",")  # no nulls: the faster kernel path
-    lines = _as_array(lines)
+        parts.append((text, False))
+    if group:
+        parts.append((_fused_text(group, "," if parts else "", "\n"), bool(parts)))
+    return parts, bool(group)
+
+
+def _single_field(col: pd.Series) -> tuple[list[_Part], bool] | None:
+    """The lines of a one-column table: an empty field is written ``""``, as the csv module does.
+
+    A bare empty line would read back as no row at all.
+    """
+    text = _column_text(col)
+    if text is None:
+        return None
+    empty = pc.equal(pc.fill_null(text, ""), "")
+    return [(pc.if_else(empty, '""\n', pc.binary_join_element_wise(text, "\n", "")), False)], True
+
+
+def _join(texts: list[pa.Array | pa.Scalar], sep: str) -> pa.Array:
+    """Join row by row; a missing field is empty."""
+    if not any(getattr(text, "null_count", 0) for text in texts):
+        return pc.binary_join_element_wise(*texts, sep)  # no nulls: the faster kernel path
+    return pc.binary_join_element_wise(*texts, sep, null_handling="replace", null_replacement="")
+
+
+def _chunk_lines(frame: pd.DataFrame) -> pa.Buffer | None:
+    """The CSV lines of ``frame`` (no header), or None if a column needs pandas."""
+    found = _line_parts(frame) if frame.shape[1] > 1 else _single_field(frame.iloc[:, 0])
+    if found is None:
+        return None
+    parts, ended = found
+    # One join without separator: a comma goes before each later field that does not
+    # carry its own, and the line end after the last unless it has it.
+    pieces: list[pa.Array | pa.Scalar] = []
+    for text, own_comma in parts:
+        if pieces and not own_comma:
+            pieces.append(_COMMA)
+        pieces.append(text)
+    if not ended:
+        pieces.append(_LINE_END)
+    lines = _as_array(pieces[0] if len(pieces) == 1 else _join(pieces, ""))
     offsets = _offsets(lines)
     return lines.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 

@@ -7,11 +7,13 @@ import resource
 from pathlib import Path
 
 from custseg.errors import TableTooLargeError
+from custseg.io.sniff import CsvLayout, sniff_csv
 
 __all__ = [
     "MEMORY_PER_CSV_BYTE",
     "available_memory",
     "check_fits_in_memory",
+    "checked_layout",
     "memory_cap",
     "size_text",
 ]
@@ -111,3 +113,17 @@ def check_fits_in_memory(path: Path, text_bytes: int, *, at_least: bool) -> None
         "of memory available; split it into smaller files (custseg segment --engine chunked "
         "streams a table this size)"
     )
+
+
+def checked_layout(path: Path, what: str) -> CsvLayout:
+    """:func:`custseg.io.sniff.sniff_csv` for a table read whole: refused if it cannot fit.
+
+    Raises
+    ------
+    DataFormatError
+        As :func:`~custseg.io.sniff.sniff_csv`, or the text is too big for memory
+        (:func:`custseg.io.memory.check_fits_in_memory`).
+    """
+    layout = sniff_csv(path, what, limit=memory_cap())
+    check_fits_in_memory(path, layout.text_bytes, at_least=not layout.complete)
+    return layout

@@ -18,51 +18,20 @@ from typing import Any
 import pandas as pd
 
 from custseg.errors import DataFormatError, EmptyInputError
-from custseg.io.memory import check_fits_in_memory, memory_cap
-from custseg.io.paths import check_input_exists
+from custseg.io.memory import check_fits_in_memory, checked_layout
+from custseg.io.paths import check_input_exists, table_kind
 from custseg.io.sniff import (
-    SUPPORTED_FORMATS,
     CsvLayout,
     check_names,
     empty_message,
-    sniff_csv,
 )
 
 __all__ = [
-    "SUPPORTED_FORMATS",
-    "checked_layout",
     "iter_csv_text",
     "read_csv_text",
     "read_json",
     "read_table_text",
-    "table_kind",
 ]
-
-_CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ".dat"}
-_PARQUET_SUFFIXES = {".parquet", ".pq"}
-_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
-
-
-def table_kind(path: Path) -> str:
-    """``"csv"``, ``"parquet"`` (a file or a folder) or ``"excel"``, from the name."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if path.is_dir():
-        return "parquet"
-    if suffixes and suffixes[-1] == ".gz":
-        inner = suffixes[-2] if len(suffixes) > 1 else ".csv"
-        if inner in _CSV_SUFFIXES:
-            return "csv"
-        raise DataFormatError(
-            f"unsupported format '{''.join(suffixes[-2:])}' for '{path}'; use {SUPPORTED_FORMATS}"
-        )
-    suffix = suffixes[-1] if suffixes else ""
-    if suffix in _CSV_SUFFIXES or suffix == "":
-        return "csv"
-    if suffix in _PARQUET_SUFFIXES:
-        return "parquet"
-    if suffix in _EXCEL_SUFFIXES:
-        return "excel"
-    raise DataFormatError(f"unsupported format '{suffix}' for '{path}'; use {SUPPORTED_FORMATS}")
 
 
 def read_csv_text(path: Path, layout: CsvLayout) -> pd.DataFrame:
@@ -137,20 +106,6 @@ def _drop_line_end_cr(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     return read_csv_text(path, checked_layout(path, "customer table"))
-
-
-def checked_layout(path: Path, what: str) -> CsvLayout:
-    """:func:`custseg.io.sniff.sniff_csv` for a table read whole: refused if it cannot fit.
-
-    Raises
-    ------
-    DataFormatError
-        As :func:`~custseg.io.sniff.sniff_csv`, or the text is too big for memory
-        (:func:`custseg.io.memory.check_fits_in_memory`).
-    """
-    layout = sniff_csv(path, what, limit=memory_cap())
-    check_fits_in_memory(path, layout.text_bytes, at_least=not layout.complete)
-    return layout
 
 
 def _to_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from custseg.errors import DataFormatError
+from custseg.io.paths import SUPPORTED_FORMATS
 
 __all__ = [
     "MAX_COLUMNS",
@@ -41,7 +42,6 @@ __all__ = [
     "sniff_delimiter",
 ]
 
-SUPPORTED_FORMATS = "CSV (.csv, .tsv, .txt, optionally .gz), Parquet (.parquet) or Excel (.xlsx)"
 #: The most columns a customer table may have.
 MAX_COLUMNS = 10_000
 _SNIFF_BYTES = 64 * 1024

@@ -23,9 +23,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custseg.errors import DataFormatError, EmptyInputError
-from custseg.io.arrow import is_large_file, iter_batches, read_table_fast
-from custseg.io.paths import check_input_exists
-from custseg.io.readers import parquet_error, read_table_text, table_kind
+from custseg.io.arrow import iter_batches, read_table_fast
+from custseg.io.arrow_csv import is_large_file
+from custseg.io.paths import check_input_exists, table_kind
+from custseg.io.readers import parquet_error, read_table_text
 
 __all__ = ["LARGE_ROWS", "iter_table", "read_table"]
 

@@ -23,9 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from custseg.errors import DataFormatError
-from custseg.io.arrow import ARROW_ENCODINGS, arrow_reads
+from custseg.io.arrow_csv import ARROW_ENCODINGS, arrow_reads
+from custseg.io.memory import checked_layout
 from custseg.io.readers import (
-    checked_layout,
     read_by_kind,
     read_csv_text,
     read_excel_typed,

@@ -1,0 +1,120 @@
+"""Reading a big CSV ahead, while pandas imports: the same table, the same errors in their turn."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+from tests.conftest import run_cli
+
+import custseg
+import custseg.io.arrow_csv as arrow_csv
+from custseg.errors import DataFormatError
+from custseg.io import read_table
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list:
+    """Every file Arrow reads, with Arrow's reader for every file."""
+    monkeypatch.setattr(arrow_csv, "FAST_READ_BYTES", 0)
+    calls = []
+    real = arrow_csv.read_csv_arrow
+
+    def spy(path, layout):
+        calls.append(path)
+        return real(path, layout)
+
+    monkeypatch.setattr(arrow_csv, "read_csv_arrow", spy)
+    return calls
+
+
+def _write(path, n: int, start: int = 0) -> None:
+    frame = pd.DataFrame({"id": [f"{i:05d}" for i in range(start, start + n)], "Age": range(n)})
+    frame.to_csv(path, index=False)
+
+
+def test_the_table_read_ahead_is_the_table_read_now_and_is_used_once(tmp_path, reads):
+    path = tmp_path / "c.csv"
+    _write(path, 50)
+    now = read_table(path)
+    arrow_csv.read_ahead(path)
+    assert reads == [path, path]
+    ahead = read_table(path)
+    assert reads == [path, path]  # read once, ahead
+    pd.testing.assert_frame_equal(ahead, now)
+    assert ahead["id"].iloc[0] == "00000"
+    read_table(path)
+    assert reads == [path, path, path]
+
+
+def test_a_file_changed_after_reading_ahead_is_read_again(tmp_path, reads):
+    path = tmp_path / "c.csv"
+    _write(path, 50)
+    arrow_csv.read_ahead(path)
+    _write(path, 60, start=100)
+    table = read_table(path)
+    assert len(table) == 60
+    assert table["id"].iloc[0] == "00100"
+    assert reads == [path, path]
+
+
+def test_an_error_found_ahead_is_raised_when_the_file_is_read(tmp_path, reads):
+    path = tmp_path / "dup.csv"
+    path.write_text("id,Age,Age\n1,2,3\n")
+    with pytest.raises(DataFormatError) as now:
+        read_table(path)
+    arrow_csv.read_ahead(path)  # says nothing
+    with pytest.raises(DataFormatError) as later:
+        read_table(path)
+    assert str(later.value) == str(now.value)
+    assert "Age" in str(later.value)
+
+
+def test_only_a_big_csv_is_read_ahead(tmp_path, reads, monkeypatch):
+    path = tmp_path / "c.csv"
+    _write(path, 50)
+    monkeypatch.setattr(arrow_csv, "FAST_READ_BYTES", path.stat().st_size + 1)
+    arrow_csv.read_ahead(path)
+    arrow_csv.read_ahead(tmp_path / "absent.csv")
+    assert reads == []
+
+
+@pytest.fixture(scope="module")
+def model_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ahead")
+    custseg.make_customers(80, random_state=1).to_csv(folder / "customers.csv", index=False)
+    custseg.segment(folder / "customers.csv", k=3, stability=0, random_state=0).save(folder / "run")
+    return folder
+
+
+def _score(model_run, model, table, out, *, ahead: bool):
+    # CUSTSEG_FAST_READ_BYTES=0 makes every CSV "big": read ahead by `custseg score`.
+    env = {k: v for k, v in os.environ.items() if k != "CUSTSEG_FAST_READ_BYTES"}
+    if ahead:
+        env["CUSTSEG_FAST_READ_BYTES"] = "0"
+    return run_cli("score", model, table, "--out", out, env=env)
+
+
+def test_score_reading_ahead_writes_the_same_file(model_run):
+    model, table = model_run / "run" / "model.json", model_run / "customers.csv"
+    plain = _score(model_run, model, table, model_run / "plain.csv", ahead=False)
+    ahead = _score(model_run, model, table, model_run / "ahead.csv", ahead=True)
+    assert plain.returncode == ahead.returncode == 0, ahead.stderr
+    assert (model_run / "ahead.csv").read_bytes() == (model_run / "plain.csv").read_bytes()
+    assert ahead.stdout.replace("ahead.csv", "X") == plain.stdout.replace("plain.csv", "X")
+
+
+def test_score_reading_ahead_keeps_the_order_of_errors(model_run):
+    broken = model_run / "broken.csv"
+    broken.write_bytes(b"id,Age\n1,caf\xc3\xa9\n2,caf\xe9\n")  # UTF-8 and Latin-1 mixed
+    # A missing model is refused before the file is read; with the model, the file is.
+    for model, named in ((model_run / "none.json", "none.json"), (model_run / "run", "broken.csv")):
+        out = model_run / "never.csv"
+        plain = _score(model_run, model, broken, out, ahead=False)
+        ahead = _score(model_run, model, broken, out, ahead=True)
+        assert ahead.returncode == plain.returncode == 2
+        assert ahead.stderr == plain.stderr
+        assert len(ahead.stderr.strip().splitlines()) == 1
+        assert named in ahead.stderr
+        assert not out.exists()
