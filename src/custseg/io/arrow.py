@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from custseg.errors import DataFormatError, EmptyInputError
-from custseg.io.formulas import FormulaWatch
+from custseg.io.formulas import FormulaWatch, few_distinct
 from custseg.io.paths import check_input_exists
 from custseg.io.readers import (
     checked_layout,
@@ -327,8 +327,6 @@ _POSITIONAL_LOW, _POSITIONAL_HIGH = 1e-4, 1e16
 # Chunks formatted at once: Arrow's kernels release the GIL, so two threads use two
 # cores; more would hold more chunks in memory for little gain on a small machine.
 _WRITE_THREADS = max(1, min(2, os.cpu_count() or 1))
-# Object columns with at most this many distinct values in their first rows are factorized.
-_FEW_DISTINCT = 64
 
 
 def _as_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -399,7 +397,7 @@ def _float_text(values: np.ndarray) -> pa.Array:
 def _object_text(values: np.ndarray) -> pa.Array | None:
     """The CSV text of an object column of ``str``; None for other objects."""
     try:
-        if len(pd.unique(values[:1000])) <= _FEW_DISTINCT:
+        if few_distinct(values):
             # A handful of distinct texts (segment names): each is converted and
             # quoted once, then repeated by position (2x faster than every cell).
             codes, uniques = pd.factorize(values)
