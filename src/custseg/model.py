@@ -148,6 +148,16 @@ class ScoreArrays:
     columns: dict[str, np.ndarray]
     reasons: np.ndarray | None
 
+    def take(self, rows: np.ndarray) -> ScoreArrays:
+        """The entries of ``rows`` (indices, or a boolean mask), in that order."""
+        return ScoreArrays(
+            self.scored[rows],
+            self.segment[rows],
+            self.distance[rows],
+            {key: values[rows] for key, values in self.columns.items()},
+            None if self.reasons is None else self.reasons[rows],
+        )
+
 
 @dataclass
 class SegmentModel:
@@ -340,7 +350,13 @@ class SegmentModel:
             ``distance_to_center``, plus engine columns (e.g. probabilities), and
             ``reason`` when some row could not be scored.
         """
-        arrays = self.score_arrays(X)
+        return self.scores_frame(self.score_arrays(X))
+
+    def scores_frame(self, arrays: ScoreArrays) -> pd.DataFrame:
+        """The frame :meth:`predict_matrix` gives for :meth:`score_arrays`' result.
+
+        The frame takes the arrays without copying them: pass arrays no other frame holds.
+        """
         segment = pd.arrays.IntegerArray(arrays.segment, ~arrays.scored)  # no per-row pd.NA
         names = segment_name_column(segment, self.segment_names)
         columns: dict[str, Any] = {
@@ -357,7 +373,6 @@ class SegmentModel:
                 columns[key] = pd.arrays.BooleanArray(values == 1.0, ~arrays.scored)
         if arrays.reasons is not None:
             columns["reason"] = arrays.reasons
-        # The arrays are this call's own: the frame takes them without copying each one.
         return pd.DataFrame(columns, copy=False)
 
     def _predict_rows(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:

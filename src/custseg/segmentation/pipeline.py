@@ -23,7 +23,6 @@ cluster.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -41,7 +40,7 @@ from custseg.segmentation.label import label_rows, labelled_table
 from custseg.segmentation.prepare import in_canonical_order, prepare, read_input
 from custseg.segmentation.records import SUMMARY_SCHEMA_VERSION, training_record
 from custseg.segmentation.result import SegmentationResult
-from custseg.segmentation.sampling import inverse_order, take_rows
+from custseg.segmentation.sampling import inverse_order
 
 __all__ = ["SUMMARY_SCHEMA_VERSION", "run"]
 
@@ -101,7 +100,8 @@ def _stages(
     # The fingerprint hashes the fitting rows as the input holds them.
     training = training_record(as_read.X_fit, as_read.features, options.random_state)
     prep, order = in_canonical_order(as_read)
-    del as_read  # one copy of the matrices at a time: big tables fit in less memory
+    X_as_read = as_read.X_fit  # the fitting rows in the input's order, for the result
+    del as_read  # its other matrices go: big tables fit in less memory
     if previous is not None:  # fail before fitting: same features, an ID to follow
         previous.check_compatible(prep.features, prep.schema.id_column, source)
 
@@ -126,17 +126,13 @@ def _stages(
     model.extra["baseline"] = training_baseline(  # for custseg drift
         model,
         prep.X_fit,
-        scored=labels.fitted_scores(),
+        scored=labels.fitted_scores(model),
         deciles=[feature["quantiles"] for feature in model.features],
     )
     left_out = options.missing == "drop" and prep.missing.rows_with_missing > 0
-    as_input = inverse_order(order)
-    labels_as_read = dataclasses.replace(
-        labels,
-        scored=labels.scored.iloc[as_input].reset_index(drop=True),
-        fit_rows=labels.fit_rows[as_input],
-    )
-    table = labelled_table(prep.frame, labels_as_read, profiles.names, rows_left_out=left_out)
+    # The scores are put back in the input's order as arrays: a frame's gather costs more.
+    in_input = labels.in_order(inverse_order(order))
+    table = labelled_table(prep.frame, model, in_input, profiles.names, rows_left_out=left_out)
     summary = describe_run(
         prep,
         options,
@@ -159,7 +155,7 @@ def _stages(
         summary=summary.to_dict(),
         model=model,
         schema=prep.schema,
-        X=take_rows(prep.X_fit, inverse_order(order, prep.fit_rows)),
+        X=X_as_read,
         transitions=transitions,
     )
 
