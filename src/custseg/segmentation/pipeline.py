@@ -23,8 +23,11 @@ cluster.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from custseg.errors import collect_data_warnings
@@ -36,7 +39,7 @@ from custseg.progress import ProgressFn
 from custseg.segmentation.describe import describe_run, profile_and_name
 from custseg.segmentation.fit import fit_segments, fitted_model
 from custseg.segmentation.k_choice import choose_k
-from custseg.segmentation.label import label_rows, labelled_table
+from custseg.segmentation.label import Labels, label_rows, labelled_table
 from custseg.segmentation.prepare import in_canonical_order, prepare, read_input
 from custseg.segmentation.records import SUMMARY_SCHEMA_VERSION, training_record
 from custseg.segmentation.result import SegmentationResult
@@ -123,26 +126,25 @@ def _stages(
 
     profiles = profile_and_name(prep, labels, options, fit.link, model.features)
     model.segments = [record.model_entry() for record in profiles.records]
-    model.extra["baseline"] = training_baseline(  # for custseg drift
-        model,
-        prep.X_fit,
-        scored=labels.fitted_scores(model),
-        deciles=[feature["quantiles"] for feature in model.features],
-    )
-    left_out = options.missing == "drop" and prep.missing.rows_with_missing > 0
-    # The scores are put back in the input's order as arrays: a frame's gather costs more.
-    in_input = labels.in_order(inverse_order(order))
-    table = labelled_table(prep.frame, model, in_input, profiles.names, rows_left_out=left_out)
-    summary = describe_run(
-        prep,
-        options,
-        model=model,
-        labels=labels,
-        profiles=profiles,
-        choice=choice,
-        final_fit=fit.info,
-        small=fit.small,
-    )
+    # The drift baseline is computed in a thread beside the table and the summary,
+    # which do not read it: NumPy leaves the interpreter during its passes.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-baseline") as pool:
+        baseline = pool.submit(_baseline, model, prep.X_fit, labels)
+        left_out = options.missing == "drop" and prep.missing.rows_with_missing > 0
+        # The scores go back to the input's order as arrays: a frame's gather costs more.
+        in_input = labels.in_order(inverse_order(order))
+        table = labelled_table(prep.frame, model, in_input, profiles.names, rows_left_out=left_out)
+        summary = describe_run(
+            prep,
+            options,
+            model=model,
+            labels=labels,
+            profiles=profiles,
+            choice=choice,
+            final_fit=fit.info,
+            small=fit.small,
+        )
+        model.extra["baseline"] = baseline.result()  # for custseg drift
     transitions = None
     if fit.link is not None:
         transitions, summary.continuity = fit.link.report(
@@ -157,6 +159,16 @@ def _stages(
         schema=prep.schema,
         X=X_as_read,
         transitions=transitions,
+    )
+
+
+def _baseline(model: SegmentModel, X_fit: np.ndarray, labels: Labels) -> dict[str, Any]:
+    """:func:`~custseg.lifecycle.drift.training_baseline` of the fitting rows, from their scores."""
+    return training_baseline(
+        model,
+        X_fit,
+        scored=labels.fitted_scores(model),
+        deciles=[feature["quantiles"] for feature in model.features],
     )
 
 

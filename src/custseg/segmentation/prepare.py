@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,12 +196,15 @@ def prepare(
     warn_duplicate_ids(frame, schema)
 
     # Statistics summed in an order fixed by the values: the same customers in any
-    # order get the same scaler to the last bit, and so the same scaled rows.
-    fit_order = canonical_order(X_fit)
-    X_canonical = take_rows(X_fit, fit_order)
-    # Skewed columns on a log scale; indicators (categories, codes, flags) as they are.
-    eligible = [f not in categories for f in features]
-    transform = choose_transform(X_canonical, features, mode=options.transform, eligible=eligible)
+    # order get the same scaler to the last bit, and so the same scaled rows. The
+    # rows are put in that order in a thread while the transform is chosen here:
+    # its quantiles and counts do not depend on the rows' order.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-order") as pool:
+        ordering = pool.submit(_canonical_rows, X_fit)
+        # Skewed columns on a log scale; indicators (categories, codes, flags) as they are.
+        eligible = [f not in categories for f in features]
+        transform = choose_transform(X_fit, features, mode=options.transform, eligible=eligible)
+        fit_order, X_canonical = ordering.result()
     scaler = fit_scaler(X_canonical, options.scaling, log_units=transform.units)
     scaler = weight_categoricals(scaler, X_canonical, features, categories)
     Z = scaler.transform(X_fit)
@@ -227,6 +231,12 @@ def prepare(
         fit_order=fit_order,
         X_fit_ordered=X_canonical,
     )
+
+
+def _canonical_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~custseg.segmentation.sampling.canonical_order` of ``X``, and its rows in it."""
+    order = canonical_order(X)
+    return order, take_rows(X, order)
 
 
 def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:
