@@ -13,6 +13,7 @@ after the missing-value policy: both are quantile rules that need every value.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -115,12 +116,14 @@ class Prepared:
     fit_order: np.ndarray = field(repr=False)
     X_fit_ordered: np.ndarray | None = field(default=None, repr=False)
 
-    @property
+    # Cached: the stages ask for them several times, each a pass over every row.
+    # The matrices are never changed in place (a reordering makes a new Prepared).
+    @functools.cached_property
     def outlier(self) -> np.ndarray:
         """Boolean array of shape (n_fit,): the fitting row is an outlier."""
         return np.asarray(self.beyond.any(axis=1))
 
-    @property
+    @functools.cached_property
     def Z_core(self) -> np.ndarray:
         """The rows segments are fitted on: ``Z`` without the outliers (``Z`` itself if none)."""
         outlier = self.outlier
