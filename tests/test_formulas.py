@@ -136,3 +136,15 @@ def test_segment_and_score_warn_and_neutralise_on_request(tmp_path):
     scored = invoke_cli("score", model, data, "--out", tmp_path / "s.csv", "--spreadsheet-safe")
     assert scored.returncode == 0, scored.stderr
     assert pd.read_csv(tmp_path / "s.csv", dtype=str)["Name"][4].startswith("'=HYPERLINK")
+
+
+def test_a_repetitive_text_column_is_judged_per_distinct_value_as_cell_by_cell():
+    names = ["Young · High spend", "=cmd", "-3.5", None, "@x", "ok"] * 400
+    few = pd.Series(names, dtype=object)
+    expected = [n is not None and n[0] in "=@" for n in names]
+    assert formula_mask(few).tolist() == expected
+    # Many distinct values (no shortcut) and unhashable ones give the same verdicts.
+    many = pd.Series([*names, *(f"id{i}" for i in range(2000))], dtype=object)
+    assert formula_mask(many).tolist() == [*expected, *[False] * 2000]
+    mixed = pd.Series([["=a"], "=b", 3, float("nan"), "-1"], dtype=object)
+    assert formula_mask(mixed).tolist() == [False, True, False, False, False]

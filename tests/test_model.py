@@ -98,3 +98,15 @@ def test_predict_never_leaves_the_model(fitted):
     X = rng.normal(0, 1000, size=(500, 3))
     labels = fitted.model.predict_matrix(X)["segment"]
     assert set(labels.unique()) <= {s["id"] for s in fitted.model.segments}
+
+
+def test_scores_taken_in_a_new_order_are_those_of_the_rows_in_that_order():
+    model = custseg.segment(custseg.make_customers(200, random_state=0), k=3, missing="drop").model
+    rng = np.random.default_rng(1)
+    X = rng.normal(50, 25, size=(300, 3))
+    X[::7, 1] = np.nan  # unscored under missing="drop": their reason goes with them
+    order = rng.permutation(300)
+    taken = model.scores_frame(model.score_arrays(X).take(order))
+    pd.testing.assert_frame_equal(taken, model.predict_matrix(X[order]))
+    assert (taken["reason"] != "").sum() == 43
+    assert taken["segment"].isna().tolist() == np.isnan(X[order, 1]).tolist()

@@ -1,5 +1,6 @@
 """The run writer: a run folder holds one complete run, and only custseg's files are removed."""
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -7,13 +8,16 @@ import signal
 import subprocess
 import time
 
+import pandas as pd
 import pytest
 from tests.conftest import CUSTSEG_BIN
 
 import custseg
 from custseg.errors import InputError
 from custseg.io import MANIFEST_NAME, RunWriter, check_run, listed_files
+from custseg.io.arrow import write_csv_fast
 from custseg.io.runs import remove_stale
+from custseg.io.writers import FileDigest
 
 
 def _run(out, files, **options):
@@ -269,3 +273,29 @@ def test_a_run_killed_while_writing_leaves_the_earlier_run(tmp_path, big_csv, en
     custseg.segment(custseg.make_customers(100), k=2, stability=0).save(out)
     assert not staging.exists()
     assert listed_files(out) == {"segments.csv", "summary.json", "model.json"}
+
+
+def test_a_digest_fed_while_writing_is_the_files_sha256(tmp_path):
+    digest = FileDigest()
+    for piece in (b"segment,", b"x" * 100_000, b"\n"):
+        digest.update(piece)
+    assert digest.hexdigest() == hashlib.sha256(b"segment," + b"x" * 100_000 + b"\n").hexdigest()
+    # Arrow's pieces, and a column only pandas formats (the writer starts again).
+    arrow = pd.DataFrame({"a": range(5000), "b": ["x", "y"] * 2500})
+    pandas_only = arrow.assign(when=pd.Timestamp("2024-01-02"))
+    for frame in (arrow, pandas_only):
+        fed = FileDigest()
+        path = write_csv_fast(frame, tmp_path / "t.csv", digest=fed)
+        assert fed.hexdigest() == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_manifest_takes_the_digest_fed_while_writing(tmp_path):
+    with custseg.io.RunWriter(tmp_path / "run", command="segment") as run:
+        path = run.path("segments.csv")
+        path.write_bytes(b"a,b\n1,2\n")
+        run.digest("segments.csv").update(b"a,b\n1,2\n")
+    entry = json.loads((tmp_path / "run" / "custseg-run.json").read_text())["files"]
+    assert entry["segments.csv"] == {
+        "bytes": 8,
+        "sha256": hashlib.sha256(b"a,b\n1,2\n").hexdigest(),
+    }

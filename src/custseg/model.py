@@ -35,6 +35,7 @@ from custseg.errors import InputError, ModelError, SchemaError
 from custseg.features.encoding import flag_column, indicator_column
 from custseg.features.large import feature_matrix as parse_features
 from custseg.features.outliers import OutlierFences
+from custseg.features.parallel import map_in_order
 from custseg.features.preprocessing import Scaler
 from custseg.features.roles import match_column
 from custseg.features.transform import LOG_TRANSFORM
@@ -147,6 +148,16 @@ class ScoreArrays:
     distance: np.ndarray
     columns: dict[str, np.ndarray]
     reasons: np.ndarray | None
+
+    def take(self, rows: np.ndarray) -> ScoreArrays:
+        """The entries of ``rows`` (indices, or a boolean mask), in that order."""
+        return ScoreArrays(
+            self.scored[rows],
+            self.segment[rows],
+            self.distance[rows],
+            {key: values[rows] for key, values in self.columns.items()},
+            None if self.reasons is None else self.reasons[rows],
+        )
 
 
 @dataclass
@@ -340,7 +351,13 @@ class SegmentModel:
             ``distance_to_center``, plus engine columns (e.g. probabilities), and
             ``reason`` when some row could not be scored.
         """
-        arrays = self.score_arrays(X)
+        return self.scores_frame(self.score_arrays(X))
+
+    def scores_frame(self, arrays: ScoreArrays) -> pd.DataFrame:
+        """The frame :meth:`predict_matrix` gives for :meth:`score_arrays`' result.
+
+        The frame takes the arrays without copying them: pass arrays no other frame holds.
+        """
         segment = pd.arrays.IntegerArray(arrays.segment, ~arrays.scored)  # no per-row pd.NA
         names = segment_name_column(segment, self.segment_names)
         columns: dict[str, Any] = {
@@ -357,43 +374,56 @@ class SegmentModel:
                 columns[key] = pd.arrays.BooleanArray(values == 1.0, ~arrays.scored)
         if arrays.reasons is not None:
             columns["reason"] = arrays.reasons
-        # The arrays are this call's own: the frame takes them without copying each one.
         return pd.DataFrame(columns, copy=False)
 
     def _predict_rows(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
-        """Scale and score complete rows in chunks: labels, distances, extra columns."""
-        engine = get_engine(self.algorithm)
-        # Nearest-centre engines get label, distance and margin from one distance pass.
-        nearest = type(engine).predict is Engine.predict
+        """Scale and score complete rows in chunks: labels, distances, extra columns.
+
+        Each row is scored on its own, so the chunks are scored two at a time
+        (:func:`~custseg.features.parallel.map_in_order`) into arrays allocated
+        once, with the bits one loop would give.
+        """
         labels = np.empty(len(X), dtype="int64")
         distances = np.empty(len(X))
         extra: dict[str, np.ndarray] = {}
-        for start in range(0, max(len(X), 1), _CHUNK_ROWS):
-            # Scaling is element-wise, so scaling a chunk gives the same bits as
-            # scaling the whole table, without a second full-size copy.
-            part = self.scaler.transform(X[start : start + _CHUNK_ROWS])
-            if not len(part):
-                break
-            if nearest:
-                lab, dist, margin = nearest_center_margin(part, self.centers)
-                cols: dict[str, np.ndarray] = {}
-            else:
-                lab, cols = engine.predict(part, self.centers, self.engine_state)
-                assigned = lab >= 0
-                dist = np.full(len(part), np.nan)
-                if assigned.any():
-                    diff = part[assigned] - self.centers[lab[assigned]]
-                    dist[assigned] = np.sqrt((diff**2).sum(axis=1))
-                margin = own_margin(part, self.centers, lab)
-            labels[start : start + len(part)] = lab
-            distances[start : start + len(part)] = dist
-            if self.outliers is not None:
-                cols = {"outlier": self.outliers.flag(part).astype("float64"), **cols}
-            for key, values in {"margin": margin, **cols}.items():
-                if key not in extra:  # filled chunk by chunk: no list of parts to join
+        if not len(X):
+            return labels, distances, extra
+
+        def score(start: int) -> None:
+            lab, dist, columns = self._score_chunk(X[start : start + _CHUNK_ROWS])
+            stop = start + len(lab)
+            labels[start:stop] = lab
+            distances[start:stop] = dist
+            for key, values in columns.items():
+                if key not in extra:  # the first chunk's columns: filled chunk by chunk
                     extra[key] = np.empty(len(X), dtype=values.dtype)
-                extra[key][start : start + len(part)] = values
+                extra[key][start:stop] = values
+
+        score(0)  # alone: it sets up the extra columns the others fill
+        map_in_order(score, range(_CHUNK_ROWS, len(X), _CHUNK_ROWS))
         return labels, distances, extra
+
+    def _score_chunk(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Labels, distances and the extra columns (``margin`` first) of complete rows."""
+        engine = get_engine(self.algorithm)
+        # Scaling is element-wise, so scaling a chunk gives the same bits as
+        # scaling the whole table, without a second full-size copy.
+        part = self.scaler.transform(X)
+        # Nearest-centre engines get label, distance and margin from one distance pass.
+        if type(engine).predict is Engine.predict:
+            lab, dist, margin = nearest_center_margin(part, self.centers)
+            cols: dict[str, np.ndarray] = {}
+        else:
+            lab, cols = engine.predict(part, self.centers, self.engine_state)
+            assigned = lab >= 0
+            dist = np.full(len(part), np.nan)
+            if assigned.any():
+                diff = part[assigned] - self.centers[lab[assigned]]
+                dist[assigned] = np.sqrt((diff**2).sum(axis=1))
+            margin = own_margin(part, self.centers, lab)
+        if self.outliers is not None:
+            cols = {"outlier": self.outliers.flag(part).astype("float64"), **cols}
+        return lab, dist, {"margin": margin, **cols}
 
     def predict(self, frame: pd.DataFrame, *, source: str = "input") -> pd.DataFrame:
         """Score the customers in ``frame``; see :meth:`predict_matrix` for the columns."""

@@ -21,16 +21,13 @@ step, the final K-Means fit, has its big-table scheme in
 from __future__ import annotations
 
 import dataclasses
-import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from custseg.features.parallel import map_in_order
 from custseg.features.roles import (
     MAX_ABS_VALUE,
     NA_TOKENS,
@@ -54,22 +51,6 @@ __all__ = [
 ROLE_SAMPLE_ROWS = 20_000
 _NA = pa.array(sorted(NA_TOKENS), type=pa.string())
 _NA_BYTES = [t.encode() for t in sorted(NA_TOKENS) if t]
-# Columns handled at once: Arrow's kernels release the GIL, so two threads use two cores.
-_COLUMN_THREADS = max(1, min(2, os.cpu_count() or 1))
-
-
-def _per_column(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    """``[fn(item) for item in items]``, two columns at a time, results in order.
-
-    Results are collected in order, so when several columns fail the first one's
-    error is raised, as the one-by-one loop would.
-    """
-    items = list(items)
-    if len(items) < 2 or _COLUMN_THREADS < 2:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=_COLUMN_THREADS) as pool:
-        futures = [pool.submit(fn, item) for item in items]
-        return [future.result() for future in futures]
 
 
 def is_large(frame: pd.DataFrame) -> bool:
@@ -196,7 +177,7 @@ def detect_roles_fast(frame: pd.DataFrame, *, id_column: str | None = None) -> T
         distinct = _count_distinct(present, head_unique=head_unique)
         return dataclasses.replace(info, missing=missing, distinct=distinct)
 
-    return TableSchema(_per_column(count, schema.columns))
+    return TableSchema(map_in_order(count, schema.columns))
 
 
 def _core_parse(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
@@ -258,7 +239,7 @@ def feature_matrix(
     def fill(j: int) -> None:
         out[:, j] = _parse_column(frame, features[j], source)
 
-    _per_column(fill, range(len(features)))
+    map_in_order(fill, range(len(features)))
     return out
 
 

@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from custseg.features.kinds import ColumnKind, category_phrase, column_kind, humanise, people
+from custseg.features.parallel import map_in_order
 
 __all__ = [
     "DEFAULT_VOCABULARY",
@@ -147,8 +148,8 @@ def profile_segments(
     overall_mean = V.mean(axis=0)
     overall_std = V.std(axis=0)
     overall_std = np.where(overall_std == 0, 1.0, overall_std)
-    rows = {}
-    for seg in distinct_labels(labels):
+
+    def profile(seg: int) -> dict[str, float]:
         members = labels == seg
         # compress gives X[members] (same rows, order and layout) without the fancy-index path.
         part = X.compress(members, axis=0)
@@ -160,7 +161,11 @@ def profile_segments(
             row[f"mean:{f}"] = float(means[j])
             row[f"median:{f}"] = float(medians[j])
             row[f"z:{f}"] = float(z[j])
-        rows[int(seg)] = row
+        return row
+
+    segments = [int(seg) for seg in distinct_labels(labels)]
+    # Segment by segment, two at a time: each sum is the one a loop would take.
+    rows = dict(zip(segments, map_in_order(profile, segments), strict=True))
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "segment"
     return frame

@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import orjson
@@ -41,11 +41,18 @@ import pyarrow.csv as pa_csv
 
 from custseg.errors import DataFormatError, EmptyInputError
 from custseg.io.arrow_csv import arrow_reads, csv_options, read_csv_whole
-from custseg.io.formulas import FormulaWatch
+from custseg.io.formulas import FormulaWatch, few_distinct
 from custseg.io.paths import check_input_exists, table_kind
 from custseg.io.readers import iter_csv_text, parquet_error, read_csv_text
 from custseg.io.sniff import CsvLayout, empty_message, sniff_csv
-from custseg.io.writers import atomic_path, formula_checked, table_format, write_csv, write_table
+from custseg.io.writers import (
+    FileDigest,
+    atomic_path,
+    formula_checked,
+    table_format,
+    write_csv,
+    write_table,
+)
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -254,8 +261,6 @@ _POSITIONAL_LOW, _POSITIONAL_HIGH = 1e-4, 1e16
 # Chunks formatted at once: Arrow's kernels release the GIL, so two threads use two
 # cores; more would hold more chunks in memory for little gain on a small machine.
 _WRITE_THREADS = max(1, min(2, os.cpu_count() or 1))
-# Object columns with at most this many distinct values in their first rows are factorized.
-_FEW_DISTINCT = 64
 # Columns with at most this many values (booleans, segment ids and names) are written
 # by code; adjacent ones as one field of at most _FUSED_MAX combinations.
 _FEW_CODES = 256
@@ -383,7 +388,7 @@ def _spliced(
 def _object_text(values: np.ndarray) -> pa.Array | None:
     """The CSV text of an object column of ``str``; None for other objects."""
     try:
-        if len(pd.unique(values[:1000])) <= _FEW_DISTINCT:
+        if few_distinct(values):
             # A handful of distinct texts (segment names): each is converted and
             # quoted once, then repeated by position (2x faster than every cell).
             codes, uniques = pd.factorize(values)
@@ -554,7 +559,11 @@ def _chunk_lines(frame: pd.DataFrame) -> pa.Buffer | None:
 
 
 def write_csv_fast(
-    frame: pd.DataFrame, path: str | Path, *, progress: ProgressFn | None = None
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    progress: ProgressFn | None = None,
+    digest: FileDigest | None = None,
 ) -> Path:
     """Write ``frame`` as :func:`custseg.io.write_csv` does, byte for byte, but fast.
 
@@ -568,6 +577,8 @@ def write_csv_fast(
         Written atomically.
     progress : callable, optional
         ``progress("writing", rows_done, rows_total)`` after each chunk.
+    digest : FileDigest, optional
+        Fed the file's bytes as they are written.
 
     Returns
     -------
@@ -579,10 +590,22 @@ def write_csv_fast(
     and written strictly in order, so the file is the same whatever the timing.
     """
     if len(frame) == 0:
-        return write_csv(frame, path)
+        return _hashed(write_csv(frame, path), digest)
     return write_csv_pieces(
-        list(frame.columns), len(frame), lambda a, b: frame.iloc[a:b], path, progress=progress
+        list(frame.columns),
+        len(frame),
+        lambda a, b: frame.iloc[a:b],
+        path,
+        progress=progress,
+        digest=digest,
     )
+
+
+def _hashed(path: Path, digest: FileDigest | None) -> Path:
+    """``path``, its whole content fed to ``digest`` when there is one."""
+    if digest is not None:
+        digest.of_file(path)
+    return path
 
 
 def _piece_lines(
@@ -598,6 +621,7 @@ def write_csv_pieces(
     path: str | Path,
     *,
     progress: ProgressFn | None = None,
+    digest: FileDigest | None = None,
 ) -> Path:
     """:func:`write_csv_fast` of an ``n``-row table built piece by piece.
 
@@ -617,7 +641,7 @@ def write_csv_pieces(
         open(tmp, "wb") as fh,
         ThreadPoolExecutor(max_workers=_WRITE_THREADS) as pool,
     ):
-        fh.write(header.getvalue().encode("utf-8"))
+        _write(fh, header.getvalue().encode("utf-8"), digest)
         pending: deque[tuple[int, Future[pa.Buffer | None]]] = deque()
         chunks = iter(range(0, n, _WRITE_CHUNK_ROWS))
         fallback = False
@@ -636,7 +660,7 @@ def write_csv_pieces(
             if data is None:
                 fallback = True
                 break
-            fh.write(data)
+            _write(fh, data, digest)
             del data, future
             if progress is not None:
                 progress("writing", stop, n)
@@ -646,8 +670,15 @@ def write_csv_pieces(
             fh.close()
             frame, watch = formula_checked(piece(0, n), path)  # counted afresh, over every row
             frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+            _hashed(tmp, digest)
     watch.finish()
     return path
+
+
+def _write(fh: BinaryIO, data: bytes | pa.Buffer, digest: FileDigest | None) -> None:
+    fh.write(data)
+    if digest is not None:
+        digest.update(data)
 
 
 def write_parquet(table: pa.Table | pd.DataFrame, path: str | Path) -> Path:
@@ -662,12 +693,19 @@ def write_parquet(table: pa.Table | pd.DataFrame, path: str | Path) -> Path:
 
 
 def write_csv_auto(
-    frame: pd.DataFrame, path: str | Path, *, progress: ProgressFn | None = None
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    progress: ProgressFn | None = None,
+    digest: FileDigest | None = None,
 ) -> Path:
-    """:func:`write_csv_fast` for a big table, :func:`custseg.io.write_csv` else (same bytes)."""
+    """:func:`write_csv_fast` for a big table, :func:`custseg.io.write_csv` else (same bytes).
+
+    ``digest``, when given, is fed the file's bytes.
+    """
     if len(frame) >= FAST_WRITE_ROWS:
-        return write_csv_fast(frame, path, progress=progress)
-    return write_csv(frame, path)
+        return write_csv_fast(frame, path, progress=progress, digest=digest)
+    return _hashed(write_csv(frame, path), digest)
 
 
 def write_table_auto(frame: pd.DataFrame, path: str | Path) -> Path:

@@ -12,6 +12,7 @@ name), so that a spreadsheet shows it as text. A number such as ``-3.5`` or
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import warnings
@@ -27,7 +28,14 @@ import pyarrow.compute as pc
 from custseg.errors import CustsegWarning
 from custseg.io.spreadsheet import neutralising, spreadsheet_safe
 
-__all__ = ["FORMULA_STARTS", "FormulaWatch", "formula_mask", "spreadsheet_safe"]
+__all__ = [
+    "FEW_DISTINCT",
+    "FORMULA_STARTS",
+    "FormulaWatch",
+    "few_distinct",
+    "formula_mask",
+    "spreadsheet_safe",
+]
 
 #: The first characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,6 +44,10 @@ _FORMULA_BYTE = np.zeros(256, dtype=bool)
 _FORMULA_BYTE[list("".join(FORMULA_STARTS).encode("ascii"))] = True
 _PREFIX = "'"
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+#: An object column with at most this many distinct values in its first
+#: :data:`_FIRST_ROWS` rows (segment names) is handled per distinct value.
+FEW_DISTINCT = 64
+_FIRST_ROWS = 1000
 
 
 def _is_formula(text: str) -> bool:
@@ -83,11 +95,41 @@ def _starts_like_formula(text: pa.Array) -> np.ndarray:
     return mask
 
 
+def few_distinct(values: np.ndarray) -> bool:
+    """True when an object array's first rows hold at most :data:`FEW_DISTINCT` values.
+
+    Such a column (segment names, a category kept as text) is cheaper to handle
+    once per distinct value, repeated by position, than cell by cell.
+
+    Raises
+    ------
+    TypeError
+        An unhashable value among the first rows.
+    """
+    return len(pd.unique(values[:_FIRST_ROWS])) <= FEW_DISTINCT
+
+
+def _per_value(mask_of: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Each row's entry of ``mask_of`` (one per distinct value); False where missing (-1)."""
+    return np.append(mask_of, False)[codes]
+
+
 def formula_mask(col: pd.Series) -> np.ndarray:
     """True for the text cells of ``col`` a spreadsheet would run as formulas."""
     if isinstance(col.dtype, pd.CategoricalDtype):  # each category looked at once
-        per_category = formula_mask(pd.Series(col.cat.categories))
-        return np.append(per_category, False)[col.cat.codes.to_numpy()]  # -1: missing
+        per_category = _cell_mask(pd.Series(col.cat.categories))
+        return _per_value(per_category, col.cat.codes.to_numpy())
+    if pd.api.types.is_object_dtype(col.dtype):
+        values = col.to_numpy()
+        with contextlib.suppress(TypeError):  # unhashable objects: looked at one by one
+            if few_distinct(values):
+                codes, uniques = pd.factorize(values)  # missing values get -1
+                return _per_value(_cell_mask(pd.Series(uniques, dtype=object)), codes)
+    return _cell_mask(col)
+
+
+def _cell_mask(col: pd.Series) -> np.ndarray:
+    """:func:`formula_mask`, cell by cell."""
     text = _text(col)
     if text is None:
         return np.zeros(len(col), dtype=bool)

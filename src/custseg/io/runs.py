@@ -33,7 +33,7 @@ from typing import Any
 
 from custseg._version import __version__
 from custseg.errors import DataFormatError, InputError
-from custseg.io.writers import pid_alive, remove_stale_temporaries
+from custseg.io.writers import HASH_BLOCK, FileDigest, pid_alive, remove_stale_temporaries
 
 __all__ = [
     "MANIFEST_NAME",
@@ -50,19 +50,19 @@ MANIFEST_NAME = "custseg-run.json"
 _FORMAT = "custseg-run"
 _STAGING_PREFIX = ".custseg-staging-"
 _STAGING = re.compile(re.escape(_STAGING_PREFIX) + r"(\d+)-[A-Za-z0-9_]+$")
-_HASH_BLOCK = 1 << 20
 
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        while block := fh.read(_HASH_BLOCK):
+        while block := fh.read(HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
 
 
-def _entry(path: Path) -> dict[str, Any]:
-    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+def _entry(path: Path, digest: FileDigest | None = None) -> dict[str, Any]:
+    sha256 = digest.hexdigest() if digest is not None else _sha256(path)
+    return {"bytes": path.stat().st_size, "sha256": sha256}
 
 
 def _matches(path: Path, entry: dict[str, Any]) -> bool:
@@ -232,6 +232,7 @@ class RunWriter:
         self.removed: list[str] = []
         self.staging = self.out
         self._created = False
+        self._digests: dict[str, FileDigest] = {}
         self._claimed: dict[str, set[str]] = {}
 
     def __enter__(self) -> RunWriter:
@@ -271,6 +272,15 @@ class RunWriter:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
+    def digest(self, name: str) -> FileDigest:
+        """The digest the manifest takes for the file ``name``: feed it what is written.
+
+        For a big file, written once: hashing it while it is written spares the
+        manifest a second pass over it.
+        """
+        self._digests[name] = digest = FileDigest()
+        return digest
+
     def final(self, path: str | Path) -> Path:
         """The published place of a path under :attr:`staging`."""
         path = Path(path)
@@ -282,7 +292,7 @@ class RunWriter:
     # -- publishing ---------------------------------------------------------------------
 
     def _manifest(self, names: list[str], old: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        files = {name: _entry(self.staging / name) for name in names}
+        files = {name: _entry(self.staging / name, self._digests.get(name)) for name in names}
         if self.keep is not None:
             for name, entry in old.items():
                 # The kept files were checked by the reader that read the run.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from custseg.io.formulas import FormulaWatch
 
 __all__ = [
     "TABLE_FORMATS",
+    "FileDigest",
     "atomic_path",
     "formula_checked",
     "pid_alive",
@@ -134,6 +137,49 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+#: Bytes read at a time when a whole file is hashed.
+HASH_BLOCK = 1 << 20
+
+
+class FileDigest:
+    """The SHA-256 of a file, fed its bytes while it is written.
+
+    Each piece is hashed in a thread of its own while the writer makes the next
+    (hashlib leaves the interpreter free on large buffers), so a big file's digest
+    costs no pass of its own after the writing. One piece is hashed at a time, in
+    the order given.
+    """
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-hash")
+        self._pending: Future[None] | None = None
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+
+    def update(self, data: bytes | memoryview | Any) -> None:
+        """Hash ``data`` (any buffer) after the pieces given before it."""
+        self._wait()
+        self._pending = self._pool.submit(self._hash.update, data)
+
+    def of_file(self, path: str | Path) -> None:
+        """Start again from the whole content of ``path`` (a file written another way)."""
+        self._wait()
+        self._hash = hashlib.sha256()
+        with open(path, "rb") as fh:
+            while block := fh.read(HASH_BLOCK):
+                self._hash.update(block)
+
+    def hexdigest(self) -> str:
+        """The digest of everything fed so far, as 64 hexadecimal digits."""
+        self._wait()
+        self._pool.shutdown()
+        return self._hash.hexdigest()
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:

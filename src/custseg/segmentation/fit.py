@@ -21,6 +21,7 @@ import numpy as np
 
 from custseg.engines import Engine, get_engine
 from custseg.features.encoding import annotate_categoricals
+from custseg.features.parallel import map_in_order
 from custseg.features.preprocessing import Scaler
 from custseg.lifecycle.continuity import Linking, PreviousRun, link_segments
 from custseg.model import SegmentModel
@@ -111,7 +112,7 @@ def fit_segments(
     labels = fitted.labels
     if Z_all is not None and Z_all is not Z:
         labels = engine.predict(Z_all, fitted.centers, fitted.state)[0]
-    sizes = {int(s): int((labels == s).sum()) for s in np.unique(labels) if s >= 0}
+    sizes = segment_sizes(labels)
     # Density engines keep their own minimum size; continuity keeps the previous ids.
     guard = engine.needs_k and previous is None
     kept, small = dissolve_small(
@@ -134,6 +135,19 @@ def fit_segments(
     )
 
 
+def segment_sizes(labels: np.ndarray) -> dict[int, int]:
+    """Segment id → rows, ids ascending, noise (negative ids) left out; counted, not sorted.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (n_rows,)
+    """
+    labels = np.asarray(labels)
+    assigned = labels[labels >= 0]
+    counts = np.bincount(assigned) if len(assigned) else np.zeros(0, dtype=np.intp)
+    return {int(s): int(counts[s]) for s in np.flatnonzero(counts)}
+
+
 def fitted_model(
     prep: Prepared, fit: FittedSegments, options: SegmentOptions, *, training: dict[str, Any]
 ) -> SegmentModel:
@@ -141,7 +155,9 @@ def fitted_model(
 
     ``training`` is the record of the fitting rows as the input holds them.
     """
-    records = [feature_summary(f, prep.X_fit[:, j]) for j, f in enumerate(prep.features)]
+    records = map_in_order(
+        lambda j: feature_summary(prep.features[j], prep.X_fit[:, j]), range(len(prep.features))
+    )
     annotate_categoricals(records, prep.categories)
     model = build_model(
         features=records,

@@ -1,19 +1,20 @@
 """The label stage: every row scored by the model's own rule, then attached to the table.
 
-Training rows are labelled with :meth:`custseg.model.SegmentModel.predict_matrix`
+Training rows are labelled with :meth:`custseg.model.SegmentModel.score_arrays`
 — the code ``custseg score`` runs — so scoring the training data later
 reproduces these labels exactly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from custseg.model import SegmentModel, attach_scores, segment_name_column
+from custseg.model import ScoreArrays, SegmentModel, attach_scores, segment_name_column
 from custseg.progress import ProgressFn, emit
 
 __all__ = ["Labels", "label_rows", "labelled_table"]
@@ -25,25 +26,33 @@ class Labels:
 
     Attributes
     ----------
-    scored : DataFrame
-        One row per input row: ``segment`` (Int64), ``distance_to_center``,
-        ``margin`` (and ``reason`` where a row could not be scored).
+    arrays : ScoreArrays
+        One entry per row: segment, distance to its centre, ``margin`` (and the
+        reason where a row could not be scored).
     fit_rows : ndarray of bool
     fit_labels : ndarray of int64
         Segment of each fitting row (never empty: every fitting row is scored).
     fit_margins : ndarray of float64
     """
 
-    scored: pd.DataFrame
+    arrays: ScoreArrays
     fit_rows: np.ndarray
     fit_labels: np.ndarray
     fit_margins: np.ndarray
 
-    def fitted_scores(self) -> pd.DataFrame:
-        """``scored`` restricted to the fitting rows."""
-        if self.fit_rows.all():
-            return self.scored
-        return self.scored.loc[self.fit_rows].reset_index(drop=True)
+    def in_order(self, order: np.ndarray) -> Labels:
+        """Every row's score and fitting flag with the rows put in ``order`` (indices).
+
+        ``fit_labels`` and ``fit_margins`` stay as they are.
+        """
+        return dataclasses.replace(
+            self, arrays=self.arrays.take(order), fit_rows=self.fit_rows[order]
+        )
+
+    def fitted_scores(self, model: SegmentModel) -> pd.DataFrame:
+        """The fitting rows' scores as :meth:`SegmentModel.predict_matrix` gives them."""
+        every = self.fit_rows.all()
+        return model.scores_frame(self.arrays if every else self.arrays.take(self.fit_rows))
 
 
 def _fitting(values: np.ndarray, fit_rows: np.ndarray) -> np.ndarray:
@@ -59,19 +68,24 @@ def label_rows(
 ) -> Labels:
     """Score every row of ``X_all`` (original units, NaN where missing) with ``model``."""
     emit(progress, "labelling", 0, len(X_all))
-    scored = model.predict_matrix(X_all)
+    arrays = model.score_arrays(X_all)
     emit(progress, "labelling", len(X_all), len(X_all))
-    segment = scored["segment"].to_numpy(dtype="int64", na_value=-1)
+    segment = np.where(arrays.scored, arrays.segment, -1)
     return Labels(
-        scored=scored,
+        arrays=arrays,
         fit_rows=fit_rows,
         fit_labels=_fitting(segment, fit_rows),
-        fit_margins=_fitting(scored["margin"].to_numpy(dtype="float64"), fit_rows),
+        fit_margins=_fitting(arrays.columns["margin"], fit_rows),
     )
 
 
 def labelled_table(
-    frame: pd.DataFrame, labels: Labels, names: Mapping[int, str], *, rows_left_out: bool
+    frame: pd.DataFrame,
+    model: SegmentModel,
+    labels: Labels,
+    names: Mapping[int, str],
+    *,
+    rows_left_out: bool,
 ) -> pd.DataFrame:
     """The input table, columns unchanged, followed by the scoring columns.
 
@@ -79,15 +93,17 @@ def labelled_table(
     ----------
     frame : DataFrame
         The input as read.
+    model : SegmentModel
+        The model that scored the rows.
     labels : Labels
-        ``labels.scored`` gains its ``segment_name`` column here.
+        In the rows' order in ``frame``.
     names : mapping of int to str
         Segment id → name.
     rows_left_out : bool
         Rows were left out of fitting (``missing="drop"``): the fitted ones get an
         empty ``reason``.
     """
-    scored = labels.scored
+    scored = model.scores_frame(labels.arrays)
     scored["segment_name"] = pd.Series(
         segment_name_column(scored["segment"], dict(names)), index=scored.index, dtype=object
     )

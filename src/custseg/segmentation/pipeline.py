@@ -23,9 +23,11 @@ cluster.
 
 from __future__ import annotations
 
-import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from custseg.errors import collect_data_warnings
@@ -37,11 +39,11 @@ from custseg.progress import ProgressFn
 from custseg.segmentation.describe import describe_run, profile_and_name
 from custseg.segmentation.fit import fit_segments, fitted_model
 from custseg.segmentation.k_choice import choose_k
-from custseg.segmentation.label import label_rows, labelled_table
+from custseg.segmentation.label import Labels, label_rows, labelled_table
 from custseg.segmentation.prepare import in_canonical_order, prepare, read_input
 from custseg.segmentation.records import SUMMARY_SCHEMA_VERSION, training_record
 from custseg.segmentation.result import SegmentationResult
-from custseg.segmentation.sampling import inverse_order, take_rows
+from custseg.segmentation.sampling import inverse_order
 
 __all__ = ["SUMMARY_SCHEMA_VERSION", "run"]
 
@@ -101,7 +103,8 @@ def _stages(
     # The fingerprint hashes the fitting rows as the input holds them.
     training = training_record(as_read.X_fit, as_read.features, options.random_state)
     prep, order = in_canonical_order(as_read)
-    del as_read  # one copy of the matrices at a time: big tables fit in less memory
+    X_as_read = as_read.X_fit  # the fitting rows in the input's order, for the result
+    del as_read  # its other matrices go: big tables fit in less memory
     if previous is not None:  # fail before fitting: same features, an ID to follow
         previous.check_compatible(prep.features, prep.schema.id_column, source)
 
@@ -123,30 +126,25 @@ def _stages(
 
     profiles = profile_and_name(prep, labels, options, fit.link, model.features)
     model.segments = [record.model_entry() for record in profiles.records]
-    model.extra["baseline"] = training_baseline(  # for custseg drift
-        model,
-        prep.X_fit,
-        scored=labels.fitted_scores(),
-        deciles=[feature["quantiles"] for feature in model.features],
-    )
-    left_out = options.missing == "drop" and prep.missing.rows_with_missing > 0
-    as_input = inverse_order(order)
-    labels_as_read = dataclasses.replace(
-        labels,
-        scored=labels.scored.iloc[as_input].reset_index(drop=True),
-        fit_rows=labels.fit_rows[as_input],
-    )
-    table = labelled_table(prep.frame, labels_as_read, profiles.names, rows_left_out=left_out)
-    summary = describe_run(
-        prep,
-        options,
-        model=model,
-        labels=labels,
-        profiles=profiles,
-        choice=choice,
-        final_fit=fit.info,
-        small=fit.small,
-    )
+    # The drift baseline is computed in a thread beside the table and the summary,
+    # which do not read it: NumPy leaves the interpreter during its passes.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-baseline") as pool:
+        baseline = pool.submit(_baseline, model, prep.X_fit, labels)
+        left_out = options.missing == "drop" and prep.missing.rows_with_missing > 0
+        # The scores go back to the input's order as arrays: a frame's gather costs more.
+        in_input = labels.in_order(inverse_order(order))
+        table = labelled_table(prep.frame, model, in_input, profiles.names, rows_left_out=left_out)
+        summary = describe_run(
+            prep,
+            options,
+            model=model,
+            labels=labels,
+            profiles=profiles,
+            choice=choice,
+            final_fit=fit.info,
+            small=fit.small,
+        )
+        model.extra["baseline"] = baseline.result()  # for custseg drift
     transitions = None
     if fit.link is not None:
         transitions, summary.continuity = fit.link.report(
@@ -159,8 +157,18 @@ def _stages(
         summary=summary.to_dict(),
         model=model,
         schema=prep.schema,
-        X=take_rows(prep.X_fit, inverse_order(order, prep.fit_rows)),
+        X=X_as_read,
         transitions=transitions,
+    )
+
+
+def _baseline(model: SegmentModel, X_fit: np.ndarray, labels: Labels) -> dict[str, Any]:
+    """:func:`~custseg.lifecycle.drift.training_baseline` of the fitting rows, from their scores."""
+    return training_baseline(
+        model,
+        X_fit,
+        scored=labels.fitted_scores(model),
+        deciles=[feature["quantiles"] for feature in model.features],
     )
 
 

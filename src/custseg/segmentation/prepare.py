@@ -13,8 +13,10 @@ after the missing-value policy: both are quantile rules that need every value.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,12 +116,14 @@ class Prepared:
     fit_order: np.ndarray = field(repr=False)
     X_fit_ordered: np.ndarray | None = field(default=None, repr=False)
 
-    @property
+    # Cached: the stages ask for them several times, each a pass over every row.
+    # The matrices are never changed in place (a reordering makes a new Prepared).
+    @functools.cached_property
     def outlier(self) -> np.ndarray:
         """Boolean array of shape (n_fit,): the fitting row is an outlier."""
         return np.asarray(self.beyond.any(axis=1))
 
-    @property
+    @functools.cached_property
     def Z_core(self) -> np.ndarray:
         """The rows segments are fitted on: ``Z`` without the outliers (``Z`` itself if none)."""
         outlier = self.outlier
@@ -195,12 +199,15 @@ def prepare(
     warn_duplicate_ids(frame, schema)
 
     # Statistics summed in an order fixed by the values: the same customers in any
-    # order get the same scaler to the last bit, and so the same scaled rows.
-    fit_order = canonical_order(X_fit)
-    X_canonical = take_rows(X_fit, fit_order)
-    # Skewed columns on a log scale; indicators (categories, codes, flags) as they are.
-    eligible = [f not in categories for f in features]
-    transform = choose_transform(X_canonical, features, mode=options.transform, eligible=eligible)
+    # order get the same scaler to the last bit, and so the same scaled rows. The
+    # rows are put in that order in a thread while the transform is chosen here:
+    # its quantiles and counts do not depend on the rows' order.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-order") as pool:
+        ordering = pool.submit(_canonical_rows, X_fit)
+        # Skewed columns on a log scale; indicators (categories, codes, flags) as they are.
+        eligible = [f not in categories for f in features]
+        transform = choose_transform(X_fit, features, mode=options.transform, eligible=eligible)
+        fit_order, X_canonical = ordering.result()
     scaler = fit_scaler(X_canonical, options.scaling, log_units=transform.units)
     scaler = weight_categoricals(scaler, X_canonical, features, categories)
     Z = scaler.transform(X_fit)
@@ -227,6 +234,12 @@ def prepare(
         fit_order=fit_order,
         X_fit_ordered=X_canonical,
     )
+
+
+def _canonical_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~custseg.segmentation.sampling.canonical_order` of ``X``, and its rows in it."""
+    order = canonical_order(X)
+    return order, take_rows(X, order)
 
 
 def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:

@@ -65,7 +65,10 @@ class SegmentationResult:
         """
         paths = {
             "segments": write_csv_auto(
-                self.table, run.path("segments.csv"), progress=self.progress
+                self.table,
+                run.path("segments.csv"),
+                progress=self.progress,
+                digest=run.digest("segments.csv"),
             ),
             "summary": write_json(self.summary, run.path("summary.json")),
             "model": self.model.save(run.path("model.json")),
