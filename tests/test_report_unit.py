@@ -113,6 +113,18 @@ def test_charts_drawn_by_a_helper_give_the_bytes_of_drawing_in_process(run):
     assert all(png.startswith(b"\x89PNG") for png in pngs)
 
 
+def test_chart_pngs_are_the_pixels_of_the_specs_the_html_embeds(run_dir, tmp_path):
+    # The PNGs are drawn without the marks' accessibility labels; the pixels are the same.
+    files = build_report(run_dir, out_dir=tmp_path)
+    charts = {c.name: c for c in build_charts(rd.load_run(run_dir), {}, {})}
+    for name in ("segment_map", "feature_scatter", "profile_boxplots"):
+        spec = charts[name].to_dict()
+        assert '"tooltip"' in json.dumps(spec)
+        png = render_png(spec, "6.4", PNG_SCALE)
+        assert (tmp_path / "charts" / f"{name}.png").read_bytes() == png, name
+    assert files.html.read_text(encoding="utf-8").count('"tooltip"') >= 3
+
+
 def test_a_chart_a_helper_cannot_draw_fails_with_vl_converts_reason():
     with LayoutProcesses() as layout:
         job = layout.submit({"mark": "nonsense", "data": {"values": []}}, "6.4", PNG_SCALE)
