@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -15,19 +18,12 @@ import custseg
 
 pytest.importorskip("vl_convert", reason="the report extra is not installed")
 
-import vl_convert
-
 from custseg.report import build_report, rendering
 from custseg.report import data as rd
-from custseg.report.build import (
-    PNG_SCALE,
-    borderline_shares,
-    render_png,
-    stability_scores,
-)
+from custseg.report.build import PNG_SCALE, borderline_shares, stability_scores
 from custseg.report.charts import build_charts
 from custseg.report.palette import SEGMENT_COLORS, UNASSIGNED, segment_color
-from custseg.report.rendering import LayoutProcesses, RenderError
+from custseg.report.rendering import LayoutProcesses, RenderError, render_png
 
 
 @pytest.fixture(scope="module")
@@ -107,21 +103,92 @@ def test_specs_are_valid_vega_lite(run):
         chart.to_dict(validate=True)  # raises on a schema violation
 
 
-def test_charts_laid_out_by_a_helper_give_the_bytes_of_rendering_in_process(run):
+def test_charts_drawn_by_a_helper_give_the_bytes_of_drawing_in_process(run):
     specs = [c.to_dict() for c in build_charts(run, {0: 0.9}, {0: 0.1})[:3]]
     version = "6.4"
     with LayoutProcesses(processes=2) as layout:
-        jobs = [layout.submit(spec, version) for spec in specs]
-        pngs = [vl_convert.svg_to_png(job.result(), scale=PNG_SCALE) for job in jobs]
-    assert pngs == [render_png(spec, version) for spec in specs]
+        jobs = [layout.submit(spec, version, PNG_SCALE) for spec in specs]
+        pngs = [job.result() for job in jobs]
+    assert pngs == [render_png(spec, version, PNG_SCALE) for spec in specs]
     assert all(png.startswith(b"\x89PNG") for png in pngs)
 
 
-def test_a_chart_a_helper_cannot_lay_out_fails_with_vl_converts_reason():
+def test_chart_pngs_are_the_pixels_of_the_specs_the_html_embeds(run_dir, tmp_path):
+    # The PNGs are drawn without the marks' accessibility labels; the pixels are the same.
+    files = build_report(run_dir, out_dir=tmp_path)
+    charts = {c.name: c for c in build_charts(rd.load_run(run_dir), {}, {})}
+    for name in ("segment_map", "feature_scatter", "profile_boxplots"):
+        spec = charts[name].to_dict()
+        assert '"tooltip"' in json.dumps(spec)
+        png = render_png(spec, "6.4", PNG_SCALE)
+        assert (tmp_path / "charts" / f"{name}.png").read_bytes() == png, name
+    assert files.html.read_text(encoding="utf-8").count('"tooltip"') >= 3
+
+
+def test_a_chart_a_helper_cannot_draw_fails_with_vl_converts_reason():
     with LayoutProcesses() as layout:
-        job = layout.submit({"mark": "nonsense", "data": {"values": []}}, "6.4")
-        with pytest.raises(RenderError, match="Vega-Lite to SVG conversion failed"):
+        job = layout.submit({"mark": "nonsense", "data": {"values": []}}, "6.4", PNG_SCALE)
+        with pytest.raises(RenderError, match="Vega-Lite to PNG conversion failed"):
             job.result()
+
+
+def _text_chart(text: str) -> dict:
+    return {
+        "mark": "text",
+        "data": {"values": [{"t": text}]},
+        "encoding": {"text": {"field": "t", "type": "nominal"}},
+    }
+
+
+def test_fonts_bundled_for_latin_greek_cyrillic_and_the_reports_signs():
+    assert rendering.chart_fonts("Annual Income (k$) · Größe · Ελλάδα · Москва") == "bundled"
+    assert rendering.chart_fonts("−0.5 × 2 … ≥ 0.8 ± 0.01 — “€ 12” → 90%") == "bundled"
+    assert rendering.chart_fonts("年収 (万円)") == "system"
+    assert rendering.chart_fonts("Spend 💳") == "system"
+
+
+def test_every_chart_of_the_report_is_drawn_with_the_bundled_fonts(run):
+    for chart in build_charts(run, {0: 0.9, 1: 0.5}, {0: 0.1}):
+        text = json.dumps(chart.to_dict(), ensure_ascii=False)
+        assert rendering.chart_fonts(text) == "bundled", chart.name
+
+
+def test_bundled_font_charts_are_the_same_bytes_whatever_fonts_the_machine_has(run, tmp_path):
+    # A machine with other fonts: a font configuration listing an empty folder only.
+    (tmp_path / "fonts").mkdir()
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f"<fontconfig><dir>{tmp_path / 'fonts'}</dir></fontconfig>")
+    spec = next(c for c in build_charts(run, {}, {}) if c.name == "segment_sizes").to_dict()
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    draw = (
+        "import json, sys; from custseg.report.rendering import render_png; "
+        "spec = json.load(open(sys.argv[1])); "
+        "sys.stdout.buffer.write(render_png(spec, '6.4', 2))"
+    )
+    elsewhere = subprocess.run(
+        [sys.executable, "-c", draw, str(tmp_path / "spec.json")],
+        env={**os.environ, "FONTCONFIG_FILE": str(conf)},
+        capture_output=True,
+        check=True,
+    ).stdout
+    with LayoutProcesses() as layout:
+        here = layout.submit(spec, "6.4", 2).result()
+    assert here == elsewhere and here.startswith(b"\x89PNG")
+
+
+def test_a_helper_draws_one_kind_of_fonts_and_refuses_the_other():
+    with LayoutProcesses() as layout:
+        latin = layout.submit(_text_chart("Older · High spending"), "6.4", 1)
+        chinese = layout.submit(_text_chart("年长 · 高消费"), "6.4", 1)
+        assert latin.result().startswith(b"\x89PNG")
+        with pytest.raises(RenderError, match="draws with the bundled fonts"):
+            chinese.result()
+    with LayoutProcesses() as layout:
+        chinese = layout.submit(_text_chart("年长 · 高消费"), "6.4", 1)
+        latin = layout.submit(_text_chart("Older · High spending"), "6.4", 1)
+        assert chinese.result().startswith(b"\x89PNG")
+        with pytest.raises(RenderError, match="draws with the system fonts"):
+            latin.result()
 
 
 def test_without_helper_processes_the_report_renders_its_charts_itself(

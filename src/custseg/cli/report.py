@@ -28,7 +28,7 @@ def is_report_file(name: str) -> bool:
 
 @contextlib.contextmanager
 def chart_layout(wanted: bool) -> Iterator[LayoutProcesses | None]:
-    """The report's chart layout processes, started now when ``wanted`` and the extra is there.
+    """The report's chart drawing processes, started now when ``wanted`` and the extra is there.
 
     A command enters it when it begins: the processes start and warm up while the
     command reads and fits, instead of after.
@@ -56,7 +56,7 @@ def write_run_report(
 
     The report goes into ``out_dir`` (default ``run_dir``). With ``result`` (the run
     still in memory) the report is built from it, without reading ``segments.csv``
-    back; ``layout`` (see :func:`chart_layout`) lays its charts out. Without the
+    back; ``layout`` (see :func:`chart_layout`) draws its charts. Without the
     ``report`` extra installed this warns and writes nothing, unless ``required``
     (then :class:`custseg.errors.EngineError` names the install line).
     """

@@ -1,21 +1,32 @@
-"""Lay the report's charts out in a helper process, started before they are needed.
+"""Draw the report's charts in a helper process, started before they are needed.
 
-vl-convert keeps Python's interpreter lock for the whole of each call: while it lays
-a chart out, nothing else in the process runs. So the report lays its charts out (the
-Vega-Lite spec to SVG, the larger part of the work, and the one that needs the
-JavaScript engine and its warm-up) in a helper process of its own, and turns each SVG
-into pixels in its own process meanwhile. A command starts the helper when it begins
-(``custseg segment`` before it reads the table), so its start and the engine's
-warm-up overlap the command's own imports and fit; the report then sends each chart's
-spec as soon as it is built.
+vl-convert keeps Python's interpreter lock for the whole of each call: while it draws
+a chart, nothing else in the process runs. So the report draws its charts (the
+Vega-Lite spec laid out and turned into PNG pixels) in a helper process of its own,
+and its own process meanwhile builds the next chart and writes the run's files. A
+command starts the helper when it begins (``custseg segment`` before it reads the
+table), so its start and the engine's warm-up overlap the command's own imports and
+fit; the report then sends each chart's spec as soon as it is built.
+
+**Fonts.** vl-convert bundles Liberation Sans, the report's font, and also loads the
+machine's fonts. Where the machine has its own copy of Liberation Sans, vl-convert
+draws with that copy and reads its file from disk again for every piece of text,
+which is half the time of drawing a chart. A chart whose text Liberation Sans can
+draw (:func:`chart_fonts` says ``"bundled"``) is therefore drawn with the bundled
+fonts only: faster, and the same PNG bytes on every machine. A chart with other
+characters (Chinese column names, say) is drawn with the machine's fonts
+(``"system"``), which have the glyphs. vl-convert sets its fonts up once per process,
+at its first chart: a process draws charts of the kind of its first chart, and a
+helper refuses the other kind (the report then draws it in its own process).
 
 The helper is this module run as ``python -m custseg.report.rendering``: it imports
 only vl-convert and the standard library. It reads requests on its standard input
 and answers on its standard output, each message a 4-byte big-endian length then its
-bytes; a request is JSON (``spec``, ``vl_version``), an answer one status byte
-(:data:`_OK` or :data:`_FAILED`) then the SVG or the error text, in UTF-8. A helper
-that cannot start or dies fails its jobs with :class:`RenderError`; the caller then
-renders those charts in its own process (the same bytes).
+bytes; a request is JSON (``spec``, ``vl_version``, ``scale``), an answer
+one status byte (:data:`_OK` or :data:`_FAILED`) then the PNG or the error text in
+UTF-8. A helper that cannot start or dies fails its jobs with :class:`RenderError`;
+the caller then draws those charts in its own process with :func:`render_png` (the
+same bytes).
 """
 
 from __future__ import annotations
@@ -28,28 +39,124 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
-from typing import IO, Any
+from importlib import resources
+from typing import IO, Any, Literal
 
-__all__ = ["LAYOUT_PROCESSES", "WARM_UP_SPEC", "LayoutProcesses", "RenderError", "serve"]
+__all__ = [
+    "BUNDLED_FONT_CHARACTERS",
+    "LAYOUT_PROCESSES",
+    "WARM_UP_SPEC",
+    "LayoutProcesses",
+    "RenderError",
+    "chart_fonts",
+    "render_png",
+    "serve",
+]
 
-#: Helper processes: one lays the charts out while the report, in its own process,
-#: builds the next and rasterises the last; a second would cost one more engine warm-up
-#: and save little, the report's own process then being the busier.
+Fonts = Literal["bundled", "system"]
+
+#: Helper processes: one draws the charts while the report, in its own process, builds
+#: the next and writes the run's files; a second would cost one more engine warm-up and
+#: save little on two cores.
 LAYOUT_PROCESSES = 1
-#: The smallest chart that starts vl-convert's engine and loads its fonts.
+#: A chart that starts vl-convert's engine without drawing text: vl-convert sets its
+#: fonts up at the first text it measures, and the first real chart says which fonts.
 WARM_UP_SPEC: dict[str, Any] = {
-    "mark": "text",
-    "data": {"values": [{"t": "0"}]},
-    "encoding": {"text": {"field": "t", "type": "nominal"}},
+    "mark": "rule",
+    "data": {"values": [{"x": 0}]},
+    "encoding": {"x": {"field": "x", "type": "quantitative", "axis": None}},
 }
+#: Code point ranges (inclusive) that the Liberation Sans bundled with vl-convert draws:
+#: Latin, Greek, Cyrillic and the punctuation, currency and maths signs the report uses.
+BUNDLED_FONT_CHARACTERS: tuple[tuple[int, int], ...] = (
+    (0x0020, 0x007E),
+    (0x00A0, 0x00AC),
+    (0x00AE, 0x024F),
+    (0x0384, 0x038A),
+    (0x038C, 0x038C),
+    (0x038E, 0x03A1),
+    (0x03A3, 0x03CE),
+    (0x0400, 0x04FF),
+    (0x2012, 0x2022),
+    (0x2026, 0x2026),
+    (0x2030, 0x2030),
+    (0x2039, 0x203A),
+    (0x20A0, 0x20B5),
+    (0x2190, 0x2195),
+    (0x2212, 0x2212),
+    (0x221E, 0x221E),
+    (0x2248, 0x2248),
+    (0x2260, 0x2260),
+    (0x2264, 0x2265),
+)
+_BUNDLED = frozenset(chr(c) for lo, hi in BUNDLED_FONT_CHARACTERS for c in range(lo, hi + 1))
+# A font configuration that lists no font folder: vl-convert then has only its bundled
+# fonts (fontconfig reads FONTCONFIG_FILE on Linux; elsewhere it is ignored).
+_NO_SYSTEM_FONTS = "no-system-fonts.conf"
 _HEADER = struct.Struct(">I")
 _OK, _FAILED = b"\x00", b"\x01"
 _STOP_WAIT_S = 5.0
 
 
 class RenderError(RuntimeError):
-    """A helper process could not lay a chart out (it did not start, died or failed)."""
+    """A helper process could not draw a chart (it did not start, died or refused)."""
+
+
+def chart_fonts(text: str) -> Fonts:
+    """``"bundled"`` when Liberation Sans draws every character of ``text``, else ``"system"``.
+
+    ``text`` is a chart's spec as JSON (or a message holding it), not escaped to ASCII
+    (``ensure_ascii=False``).
+    """
+    return "bundled" if _BUNDLED.issuperset(text) else "system"
+
+
+class _FontSetUp:
+    """The fonts vl-convert set up in this process, at its first chart."""
+
+    lock = threading.Lock()
+    fonts: Fonts | None = None
+
+
+def _draw(spec: dict[str, Any], vl_version: str, scale: float, fonts: Fonts) -> bytes:
+    """Draw ``spec`` as PNG here; the first chart of the process sets the fonts up."""
+    import vl_convert
+
+    with _FontSetUp.lock:
+        if _FontSetUp.fonts is None:
+            _FontSetUp.fonts = fonts
+            if fonts == "bundled":
+                conf = resources.files("custseg.report").joinpath(_NO_SYSTEM_FONTS)
+                with resources.as_file(conf) as path, _environment("FONTCONFIG_FILE", str(path)):
+                    return vl_convert.vegalite_to_png(spec, scale=scale, vl_version=vl_version)
+    return vl_convert.vegalite_to_png(spec, scale=scale, vl_version=vl_version)
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    # Only for vl-convert's first chart in the process, which reads the variable once.
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = before
+
+
+def render_png(spec: dict[str, Any], vl_version: str, scale: float) -> bytes:
+    """Draw a Vega-Lite spec as PNG with vl-convert (no browser), in this process.
+
+    The fonts are those :func:`chart_fonts` gives for the spec, unless vl-convert
+    set its fonts up earlier in this process (for the other kind of chart, or before
+    custseg used it): then the chart is drawn with those.
+    """
+    fonts = chart_fonts(json.dumps(spec, ensure_ascii=False, allow_nan=False))
+    return _draw(spec, vl_version, scale, fonts)
 
 
 def _send(stream: IO[bytes], payload: bytes) -> None:
@@ -75,21 +182,25 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
 
     vl_convert.vegalite_to_svg(WARM_UP_SPEC)
     while (message := _receive(requests)) is not None:
-        request = json.loads(message)
+        text = message.decode()
+        request = json.loads(text)
         try:
-            svg = vl_convert.vegalite_to_svg(request["spec"], vl_version=request["vl_version"])
-            answer = _OK + svg.encode()
-        except Exception as exc:  # reported to the caller, which then renders in-process
+            fonts = chart_fonts(text)
+            if _FontSetUp.fonts not in (None, fonts):
+                raise RenderError(f"this process draws with the {_FontSetUp.fonts} fonts")
+            png = _draw(request["spec"], request["vl_version"], request["scale"], fonts)
+            answer = _OK + png
+        except Exception as exc:  # reported to the caller, which then draws in-process
             answer = _FAILED + f"{type(exc).__name__}: {exc}".encode()
         _send(answers, answer)
 
 
 class LayoutProcesses:
-    """Helper processes that lay Vega-Lite specs out as SVG, started on creation.
+    """Helper processes that draw Vega-Lite specs as PNG, started on creation.
 
     Use it as a context manager; :meth:`submit` a spec, then ``.result()`` its future:
-    the SVG text, or :class:`RenderError` when no helper could lay it out. Specs are
-    laid out in the order they are submitted, each by the first helper free.
+    the PNG bytes, or :class:`RenderError` when no helper could draw it. Specs are
+    drawn in the order they are submitted, each by the first helper free.
 
     Parameters
     ----------
@@ -100,7 +211,7 @@ class LayoutProcesses:
     def __init__(self, processes: int = LAYOUT_PROCESSES) -> None:
         if processes < 1:
             raise ValueError(f"processes must be at least 1; got {processes}")
-        self._jobs: queue.SimpleQueue[tuple[Future[str], bytes] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Future[bytes], bytes] | None] = queue.SimpleQueue()
         self._procs: list[subprocess.Popen[bytes]] = []
         self._threads = []
         for i in range(processes):
@@ -143,17 +254,19 @@ class LayoutProcesses:
                     answer = None
             if answer is None:
                 proc = None  # gone: its remaining jobs fail at once
-                future.set_exception(RenderError("the chart layout process stopped"))
+                future.set_exception(RenderError("the chart drawing process stopped"))
             elif answer[:1] == _OK:
-                future.set_result(answer[1:].decode())
+                future.set_result(answer[1:])
             else:
                 future.set_exception(RenderError(answer[1:].decode(errors="replace")))
 
-    def submit(self, spec: dict[str, Any], vl_version: str) -> Future[str]:
-        """Queue ``spec`` to be laid out with Vega-Lite ``vl_version``."""
-        future: Future[str] = Future()
-        request = json.dumps({"spec": spec, "vl_version": vl_version}, allow_nan=False)
-        self._jobs.put((future, request.encode()))
+    def submit(self, spec: dict[str, Any], vl_version: str, scale: float) -> Future[bytes]:
+        """Queue ``spec`` to be drawn with Vega-Lite ``vl_version`` at ``scale``."""
+        future: Future[bytes] = Future()
+        request = {"spec": spec, "vl_version": vl_version, "scale": scale}
+        # Not escaped to ASCII: the helper reads the characters to choose the fonts.
+        message = json.dumps(request, ensure_ascii=False, allow_nan=False)
+        self._jobs.put((future, message.encode()))
         return future
 
     def _stop(self, *, kill: bool) -> None:
