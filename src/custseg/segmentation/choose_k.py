@@ -356,8 +356,9 @@ def gap_statistic(
     mean, rot, lo, hi = _reference_box(X)
     refs = [rng.uniform(lo, hi, size=(len(X), len(lo))) @ rot + mean for _ in range(n_refs)]
     rows = []
+    distinct = len(np.unique(X, axis=0))
     for k in k_values:
-        if k > len(np.unique(X, axis=0)):
+        if k > distinct:
             rows.append({"k": k, "gap": np.nan, "gap_se": np.nan})
             continue
         # One restart per reference: on uniform data the restarts barely differ.
