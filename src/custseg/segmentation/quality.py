@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
-from custseg.engines.base import borderline_flags, one_thread
+from custseg.engines.base import borderline_flags, one_thread, prechecked_fits
 from custseg.features.profiles import distinct_labels
 from custseg.verdicts import (
     BORDERLINE_MARGIN,
@@ -406,7 +406,7 @@ def _bootstrap_refits(
     """
 
     def refit(run: int) -> np.ndarray:
-        with one_thread():
+        with one_thread(), prechecked_fits():
             fitted = engine.fit(Z[draws[run]], n_clusters, random_state=random_state + run + 1)
         return np.asarray(fitted.labels)
 
