@@ -20,6 +20,7 @@ import custseg
 from custseg.cli import app
 from custseg.cli._quick import QUICK_COMMANDS, plain_call, quick_command
 from custseg.cli.score import score
+from custseg.cli.segment import segment
 
 
 def typer_values(command: str, args: list[str]) -> dict:
@@ -66,13 +67,50 @@ def test_other_lines_are_left_to_typer(args):
     assert plain_call(score, args) is None
 
 
+SEGMENT_PLAIN = [
+    ["in.csv"],
+    ["in.csv", "--out", "run", "--quiet"],
+    ["in.csv", "-o", "run", "-q", "--no-report", "--spreadsheet-safe"],
+    ["--k=4", "in.csv", "--stability", "0", "--seed", "7", "--k-min", "3", "--k-max", "8"],
+    ["in.csv", "--features", "Age, Annual Income (k$)", "--id-column", "CustomerID"],
+    ["in.csv", "--min-segment-share", "0.05", "--missing", "drop", "--algorithm", "gmm"],
+    ["in.csv", "--min-segment-share=.5", "--scaling", "robust", "--transform", "none"],
+    ["in.csv", "--min-segment-share", "1", "--previous", "old/model.json"],
+    ["in.csv", "--k", "auto", "--engine", "spark", "--spark-master", "local[2]"],
+    ["in.csv", "--features", "naïve spend,€", "--transactions"],
+]
+
+
+@pytest.mark.parametrize("args", SEGMENT_PLAIN)
+def test_plain_segment_line_gives_typers_values(args):
+    assert plain_call(segment, args) == typer_values("segment", args)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["in.csv", "--features", ""],  # an empty word
+        ["in.csv", "--features", "-Age"],  # a value that looks like an option
+        ["in.csv", "--min-segment-share", "5e-2"],
+        ["in.csv", "--min-segment-share", "0.5.1"],
+        ["in.csv", "--min-segment-share", "nan"],
+        ["in.csv", "--seed", "-1"],
+        ["in.csv", "--k", "4", "--k", "5"],
+        ["in.csv", "--quiet=1"],
+    ],
+)
+def test_other_segment_lines_are_left_to_typer(args):
+    assert plain_call(segment, args) is None
+
+
 def test_only_listed_commands_and_no_root_options(monkeypatch):
     monkeypatch.delenv("CUSTSEG_DEBUG", raising=False)
     line = ["m.json", "in.csv", "--out", "o.csv"]
-    assert QUICK_COMMANDS == ("score",)
+    assert QUICK_COMMANDS == ("score", "segment")
     assert quick_command(["score", *line]) is not None
+    assert quick_command(["segment", "in.csv", "--quiet"]) is not None
     assert quick_command(["--debug", "score", *line]) is None
-    assert quick_command(["segment", "in.csv"]) is None
+    assert quick_command(["compare", "in.csv"]) is None
     assert quick_command([]) is None
     monkeypatch.setenv("CUSTSEG_DEBUG", "1")
     assert quick_command(["score", *line]) is None
@@ -112,6 +150,29 @@ def test_console_script_takes_the_quick_path_with_typers_output(model_run):
     assert "pydantic" in _imports(typer_run.stderr)
     assert quick.stdout.replace("quick.csv", "X") == typer_run.stdout.replace("typer.csv", "X")
     assert (model_run / "quick.csv").read_bytes() == (model_run / "typer.csv").read_bytes()
+
+
+def test_segment_takes_the_quick_path_with_typers_output(model_run):
+    table = model_run / "customers.csv"
+    line = ["--k", "3", "--stability", "0", "--no-report", "--min-segment-share", "0.02"]
+    env = {k: v for k, v in os.environ.items() if k != "CUSTSEG_DEBUG"}
+    quick = run_cli(
+        "segment", table, *line, "--out", model_run / "by-quick",
+        env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+    )  # fmt: skip
+    assert quick.returncode == 0, quick.stderr
+    assert "pydantic" not in _imports(quick.stderr)
+    typer_run = run_cli(
+        "segment", table, *line, "--out", model_run / "by-typer",
+        env={**env, "CUSTSEG_DEBUG": "0", "PYTHONPROFILEIMPORTTIME": "1"},
+    )  # fmt: skip
+    assert typer_run.returncode == 0, typer_run.stderr
+    assert "pydantic" in _imports(typer_run.stderr)
+    assert quick.stdout.replace("by-quick", "X") == typer_run.stdout.replace("by-typer", "X")
+    for name in ("segments.csv", "summary.json", "model.json"):
+        assert (model_run / "by-quick" / name).read_bytes() == (
+            model_run / "by-typer" / name
+        ).read_bytes()
 
 
 def test_quick_path_refuses_bad_input_in_one_line(model_run):

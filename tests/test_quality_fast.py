@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.metrics import (
+    adjusted_rand_score,
     calinski_harabasz_score,
     davies_bouldin_score,
     silhouette_samples,
@@ -14,8 +15,10 @@ from sklearn.metrics import (
 from custseg.engines.base import margins, own_margin
 from custseg.segmentation.quality import (
     SILHOUETTE_SAMPLE,
+    adjusted_rand_index,
     borderline_summary,
     clustering_metrics,
+    resample_agreement,
     segment_ids,
     silhouette_rows,
     silhouettes,
@@ -156,3 +159,43 @@ def test_borderline_summary_and_segment_ids_by_counting():
     assert segment_ids(labels).tolist() == [0, 3, 7]
     assert segment_ids(np.array([-1, -1])).tolist() == []
     assert segment_ids(np.array([10**12, -1, 5])).tolist() == [5, 10**12]
+
+
+def _brute_force_agreement(labels, draw, boot_labels):
+    """Per segment its best-match Jaccard on the distinct drawn rows, and scikit-learn's ARI."""
+    uniq, first = np.unique(draw, return_index=True)
+    orig, boot = labels[uniq], boot_labels[first]
+    best = {}
+    for s in (int(s) for s in np.unique(orig) if s >= 0):
+        in_s = orig == s
+        jaccards = [
+            np.count_nonzero(in_s & (boot == b)) / np.count_nonzero(in_s | (boot == b))
+            for b in np.unique(boot)
+            if b >= 0
+        ]
+        best[s] = max([0.0, *jaccards])
+    return best, adjusted_rand_score(orig, boot)
+
+
+@pytest.mark.parametrize("noise", [False, True])
+def test_resample_agreement_keeps_the_bits_of_the_plain_count(noise):
+    rng = np.random.default_rng(4)
+    for trial in range(300):
+        n = int(rng.integers(1, 120))
+        labels = rng.integers(-1 if noise else 0, int(rng.integers(1, 6)), n)
+        draw = rng.integers(0, n, n)
+        if trial % 3 == 0:  # a refit that agrees, up to the names of its segments
+            boot = rng.permutation(6)[np.maximum(labels[draw], 0)]
+        else:
+            boot = rng.integers(-1 if noise else 0, int(rng.integers(1, 6)), n)
+        best, ari = resample_agreement(labels, draw, boot)
+        expected_best, expected_ari = _brute_force_agreement(labels, draw, boot)
+        assert best == expected_best
+        assert ari == expected_ari  # to the last bit
+        assert type(ari) is float
+
+
+def test_adjusted_rand_index_of_a_contingency_table():
+    assert adjusted_rand_index(np.array([[2, 0], [0, 2]])) == 1.0  # [0, 0, 1, 1] vs itself
+    assert adjusted_rand_index(np.array([[1, 1], [1, 1]])) == -0.5  # [0, 0, 1, 1] vs [0, 1, 0, 1]
+    assert adjusted_rand_index(np.array([[4]])) == 1.0  # one segment in both

@@ -182,7 +182,7 @@ def _exit_code(command: Callable[[], object]) -> int:
 
 def main() -> None:
     """Entry point of the ``custseg`` console script."""
-    # A plain `custseg score ...` skips Typer's parsing (see custseg.cli._quick).
+    # A plain `custseg score|segment ...` line skips Typer's parsing (see custseg.cli._quick).
     quick = quick_command(sys.argv[1:])
     if quick is None:
         load_commands(sys.argv[1:])

@@ -1,10 +1,12 @@
-"""Plain command lines, run without Typer's parsing: the start-up of ``custseg score``.
+"""Plain command lines, run without Typer's parsing: the start-up of ``score`` and ``segment``.
 
 Typer converts each option value with a pydantic ``TypeAdapter``; importing
 pydantic and building the adapters takes about as long as scoring 200 customers.
 A command of :data:`QUICK_COMMANDS` is therefore called directly when its
 command line is *plain*: only the command's own arguments and options, each
-given once, each a path, a whole number or a flag. The parameters are read from
+given once, each a path, a word, a number in plain digits or a flag. A word
+is passed as it is, as Typer passes it; a value starting with ``-`` is
+Typer's to read. The parameters are read from
 the command's Typer declaration, so there is one declaration. Anything else
 (``--help``, a root option such as ``--debug``, an unknown, repeated or
 misplaced option, a value Typer would have to check or refuse) is left to
@@ -17,6 +19,7 @@ import dataclasses
 import importlib
 import inspect
 import os
+import re
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -29,11 +32,13 @@ import typer.models
 __all__ = ["QUICK_COMMANDS", "plain_call", "quick_command"]
 
 #: The commands whose start-up matters enough to skip Typer's parsing.
-QUICK_COMMANDS = ("score",)
+QUICK_COMMANDS = ("score", "segment")
 # Declaration fields that may differ from Typer's defaults: they change the help,
 # not how a value is read.
 _DESCRIPTIVE = {"default", "param_decls", "help", "min", "show_default", "metavar", "hidden"}
-_KINDS = (bool, int, Path)
+_KINDS = (bool, int, float, str, Path)
+#: A number as Typer reads it for a float option, in the one spelling read here.
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,15 @@ def _value(param: _Param, text: str) -> Any:
         return None
     if param.kind is Path:
         return Path(text)
-    if not (text.isascii() and text.isdigit()):
+    if param.kind is str:
+        return text
+    number: float
+    if param.kind is float and _DECIMAL.fullmatch(text):
+        number = float(text)
+    elif param.kind is int and text.isascii() and text.isdigit():
+        number = int(text)
+    else:
         return None
-    number = int(text)
     return number if param.minimum is None or number >= param.minimum else None
 
 

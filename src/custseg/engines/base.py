@@ -68,6 +68,7 @@ __all__ = [
     "nearest_center_margin",
     "one_thread",
     "own_margin",
+    "prechecked_fits",
     "register",
     "squared_distances",
 ]
@@ -368,3 +369,16 @@ def one_thread() -> AbstractContextManager[Any]:
     process and OpenMP's for the calling thread (and the parallel regions it starts).
     """
     return _thread_pools().limit(limits=1)
+
+
+def prechecked_fits() -> AbstractContextManager[Any]:
+    """A context in which scikit-learn does not check again what custseg already checked.
+
+    For many small fits on rows that custseg scaled and checked once, with
+    parameters it built itself: scikit-learn's check of every parameter and of
+    every value being finite take about a fifth of a 200-row K-Means fit, and
+    change no result. The setting is the calling thread's.
+    """
+    from sklearn import config_context
+
+    return config_context(assume_finite=True, skip_parameter_validation=True)

@@ -88,7 +88,7 @@ import pandas as pd
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
 from custseg.engines import get_engine
-from custseg.engines.base import one_thread
+from custseg.engines.base import one_thread, prechecked_fits
 from custseg.segmentation.k_rule import COMES_BACK, pick_k
 from custseg.segmentation.quality import (
     segment_ids,
@@ -356,20 +356,22 @@ def gap_statistic(
     mean, rot, lo, hi = _reference_box(X)
     refs = [rng.uniform(lo, hi, size=(len(X), len(lo))) @ rot + mean for _ in range(n_refs)]
     rows = []
-    for k in k_values:
-        if k > len(np.unique(X, axis=0)):
-            rows.append({"k": k, "gap": np.nan, "gap_se": np.nan})
-            continue
-        # One restart per reference: on uniform data the restarts barely differ.
-        observed = _log_w(X, k, random_state, n_init=3)
-        ref_logs = np.array([_log_w(R, k, random_state, n_init=1) for R in refs])
-        rows.append(
-            {
-                "k": k,
-                "gap": float(ref_logs.mean() - observed),
-                "gap_se": float(ref_logs.std() * math.sqrt(1 + 1 / n_refs)),
-            }
-        )
+    distinct = len(np.unique(X, axis=0))
+    with prechecked_fits():
+        for k in k_values:
+            if k > distinct:
+                rows.append({"k": k, "gap": np.nan, "gap_se": np.nan})
+                continue
+            # One restart per reference: on uniform data the restarts barely differ.
+            observed = _log_w(X, k, random_state, n_init=3)
+            ref_logs = np.array([_log_w(R, k, random_state, n_init=1) for R in refs])
+            rows.append(
+                {
+                    "k": k,
+                    "gap": float(ref_logs.mean() - observed),
+                    "gap_se": float(ref_logs.std() * math.sqrt(1 + 1 / n_refs)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -481,7 +483,7 @@ def sweep_k(
     engine = get_engine(algorithm)
     # Single-threaded: on a sample of a few thousand rows, thread start-up costs more
     # than it saves (and results do not depend on the machine's core count).
-    with one_thread():
+    with one_thread(), prechecked_fits():
         return _sweep(X, k_values, engine, random_state, gap, labels_out, silhouettes_out)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from custseg.engines import get_engine
-from custseg.engines.base import borderline_flags, one_thread
+from custseg.engines.base import borderline_flags, one_thread, prechecked_fits
 from custseg.features.profiles import distinct_labels
 from custseg.verdicts import (
     BORDERLINE_MARGIN,
@@ -44,6 +44,7 @@ __all__ = [
     "BORDERLINE_MARGIN",
     "MIN_ASSESSABLE_SIZE",
     "NOT_ASSESSABLE",
+    "adjusted_rand_index",
     "bootstrap_stability",
     "borderline_summary",
     "clustering_metrics",
@@ -405,7 +406,7 @@ def _bootstrap_refits(
     """
 
     def refit(run: int) -> np.ndarray:
-        with one_thread():
+        with one_thread(), prechecked_fits():
             fitted = engine.fit(Z[draws[run]], n_clusters, random_state=random_state + run + 1)
         return np.asarray(fitted.labels)
 
@@ -434,24 +435,46 @@ def resample_agreement(
     ari : float
         Adjusted Rand index between the segmentation and the refit on those rows.
     """
-    from sklearn.metrics import adjusted_rand_score
-
     # Duplicated rows get the same label; keep one copy of each drawn row.
     uniq, first = np.unique(draw, return_index=True)
-    boot = boot_labels[first]
-    orig = labels[uniq]
-    boot_ids = [b for b in np.unique(boot) if b >= 0]
-    best: dict[int, float] = {}
-    for s in (int(s) for s in np.unique(orig) if s >= 0):
-        in_s = orig == s
-        found = 0.0
-        for b in boot_ids:
-            in_b = boot == b
-            inter = np.count_nonzero(in_s & in_b)
-            if inter:
-                found = max(found, inter / np.count_nonzero(in_s | in_b))
-        best[s] = found
-    return best, float(adjusted_rand_score(orig, boot))
+    orig_ids, orig_codes = np.unique(labels[uniq], return_inverse=True)
+    boot_ids, boot_codes = np.unique(boot_labels[first], return_inverse=True)
+    table = np.bincount(
+        orig_codes * len(boot_ids) + boot_codes, minlength=len(orig_ids) * len(boot_ids)
+    ).reshape(len(orig_ids), len(boot_ids))
+    orig_sizes, boot_sizes = table.sum(axis=1), table.sum(axis=0)
+    jaccard = table / (orig_sizes[:, None] + boot_sizes[None, :] - table)
+    jaccard[:, boot_ids < 0] = 0.0  # noise is no segment to match
+    best = {int(s): float(row.max()) for s, row in zip(orig_ids, jaccard, strict=True) if s >= 0}
+    return best, adjusted_rand_index(table)
+
+
+def adjusted_rand_index(table: np.ndarray) -> float:
+    """Adjusted Rand index of two labellings from their contingency table (Hubert & Arabie).
+
+    The same pair counts and the same formula as scikit-learn's
+    ``adjusted_rand_score``, in exact integers, without checking the labels again.
+
+    Parameters
+    ----------
+    table : ndarray of int of shape (n_labels_a, n_labels_b)
+        Customers with each pair of labels.
+
+    Returns
+    -------
+    float
+        1.0 when the two labellings put the same pairs together.
+    """
+    n = int(table.sum())
+    squares = int((table * table).sum())
+    together_b = int((table @ table.sum(axis=0)).sum()) - squares  # together in b only
+    together_a = int((table.T @ table.sum(axis=1)).sum()) - squares  # together in a only
+    both, neither = squares - n, n * n - together_a - together_b - squares
+    if together_a == 0 and together_b == 0:
+        return 1.0
+    expected = (both + together_a) * (together_a + neither)
+    expected += (both + together_b) * (together_b + neither)
+    return 2.0 * (both * neither - together_a * together_b) / expected
 
 
 def bootstrap_stability(

@@ -150,16 +150,19 @@ def batch_kmeans(
     Xt = np.repeat(X, n_init, axis=0) if n_init > 1 else X  # starts of problem p: p*n_init...
     centres = _seed_centres(Xt, k, rng)
     labels = _nearest(Xt, centres)
-    # scikit-learn's stopping rule: the centres moved less than 1e-4 of the mean variance.
-    tol = _TOL * Xt.var(axis=1).mean(axis=1)
+    # scikit-learn's stopping rule: the centres moved less than 1e-4 of the mean variance
+    # (of each problem: its starts share it).
+    tol = np.repeat(_TOL * X.var(axis=1).mean(axis=1), n_init)
     active = np.arange(len(Xt))  # starts still moving
     every_row = np.arange(rows)
     for _ in range(_MAX_ITER):
-        Xa, la = Xt[active], labels[active]
+        starts = np.arange(len(active))
+        Xa, la = (Xt, labels.copy()) if len(active) == len(Xt) else (Xt[active], labels[active])
         # One-hot in (start, segment, row) layout: the segment sums are one matrix product.
         onehot = np.zeros((len(active), k, rows))
-        onehot[np.arange(len(active))[:, None], la, every_row] = 1.0
-        counts = onehot.sum(axis=2)[:, :, None]
+        onehot[starts[:, None], la, every_row] = 1.0
+        counts = np.bincount((starts[:, None] * k + la).ravel(), minlength=len(active) * k)
+        counts = counts.reshape(len(active), k, 1)
         old = centres[active]
         moved_to = np.where(counts > 0, (onehot @ Xa) / np.maximum(counts, 1), old)
         centres[active] = moved_to
@@ -178,7 +181,7 @@ def batch_kmeans(
     block = max(1, _INERTIA_BLOCK // Xt[0].size)
     for first in range(0, len(Xt), block):
         part = slice(first, first + block)
-        gap = Xt[part] - np.take_along_axis(centres[part], labels[part][:, :, None], axis=1)
+        gap = Xt[part] - centres[part][np.arange(len(Xt[part]))[:, None], labels[part]]
         inertia[part] = (gap**2).reshape(len(gap), -1).sum(axis=1)
     chosen = np.arange(problems) * n_init + inertia.reshape(problems, n_init).argmin(axis=1)
     return labels[chosen], centres[chosen]
