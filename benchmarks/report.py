@@ -8,7 +8,7 @@ Usage::
 For each size: segments the bundled sample (K = 5, stability off) in this process,
 then times the report's steps as ``custseg segment`` runs them — the report's view
 of the run in memory (a bounded sample of rows, no file read back), the chart specs,
-serialising them, rendering the PNGs with vl-convert, bundling the Vega JavaScript
+serialising them, drawing the PNGs with vl-convert in this process, bundling the Vega JavaScript
 (cold: ``vl_convert.javascript_bundle``; warm: the cache) — and the whole report
 end to end, then its ratio to the 200-row report: the report must not grow with the
 rows beyond its sample. Wall and CPU seconds are both printed: on a busy machine
@@ -51,9 +51,10 @@ def main() -> None:
     import custseg
     from custseg.report import data as rd
     from custseg.report import report_from_result
-    from custseg.report.build import _vl_version, render_png
+    from custseg.report.build import PNG_SCALE, _vl_version
     from custseg.report.charts import build_charts
     from custseg.report.html import vega_bundle
+    from custseg.report.rendering import render_png
 
     print(f"imports                      {_since(start)}")
     vl = _vl_version()
@@ -78,7 +79,7 @@ def main() -> None:
             print(f"  serialise specs            {_since(start)}")
             start = _clock()
             for spec in specs:
-                render_png(spec, vl)
+                render_png(spec, vl, PNG_SCALE)
             print(f"  render {len(specs)} PNGs            {_since(start)}")
             start = _clock()
             vega_bundle(vl)

@@ -27,6 +27,7 @@ OPTIONAL_EXTRAS = (
     "custseg.report",
     "custseg.backends.spark",
     "custseg.backends.spark_session",
+    "custseg.transactions.clv",
 )
 #: A command module loads its library when the command runs.
 LAZY_IMPORTERS = ("custseg.cli",)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -118,3 +120,20 @@ def test_a_compile_folder_the_user_chose_is_kept(no_pytensor_settings, monkeypat
     home.mkdir()
     (home / ".pytensorrc").write_text("[global]\nbase_compiledir = /srv/pytensor\n")
     assert helper_environment() is None
+
+
+def test_the_command_starts_its_helper_before_it_loads_pandas():
+    # In a fresh interpreter, as the command runs: the helper's import of the model
+    # libraries overlaps the command's own imports too.
+    code = textwrap.dedent(
+        """
+        import sys
+        from custseg.cli.features import clv_helper
+        with clv_helper(None) as helper:
+            proc = helper.process
+            print(proc is not None, "pandas" in sys.modules)
+        print(proc.returncode is not None)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False", "True"]

@@ -129,14 +129,17 @@ def features(
     safe: SpreadsheetSafe = False,
 ) -> None:
     """Per-customer behaviour from a transaction log: RFM, tenure, returns, lifetime value."""
-    with reporting_errors(), custseg.io.spreadsheet.spreadsheet_safe(safe):
+    with reporting_errors():
         custseg.io.paths.check_input_exists(transactions)
-        summary_path = out.parent / SUMMARY_NAME
-        custseg.io.check_output_file(out, inputs={"transaction log": transactions})
-        custseg.io.check_output_file(
-            summary_path, inputs={"transaction log": transactions, "--out table": out}, table=False
-        )
-        with clv_helper(clv) as process:
+        # Started first, so the model libraries load while the log is read.
+        with clv_helper(clv) as process, custseg.io.spreadsheet.spreadsheet_safe(safe):
+            summary_path = out.parent / SUMMARY_NAME
+            custseg.io.check_output_file(out, inputs={"transaction log": transactions})
+            custseg.io.check_output_file(
+                summary_path,
+                inputs={"transaction log": transactions, "--out table": out},
+                table=False,
+            )
             log = custseg.io.transactions.read_transactions(transactions)
             table, report = custseg.transactions.build_customer_features(
                 log,
@@ -153,8 +156,8 @@ def features(
                 clv="auto" if clv is None else clv,
                 clv_process=process,
             )
-        custseg.io.write_table(table, out)
-        custseg.io.write_json(report, summary_path)
+            custseg.io.write_table(table, out)
+            custseg.io.write_json(report, summary_path)
     if not quiet:
         print_features_report(report)
     console.print(f"Wrote {out} ({len(table):,} customers) and {summary_path}")

@@ -20,7 +20,8 @@ if typing.TYPE_CHECKING:
         segment_transactions,
     )
     from custseg.transactions.cleaning import RULES, CleanLog, clean_log
-    from custseg.transactions.clv import CLV_COLUMNS, INSTALL_HINT, clv_available, predict_clv
+    from custseg.transactions.clv import CLV_COLUMNS, predict_clv
+    from custseg.transactions.clv_extra import INSTALL_HINT, clv_available
     from custseg.transactions.detect import ROLES, LogColumns, detect_log_columns
     from custseg.transactions.features import build_customer_features, parse_as_of
     from custseg.transactions.rfm import FEATURES, RFM_GRID, customer_features, rfm_scores

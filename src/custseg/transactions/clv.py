@@ -21,7 +21,6 @@ value of the repeat purchase days (purchases only, before returns).
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import logging
 import sys
 import threading
@@ -35,6 +34,7 @@ import pandas as pd
 
 from custseg.errors import EngineError, InputError
 from custseg.transactions.cleaning import CleanLog
+from custseg.transactions.clv_extra import INSTALL_HINT, clv_available
 
 if TYPE_CHECKING:
     from custseg.transactions.clv_process import ClvProcess
@@ -50,8 +50,6 @@ __all__ = [
     "predict_clv",
 ]
 
-INSTALL_HINT = 'pip install "custseg[clv]"'
-
 #: Output columns of :func:`predict_clv` and their meaning.
 CLV_COLUMNS: dict[str, str] = {
     "p_alive": "probability the customer is still active at the as-of date (BG/NBD)",
@@ -62,11 +60,6 @@ CLV_COLUMNS: dict[str, str] = {
 
 _DAYS_PER_MONTH = 30  # pymc-marketing's own convention for months in daily data
 _MIN_REPEAT_CUSTOMERS = 10
-
-
-def clv_available() -> bool:
-    """Return whether pymc-marketing (the ``clv`` extra) is installed."""
-    return importlib.util.find_spec("pymc_marketing") is not None
 
 
 def clv_inputs(log: CleanLog) -> pd.DataFrame:

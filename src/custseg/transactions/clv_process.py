@@ -28,14 +28,16 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import IO
-
-import numpy as np
-import pandas as pd
+from typing import IO, TYPE_CHECKING
 
 from custseg.errors import EngineError
 from custseg.io.paths import cache_dir
-from custseg.transactions.clv import ClvFit, fit_clv, load_models
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from custseg.transactions.clv import ClvFit
 
 __all__ = ["ClvProcess", "helper_environment", "serve"]
 
@@ -61,12 +63,16 @@ def _receive(stream: IO[bytes]) -> bytes | None:
 
 
 def _npy(values: np.ndarray) -> bytes:
+    import numpy as np
+
     buffer = io.BytesIO()
     np.save(buffer, values, allow_pickle=False)
     return buffer.getvalue()
 
 
 def _array(message: bytes | None) -> np.ndarray:
+    import numpy as np
+
     if message is None:
         raise EOFError("the message ended early")
     return np.load(io.BytesIO(message), allow_pickle=False)
@@ -100,6 +106,10 @@ def helper_environment() -> dict[str, str] | None:
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     """The helper's work: import the model libraries, then answer one request."""
+    import pandas as pd
+
+    from custseg.transactions.clv import fit_clv, load_models
+
     try:
         load_models()
     except EngineError:
@@ -169,6 +179,8 @@ class ClvProcess:
             raise EOFError("the helper stopped without an answer")
         params = json.loads(message)["params"]
         arrays = {name: _array(_receive(answers)) for name in _ARRAYS}
+        from custseg.transactions.clv import ClvFit
+
         return ClvFit(params=params, **arrays)
 
     @staticmethod
