@@ -35,7 +35,6 @@ import contextlib
 import json
 import os
 import queue
-import struct
 import subprocess
 import sys
 import threading
@@ -43,6 +42,8 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from importlib import resources
 from typing import IO, Any, Literal
+
+from custseg.io.pipes import receive_message, send_message
 
 __all__ = [
     "BUNDLED_FONT_CHARACTERS",
@@ -95,7 +96,6 @@ _BUNDLED = frozenset(chr(c) for lo, hi in BUNDLED_FONT_CHARACTERS for c in range
 # A font configuration that lists no font folder: vl-convert then has only its bundled
 # fonts (fontconfig reads FONTCONFIG_FILE on Linux; elsewhere it is ignored).
 _NO_SYSTEM_FONTS = "no-system-fonts.conf"
-_HEADER = struct.Struct(">I")
 _OK, _FAILED = b"\x00", b"\x01"
 _STOP_WAIT_S = 5.0
 
@@ -159,29 +159,12 @@ def render_png(spec: dict[str, Any], vl_version: str, scale: float) -> bytes:
     return _draw(spec, vl_version, scale, fonts)
 
 
-def _send(stream: IO[bytes], payload: bytes) -> None:
-    stream.write(_HEADER.pack(len(payload)) + payload)
-    stream.flush()
-
-
-def _receive(stream: IO[bytes]) -> bytes | None:
-    """The next message, or None when the other side has closed the pipe."""
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        return None
-    size = _HEADER.unpack(header)[0]
-    payload = stream.read(size)
-    if len(payload) < size:
-        return None
-    return payload
-
-
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     """The helper's loop: warm vl-convert up, then answer requests until the input ends."""
     import vl_convert
 
     vl_convert.vegalite_to_svg(WARM_UP_SPEC)
-    while (message := _receive(requests)) is not None:
+    while (message := receive_message(requests)) is not None:
         text = message.decode()
         request = json.loads(text)
         try:
@@ -192,7 +175,7 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
             answer = _OK + png
         except Exception as exc:  # reported to the caller, which then draws in-process
             answer = _FAILED + f"{type(exc).__name__}: {exc}".encode()
-        _send(answers, answer)
+        send_message(answers, answer)
 
 
 class LayoutProcesses:
@@ -248,8 +231,8 @@ class LayoutProcesses:
             answer = None
             if proc is not None:
                 try:
-                    _send(proc.stdin, request)  # type: ignore[arg-type]
-                    answer = _receive(proc.stdout)  # type: ignore[arg-type]
+                    send_message(proc.stdin, request)  # type: ignore[arg-type]
+                    answer = receive_message(proc.stdout)  # type: ignore[arg-type]
                 except OSError:
                     answer = None
             if answer is None:

@@ -24,7 +24,6 @@ import contextlib
 import io
 import json
 import os
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import IO, TYPE_CHECKING
 
 from custseg.errors import EngineError
 from custseg.io.paths import cache_dir
+from custseg.io.pipes import receive_message, send_message
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,25 +41,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ClvProcess", "helper_environment", "serve"]
 
-_HEADER = struct.Struct(">I")
 _ARRAYS = ("p_alive", "purchases", "spend")
 #: PyTensor's settings: in its flags, and in the files it reads them from.
 _PYTENSOR_FLAGS = "PYTENSOR_FLAGS"
 _PYTENSOR_RC = ("PYTENSORRC", ".pytensorrc", ".pytensorrc.txt")
-
-
-def _send(stream: IO[bytes], payload: bytes) -> None:
-    stream.write(_HEADER.pack(len(payload)) + payload)
-
-
-def _receive(stream: IO[bytes]) -> bytes | None:
-    """The next message, or None when the other side has closed the pipe."""
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        return None
-    size = _HEADER.unpack(header)[0]
-    payload = stream.read(size)
-    return payload if len(payload) == size else None
 
 
 def _npy(values: np.ndarray) -> bytes:
@@ -114,15 +99,15 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
         load_models()
     except EngineError:
         return  # the caller imports them itself and reports the failure
-    message = _receive(requests)
+    message = receive_message(requests)
     if message is None:
         return
     header = json.loads(message)
-    data = pd.DataFrame({name: _array(_receive(requests)) for name in header["columns"]})
+    data = pd.DataFrame({name: _array(receive_message(requests)) for name in header["columns"]})
     fit = fit_clv(data, horizon_months=header["horizon_months"])
-    _send(answers, json.dumps({"params": fit.params}).encode())
+    send_message(answers, json.dumps({"params": fit.params}).encode())
     for name in _ARRAYS:
-        _send(answers, _npy(getattr(fit, name)))
+        send_message(answers, _npy(getattr(fit, name)))
     answers.flush()
 
 
@@ -170,15 +155,15 @@ class ClvProcess:
         if requests is None or answers is None:
             raise EOFError("the helper has no pipes")
         header = {"horizon_months": horizon_months, "columns": list(data.columns)}
-        _send(requests, json.dumps(header).encode())
+        send_message(requests, json.dumps(header).encode())
         for name in data.columns:
-            _send(requests, _npy(data[name].to_numpy()))
+            send_message(requests, _npy(data[name].to_numpy()))
         requests.close()
-        message = _receive(answers)
+        message = receive_message(answers)
         if message is None:
             raise EOFError("the helper stopped without an answer")
         params = json.loads(message)["params"]
-        arrays = {name: _array(_receive(answers)) for name in _ARRAYS}
+        arrays = {name: _array(receive_message(answers)) for name in _ARRAYS}
         from custseg.transactions.clv import ClvFit
 
         return ClvFit(params=params, **arrays)
