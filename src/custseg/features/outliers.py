@@ -92,7 +92,12 @@ class OutlierFences:
 
     def flag(self, Z: np.ndarray) -> np.ndarray:
         """Boolean array of shape (n_rows,): the customer is an outlier."""
-        return np.asarray(self.beyond(Z).any(axis=1))
+        # Feature by feature: numpy's any() along each short row is several times
+        # slower on many rows than or-ing a few columns.
+        flags = np.zeros(len(Z), dtype=bool)
+        for column in self.beyond(Z).T:
+            flags |= column
+        return flags
 
     @property
     def any(self) -> bool:
