@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -275,3 +277,27 @@ def test_distinct_rows_are_exact_up_to_at_least_and_a_true_lower_bound_above(mon
     assert 10 < count <= len(np.unique(late, axis=0))
     many = rng.normal(size=(2000, 2))
     assert 10 < scale.count_distinct_rows(many, at_least=10) <= 2000
+
+
+def test_fast_writer_matches_pandas_on_repetitive_text_columns(tmp_path):
+    # Text columns of few values (segment names) are written by code; text with
+    # quotes and commas, a missing value and a formula-like cell still give
+    # pandas' bytes and the same formula warning; mixed objects go to pandas.
+    names = ["Older · Low income", 'a, "quoted" name', "=SUM(A1)", None, "", "Young"]
+    frame = pd.DataFrame(
+        {
+            "segment": pd.array([0, 1, 2, None, 4, 5] * 50, dtype="Int64"),
+            "segment_name": pd.Series(names * 50, dtype=object),
+            "n": np.arange(300, dtype="float64") / 7,
+        }
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pandas_bytes, arrow_bytes = _bytes_both(frame, tmp_path)
+    assert arrow_bytes == pandas_bytes
+    pandas_warning, arrow_warning = [str(w.message) for w in caught]
+    assert "(first: column 'segment_name', row 3, '=SUM(A1)')" in arrow_warning
+    assert arrow_warning.replace("arrow.csv", "pandas.csv") == pandas_warning
+    mixed = frame.assign(segment_name=pd.Series([1, "1", 2.5, None, "x", True] * 50, dtype=object))
+    pandas_bytes, arrow_bytes = _bytes_both(mixed, tmp_path)
+    assert arrow_bytes == pandas_bytes

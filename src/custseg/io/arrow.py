@@ -611,7 +611,30 @@ def _hashed(path: Path, digest: FileDigest | None) -> Path:
 def _piece_lines(
     piece: Callable[[int, int], pd.DataFrame], watch: FormulaWatch, start: int, stop: int
 ) -> pa.Buffer | None:
-    return _chunk_lines(watch.check_at(piece(start, stop), start))
+    return _chunk_lines(watch.check_at(_as_categories(piece(start, stop)), start))
+
+
+def _as_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text columns of few distinct values (segment names) as categories.
+
+    Factorized once, such a column is checked for formula cells once per value and
+    written by code, instead of being hashed by both; the CSV text is the same.
+    """
+    changed: dict[int, pd.Categorical] = {}
+    for i, dtype in enumerate(frame.dtypes):
+        if dtype != np.dtype(object):
+            continue
+        values = frame.iloc[:, i].to_numpy()
+        with contextlib.suppress(TypeError):  # unhashable objects stay as they are
+            if few_distinct(values):
+                codes, uniques = pd.factorize(values)  # missing values get -1
+                changed[i] = pd.Categorical.from_codes(codes, categories=uniques)
+    if not changed:
+        return frame
+    frame = frame.copy(deep=False)
+    for i, categories in changed.items():
+        frame.isetitem(i, categories)
+    return frame
 
 
 def write_csv_pieces(

@@ -49,10 +49,19 @@ class Labels:
             self, arrays=self.arrays.take(order), fit_rows=self.fit_rows[order]
         )
 
-    def fitted_scores(self, model: SegmentModel) -> pd.DataFrame:
-        """The fitting rows' scores as :meth:`SegmentModel.predict_matrix` gives them."""
-        every = self.fit_rows.all()
-        return model.scores_frame(self.arrays if every else self.arrays.take(self.fit_rows))
+    def fitted_scores(self) -> pd.DataFrame:
+        """The fitting rows' ``segment``, ``distance_to_center`` and ``margin`` columns.
+
+        As :meth:`SegmentModel.predict_matrix` gives them, without the columns the
+        drift baseline does not read (ten million names cost time and memory).
+        """
+        arrays = self.arrays if self.fit_rows.all() else self.arrays.take(self.fit_rows)
+        columns = {
+            "segment": pd.arrays.IntegerArray(arrays.segment, ~arrays.scored),
+            "distance_to_center": arrays.distance,
+            "margin": arrays.columns["margin"],
+        }
+        return pd.DataFrame(columns, copy=False)
 
 
 def _fitting(values: np.ndarray, fit_rows: np.ndarray) -> np.ndarray:

@@ -167,7 +167,7 @@ def _baseline(model: SegmentModel, X_fit: np.ndarray, labels: Labels) -> dict[st
     return training_baseline(
         model,
         X_fit,
-        scored=labels.fitted_scores(model),
+        scored=labels.fitted_scores(),
         deciles=[feature["quantiles"] for feature in model.features],
     )
 
