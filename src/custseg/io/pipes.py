@@ -6,10 +6,14 @@ their first message, so this module does too.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import struct
+import sys
+from collections.abc import Callable
 from typing import IO
 
-__all__ = ["receive_message", "send_message"]
+__all__ = ["receive_message", "send_message", "serve_standard_streams"]
 
 _HEADER = struct.Struct(">I")
 
@@ -28,3 +32,15 @@ def receive_message(stream: IO[bytes]) -> bytes | None:
     size = _HEADER.unpack(header)[0]
     payload = stream.read(size)
     return payload if len(payload) == size else None
+
+
+def serve_standard_streams(serve: Callable[[IO[bytes], IO[bytes]], None]) -> None:
+    """Run a helper's ``serve(requests, answers)`` on its standard input and output.
+
+    The answers go out on a copy of standard output; anything a library prints goes
+    to standard error instead, where it cannot break a message.
+    """
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
+        serve(sys.stdin.buffer, answers)

@@ -43,7 +43,7 @@ from concurrent.futures import Future
 from importlib import resources
 from typing import IO, Any, Literal
 
-from custseg.io.pipes import receive_message, send_message
+from custseg.io.pipes import receive_message, send_message, serve_standard_streams
 
 __all__ = [
     "BUNDLED_FONT_CHARACTERS",
@@ -290,14 +290,5 @@ class LayoutProcesses:
         self._stop(kill=exc_type is not None)
 
 
-def _main() -> None:
-    # The answers go out on a copy of standard output; anything a library prints goes
-    # to standard error instead, where it cannot break a message.
-    answers = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
-        serve(sys.stdin.buffer, answers)
-
-
 if __name__ == "__main__":
-    _main()
+    serve_standard_streams(serve)

@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING
 
 from custseg.errors import EngineError
 from custseg.io.paths import cache_dir
-from custseg.io.pipes import receive_message, send_message
+from custseg.io.pipes import receive_message, send_message, serve_standard_streams
 
 if TYPE_CHECKING:
     import numpy as np
@@ -187,14 +187,5 @@ class ClvProcess:
             self._stop(proc, kill=True)
 
 
-def _main() -> None:
-    # The answer goes out on a copy of standard output; anything a library prints goes
-    # to standard error instead, where it cannot break a message.
-    answers = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
-        serve(sys.stdin.buffer, answers)
-
-
 if __name__ == "__main__":
-    _main()
+    serve_standard_streams(serve)
