@@ -173,3 +173,24 @@ def test_the_compiler_is_checked_while_the_model_libraries_load():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["True", "['MainThread']"]
+
+
+def test_customer_data_become_inputs_of_any_length():
+    if not clv_available():
+        pytest.skip('pymc-marketing is not installed (pip install "custseg[clv]")')
+    import pytensor
+    import pytensor.tensor as pt
+
+    from custseg.transactions.clv import _data_as_inputs
+
+    n = 5
+    x = pt.dscalar("x")
+    per_customer = pt.constant(np.arange(1.0, n + 1))
+    other = pt.constant(np.array([2.0, 3.0]))  # not one value per customer: stays a constant
+    outputs, inputs, arrays = _data_as_inputs([pt.sum(pt.log(per_customer) * x) + pt.sum(other)], n)
+    assert len(inputs) == 1 and inputs[0].type.shape == (None,)
+    assert np.array_equal(arrays[0], np.arange(1.0, n + 1))
+    f = pytensor.function([x, *inputs], outputs[0], mode="FAST_COMPILE")
+    # The same compiled function serves a table of another size.
+    for values in (arrays[0], np.arange(1.0, n + 8)):
+        assert f(0.5, values) == pytest.approx(0.5 * np.log(values).sum() + 5.0, rel=1e-12)

@@ -182,6 +182,41 @@ def _point(values: Any) -> np.ndarray:
     return np.asarray(values.mean(dims).values, dtype=float) if dims else np.asarray(values)
 
 
+def _data_as_inputs(outputs: list[Any], n_rows: int) -> tuple[list[Any], list[Any], list[Any]]:
+    """Turn the customers' data in a model's graph from constants into inputs.
+
+    pymc-marketing builds the data into the likelihood as constants, with their
+    number of rows in their type. PyTensor's compiled C modules, which it caches on
+    disk, are keyed by those types: every log with a new number of customers would
+    compile (and cache) new modules, seconds of C compilation. With the data as
+    inputs of any length, the modules compiled once serve every log.
+
+    Returns
+    -------
+    outputs : list
+        ``outputs`` computed from the new inputs.
+    inputs : list
+        The new symbolic inputs, one per data constant (``n_rows`` rows).
+    arrays : list of ndarray
+        Their values, in the same order.
+    """
+    import pytensor.tensor as pt
+    from pytensor.graph.basic import Variable
+    from pytensor.graph.replace import clone_replace
+    from pytensor.graph.traversal import graph_inputs
+    from pytensor.tensor.variable import TensorConstant
+
+    constants = [
+        var
+        for var in graph_inputs(outputs)
+        if isinstance(var, TensorConstant) and var.ndim >= 1 and var.data.shape[0] == n_rows
+    ]
+    inputs = [pt.tensor(dtype=var.dtype, shape=(None,) * var.ndim) for var in constants]
+    replace: dict[Variable, Variable] = dict(zip(constants, inputs, strict=True))
+    replaced = clone_replace(outputs, replace, rebuild_strict=False)
+    return list(replaced), inputs, [var.data for var in constants]
+
+
 def _fit_map(model: Any, data: pd.DataFrame) -> None:
     """Fit a pymc-marketing CLV model by maximum a posteriori, with one compiled function.
 
@@ -213,14 +248,15 @@ def _fit_map(model: Any, data: pd.DataFrame) -> None:
     # pytensor types grad() as one variable, None or a sequence; given a list of
     # variables it returns a list of their gradients.
     grads = pytensor.gradient.grad(logp, values)
+    outputs, inputs, arrays = _data_as_inputs([logp, *grads], len(data))  # type: ignore[misc]
     # In-place rewrites only save memory, which two small likelihoods do not need,
     # and rejected in-place candidates cost graph validations on every run.
     mode = pytensor.compile.mode.get_mode(None).excluding("inplace")
-    logp_and_grad = pm.compile(values, [logp, *grads], mode=mode)  # type: ignore[misc]
+    logp_and_grad = pm.compile([*values, *inputs], outputs, mode=mode)
     start = graph.initial_point()
 
     def cost(x: np.ndarray) -> tuple[float, np.ndarray]:
-        out = logp_and_grad(*x)
+        out = logp_and_grad(*x, *arrays)
         return -float(out[0]), -np.asarray(out[1:], dtype=float)
 
     x0 = np.array([start[v.name] for v in values], dtype=float)
