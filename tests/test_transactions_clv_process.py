@@ -137,3 +137,36 @@ def test_the_command_starts_its_helper_before_it_loads_pandas():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False", "True"]
+
+
+def _load_alone(patch: str = "") -> list[str]:
+    # In a fresh interpreter, as in the helper: what got imported, and what was asked.
+    code = textwrap.dedent(
+        """
+        import sys
+        import custseg.transactions.clv as clv
+        from custseg.transactions.clv_process import load_models_alone
+        calls = []
+        real = clv.load_models
+        def load_models():
+            package = sys.modules.get("pymc_marketing")
+            calls.append(hasattr(package, "__version__"))
+            {patch}
+            return real()
+        clv.load_models = load_models
+        load_models_alone()
+        print(calls, "pymc_marketing.clv" in sys.modules, "pymc_marketing.mmm" in sys.modules)
+        """
+    ).format(patch=patch)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def test_the_helper_imports_the_clv_models_without_the_rest_of_pymc_marketing():
+    assert _load_alone() == ["[False]", "True", "False"]
+
+
+def test_a_clv_module_that_needs_its_package_is_imported_as_usual():
+    # The first import fails as a release needing the package's own code would.
+    failing = 'if len(calls) == 1: raise AttributeError("no __version__")'
+    assert _load_alone(failing) == ["[False,", "False]", "True", "True"]

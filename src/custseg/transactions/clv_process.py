@@ -21,6 +21,7 @@ compiled modules are kept in custseg's cache (:func:`helper_environment`).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -39,12 +40,13 @@ if TYPE_CHECKING:
 
     from custseg.transactions.clv import ClvFit
 
-__all__ = ["ClvProcess", "helper_environment", "serve"]
+__all__ = ["ClvProcess", "helper_environment", "load_models_alone", "serve"]
 
 _ARRAYS = ("p_alive", "purchases", "spend")
 #: PyTensor's settings: in its flags, and in the files it reads them from.
 _PYTENSOR_FLAGS = "PYTENSOR_FLAGS"
 _PYTENSOR_RC = ("PYTENSORRC", ".pytensorrc", ".pytensorrc.txt")
+_PACKAGE = "pymc_marketing"
 
 
 def _npy(values: np.ndarray) -> bytes:
@@ -89,14 +91,47 @@ def helper_environment() -> dict[str, str] | None:
     return {**os.environ, _PYTENSOR_FLAGS: f"{flags},{setting}" if flags else setting}
 
 
+def load_models_alone() -> None:
+    """Import pymc-marketing's CLV models without the rest of pymc-marketing.
+
+    pymc-marketing's package module imports all of its model families (media mix,
+    Bass diffusion, customer choice, with seaborn for their plots) and its data
+    helpers, a quarter of a second that lifetime value never uses; its CLV module
+    needs none of them. So the package module is set up without running its code,
+    and the CLV module is imported into it from the same files. The helper process
+    does nothing else, so nothing else can miss what was skipped. When that import
+    fails for any reason (a release whose CLV module needs the package's code), it
+    is undone and everything is imported as usual.
+
+    Raises
+    ------
+    EngineError
+        pymc-marketing is installed but fails to import.
+    """
+    from custseg.transactions.clv import load_models
+
+    spec = importlib.util.find_spec(_PACKAGE)
+    if _PACKAGE in sys.modules or spec is None or spec.submodule_search_locations is None:
+        load_models()
+        return
+    sys.modules[_PACKAGE] = importlib.util.module_from_spec(spec)
+    try:
+        load_models()
+        return
+    except Exception:  # whatever broke, the usual import is the answer
+        for name in [n for n in sys.modules if n.partition(".")[0] == _PACKAGE]:
+            del sys.modules[name]
+    load_models()
+
+
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     """The helper's work: import the model libraries, then answer one request."""
     import pandas as pd
 
-    from custseg.transactions.clv import fit_clv, load_models
+    from custseg.transactions.clv import fit_clv
 
     try:
-        load_models()
+        load_models_alone()
     except EngineError:
         return  # the caller imports them itself and reports the failure
     message = receive_message(requests)
