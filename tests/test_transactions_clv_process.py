@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import invoke_cli
+from custseg.cli._early import early_helper, take_clv_helper, wants_clv_helper
+from custseg.cli.features import clv_helper
 from custseg.datasets import make_transactions
 from custseg.io import write_table
 from custseg.io.transactions import read_transactions
@@ -170,3 +172,46 @@ def test_a_clv_module_that_needs_its_package_is_imported_as_usual():
     # The first import fails as a release needing the package's own code would.
     failing = 'if len(calls) == 1: raise AttributeError("no __version__")'
     assert _load_alone(failing) == ["[False,", "False]", "True", "True"]
+
+
+@pytest.mark.parametrize(
+    ("args", "wanted"),
+    [
+        (["features", "log.csv"], True),
+        (["--debug", "features", "log.csv", "--clv"], True),
+        (["features", "log.csv", "--no-clv"], False),
+        (["features", "--help"], False),
+        (["score", "model.json", "new.csv"], False),
+        ([], False),
+    ],
+)
+def test_the_console_script_starts_the_helper_for_features_with_lifetime_value(args, wanted):
+    assert wants_clv_helper(args) is wanted
+
+
+@pytest.fixture
+def popens(monkeypatch):
+    started = []
+    popen = subprocess.Popen
+
+    def recording(*args, **kwargs):
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", recording)
+    return started
+
+
+def test_the_command_takes_the_helper_the_console_script_started(popens):
+    with early_helper(["features", "log.csv"]):
+        with clv_helper(None) as helper:
+            assert helper is not None and helper.process is popens[0]
+        assert take_clv_helper() is None  # taken once
+    assert len(popens) == 1 and popens[0].returncode is not None
+
+
+def test_a_helper_the_command_did_not_take_is_stopped(popens):
+    with early_helper(["features", "missing.csv"]):
+        assert popens[0].poll() is None  # importing the model libraries
+    assert popens[0].poll() is not None
+    assert take_clv_helper() is None
