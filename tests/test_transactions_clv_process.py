@@ -105,13 +105,22 @@ def no_pytensor_settings(tmp_path, monkeypatch):
 
 def test_the_helper_keeps_its_compiled_modules_in_custsegs_cache(no_pytensor_settings):
     cache = no_pytensor_settings / "cache" / "pytensor"
-    assert helper_environment()["PYTENSOR_FLAGS"] == f"base_compiledir={cache}"
+    flags = f"base_compiledir={cache},traceback__limit=0"
+    assert helper_environment()["PYTENSOR_FLAGS"] == flags
 
 
 def test_the_users_other_pytensor_flags_are_kept(no_pytensor_settings, monkeypatch):
     monkeypatch.setenv("PYTENSOR_FLAGS", "floatX=float64")
     cache = no_pytensor_settings / "cache" / "pytensor"
-    assert helper_environment()["PYTENSOR_FLAGS"] == f"floatX=float64,base_compiledir={cache}"
+    flags = f"floatX=float64,base_compiledir={cache},traceback__limit=0"
+    assert helper_environment()["PYTENSOR_FLAGS"] == flags
+
+
+def test_a_traceback_limit_the_user_set_is_kept(no_pytensor_settings, monkeypatch):
+    monkeypatch.setenv("PYTENSOR_FLAGS", "traceback__limit=20")
+    cache = no_pytensor_settings / "cache" / "pytensor"
+    flags = f"traceback__limit=20,base_compiledir={cache}"
+    assert helper_environment()["PYTENSOR_FLAGS"] == flags
 
 
 def test_a_compile_folder_the_user_chose_is_kept(no_pytensor_settings, monkeypatch):

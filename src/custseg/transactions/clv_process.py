@@ -76,6 +76,12 @@ def helper_environment() -> dict[str, str] | None:
     in PyTensor's default folder, so the values are the same. A folder the user
     chose for PyTensor (in its flags or its configuration file) is kept. None when
     the environment stays as it is.
+
+    PyTensor also keeps, on every node of a graph it builds, the lines of the
+    caller's code that made it, for its error messages: thousands of stack walks per
+    fit. The helper's graphs are custseg's, and a helper that fails leaves the fit to
+    the command, which keeps them; so the helper keeps none (``traceback__limit=0``,
+    not part of the compiled modules' keys), unless the user set it.
     """
     folder = cache_dir()
     flags = os.environ.get(_PYTENSOR_FLAGS, "")
@@ -88,6 +94,8 @@ def helper_environment() -> dict[str, str] | None:
     if "," in str(base) or "=" in str(base):  # PyTensor's flags cannot say it
         return None
     setting = f"base_compiledir={base}"
+    if "traceback__" not in flags:
+        setting += ",traceback__limit=0"
     return {**os.environ, _PYTENSOR_FLAGS: f"{flags},{setting}" if flags else setting}
 
 
