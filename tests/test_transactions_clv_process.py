@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import invoke_cli
+from custseg.cli._early import early_helper, take_clv_helper, wants_clv_helper
+from custseg.cli.features import clv_helper
 from custseg.datasets import make_transactions
 from custseg.io import write_table
 from custseg.io.transactions import read_transactions
@@ -103,13 +105,22 @@ def no_pytensor_settings(tmp_path, monkeypatch):
 
 def test_the_helper_keeps_its_compiled_modules_in_custsegs_cache(no_pytensor_settings):
     cache = no_pytensor_settings / "cache" / "pytensor"
-    assert helper_environment()["PYTENSOR_FLAGS"] == f"base_compiledir={cache}"
+    flags = f"base_compiledir={cache},traceback__limit=0"
+    assert helper_environment()["PYTENSOR_FLAGS"] == flags
 
 
 def test_the_users_other_pytensor_flags_are_kept(no_pytensor_settings, monkeypatch):
     monkeypatch.setenv("PYTENSOR_FLAGS", "floatX=float64")
     cache = no_pytensor_settings / "cache" / "pytensor"
-    assert helper_environment()["PYTENSOR_FLAGS"] == f"floatX=float64,base_compiledir={cache}"
+    flags = f"floatX=float64,base_compiledir={cache},traceback__limit=0"
+    assert helper_environment()["PYTENSOR_FLAGS"] == flags
+
+
+def test_a_traceback_limit_the_user_set_is_kept(no_pytensor_settings, monkeypatch):
+    monkeypatch.setenv("PYTENSOR_FLAGS", "traceback__limit=20")
+    cache = no_pytensor_settings / "cache" / "pytensor"
+    flags = f"traceback__limit=20,base_compiledir={cache}"
+    assert helper_environment()["PYTENSOR_FLAGS"] == flags
 
 
 def test_a_compile_folder_the_user_chose_is_kept(no_pytensor_settings, monkeypatch):
@@ -137,3 +148,79 @@ def test_the_command_starts_its_helper_before_it_loads_pandas():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False", "True"]
+
+
+def _load_alone(patch: str = "") -> list[str]:
+    # In a fresh interpreter, as in the helper: what got imported, and what was asked.
+    code = textwrap.dedent(
+        """
+        import sys
+        import custseg.transactions.clv as clv
+        from custseg.transactions.clv_process import load_models_alone
+        calls = []
+        real = clv.load_models
+        def load_models():
+            package = sys.modules.get("pymc_marketing")
+            calls.append(hasattr(package, "__version__"))
+            {patch}
+            return real()
+        clv.load_models = load_models
+        load_models_alone()
+        print(calls, "pymc_marketing.clv" in sys.modules, "pymc_marketing.mmm" in sys.modules)
+        """
+    ).format(patch=patch)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def test_the_helper_imports_the_clv_models_without_the_rest_of_pymc_marketing():
+    assert _load_alone() == ["[False]", "True", "False"]
+
+
+def test_a_clv_module_that_needs_its_package_is_imported_as_usual():
+    # The first import fails as a release needing the package's own code would.
+    failing = 'if len(calls) == 1: raise AttributeError("no __version__")'
+    assert _load_alone(failing) == ["[False,", "False]", "True", "True"]
+
+
+@pytest.mark.parametrize(
+    ("args", "wanted"),
+    [
+        (["features", "log.csv"], True),
+        (["--debug", "features", "log.csv", "--clv"], True),
+        (["features", "log.csv", "--no-clv"], False),
+        (["features", "--help"], False),
+        (["score", "model.json", "new.csv"], False),
+        ([], False),
+    ],
+)
+def test_the_console_script_starts_the_helper_for_features_with_lifetime_value(args, wanted):
+    assert wants_clv_helper(args) is wanted
+
+
+@pytest.fixture
+def popens(monkeypatch):
+    started = []
+    popen = subprocess.Popen
+
+    def recording(*args, **kwargs):
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", recording)
+    return started
+
+
+def test_the_command_takes_the_helper_the_console_script_started(popens):
+    with early_helper(["features", "log.csv"]):
+        with clv_helper(None) as helper:
+            assert helper is not None and helper.process is popens[0]
+        assert take_clv_helper() is None  # taken once
+    assert len(popens) == 1 and popens[0].returncode is not None
+
+
+def test_a_helper_the_command_did_not_take_is_stopped(popens):
+    with early_helper(["features", "missing.csv"]):
+        assert popens[0].poll() is None  # importing the model libraries
+    assert popens[0].poll() is not None
+    assert take_clv_helper() is None

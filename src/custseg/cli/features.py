@@ -82,9 +82,11 @@ def clv_helper(wanted: bool | None) -> Iterator[ClvProcess | None]:
     if wanted is False or not custseg.transactions.clv_available():
         yield None
         return
+    from custseg.cli._early import take_clv_helper
     from custseg.transactions.clv_process import ClvProcess
 
-    with ClvProcess() as process:
+    # The one the console script started, when it did (it started earlier).
+    with take_clv_helper() or ClvProcess() as process:
         yield process
 
 

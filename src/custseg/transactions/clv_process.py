@@ -21,6 +21,7 @@ compiled modules are kept in custseg's cache (:func:`helper_environment`).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -39,12 +40,13 @@ if TYPE_CHECKING:
 
     from custseg.transactions.clv import ClvFit
 
-__all__ = ["ClvProcess", "helper_environment", "serve"]
+__all__ = ["ClvProcess", "helper_environment", "load_models_alone", "serve"]
 
 _ARRAYS = ("p_alive", "purchases", "spend")
 #: PyTensor's settings: in its flags, and in the files it reads them from.
 _PYTENSOR_FLAGS = "PYTENSOR_FLAGS"
 _PYTENSOR_RC = ("PYTENSORRC", ".pytensorrc", ".pytensorrc.txt")
+_PACKAGE = "pymc_marketing"
 
 
 def _npy(values: np.ndarray) -> bytes:
@@ -74,6 +76,12 @@ def helper_environment() -> dict[str, str] | None:
     in PyTensor's default folder, so the values are the same. A folder the user
     chose for PyTensor (in its flags or its configuration file) is kept. None when
     the environment stays as it is.
+
+    PyTensor also keeps, on every node of a graph it builds, the lines of the
+    caller's code that made it, for its error messages: thousands of stack walks per
+    fit. The helper's graphs are custseg's, and a helper that fails leaves the fit to
+    the command, which keeps them; so the helper keeps none (``traceback__limit=0``,
+    not part of the compiled modules' keys), unless the user set it.
     """
     folder = cache_dir()
     flags = os.environ.get(_PYTENSOR_FLAGS, "")
@@ -86,17 +94,52 @@ def helper_environment() -> dict[str, str] | None:
     if "," in str(base) or "=" in str(base):  # PyTensor's flags cannot say it
         return None
     setting = f"base_compiledir={base}"
+    if "traceback__" not in flags:
+        setting += ",traceback__limit=0"
     return {**os.environ, _PYTENSOR_FLAGS: f"{flags},{setting}" if flags else setting}
+
+
+def load_models_alone() -> None:
+    """Import pymc-marketing's CLV models without the rest of pymc-marketing.
+
+    pymc-marketing's package module imports all of its model families (media mix,
+    Bass diffusion, customer choice, with seaborn for their plots) and its data
+    helpers, a quarter of a second that lifetime value never uses; its CLV module
+    needs none of them. So the package module is set up without running its code,
+    and the CLV module is imported into it from the same files. The helper process
+    does nothing else, so nothing else can miss what was skipped. When that import
+    fails for any reason (a release whose CLV module needs the package's code), it
+    is undone and everything is imported as usual.
+
+    Raises
+    ------
+    EngineError
+        pymc-marketing is installed but fails to import.
+    """
+    from custseg.transactions.clv import load_models
+
+    spec = importlib.util.find_spec(_PACKAGE)
+    if _PACKAGE in sys.modules or spec is None or spec.submodule_search_locations is None:
+        load_models()
+        return
+    sys.modules[_PACKAGE] = importlib.util.module_from_spec(spec)
+    try:
+        load_models()
+        return
+    except Exception:  # whatever broke, the usual import is the answer
+        for name in [n for n in sys.modules if n.partition(".")[0] == _PACKAGE]:
+            del sys.modules[name]
+    load_models()
 
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     """The helper's work: import the model libraries, then answer one request."""
     import pandas as pd
 
-    from custseg.transactions.clv import fit_clv, load_models
+    from custseg.transactions.clv import fit_clv
 
     try:
-        load_models()
+        load_models_alone()
     except EngineError:
         return  # the caller imports them itself and reports the failure
     message = receive_message(requests)
