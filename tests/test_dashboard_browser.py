@@ -34,6 +34,24 @@ CHART_TEXT = """(selector) => {
 }"""
 
 
+def _open_expander(page, label: str) -> None:
+    """Open an expander and see its charts, opening it again if a rerun closed it.
+
+    Streamlit reruns the script after each widget change; a click that lands while
+    the previous rerun is being drawn can find the expander redrawn closed.
+    """
+    expander = page.locator('[data-testid="stExpander"]').filter(has_text=label).first
+    for _ in range(5):
+        if expander.locator("details[open]").count() == 0:
+            expander.get_by_text(label).first.click(timeout=TIMEOUT_MS)
+        try:
+            expander.locator("svg.marks").first.wait_for(state="visible", timeout=20_000)
+            return
+        except sync_api.TimeoutError:
+            continue
+    raise AssertionError(f"the expander {label!r} did not open")
+
+
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory):
     if not CHROMIUM.exists():
@@ -66,7 +84,7 @@ def test_sample_segments_in_a_real_browser(dashboard, tmp_path):
             page.locator(".st-key-score_1 input").fill("130")  # Annual Income (k$)
             page.get_by_role("button", name="Score", exact=True).click(timeout=TIMEOUT_MS)
             page.get_by_text("Marked ✚ on the map").wait_for(timeout=TIMEOUT_MS)
-            page.get_by_text("More charts from the report").first.click(timeout=TIMEOUT_MS)
+            _open_expander(page, "More charts from the report")
             for name in COPIED:
                 page.locator(f".st-key-chart_{name} svg.marks").first.wait_for(timeout=TIMEOUT_MS)
             page.wait_for_timeout(1500)  # let the charts finish drawing for the screenshot
