@@ -41,7 +41,7 @@ import pyarrow.csv as pa_csv
 
 from custseg.errors import DataFormatError, EmptyInputError
 from custseg.io.arrow_csv import arrow_reads, csv_options, read_csv_whole
-from custseg.io.formulas import FormulaWatch, few_distinct
+from custseg.io.formulas import FormulaWatch, factorized_if_few
 from custseg.io.paths import check_input_exists, table_kind
 from custseg.io.readers import iter_csv_text, parquet_error, read_csv_text
 from custseg.io.sniff import CsvLayout, empty_message, sniff_csv
@@ -388,10 +388,11 @@ def _spliced(
 def _object_text(values: np.ndarray) -> pa.Array | None:
     """The CSV text of an object column of ``str``; None for other objects."""
     try:
-        if few_distinct(values):
+        factorized = factorized_if_few(values)
+        if factorized is not None:
             # A handful of distinct texts (segment names): each is converted and
             # quoted once, then repeated by position (2x faster than every cell).
-            codes, uniques = pd.factorize(values)
+            codes, uniques = factorized
             text = _quote(pa.array(uniques, type=pa.string(), from_pandas=True))
             return text.take(pa.array(codes, mask=codes < 0))
         return _quote(pa.array(values, type=pa.string(), from_pandas=True))
@@ -624,11 +625,10 @@ def _as_categories(frame: pd.DataFrame) -> pd.DataFrame:
     for i, dtype in enumerate(frame.dtypes):
         if dtype != np.dtype(object):
             continue
-        values = frame.iloc[:, i].to_numpy()
-        with contextlib.suppress(TypeError):  # unhashable objects stay as they are
-            if few_distinct(values):
-                codes, uniques = pd.factorize(values)  # missing values get -1
-                changed[i] = pd.Categorical.from_codes(codes, categories=uniques)
+        factorized = factorized_if_few(frame.iloc[:, i].to_numpy())
+        if factorized is not None:  # unhashable objects stay as they are
+            codes, uniques = factorized
+            changed[i] = pd.Categorical.from_codes(codes, categories=uniques)
     if not changed:
         return frame
     frame = frame.copy(deep=False)

@@ -12,7 +12,6 @@ name), so that a spreadsheet shows it as text. A number such as ``-3.5`` or
 
 from __future__ import annotations
 
-import contextlib
 import re
 import threading
 import warnings
@@ -32,7 +31,7 @@ __all__ = [
     "FEW_DISTINCT",
     "FORMULA_STARTS",
     "FormulaWatch",
-    "few_distinct",
+    "factorized_if_few",
     "formula_mask",
     "spreadsheet_safe",
 ]
@@ -95,18 +94,24 @@ def _starts_like_formula(text: pa.Array) -> np.ndarray:
     return mask
 
 
-def few_distinct(values: np.ndarray) -> bool:
-    """True when an object array's first rows hold at most :data:`FEW_DISTINCT` values.
+def factorized_if_few(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``pd.factorize(values)`` when its first rows hold at most :data:`FEW_DISTINCT` values.
 
     Such a column (segment names, a category kept as text) is cheaper to handle
-    once per distinct value, repeated by position, than cell by cell.
+    once per distinct value, repeated by position, than cell by cell. Missing
+    values get code -1.
 
-    Raises
-    ------
-    TypeError
-        An unhashable value among the first rows.
+    Returns
+    -------
+    (codes, uniques) or None
+        None for a column of many values, or of unhashable objects.
     """
-    return len(pd.unique(values[:_FIRST_ROWS])) <= FEW_DISTINCT
+    try:
+        if len(pd.unique(values[:_FIRST_ROWS])) > FEW_DISTINCT:
+            return None
+        return pd.factorize(values)
+    except TypeError:
+        return None
 
 
 def _per_value(mask_of: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -120,11 +125,10 @@ def formula_mask(col: pd.Series) -> np.ndarray:
         per_category = _cell_mask(pd.Series(col.cat.categories))
         return _per_value(per_category, col.cat.codes.to_numpy())
     if pd.api.types.is_object_dtype(col.dtype):
-        values = col.to_numpy()
-        with contextlib.suppress(TypeError):  # unhashable objects: looked at one by one
-            if few_distinct(values):
-                codes, uniques = pd.factorize(values)  # missing values get -1
-                return _per_value(_cell_mask(pd.Series(uniques, dtype=object)), codes)
+        factorized = factorized_if_few(col.to_numpy())
+        if factorized is not None:
+            codes, uniques = factorized
+            return _per_value(_cell_mask(pd.Series(uniques, dtype=object)), codes)
     return _cell_mask(col)
 
 
