@@ -400,15 +400,20 @@ def _object_text(values: np.ndarray) -> pa.Array | None:
         return None  # mixed or unhashable objects: let pandas format them
 
 
-def _category_text(col: pd.Series) -> pa.Array | None:
-    """A categorical column of text: each category formatted once, repeated by position."""
-    categories = pd.Series(col.cat.categories)
+def _categories_text(dtype: pd.CategoricalDtype) -> pa.Array | None:
+    """The CSV text of each category of text; None for numbers as categories."""
+    categories = pd.Series(dtype.categories)
     if not (
         pd.api.types.is_object_dtype(categories.dtype)
         or pd.api.types.is_string_dtype(categories.dtype)
     ):
         return None  # numbers as categories: pandas formats them
-    text = _column_text(categories)
+    return _column_text(categories)
+
+
+def _category_text(col: pd.Series) -> pa.Array | None:
+    """A categorical column of text: each category formatted once, repeated by position."""
+    text = _categories_text(col.dtype)
     if text is None:
         return None
     codes = col.cat.codes.to_numpy()
@@ -446,13 +451,9 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, list[str]] | None:
     """
     dtype = col.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        categories = pd.Series(dtype.categories)
-        if len(categories) > _FEW_CODES or not (
-            pd.api.types.is_object_dtype(categories.dtype)
-            or pd.api.types.is_string_dtype(categories.dtype)
-        ):
-            return None  # numbers as categories: pandas formats them
-        names = _column_text(categories)
+        if len(dtype.categories) > _FEW_CODES:
+            return None
+        names = _categories_text(dtype)
         if names is None or names.null_count:
             return None
         return col.cat.codes.to_numpy().astype(np.int64), names.to_pylist()
