@@ -313,6 +313,13 @@ def _exponent_rows(text: pa.Array) -> np.ndarray:
     return np.searchsorted(offsets - offsets[0], hits, side="right") - 1
 
 
+def _python_exponent(values: np.ndarray) -> np.ndarray:
+    """True where ``repr`` writes a finite value with an exponent (below 1e-4, from 1e16)."""
+    with np.errstate(invalid="ignore"):
+        absval = np.abs(values)
+        return (absval != 0) & ((absval < _POSITIONAL_LOW) | (absval >= _POSITIONAL_HIGH))
+
+
 def _float_text(values: np.ndarray) -> pa.Array:
     """``repr(float)`` of every value, as pandas writes it; NaN as an empty field."""
     arr = pa.array(values, type=pa.float64(), from_pandas=True)  # NaN -> null
@@ -321,10 +328,9 @@ def _float_text(values: np.ndarray) -> pa.Array:
     # 1.0 as "1" and picks an exponent whenever it is shorter (1e+11), while Python
     # uses one only below 1e-4 and from 1e16 up. Only those values are rewritten
     # (replace_with_mask), so a chunk with a few of them costs little more.
+    finite = np.isfinite(values)
+    odd = finite & _python_exponent(values)
     with np.errstate(invalid="ignore"):
-        absval = np.abs(values)
-        finite = np.isfinite(values)
-        odd = finite & (absval != 0) & ((absval < _POSITIONAL_LOW) | (absval >= _POSITIONAL_HIGH))
         odd[_exponent_rows(text)] = True
         whole = finite & (values == np.trunc(values)) & ~odd
     if whole.any():
@@ -351,11 +357,7 @@ def _float_fields(values: np.ndarray) -> pa.Array | None:
     # The fields start at "[" and at each comma; the closing "]" is left out.
     offsets = np.flatnonzero(data == ord(","))
     offsets = np.concatenate([[0], offsets, [len(raw) - 1]]).astype(np.int64)
-    with np.errstate(invalid="ignore"):
-        absval = np.abs(values)
-        odd = ~np.isfinite(values) | (
-            (absval != 0) & ((absval < _POSITIONAL_LOW) | (absval >= _POSITIONAL_HIGH))
-        )
+    odd = ~np.isfinite(values) | _python_exponent(values)
     rows = np.flatnonzero(odd)
     fixes = [b"," + (b"" if np.isnan(v) else repr(float(v)).encode()) for v in values[rows]]
     text, offsets = _spliced(raw, offsets, rows, fixes)
