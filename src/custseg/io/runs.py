@@ -21,7 +21,6 @@ of the same name.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -33,7 +32,7 @@ from typing import Any
 
 from custseg._version import __version__
 from custseg.errors import DataFormatError, InputError
-from custseg.io.writers import HASH_BLOCK, FileDigest, pid_alive, remove_stale_temporaries
+from custseg.io.writers import FileDigest, file_sha256, pid_alive, remove_stale_temporaries
 
 __all__ = [
     "MANIFEST_NAME",
@@ -52,16 +51,8 @@ _STAGING_PREFIX = ".custseg-staging-"
 _STAGING = re.compile(re.escape(_STAGING_PREFIX) + r"(\d+)-[A-Za-z0-9_]+$")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _entry(path: Path, digest: FileDigest | None = None) -> dict[str, Any]:
-    sha256 = digest.hexdigest() if digest is not None else _sha256(path)
+    sha256 = digest.hexdigest() if digest is not None else file_sha256(path)
     return {"bytes": path.stat().st_size, "sha256": sha256}
 
 
@@ -70,7 +61,7 @@ def _matches(path: Path, entry: dict[str, Any]) -> bool:
     try:
         if not path.is_file() or path.stat().st_size != entry.get("bytes"):
             return False
-        return _sha256(path) == entry.get("sha256")
+        return file_sha256(path) == entry.get("sha256")
     except OSError:
         return False
 
@@ -318,7 +309,7 @@ class RunWriter:
         if name in old and _matches(path, old[name]):
             return True
         digests = self._claimed.get(name, set())
-        return bool(digests) and path.is_file() and _sha256(path) in digests
+        return bool(digests) and path.is_file() and file_sha256(path) in digests
 
     def _publish(self) -> None:
         previous = read_manifest(self.out)

@@ -22,6 +22,7 @@ __all__ = [
     "TABLE_FORMATS",
     "FileDigest",
     "atomic_path",
+    "file_sha256",
     "formula_checked",
     "pid_alive",
     "remove_file",
@@ -143,6 +144,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 HASH_BLOCK = 1 << 20
 
 
+def _hashed_file(path: str | Path) -> Any:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(HASH_BLOCK):
+            digest.update(block)
+    return digest
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's whole content, as 64 hexadecimal digits."""
+    return str(_hashed_file(path).hexdigest())
+
+
 class FileDigest:
     """The SHA-256 of a file, fed its bytes while it is written.
 
@@ -170,10 +184,7 @@ class FileDigest:
     def of_file(self, path: str | Path) -> None:
         """Start again from the whole content of ``path`` (a file written another way)."""
         self._wait()
-        self._hash = hashlib.sha256()
-        with open(path, "rb") as fh:
-            while block := fh.read(HASH_BLOCK):
-                self._hash.update(block)
+        self._hash = _hashed_file(path)
 
     def hexdigest(self) -> str:
         """The digest of everything fed so far, as 64 hexadecimal digits."""
