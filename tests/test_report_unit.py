@@ -195,7 +195,7 @@ def test_without_helper_processes_the_report_renders_its_charts_itself(
     run_dir, tmp_path, monkeypatch
 ):
     with_helpers = build_report(run_dir, out_dir=tmp_path / "helpers")
-    monkeypatch.setattr(rendering.sys, "executable", str(tmp_path / "no-python-here"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))  # no helper starts
     without = build_report(run_dir, out_dir=tmp_path / "none")
     assert [p.name for p in without.charts] == [p.name for p in with_helpers.charts]
     for ours, theirs in zip(without.charts, with_helpers.charts, strict=True):

@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
+import subprocess
 import sys
 from collections.abc import Callable
 from typing import IO
 
-__all__ = ["receive_message", "send_message", "serve_standard_streams"]
+__all__ = ["receive_message", "send_message", "serve_standard_streams", "start_helper"]
 
 _HEADER = struct.Struct(">I")
 
@@ -44,3 +45,19 @@ def serve_standard_streams(serve: Callable[[IO[bytes], IO[bytes]], None]) -> Non
     os.dup2(2, 1)
     with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
         serve(sys.stdin.buffer, answers)
+
+
+def start_helper(module: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes] | None:
+    """Start ``python -m module`` as a helper on pipes; None when it cannot start.
+
+    Its standard error is discarded: a helper that fails leaves its work to the
+    command, which says what went wrong.
+    """
+    # -P: the user's working folder is not put on the helper's import path.
+    argv = [sys.executable, "-P", "-m", module]
+    try:
+        return subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        )
+    except OSError:
+        return None

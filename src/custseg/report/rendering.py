@@ -36,14 +36,18 @@ import json
 import os
 import queue
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from importlib import resources
 from typing import IO, Any, Literal
 
-from custseg.io.pipes import receive_message, send_message, serve_standard_streams
+from custseg.io.pipes import (
+    receive_message,
+    send_message,
+    serve_standard_streams,
+    start_helper,
+)
 
 __all__ = [
     "BUNDLED_FONT_CHARACTERS",
@@ -198,7 +202,7 @@ class LayoutProcesses:
         self._procs: list[subprocess.Popen[bytes]] = []
         self._threads = []
         for i in range(processes):
-            proc = self._start()
+            proc = start_helper("custseg.report.rendering")
             if proc is not None:
                 self._procs.append(proc)
             thread = threading.Thread(
@@ -211,17 +215,6 @@ class LayoutProcesses:
     def processes(self) -> list[subprocess.Popen[bytes]]:
         """The helper processes that started."""
         return list(self._procs)
-
-    @staticmethod
-    def _start() -> subprocess.Popen[bytes] | None:
-        # -P: the user's working folder is not put on the helper's import path.
-        argv = [sys.executable, "-P", "-m", "custseg.report.rendering"]
-        try:
-            return subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-            )
-        except OSError:
-            return None
 
     def _feed(self, proc: subprocess.Popen[bytes] | None) -> None:
         while (job := self._jobs.get()) is not None:

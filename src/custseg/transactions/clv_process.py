@@ -32,7 +32,12 @@ from typing import IO, TYPE_CHECKING
 
 from custseg.errors import EngineError
 from custseg.io.paths import cache_dir
-from custseg.io.pipes import receive_message, send_message, serve_standard_streams
+from custseg.io.pipes import (
+    receive_message,
+    send_message,
+    serve_standard_streams,
+    start_helper,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -162,18 +167,7 @@ class ClvProcess:
     """
 
     def __init__(self) -> None:
-        # -P: the user's working folder is not put on the helper's import path.
-        argv = [sys.executable, "-P", "-m", "custseg.transactions.clv_process"]
-        try:
-            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=helper_environment(),
-            )
-        except OSError:
-            self._proc = None
+        self._proc = start_helper("custseg.transactions.clv_process", helper_environment())
 
     @property
     def process(self) -> subprocess.Popen[bytes] | None:
