@@ -8,7 +8,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from custseg.engines.exact_sums import ExactSums, RowSetDigest, exact_mean_std, exact_squares
+from custseg.engines.exact_sums import (
+    ExactSums,
+    RowSetDigest,
+    exact_group_sums,
+    exact_mean_std,
+    exact_squares,
+)
 
 
 def _values(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -50,6 +56,35 @@ def test_grouped_sums_and_exact_moments():
         var = sum((v - m) ** 2 for v in col) / len(col)
         assert mean[j] == float(m)
         assert std[j] == np.sqrt(float(var))
+
+
+def _money(rng: np.random.Generator, n: int) -> np.ndarray:
+    # Quantity x price, as a log values its lines: 0.1 + 0.2 != 0.3, and some returns.
+    prices = rng.choice([0.1, 0.2, 0.7, 0.3, 0.145, 0.001, 2.55, 16_950.0], size=n)
+    return rng.integers(-2, 400, size=n) * prices
+
+
+def _spread(rng: np.random.Generator, n: int) -> np.ndarray:
+    # Magnitudes 1e-12 to 1e12: several 26-bit slices, all of them needed.
+    return rng.standard_normal(n) * 10.0 ** rng.integers(-12, 12, size=n)
+
+
+@pytest.mark.parametrize("make", [_money, _spread, lambda rng, n: _values(rng, n)[:, 0]])
+def test_group_sums_are_the_true_totals_rounded_once_in_any_order(make):
+    rng = np.random.default_rng(2)
+    values = make(rng, 3_000)
+    groups = rng.integers(0, 6, size=len(values))
+    groups[groups == 4] = 3  # group 4 has no rows
+    # An oracle apart from the function: exact fractions, converted once.
+    expected = [
+        float(sum(map(Fraction, values[groups == g].tolist()), Fraction(0))) for g in range(6)
+    ]
+    assert expected[4] == 0.0
+    assert np.bincount(groups, weights=values, minlength=6).tolist() != expected  # a plain sum
+    for seed in range(3):
+        order = np.random.default_rng(seed).permutation(len(values))
+        assert exact_group_sums(groups[order], values[order], 6).tolist() == expected
+    assert exact_group_sums(groups[:0], values[:0], 3).tolist() == [0.0, 0.0, 0.0]
 
 
 @pytest.mark.filterwarnings("error")  # the wrapping sums never warn

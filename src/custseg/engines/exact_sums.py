@@ -7,7 +7,7 @@ the K-Means centres in their last bits, and through them every run of the K
 sweep. These sums are exact until the end, then rounded once: the same rows in
 any order give the same result to the last bit (the Lloyd step of
 :func:`custseg.engines.kmeans.fit_kmeans_batches`, the chunked backend's
-statistics).
+statistics, each customer's spend in a transaction log).
 
 How: every value is ``m * 2**(e - 53)`` with an integer ``m`` of at most 53
 bits (:func:`numpy.frexp`). Values are accumulated per exponent ``e`` as
@@ -22,11 +22,19 @@ a collection of rows, so a fingerprint does not depend on their order either.
 from __future__ import annotations
 
 import hashlib
+import math
 from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["ExactSums", "RowSetDigest", "exact_mean_std", "exact_squares", "mix64"]
+__all__ = [
+    "ExactSums",
+    "RowSetDigest",
+    "exact_group_sums",
+    "exact_mean_std",
+    "exact_squares",
+    "mix64",
+]
 
 #: Bits of a float64 significand.
 _BITS = 53
@@ -37,6 +45,9 @@ _MIN_EXPONENT = -1073
 _EXPONENTS = 1024 - _MIN_EXPONENT + 1
 #: Rows added by one exact float64 bincount (see :meth:`ExactSums.add`).
 _ROWS_PER_CALL = 1 << 26
+#: Slices of :func:`exact_group_sums` before it sums with ``math.fsum`` instead: values
+#: whose magnitudes span more than about 150 bits (1e45 to 1), far beyond money figures.
+_MAX_SLICES = 6
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -157,6 +168,67 @@ class ExactSums:
     def total(self) -> np.ndarray:
         """The sums, each rounded once to float64, shape (n_groups, n_features)."""
         return np.array([[float(v) for v in row] for row in self.exact()], dtype=np.float64)
+
+
+def exact_group_sums(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per-group sums of float64 values, each exact until rounded once.
+
+    For many groups and one column (a log's customers), where :class:`ExactSums`
+    would keep a bucket per group and exponent: hundreds of megabytes for
+    thousands of groups.
+
+    How: the values are cut into slices of 26 bits on a grid common to all of
+    them, from the largest value's top bit down: ``k * 2**grid`` with an integer
+    ``k`` of at most 26 bits, and the rest ``value - k * 2**grid`` (exact: the rest
+    is smaller than the grid step and as fine as the value's last bit). A float64
+    bincount of integers that small is exact for up to 2**26 rows. Money figures
+    need three or four slices; each group's slice totals are then added with
+    :func:`math.fsum`, exact and rounded once. Values spread over more slices
+    (magnitudes more than about 150 bits apart), or more rows, are summed group
+    by group with :func:`math.fsum` instead: the same result, more slowly.
+
+    Parameters
+    ----------
+    groups : ndarray of int, shape (n_rows,)
+        Each row's group, in ``range(n_groups)``.
+    values : ndarray of float64, shape (n_rows,)
+        Finite values.
+    n_groups : int
+
+    Returns
+    -------
+    ndarray of float64, shape (n_groups,)
+        The sums; 0.0 for a group without rows.
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    rest = np.asarray(values, dtype=np.float64)
+    if rest.size > _ROWS_PER_CALL:
+        return _fsum_per_group(groups, rest, n_groups)
+    grid = int(np.frexp(np.abs(rest).max(initial=0.0))[1]) - _LOW_BITS
+    slices: list[np.ndarray] = []
+    while rest.any():
+        if len(slices) == _MAX_SLICES or grid < _MIN_EXPONENT - 1:
+            return _fsum_per_group(groups, np.asarray(values, dtype=np.float64), n_groups)
+        k = np.rint(np.ldexp(rest, -grid))
+        rest = rest - np.ldexp(k, grid)
+        slices.append(np.ldexp(np.bincount(groups, weights=k, minlength=n_groups), grid))
+        grid -= _LOW_BITS
+    if len(slices) < 2:
+        return slices[0] if slices else np.zeros(n_groups)
+    return np.array([math.fsum(row) for row in np.column_stack(slices).tolist()])
+
+
+def _fsum_per_group(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """:func:`exact_group_sums` by :func:`math.fsum` of each group's values."""
+    counts = np.bincount(groups, minlength=n_groups)
+    ends = np.cumsum(counts)
+    # fsum is exact whatever the order of its values: any sort that gathers the groups will do.
+    ordered = values[np.argsort(groups, kind="stable")].tolist()
+    sums = [
+        math.fsum(ordered[a:b])
+        for a, b in zip((ends - counts).tolist(), ends.tolist(), strict=True)
+    ]
+    return np.array(sums, dtype=np.float64).reshape(n_groups)
 
 
 def exact_squares(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
