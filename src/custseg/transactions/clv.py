@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from custseg.engines.exact_sums import exact_group_sums
 from custseg.errors import EngineError, InputError
 from custseg.transactions.cleaning import CleanLog
 from custseg.transactions.clv_extra import INSTALL_HINT, clv_available
@@ -76,25 +77,19 @@ def clv_inputs(log: CleanLog) -> pd.DataFrame:
         ``recency``, ``T`` (days) and ``monetary_value`` (0 without repeat days).
     """
     buy = ~log.is_return
-    days = pd.DataFrame(
-        {"customer_id": log.customer[buy], "day": log.day[buy], "value": log.value[buy]}
-    )
-    per_day = days.groupby(["customer_id", "day"], sort=True)["value"].sum().reset_index()
-    grouped = per_day.groupby("customer_id", sort=True)
-    first = grouped["day"].transform("min")
-    repeat_value = per_day["value"].where(per_day["day"] != first, 0.0)
+    customer, day = log.customer[buy], log.day[buy]
+    days = pd.DataFrame({"customer_id": customer, "day": day})
+    per_day = days.drop_duplicates().groupby("customer_id", sort=True)["day"]
     summary = pd.DataFrame(
-        {
-            "frequency": grouped.size() - 1,
-            "first": grouped["day"].min(),
-            "last": grouped["day"].max(),
-            "repeat_value": repeat_value.groupby(per_day["customer_id"]).sum(),
-        }
+        {"frequency": per_day.size() - 1, "first": per_day.min(), "last": per_day.max()}
     )
+    # An exact sum of the lines after the first day: the same whatever their order.
+    repeat = day != summary["first"].to_numpy()[customer]
+    repeat_value = exact_group_sums(customer[repeat], log.value[buy][repeat], len(summary))
     as_of_day = int(log.as_of.value // 86_400_000_000_000)
     freq = summary["frequency"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(freq > 0, summary["repeat_value"].to_numpy() / freq, 0.0)
+        monetary = np.where(freq > 0, repeat_value / freq, 0.0)
     return pd.DataFrame(
         {
             "customer_id": summary.index.to_numpy(),

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from custseg.engines.exact_sums import exact_group_sums
 from custseg.transactions.cleaning import CleanLog
 
 __all__ = ["FEATURES", "RFM_GRID", "customer_features", "rfm_scores", "rfm_segment"]
@@ -175,8 +176,10 @@ def customer_features(
     np.maximum.at(last_day, cust_b, day_b)
     orders = _distinct_per_customer(cust_b, log.order[buy], n)
     return_orders = _distinct_per_customer(log.customer[ret], log.order[ret], n)
-    gross = np.bincount(cust_b, weights=value_b, minlength=n)
-    returned = np.bincount(log.customer[ret], weights=-log.value[ret], minlength=n)
+    # Exact sums: a running float sum depends on the order of the lines, and a
+    # shuffled log would move some customers' spend by a cent once rounded.
+    gross = exact_group_sums(cust_b, value_b, n)
+    returned = exact_group_sums(log.customer[ret], -log.value[ret], n)
 
     with np.errstate(invalid="ignore", divide="ignore"):
         between = np.where(orders > 1, (last_day - first_day) / (orders - 1), np.nan)
@@ -185,7 +188,8 @@ def customer_features(
             customer_col: log.customers,
             "recency_days": as_of_day - last_day,
             "frequency": orders,
-            "monetary": np.round(gross - returned, 2),
+            # + 0.0: returns that cancel the purchases but for the last bit write 0.0, not -0.0
+            "monetary": np.round(gross - returned, 2) + 0.0,
             "avg_order_value": np.round(gross / orders, 2),
             "tenure_days": as_of_day - first_day,
             "mean_days_between_purchases": np.round(between, 2),
