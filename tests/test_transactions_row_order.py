@@ -3,7 +3,8 @@
 The log built here is made to expose a running float sum: each customer has two
 orders of many lines priced like 0.1, 0.2, 0.7 and 0.145, so the net spend and the
 value per order often land on a half cent, where the last bit of a sum taken in
-line order would decide the cent.
+line order would decide the cent. A month-first log sorted by date checks that
+the date format, and the date column itself, are judged on samples drawn by content.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from conftest import run_cli, shared_file
 from custseg.transactions import build_customer_features, clean_log, detect_log_columns
 from custseg.transactions.clv import clv_inputs
+from custseg.transactions.text_order import content_order
 
 #: Unit prices whose float sums depend on the order of the terms (0.1 + 0.2 != 0.3).
 PRICES = (0.1, 0.2, 0.7, 0.3, 0.145, 1.1, 2.2, 0.015)
@@ -111,3 +113,49 @@ def test_the_real_log_with_its_lines_shuffled_gives_byte_identical_features(tmp_
     first = _run_features(path, tmp_path / "a" / "customers.csv")
     second = _run_features(shuffled, tmp_path / "b" / "customers.csv")
     assert second == first
+
+
+def _month_first_log() -> pd.DataFrame:
+    """A US log sorted by date, busy in early January: its first 2,000 dates read either way."""
+    rng = np.random.default_rng(3)
+    minutes = np.r_[
+        rng.choice(12 * 24 * 60, 2_500, replace=False), rng.integers(0, 366, 500) * 1440
+    ]
+    stamps = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(minutes), unit="min")
+    return pd.DataFrame(
+        {
+            "InvoiceNo": [str(500_000 + i) for i in range(len(stamps))],
+            "InvoiceDate": stamps.strftime("%m/%d/%Y %H:%M"),
+            "Quantity": rng.integers(1, 5, len(stamps)),
+            "UnitPrice": 2.5,
+            "CustomerID": rng.integers(1, 200, len(stamps)),
+        }
+    )
+
+
+def test_the_date_format_is_judged_on_a_sample_that_ignores_the_line_order():
+    log = _month_first_log()
+    features, report = build_customer_features(log, clv=False)
+    # Month first for every line: a day-first reading would put 5 January in May.
+    assert report["cleaning"]["date_formats"] == {"%m/%d/%Y %H:%M": len(log)}
+    again, again_report = build_customer_features(_shuffled(log, 0), clv=False)
+    pd.testing.assert_frame_equal(again, features, check_exact=True)
+    assert again_report["cleaning"]["date_formats"] == report["cleaning"]["date_formats"]
+
+
+def test_a_date_column_is_found_by_content_whatever_comes_first():
+    log = _month_first_log().rename(columns={"InvoiceDate": "t"})
+    log.loc[:299, "t"] = "n/a"  # a log whose first lines carry no date
+    for frame in (log, _shuffled(log, 2)):
+        columns = detect_log_columns(frame)
+        assert (columns.date, columns.how["date"]) == ("t", "content")
+
+
+def test_content_order_puts_texts_in_the_same_order_however_they_come():
+    texts = np.array([f"{d:02d}/01/2024" for d in range(1, 29)] + ["01/01/2024", "x"], dtype=object)
+    ordered = texts[content_order(texts)].tolist()
+    assert sorted(ordered) == sorted(texts.tolist())
+    assert ordered != sorted(ordered)  # not alphabetical: spread over the values
+    for seed in range(3):
+        shuffled = texts[np.random.default_rng(seed).permutation(len(texts))]
+        assert shuffled[content_order(shuffled)].tolist() == ordered

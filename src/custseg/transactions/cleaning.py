@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 
 from custseg.errors import EmptyInputError, SchemaError
 from custseg.transactions.detect import LogColumns
+from custseg.transactions.text_order import content_order
 
 __all__ = ["RULES", "CleanLog", "clean_log", "parse_amounts", "parse_dates"]
 
@@ -222,7 +223,9 @@ def parse_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
     Each format of the table is tried in turn on a sample of the values not yet
     parsed; the one that reads most of the sample is applied to all of them, and
-    so on until every value is read or no format reads any.
+    so on until every value is read or no format reads any. The sample is drawn
+    in :func:`~custseg.transactions.text_order.content_order`, so it does not
+    depend on the order of the values.
 
     Parameters
     ----------
@@ -242,7 +245,7 @@ def parse_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray, list[str]]:
     out = np.full(len(text), _NO_DATE, dtype=np.int64)
     which = np.full(len(text), -1, dtype=np.int64)
     formats: list[str] = []
-    todo = np.arange(len(text))
+    todo = content_order(text.to_numpy(dtype=object))
     while todo.size:
         remaining = text.iloc[todo]
         sample = remaining.iloc[:_FORMAT_SAMPLE]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from custseg.errors import SchemaError
+from custseg.transactions.text_order import content_order
 
 __all__ = ["ROLES", "LogColumns", "detect_log_columns"]
 
@@ -61,6 +62,8 @@ _NAME_PATTERNS: dict[str, tuple[str, ...]] = {
 }
 
 _MAX_CATEGORY_VALUES = 200  # a "categorical" column with more distinct values is not one
+#: Distinct values of a column looked at to tell whether it holds dates.
+_DATE_SAMPLE = 200
 
 
 def _norm(name: str) -> str:
@@ -122,11 +125,13 @@ def _by_name(role: str, columns: list[str], taken: set[str]) -> str | None:
 def _looks_like_dates(values: pd.Series) -> bool:
     if pd.api.types.is_datetime64_any_dtype(values):
         return True
-    sample = values.dropna().astype(str).head(200)
+    texts = pd.Series(values.dropna().unique(), dtype=object).astype(str)
+    # Distinct values drawn by content: the same verdict for the lines in any order.
+    sample = texts.iloc[content_order(texts.to_numpy())[:_DATE_SAMPLE]]
     # A date has digits and separators ("2024-01-31", "31/01/2024 10:00"); a bare
     # number such as 12.5 or 20240131 is more likely an amount or an ID.
-    # Three in four values must look like dates and read as dates, so a few bad
-    # entries (counted later by the cleaning) do not hide the column.
+    # Three in four sampled values must look like dates and read as dates, so a few
+    # bad entries (counted later by the cleaning) do not hide the column.
     if sample.empty or sample.str.contains(r"\d+[-/. :]\d+[-/. :]\d+").mean() < 0.75:
         return False
     parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
