@@ -103,14 +103,25 @@ def test_specs_are_valid_vega_lite(run):
         chart.to_dict(validate=True)  # raises on a schema violation
 
 
-def test_charts_drawn_by_a_helper_give_the_bytes_of_drawing_in_process(run):
+def test_charts_drawn_by_helpers_give_the_bytes_of_drawing_in_process(run):
     specs = [c.to_dict() for c in build_charts(run, {0: 0.9}, {0: 0.1})[:3]]
     version = "6.4"
-    with LayoutProcesses(processes=2) as layout:
-        jobs = [layout.submit(spec, version, PNG_SCALE) for spec in specs]
-        pngs = [job.result() for job in jobs]
-    assert pngs == [render_png(spec, version, PNG_SCALE) for spec in specs]
-    assert all(png.startswith(b"\x89PNG") for png in pngs)
+    in_process = [render_png(spec, version, PNG_SCALE) for spec in specs]
+    assert all(png.startswith(b"\x89PNG") for png in in_process)
+    for processes, rasterisers in ((2, 1), (1, 0)):
+        with LayoutProcesses(processes=processes, rasterisers=rasterisers) as layout:
+            jobs = [layout.submit(spec, version, PNG_SCALE) for spec in specs]
+            assert [job.result() for job in jobs] == in_process, (processes, rasterisers)
+
+
+def test_the_rasteriser_draws_with_the_fonts_of_the_layout():
+    # Fresh helpers set their fonts up at their first chart: here the machine's.
+    charts = [_text_chart(f"{text} · Above-average spending") for text in ("年长", "年轻")]
+    drawn = []
+    for rasterisers in (1, 0):
+        with LayoutProcesses(processes=1, rasterisers=rasterisers) as layout:
+            drawn.append([d.result() for d in [layout.submit(c, "6.4", 2) for c in charts]])
+    assert drawn[0] == drawn[1]
 
 
 def test_chart_pngs_are_the_pixels_of_the_specs_the_html_embeds(run_dir, tmp_path):
@@ -128,7 +139,7 @@ def test_chart_pngs_are_the_pixels_of_the_specs_the_html_embeds(run_dir, tmp_pat
 def test_a_chart_a_helper_cannot_draw_fails_with_vl_converts_reason():
     with LayoutProcesses() as layout:
         job = layout.submit({"mark": "nonsense", "data": {"values": []}}, "6.4", PNG_SCALE)
-        with pytest.raises(RenderError, match="Vega-Lite to PNG conversion failed"):
+        with pytest.raises(RenderError, match="Vega-Lite to SVG conversion failed"):
             job.result()
 
 
@@ -201,6 +212,64 @@ def test_without_helper_processes_the_report_renders_its_charts_itself(
     for ours, theirs in zip(without.charts, with_helpers.charts, strict=True):
         assert ours.read_bytes() == theirs.read_bytes(), ours.name
     assert without.html.read_bytes() == with_helpers.html.read_bytes()
+
+
+def _fail_to_start(monkeypatch, which):
+    """Make the helpers numbered in ``which`` (0 = the first started) fail to start."""
+    started = []
+    start = rendering.start_helper
+
+    def start_some(module):
+        started.append(module)
+        return None if len(started) - 1 in which else start(module)
+
+    monkeypatch.setattr(rendering, "start_helper", start_some)
+
+
+def test_a_rasteriser_that_cannot_start_leaves_its_charts_to_the_layout_helper(monkeypatch):
+    _fail_to_start(monkeypatch, {1})
+    with LayoutProcesses(processes=1, rasterisers=1) as layout:
+        assert len(layout.processes) == 1
+        drawings = [layout.submit(_text_chart(f"Segment {i}"), "6.4", 1) for i in range(3)]
+        pngs = [drawing.result() for drawing in drawings]  # none failed
+    assert pngs == [render_png(_text_chart(f"Segment {i}"), "6.4", 1) for i in range(3)]
+
+
+def test_a_helper_that_dies_passes_its_chart_to_a_live_one():
+    with LayoutProcesses(processes=1, rasterisers=1) as layout:
+        rasteriser = layout.processes[1]
+        rasteriser.kill()
+        rasteriser.wait()
+        drawings = [layout.submit(_text_chart(f"Segment {i}"), "6.4", 1) for i in range(3)]
+        assert all(drawing.result().startswith(b"\x89PNG") for drawing in drawings)
+
+
+def test_without_a_layout_helper_the_charts_fail_at_once(monkeypatch):
+    _fail_to_start(monkeypatch, {0})
+    with LayoutProcesses(processes=1, rasterisers=1) as layout:
+        assert len(layout.processes) == 1  # the rasteriser cannot lay out
+        with pytest.raises(RenderError, match="process stopped"):
+            layout.submit(_text_chart("Older"), "6.4", 1).result()
+
+
+def _same_report(a, b):
+    charts = sorted(p.name for p in (a / "charts").iterdir())
+    assert charts == sorted(p.name for p in (b / "charts").iterdir()) and len(charts) >= 8
+    for name in charts:
+        assert (a / "charts" / name).read_bytes() == (b / "charts" / name).read_bytes(), name
+    assert (a / "report.html").read_bytes() == (b / "report.html").read_bytes()
+
+
+def test_helpers_that_died_fail_their_charts_and_the_report_draws_them(run_dir, tmp_path):
+    reference = build_report(run_dir, out_dir=tmp_path / "reference")
+    with LayoutProcesses() as layout:
+        for proc in layout.processes:
+            proc.kill()
+            proc.wait()
+        with pytest.raises(RenderError, match="process stopped"):
+            layout.submit(_text_chart("Older"), "6.4", 1).result()
+        build_report(run_dir, out_dir=tmp_path / "dead", layout=layout)
+    _same_report(reference.html.parent, tmp_path / "dead")
 
 
 def test_helpers_stop_at_once_when_the_work_fails():

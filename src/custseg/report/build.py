@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,7 @@ from custseg.report import data as rd
 from custseg.report.charts import CHART_BUILDERS, ChartSpec, build_charts
 from custseg.report.html import render_html
 from custseg.report.personas import make_personas
-from custseg.report.rendering import LayoutProcesses, RenderError, render_png
+from custseg.report.rendering import Drawing, LayoutProcesses, RenderError, render_png
 
 if TYPE_CHECKING:
     from custseg.segmentation.result import SegmentationResult
@@ -165,7 +164,7 @@ class _PngJob:
 
     spec: dict[str, Any]
     vl_version: str
-    drawn: Future[bytes]
+    drawn: Drawing
 
     def result(self) -> bytes:
         try:

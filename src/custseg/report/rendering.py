@@ -1,12 +1,20 @@
 """Draw the report's charts in a helper process, started before they are needed.
 
 vl-convert keeps Python's interpreter lock for the whole of each call: while it draws
-a chart, nothing else in the process runs. So the report draws its charts (the
-Vega-Lite spec laid out and turned into PNG pixels) in a helper process of its own,
-and its own process meanwhile builds the next chart and writes the run's files. A
-command starts the helper when it begins (``custseg segment`` before it reads the
-table), so its start and the engine's warm-up overlap the command's own imports and
-fit; the report then sends each chart's spec as soon as it is built.
+a chart, nothing else in the process runs. So the report draws its charts in a
+helper process of its own, and its own process meanwhile builds the next chart and
+writes the run's files. A command starts the helper when it begins (``custseg
+segment`` before it reads the table), so its start and the engine's warm-up overlap
+the command's own imports and fit; the report then sends each chart's spec as soon as
+it is built.
+
+A chart is drawn in two steps: its layout (the Vega-Lite spec laid out as SVG, in
+vl-convert's JavaScript engine, which takes a helper a third of a second to warm up)
+and its rasterising (the SVG turned into PNG pixels, which needs no engine). So a
+second helper, which starts in a tenth of that, rasterises: the first lays out every
+chart as it comes, then rasterises those the second has not taken, and on two cores
+the two steps run side by side. The PNG is the same bytes as vl-convert's one-call
+drawing, whichever helper rasterises it.
 
 **Fonts.** vl-convert bundles Liberation Sans, the report's font, and also loads the
 machine's fonts. Where the machine has its own copy of Liberation Sans, vl-convert
@@ -19,14 +27,15 @@ characters (Chinese column names, say) is drawn with the machine's fonts
 at its first chart: a process draws charts of the kind of its first chart, and a
 helper refuses the other kind (the report then draws it in its own process).
 
-The helper is this module run as ``python -m custseg.report.rendering``: it imports
+A helper is this module run as ``python -m custseg.report.rendering``: it imports
 only vl-convert and the standard library. It reads requests on its standard input
 and answers on its standard output, each message a 4-byte big-endian length then its
-bytes; a request is JSON (``spec``, ``vl_version``, ``scale``), an answer
-one status byte (:data:`_OK` or :data:`_FAILED`) then the PNG or the error text in
-UTF-8. A helper that cannot start or dies fails its jobs with :class:`RenderError`;
-the caller then draws those charts in its own process with :func:`render_png` (the
-same bytes).
+bytes; a request is JSON: a warm-up (``warm_up``), a layout (``spec``,
+``vl_version``) or a rasterising (``svg``, ``scale``, ``fonts``). An answer is one
+status byte (:data:`_OK` or :data:`_FAILED`) then the SVG in UTF-8, the PNG, or the
+error text in UTF-8. A helper that cannot start or dies leaves its charts to the
+others; a chart that no live helper can draw fails with :class:`RenderError`, and the
+caller then draws it in its own process with :func:`render_png` (the same bytes).
 """
 
 from __future__ import annotations
@@ -34,13 +43,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import subprocess
 import threading
-from collections.abc import Iterator
-from concurrent.futures import Future
+from collections import deque
+from collections.abc import Callable, Iterator
 from importlib import resources
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, TypeVar
 
 from custseg.io.pipes import (
     receive_message,
@@ -52,7 +60,9 @@ from custseg.io.pipes import (
 __all__ = [
     "BUNDLED_FONT_CHARACTERS",
     "LAYOUT_PROCESSES",
+    "RASTERISE_PROCESSES",
     "WARM_UP_SPEC",
+    "Drawing",
     "LayoutProcesses",
     "RenderError",
     "chart_fonts",
@@ -61,11 +71,14 @@ __all__ = [
 ]
 
 Fonts = Literal["bundled", "system"]
+_T = TypeVar("_T")
 
-#: Helper processes: one draws the charts while the report, in its own process, builds
+#: Helper processes that lay charts out: one, while the report, in its own process, builds
 #: the next and writes the run's files; a second would cost one more engine warm-up and
 #: save little on two cores.
 LAYOUT_PROCESSES = 1
+#: Helper processes that only rasterise, beside those that lay out.
+RASTERISE_PROCESSES = 1
 #: A chart that starts vl-convert's engine without drawing text: vl-convert sets its
 #: fonts up at the first text it measures, and the first real chart says which fonts.
 WARM_UP_SPEC: dict[str, Any] = {
@@ -101,6 +114,7 @@ _BUNDLED = frozenset(chr(c) for lo, hi in BUNDLED_FONT_CHARACTERS for c in range
 # fonts (fontconfig reads FONTCONFIG_FILE on Linux; elsewhere it is ignored).
 _NO_SYSTEM_FONTS = "no-system-fonts.conf"
 _OK, _FAILED = b"\x00", b"\x01"
+_WARM_UP = b'{"warm_up": true}'
 _STOP_WAIT_S = 5.0
 
 
@@ -124,18 +138,16 @@ class _FontSetUp:
     fonts: Fonts | None = None
 
 
-def _draw(spec: dict[str, Any], vl_version: str, scale: float, fonts: Fonts) -> bytes:
-    """Draw ``spec`` as PNG here; the first chart of the process sets the fonts up."""
-    import vl_convert
-
+def _converted(fonts: Fonts, convert: Callable[[], _T]) -> _T:
+    """``convert()`` with vl-convert; the first call of the process sets the fonts up."""
     with _FontSetUp.lock:
         if _FontSetUp.fonts is None:
             _FontSetUp.fonts = fonts
             if fonts == "bundled":
                 conf = resources.files("custseg.report").joinpath(_NO_SYSTEM_FONTS)
                 with resources.as_file(conf) as path, _environment("FONTCONFIG_FILE", str(path)):
-                    return vl_convert.vegalite_to_png(spec, scale=scale, vl_version=vl_version)
-    return vl_convert.vegalite_to_png(spec, scale=scale, vl_version=vl_version)
+                    return convert()
+    return convert()
 
 
 @contextlib.contextmanager
@@ -159,99 +171,249 @@ def render_png(spec: dict[str, Any], vl_version: str, scale: float) -> bytes:
     set its fonts up earlier in this process (for the other kind of chart, or before
     custseg used it): then the chart is drawn with those.
     """
+    import vl_convert
+
     fonts = chart_fonts(json.dumps(spec, ensure_ascii=False, allow_nan=False))
-    return _draw(spec, vl_version, scale, fonts)
+    return _converted(
+        fonts, lambda: vl_convert.vegalite_to_png(spec, scale=scale, vl_version=vl_version)
+    )
+
+
+def _answer(text: str) -> bytes:
+    """The helper's answer to one request: the SVG of a layout or the PNG of a rasterising."""
+    import vl_convert
+
+    request = json.loads(text)
+    if request.get("warm_up"):
+        # No text: vl-convert sets its fonts up at the first text it measures.
+        return vl_convert.vegalite_to_svg(WARM_UP_SPEC).encode()
+    # A rasterising names the fonts its layout was made with; a layout's are its text's.
+    fonts = request.get("fonts") or chart_fonts(text)
+    if _FontSetUp.fonts not in (None, fonts):
+        raise RenderError(f"this process draws with the {_FontSetUp.fonts} fonts")
+    if "svg" in request:
+        return _converted(fonts, lambda: vl_convert.svg_to_png(request["svg"], request["scale"]))
+    svg = _converted(
+        fonts, lambda: vl_convert.vegalite_to_svg(request["spec"], request["vl_version"])
+    )
+    return svg.encode()
 
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    """The helper's loop: warm vl-convert up, then answer requests until the input ends."""
-    import vl_convert
-
-    vl_convert.vegalite_to_svg(WARM_UP_SPEC)
+    """The helper's loop: answer requests until the input ends."""
     while (message := receive_message(requests)) is not None:
-        text = message.decode()
-        request = json.loads(text)
         try:
-            fonts = chart_fonts(text)
-            if _FontSetUp.fonts not in (None, fonts):
-                raise RenderError(f"this process draws with the {_FontSetUp.fonts} fonts")
-            png = _draw(request["spec"], request["vl_version"], request["scale"], fonts)
-            answer = _OK + png
+            answer = _OK + _answer(message.decode())
         except Exception as exc:  # reported to the caller, which then draws in-process
             answer = _FAILED + f"{type(exc).__name__}: {exc}".encode()
         send_message(answers, answer)
 
 
+def _ask(proc: subprocess.Popen[bytes], request: bytes) -> bytes | None:
+    """A helper's answer to ``request``; None when it is gone."""
+    try:
+        send_message(proc.stdin, request)  # type: ignore[arg-type]
+        return receive_message(proc.stdout)  # type: ignore[arg-type]
+    except OSError:
+        return None
+
+
+class _Board:
+    """The charts waiting for a helper, shared by the helpers' threads and the caller.
+
+    A thread whose helper is gone takes only the charts no live helper can take (to
+    fail them): a rasteriser that cannot start leaves its work to the layout helper.
+    """
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.to_lay_out: deque[Drawing] = deque()
+        self.to_rasterise: deque[Drawing] = deque()
+        self.closing = False
+        self.live = {True: 0, False: 0}  # live helpers, by whether they lay out
+
+    def next_job(self, lays_out: bool, live: bool) -> tuple[Drawing, bool] | None:
+        """The next chart for a helper's thread and whether to lay it out; None when done."""
+        with self.changed:
+            while True:
+                can_lay_out = lays_out if live else not self.live[True]
+                can_rasterise = live or not any(self.live.values())
+                if can_lay_out and self.to_lay_out:
+                    return self.to_lay_out.popleft(), True
+                while can_rasterise and self.to_rasterise:
+                    drawing = self.to_rasterise.popleft()
+                    if not drawing.claimed:
+                        drawing.claimed = True
+                        return drawing, False
+                if self.closing and not self.to_lay_out:
+                    return None
+                self.changed.wait()
+
+    def laid_out(self, drawing: Drawing, svg: str) -> None:
+        with self.changed:
+            drawing.svg = svg
+            self.to_rasterise.append(drawing)
+            self.changed.notify_all()
+
+    def gone(self, lays_out: bool, drawing: Drawing | None) -> None:
+        """A helper stopped answering: its chart goes to a live helper, or fails."""
+        with self.changed:
+            self.live[lays_out] -= 1
+            if drawing is None:
+                pass
+            elif drawing.svg is None and self.live[True]:
+                self.to_lay_out.appendleft(drawing)
+            elif drawing.svg is not None and any(self.live.values()):
+                drawing.claimed = False
+                self.to_rasterise.appendleft(drawing)
+            else:
+                drawing.settle(error=RenderError("the chart drawing process stopped"))
+            self.changed.notify_all()
+
+
+class Drawing:
+    """A chart queued with :class:`LayoutProcesses`: laid out by a helper, then rasterised.
+
+    Its states, all changed under the board's condition: waiting for its layout; laid
+    out (``svg`` set), waiting for a helper to rasterise it; rasterising (``claimed``);
+    done (the PNG or an error).
+
+    Attributes
+    ----------
+    fonts : {"bundled", "system"}
+        The fonts of the chart's text (:func:`chart_fonts`).
+    """
+
+    def __init__(self, request: bytes, fonts: Fonts, scale: float, board: _Board) -> None:
+        self.request = request
+        self.fonts = fonts
+        self.scale = scale
+        self.svg: str | None = None
+        self.claimed = False
+        self._board = board
+        self._png: bytes | None = None
+        self._error: BaseException | None = None
+
+    def rasterising_request(self) -> bytes:
+        """The helper's request to rasterise this chart, once laid out."""
+        request = {"svg": self.svg, "scale": self.scale, "fonts": self.fonts}
+        return json.dumps(request, ensure_ascii=False).encode()
+
+    def result(self) -> bytes:
+        """The chart's PNG, once drawn.
+
+        Raises
+        ------
+        RenderError
+            No helper could draw it (none started, it died or refused the chart).
+        """
+        with self._board.changed:
+            while self._png is None and self._error is None:
+                self._board.changed.wait()
+            if self._error is not None:
+                raise self._error
+            return self._png  # type: ignore[return-value]
+
+    def settle(self, *, png: bytes | None = None, error: BaseException | None = None) -> None:
+        """Done: its PNG, or the error that stopped it."""
+        with self._board.changed:
+            self._png, self._error = png, error
+            self._board.changed.notify_all()
+
+
 class LayoutProcesses:
     """Helper processes that draw Vega-Lite specs as PNG, started on creation.
 
-    Use it as a context manager; :meth:`submit` a spec, then ``.result()`` its future:
-    the PNG bytes, or :class:`RenderError` when no helper could draw it. Specs are
-    drawn in the order they are submitted, each by the first helper free.
+    Use it as a context manager; :meth:`submit` a spec, then take its
+    :meth:`Drawing.result`: the PNG bytes, or :class:`RenderError` when no helper
+    could draw it. The helpers that lay out take the charts in the order they are
+    submitted, and rasterise when none is left to lay out; the others only rasterise.
+    Each takes the oldest chart laid out that no helper has taken.
 
     Parameters
     ----------
     processes : int, default=LAYOUT_PROCESSES
-        How many helper processes to start.
+        How many helper processes lay out (and rasterise).
+    rasterisers : int, default=RASTERISE_PROCESSES
+        How many helper processes only rasterise.
     """
 
-    def __init__(self, processes: int = LAYOUT_PROCESSES) -> None:
+    def __init__(
+        self, processes: int = LAYOUT_PROCESSES, rasterisers: int = RASTERISE_PROCESSES
+    ) -> None:
         if processes < 1:
             raise ValueError(f"processes must be at least 1; got {processes}")
-        self._jobs: queue.SimpleQueue[tuple[Future[bytes], bytes] | None] = queue.SimpleQueue()
+        if rasterisers < 0:
+            raise ValueError(f"rasterisers must be at least 0; got {rasterisers}")
+        self._board = _Board()
         self._procs: list[subprocess.Popen[bytes]] = []
         self._threads = []
-        for i in range(processes):
+        for i in range(processes + rasterisers):
+            lays_out = i < processes
             proc = start_helper("custseg.report.rendering")
             if proc is not None:
                 self._procs.append(proc)
+                self._board.live[lays_out] += 1
             thread = threading.Thread(
-                target=self._feed, args=(proc,), name=f"custseg-layout-{i}", daemon=True
+                target=self._feed, args=(proc, lays_out), name=f"custseg-chart-{i}", daemon=True
             )
-            thread.start()
             self._threads.append(thread)
+        for thread in self._threads:  # once every helper counts as live
+            thread.start()
 
     @property
     def processes(self) -> list[subprocess.Popen[bytes]]:
         """The helper processes that started."""
         return list(self._procs)
 
-    def _feed(self, proc: subprocess.Popen[bytes] | None) -> None:
-        while (job := self._jobs.get()) is not None:
-            future, request = job
-            if not future.set_running_or_notify_cancel():
-                continue
-            answer = None
-            if proc is not None:
-                try:
-                    send_message(proc.stdin, request)  # type: ignore[arg-type]
-                    answer = receive_message(proc.stdout)  # type: ignore[arg-type]
-                except OSError:
-                    answer = None
+    def _feed(self, proc: subprocess.Popen[bytes] | None, lays_out: bool) -> None:
+        board = self._board
+        # The engine warms up while the command reads and fits, before any chart.
+        if proc is not None and lays_out and _ask(proc, _WARM_UP) is None:
+            proc = None
+            board.gone(lays_out, None)
+        while (job := board.next_job(lays_out, proc is not None)) is not None:
+            drawing, lay_out = job
+            request = drawing.request if lay_out else drawing.rasterising_request()
+            answer = _ask(proc, request) if proc is not None else None
             if answer is None:
-                proc = None  # gone: its remaining jobs fail at once
-                future.set_exception(RenderError("the chart drawing process stopped"))
-            elif answer[:1] == _OK:
-                future.set_result(answer[1:])
+                if proc is not None:
+                    proc = None
+                    board.gone(lays_out, drawing)
+                else:  # no live helper can take it
+                    drawing.settle(error=RenderError("the chart drawing process stopped"))
+            elif answer[:1] != _OK:
+                drawing.settle(error=RenderError(answer[1:].decode(errors="replace")))
+            elif lay_out:
+                board.laid_out(drawing, answer[1:].decode())
             else:
-                future.set_exception(RenderError(answer[1:].decode(errors="replace")))
+                drawing.settle(png=answer[1:])
 
-    def submit(self, spec: dict[str, Any], vl_version: str, scale: float) -> Future[bytes]:
+    def submit(self, spec: dict[str, Any], vl_version: str, scale: float) -> Drawing:
         """Queue ``spec`` to be drawn with Vega-Lite ``vl_version`` at ``scale``."""
-        future: Future[bytes] = Future()
-        request = {"spec": spec, "vl_version": vl_version, "scale": scale}
         # Not escaped to ASCII: the helper reads the characters to choose the fonts.
+        request = {"spec": spec, "vl_version": vl_version}
         message = json.dumps(request, ensure_ascii=False, allow_nan=False)
-        self._jobs.put((future, message.encode()))
-        return future
+        drawing = Drawing(message.encode(), chart_fonts(message), scale, self._board)
+        with self._board.changed:
+            self._board.to_lay_out.append(drawing)
+            self._board.changed.notify_all()
+        return drawing
 
     def _stop(self, *, kill: bool) -> None:
+        board = self._board
+        with board.changed:
+            board.closing = True
+            if kill:
+                cancelled = RenderError("the chart drawing was cancelled")
+                for drawing in (*board.to_lay_out, *board.to_rasterise):
+                    drawing.settle(error=cancelled)
+                board.to_lay_out.clear()
+                board.to_rasterise.clear()
+            board.changed.notify_all()
         if kill:
-            self._cancel_queued()
             for proc in self._procs:
                 proc.kill()
-        for _ in self._threads:
-            self._jobs.put(None)
         for thread in self._threads:
             thread.join()
         for proc in self._procs:
@@ -265,15 +427,6 @@ class LayoutProcesses:
                 proc.wait()
             if proc.stdout is not None:
                 proc.stdout.close()
-
-    def _cancel_queued(self) -> None:
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if job is not None:
-                job[0].cancel()
 
     def __enter__(self) -> LayoutProcesses:
         return self
