@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import importlib
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import custseg
+from custseg.cli._ahead import import_in_background, read_while_importing
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._continuity import print_continuity
 from custseg.cli._options import IdColumn, InputTable, Scaling, SpreadsheetSafe, split_list
@@ -71,6 +73,28 @@ def _warn_report_removed(out: Path) -> None:
         CustsegWarning,
         stacklevel=2,
     )
+
+
+#: What fitting a customer table (or a transaction log) imports: pandas, scikit-learn, SciPy.
+_FITTING_MODULES = {False: "custseg.segmentation.segmenter", True: "custseg.transactions.behaviour"}
+#: What building the report imports (Altair, Jinja2), loaded while the run fits.
+_REPORT_MODULES = ("custseg.report.build",)
+
+
+def _load_ahead(input: Path, *, report: bool, transactions: bool) -> None:
+    """Read a big customer table while the library imports, then start the report's imports.
+
+    The report's code is imported in a thread while the run fits (NumPy and
+    scikit-learn leave the interpreter for much of it), instead of after the fit,
+    where the report waits for it. That thread starts once the fitting code is in:
+    the two threads then never import the same module at once.
+    """
+    fitting = _FITTING_MODULES[transactions]
+    if not transactions:  # a transaction log is read by its own reader
+        read_while_importing(input, (fitting,))
+    if report:
+        importlib.import_module(fitting)
+        import_in_background(_REPORT_MODULES)
 
 
 def _write_run(
@@ -229,6 +253,7 @@ def segment(
             return
         # Started before the table is read: the chart layout warms up while the run fits.
         layout = stack.enter_context(chart_layout(not no_report))
+        _load_ahead(input, report=layout is not None, transactions=transactions)
         if transactions:
             result = custseg.transactions.segment_transactions(
                 input,
