@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pandas as pd
 import pytest
@@ -10,6 +11,7 @@ from tests.conftest import run_cli
 
 import custseg
 import custseg.io.arrow_csv as arrow_csv
+from custseg.cli._ahead import import_in_background
 from custseg.errors import DataFormatError
 from custseg.io import read_table
 
@@ -118,3 +120,57 @@ def test_score_reading_ahead_keeps_the_order_of_errors(model_run):
         assert len(ahead.stderr.strip().splitlines()) == 1
         assert named in ahead.stderr
         assert not out.exists()
+
+
+def test_imports_in_background_run_in_order_and_stop_quietly_at_a_failure(tmp_path, monkeypatch):
+    for name, body in (
+        ("ahead_one", "ORDER = []\n"),
+        ("ahead_two", "import ahead_one\nahead_one.ORDER.append(2)\n"),
+        ("ahead_bad", "raise RuntimeError('broken')\n"),
+        ("ahead_never", "import ahead_one\nahead_one.ORDER.append('never')\n"),
+    ):
+        (tmp_path / f"{name}.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    thread = import_in_background(("ahead_one", "ahead_two", "ahead_bad", "ahead_never"))
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert sys.modules["ahead_one"].ORDER == [2]
+    assert "ahead_bad" not in sys.modules and "ahead_never" not in sys.modules
+    for name in ("ahead_one", "ahead_two"):
+        monkeypatch.delitem(sys.modules, name)
+
+
+def _segment(folder, table, out, *, ahead: bool, report: bool = True):
+    env = {k: v for k, v in os.environ.items() if k != "CUSTSEG_FAST_READ_BYTES"}
+    if ahead:
+        env["CUSTSEG_FAST_READ_BYTES"] = "0"
+    flags = () if report else ("--no-report",)
+    return run_cli("segment", table, "--out", out, "--k", "3", "--stability", "0", *flags, env=env)
+
+
+def test_segment_reading_ahead_writes_the_same_run_and_report(model_run):
+    table = model_run / "customers.csv"
+    plain = _segment(model_run, table, model_run / "seg-plain", ahead=False)
+    ahead = _segment(model_run, table, model_run / "seg-ahead", ahead=True)
+    assert plain.returncode == ahead.returncode == 0, ahead.stderr
+    names = ["segments.csv", "summary.json", "model.json", "report.html"]
+    charts = sorted(p.name for p in (model_run / "seg-plain" / "charts").iterdir())
+    assert len(charts) >= 5
+    for name in names + [f"charts/{c}" for c in charts]:
+        assert (model_run / "seg-ahead" / name).read_bytes() == (
+            model_run / "seg-plain" / name
+        ).read_bytes(), name
+    assert ahead.stdout.replace("seg-ahead", "X") == plain.stdout.replace("seg-plain", "X")
+
+
+def test_segment_reading_ahead_keeps_its_errors_and_writes_nothing(model_run):
+    broken = model_run / "broken.csv"
+    broken.write_bytes(b"id,Age\n1,caf\xc3\xa9\n2,caf\xe9\n")  # UTF-8 and Latin-1 mixed
+    out = model_run / "seg-never"
+    plain = _segment(model_run, broken, out, ahead=False)
+    ahead = _segment(model_run, broken, out, ahead=True)
+    assert ahead.returncode == plain.returncode == 2
+    assert ahead.stderr == plain.stderr
+    assert len(ahead.stderr.strip().splitlines()) == 1
+    assert "broken.csv" in ahead.stderr
+    assert not out.exists()

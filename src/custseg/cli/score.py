@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-import threading
 import warnings
 from pathlib import Path
 
 import typer
 
 import custseg
+from custseg.cli._ahead import read_while_importing
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._options import SpreadsheetSafe
 from custseg.errors import DataWarning
@@ -49,7 +48,7 @@ def score(
     with reporting_errors(), custseg.io.spreadsheet.spreadsheet_safe(safe):
         custseg.io.paths.check_input_exists(input)
         if batch_rows is None:
-            _read_while_importing(input)
+            read_while_importing(input, _SCORING_MODULES)
         custseg.io.check_output_file(out, inputs={"input file": input, "model": model})
         fitted = custseg.load_model(model)
         done = custseg.serving.score_file(fitted, input, out, strict=strict, batch_rows=batch_rows)
@@ -71,30 +70,3 @@ def score(
             f"  {done.outliers} outlier(s), beyond the model's fences: assigned "
             "to their nearest segment (see the 'outlier' column)"
         )
-
-
-def _import_quietly(names: tuple[str, ...]) -> None:
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception:  # the command's own import of it says what is wrong
-            return
-
-
-def _read_while_importing(path: Path) -> None:
-    """Read a big CSV input now, while a thread imports the scoring library.
-
-    Arrow parses without holding the interpreter, so reading and importing share
-    the cores instead of taking turns. Arrow is imported first, here, so that the
-    two threads never import the same module. Errors in the file are raised later,
-    in their turn (:func:`custseg.io.arrow_csv.read_ahead`).
-    """
-    arrow_csv = custseg.io.arrow_csv
-    if not arrow_csv.is_large_file(path):
-        return
-    importer = threading.Thread(target=_import_quietly, args=(_SCORING_MODULES,), daemon=True)
-    importer.start()
-    try:
-        arrow_csv.read_ahead(path)
-    finally:
-        importer.join()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import importlib
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import custseg
+from custseg.cli._ahead import import_in_background, read_while_importing
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._continuity import print_continuity
 from custseg.cli._options import IdColumn, InputTable, Scaling, SpreadsheetSafe, split_list
@@ -23,10 +25,13 @@ from custseg.errors import CustsegWarning, InputError
 from custseg.options import DEFAULT_MIN_SEGMENT_SHARE, SegmentOptions
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from custseg.progress import ProgressFn
     from custseg.report.rendering import LayoutProcesses
     from custseg.segmentation.result import SegmentationResult
 
-__all__ = ["parse_k", "parse_stability", "segment"]
+__all__ = ["EARLY_WRITE_ROWS", "parse_k", "parse_stability", "segment"]
 
 
 def parse_k(value: str) -> int | None:
@@ -73,27 +78,112 @@ def _warn_report_removed(out: Path) -> None:
     )
 
 
+#: What fitting a customer table (or a transaction log) imports: pandas, scikit-learn, SciPy.
+_FITTING_MODULES = {False: "custseg.segmentation.pipeline", True: "custseg.transactions.behaviour"}
+#: What building the report imports (Altair, Jinja2), loaded while the run fits.
+_REPORT_MODULES = ("custseg.report.build",)
+
+
+def _load_ahead(input: Path, *, report: bool, transactions: bool) -> None:
+    """Read a big customer table while the library imports, then start the report's imports.
+
+    The report's code is imported in a thread while the run fits (NumPy and
+    scikit-learn leave the interpreter for much of it), instead of after the fit,
+    where the report waits for it. That thread starts once the fitting code is in:
+    the two threads then never import the same module at once.
+    """
+    fitting = _FITTING_MODULES[transactions]
+    if not transactions:  # a transaction log is read by its own reader
+        read_while_importing(input, (fitting,))
+    if report:
+        importlib.import_module(fitting)
+        import_in_background(_REPORT_MODULES)
+
+
+#: From this many rows, writing ``segments.csv`` takes longer than drawing the report's
+#: charts (whose cost is bounded by the report's sample): the table is then written from
+#: the moment it exists. Below, it is written once the run is described, beside the
+#: report: the run waits for the report's charts, and a writer started earlier would
+#: slow down the description and the charts' data, which share the interpreter with it.
+EARLY_WRITE_ROWS = 3_000_000
+
+
+class _SegmentsWriter:
+    """Writes ``segments.csv`` in a thread of ``pool``, from the moment the table exists.
+
+    The fit hands over its labelled table before it describes the run
+    (:meth:`table_made`): without a report, or on a table of at least
+    :data:`EARLY_WRITE_ROWS` rows, the file is written from then on, while the
+    summary and the report are made.
+    """
+
+    def __init__(
+        self,
+        run: custseg.io.RunWriter,
+        pool: ThreadPoolExecutor,
+        progress: ProgressFn | None,
+        *,
+        report: bool,
+    ) -> None:
+        self.run, self.pool, self.progress, self.report = run, pool, progress, report
+        self.written: Future[Path] | None = None
+
+    def table_made(self, table: pd.DataFrame) -> None:
+        """The fit's labelled table: start writing it now, unless the report goes first."""
+        if not self.report or len(table) >= EARLY_WRITE_ROWS:
+            self.start(table)
+
+    def start(self, table: pd.DataFrame) -> None:
+        """Start writing ``table``."""
+        write = custseg.segmentation.result.write_segments
+        # The thread runs in this context: the spreadsheet-safe setting applies there too.
+        context = contextvars.copy_context()
+        self.written = self.pool.submit(context.run, write, table, self.run, progress=self.progress)
+
+
+def _fit(
+    input: Path,
+    options: SegmentOptions,
+    transactions: bool,
+    *,
+    previous: Path | None,
+    segments: _SegmentsWriter,
+) -> SegmentationResult:
+    """Segment the customer table ``input``, or the customers of a transaction log."""
+    if transactions:
+        return custseg.transactions.segment_transactions(
+            input,
+            features=None if options.features is None else list(options.features),
+            id_column=options.id_column,
+            options=options.replace(features=None, id_column=None),
+            previous=previous,
+            progress=segments.progress,
+        )
+    return custseg.segmentation.pipeline.run(
+        input, options, previous=previous, progress=segments.progress, on_table=segments.table_made
+    )
+
+
 def _write_run(
     run: custseg.io.RunWriter,
     result: SegmentationResult,
     *,
     report: bool,
     layout: LayoutProcesses | None,
+    segments: _SegmentsWriter,
 ) -> dict[str, Path]:
     """Write the run's files and, with ``report``, its report; the staged paths, by name.
 
-    The report is built from the results in memory while another thread writes
-    ``segments.csv``: the table's writer is Arrow's native code, which leaves the
-    interpreter to the report, so on a large table the two take the time of one.
+    ``segments.csv`` is written by ``segments`` (started now if the fit did not
+    start it), while the report is built from the results in memory: the table's
+    writer is mostly Arrow's native code, which leaves the interpreter to the report.
     """
-    if not report:
-        return result.write(run)
-    # The thread runs in this context: the spreadsheet-safe setting applies there too.
-    context = contextvars.copy_context()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-write") as pool:
-        files = pool.submit(context.run, result.write, run)
-        charts = write_run_report(run.staging, result=result, layout=layout)
-        return {**files.result(), **charts}
+    if segments.written is None:  # not started by the fit
+        segments.start(result.table)
+    assert segments.written is not None
+    charts = write_run_report(run.staging, result=result, layout=layout) if report else {}
+    files = result.write(run, segments=segments.written.result())
+    return {**files, **charts}
 
 
 _Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
@@ -229,19 +319,15 @@ def segment(
             return
         # Started before the table is read: the chart layout warms up while the run fits.
         layout = stack.enter_context(chart_layout(not no_report))
-        if transactions:
-            result = custseg.transactions.segment_transactions(
-                input,
-                features=split_list(features),
-                id_column=id_column,
-                options=options.replace(features=None, id_column=None),
-                previous=previous,
-                progress=bars,
-            )
-        else:
-            result = custseg.segment(input, options, previous=previous, progress=bars)
-        with custseg.io.RunWriter(out, command="segment", inputs=[input]) as run:
-            paths = _write_run(run, result, report=not no_report, layout=layout)
+        _load_ahead(input, report=layout is not None, transactions=transactions)
+        with (
+            custseg.io.RunWriter(out, command="segment", inputs=[input]) as run,
+            # Shut down before the run's files are published or, on an error, dropped.
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-write") as pool,
+        ):
+            segments = _SegmentsWriter(run, pool, bars, report=not no_report)
+            result = _fit(input, options, transactions, previous=previous, segments=segments)
+            paths = _write_run(run, result, report=not no_report, layout=layout, segments=segments)
         paths = {name: run.final(path) for name, path in paths.items()}
         if had_report and "report" not in paths:
             _warn_report_removed(out)

@@ -24,6 +24,7 @@ from custseg.features.profiles import name_segments, profile_segments
 from custseg.features.roles import TableSchema
 from custseg.features.transform import TransformChoice, log_transform
 from custseg.lifecycle.continuity import Linking
+from custseg.lifecycle.drift import training_baseline
 from custseg.model import SegmentModel
 from custseg.options import SegmentOptions
 from custseg.segmentation.choose_k import KSelection, describe_k_choice
@@ -46,6 +47,7 @@ __all__ = [
     "StreamedRun",
     "describe_run",
     "describe_streamed",
+    "drift_baseline",
     "profile_and_name",
     "sample_metrics",
     "streamed_profiles",
@@ -485,3 +487,13 @@ def sample_metrics(
         "inertia_rows": int(rows),
         "other_metrics_rows": len(Z_sample),
     }
+
+
+def drift_baseline(model: SegmentModel, X_fit: np.ndarray, labels: Labels) -> dict[str, Any]:
+    """:func:`~custseg.lifecycle.drift.training_baseline` of the fitting rows, from their scores."""
+    return training_baseline(
+        model,
+        X_fit,
+        scored=labels.fitted_scores(),
+        deciles=[feature["quantiles"] for feature in model.features],
+    )

@@ -23,23 +23,21 @@ cluster.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from custseg.errors import collect_data_warnings
 from custseg.lifecycle.continuity import PreviousRun, load_previous
-from custseg.lifecycle.drift import training_baseline
 from custseg.model import SegmentModel
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn
-from custseg.segmentation.describe import describe_run, profile_and_name
+from custseg.segmentation.describe import describe_run, drift_baseline, profile_and_name
 from custseg.segmentation.fit import fit_segments, fitted_model
 from custseg.segmentation.k_choice import choose_k
-from custseg.segmentation.label import Labels, label_rows, labelled_table
+from custseg.segmentation.label import label_rows, labelled_table
 from custseg.segmentation.prepare import in_canonical_order, prepare, read_input
 from custseg.segmentation.records import SUMMARY_SCHEMA_VERSION, training_record
 from custseg.segmentation.result import SegmentationResult
@@ -56,6 +54,7 @@ def run(
     *,
     progress: ProgressFn | None = None,
     previous: PreviousInput | None = None,
+    on_table: Callable[[pd.DataFrame], None] | None = None,
 ) -> SegmentationResult:
     """Segment a table in memory.
 
@@ -68,6 +67,9 @@ def run(
         ``progress(phase, rows_done, rows_total)``.
     previous : str, Path, SegmentModel or PreviousRun, optional
         A previous run to keep segment ids and names from.
+    on_table : callable, optional
+        Called with the result's labelled table as soon as it is made (it does not
+        change afterwards), before the run is described: the caller may write it.
 
     Returns
     -------
@@ -77,7 +79,7 @@ def run(
     """
     frame, source = read_input(data, progress)
     with collect_data_warnings() as messages:
-        result = _stages(frame, source, options, progress, previous)
+        result = _stages(frame, source, options, progress, previous, on_table)
     result.warnings.extend(messages)
     result.summary["warnings"] = list(result.warnings)
     result.progress = progress
@@ -90,6 +92,7 @@ def _stages(
     options: SegmentOptions,
     progress: ProgressFn | None,
     previous_input: PreviousInput | None,
+    on_table: Callable[[pd.DataFrame], None] | None,
 ) -> SegmentationResult:
     previous = load_previous(previous_input) if previous_input is not None else None
     as_read = prepare(
@@ -129,11 +132,13 @@ def _stages(
     # The drift baseline is computed in a thread beside the table and the summary,
     # which do not read it: NumPy leaves the interpreter during its passes.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-baseline") as pool:
-        baseline = pool.submit(_baseline, model, prep.X_fit, labels)
+        baseline = pool.submit(drift_baseline, model, prep.X_fit, labels)
         left_out = options.missing == "drop" and prep.missing.rows_with_missing > 0
         # The scores go back to the input's order as arrays: a frame's gather costs more.
         in_input = labels.in_order(inverse_order(order))
         table = labelled_table(prep.frame, model, in_input, profiles.names, rows_left_out=left_out)
+        if on_table is not None:
+            on_table(table)
         summary = describe_run(
             prep,
             options,
@@ -159,16 +164,6 @@ def _stages(
         schema=prep.schema,
         X=X_as_read,
         transitions=transitions,
-    )
-
-
-def _baseline(model: SegmentModel, X_fit: np.ndarray, labels: Labels) -> dict[str, Any]:
-    """:func:`~custseg.lifecycle.drift.training_baseline` of the fitting rows, from their scores."""
-    return training_baseline(
-        model,
-        X_fit,
-        scored=labels.fitted_scores(),
-        deciles=[feature["quantiles"] for feature in model.features],
     )
 
 

@@ -13,8 +13,18 @@ from custseg.features.roles import TableSchema
 from custseg.io import RunWriter, write_csv, write_json
 from custseg.io.arrow import write_csv_auto
 from custseg.model import SegmentModel
+from custseg.progress import ProgressFn
 
-__all__ = ["SegmentationResult"]
+__all__ = ["SegmentationResult", "write_segments"]
+
+
+def write_segments(
+    table: pd.DataFrame, run: RunWriter, *, progress: ProgressFn | None = None
+) -> Path:
+    """Write the labelled ``table`` as the run's ``segments.csv``; its staged path."""
+    return write_csv_auto(
+        table, run.path("segments.csv"), progress=progress, digest=run.digest("segments.csv")
+    )
 
 
 @dataclass
@@ -57,19 +67,18 @@ class SegmentationResult:
     def labels(self) -> pd.Series:
         return self.table["segment"]
 
-    def write(self, run: RunWriter) -> dict[str, Path]:
+    def write(self, run: RunWriter, *, segments: Path | None = None) -> dict[str, Path]:
         """Write the run's files into an open run; their staged paths, by name.
 
         ``segments.csv``, ``summary.json``, ``model.json``, and ``k_selection.csv``
         when K was chosen, ``transitions.csv`` when fitted with ``previous``.
+        ``segments``: the staged ``segments.csv``, when the caller wrote it already
+        (:func:`write_segments`).
         """
+        if segments is None:
+            segments = write_segments(self.table, run, progress=self.progress)
         paths = {
-            "segments": write_csv_auto(
-                self.table,
-                run.path("segments.csv"),
-                progress=self.progress,
-                digest=run.digest("segments.csv"),
-            ),
+            "segments": segments,
             "summary": write_json(self.summary, run.path("summary.json")),
             "model": self.model.save(run.path("model.json")),
         }
