@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import io
 import subprocess
 import sys
 import textwrap
@@ -13,12 +15,13 @@ from conftest import invoke_cli
 from custseg.cli._early import early_helper, take_clv_helper, wants_clv_helper
 from custseg.cli.features import clv_helper
 from custseg.datasets import make_transactions
+from custseg.errors import EngineError
 from custseg.io import write_table
 from custseg.io.transactions import read_transactions
-from custseg.transactions import build_customer_features
+from custseg.transactions import build_customer_features, clv_process
 from custseg.transactions.cleaning import clean_log
 from custseg.transactions.clv import clv_available, clv_inputs, fit_clv, predict_clv
-from custseg.transactions.clv_process import ClvProcess, helper_environment
+from custseg.transactions.clv_process import ClvProcess, collector_paused, helper_environment
 from custseg.transactions.detect import detect_log_columns
 
 pytestmark = pytest.mark.skipif(
@@ -148,6 +151,44 @@ def test_the_command_starts_its_helper_before_it_loads_pandas():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False", "True"]
+
+
+@pytest.fixture
+def collector():
+    enabled = gc.isenabled()
+    yield
+    (gc.enable if enabled else gc.disable)()
+
+
+def test_the_collector_is_off_in_the_block_and_back_on_after(collector):
+    gc.enable()
+    with pytest.raises(RuntimeError, match="fit failed"), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("fit failed")
+    assert gc.isenabled()
+
+
+def test_a_collector_already_off_stays_off(collector):
+    gc.disable()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
+
+
+def test_the_helper_imports_and_fits_without_the_collector(collector, monkeypatch):
+    gc.enable()
+    seen = []
+
+    def load_models_alone():
+        seen.append(gc.isenabled())
+        raise EngineError("pymc-marketing failed to import")
+
+    monkeypatch.setattr(clv_process, "load_models_alone", load_models_alone)
+    answers = io.BytesIO()
+    clv_process.serve(io.BytesIO(), answers)
+    assert seen == [False]
+    assert gc.isenabled()
+    assert answers.getvalue() == b""  # no models: no answer, the command fits itself
 
 
 def _load_alone(patch: str = "") -> list[str]:
