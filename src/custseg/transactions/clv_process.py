@@ -53,7 +53,8 @@ _ARRAYS = ("p_alive", "purchases", "spend")
 #: PyTensor's settings: in its flags, and in the files it reads them from.
 _PYTENSOR_FLAGS = "PYTENSOR_FLAGS"
 _PYTENSOR_RC = ("PYTENSORRC", ".pytensorrc", ".pytensorrc.txt")
-_PACKAGE = "pymc_marketing"
+#: Packages whose own module imports much that lifetime value never uses.
+_PACKAGES = ("pymc_marketing", "pymc_extras")
 
 
 def _npy(values: np.ndarray) -> bytes:
@@ -107,16 +108,18 @@ def helper_environment() -> dict[str, str] | None:
 
 
 def load_models_alone() -> None:
-    """Import pymc-marketing's CLV models without the rest of pymc-marketing.
+    """Import pymc-marketing's CLV models without the rest of pymc-marketing and pymc-extras.
 
     pymc-marketing's package module imports all of its model families (media mix,
     Bass diffusion, customer choice, with seaborn for their plots) and its data
     helpers, a quarter of a second that lifetime value never uses; its CLV module
-    needs none of them. So the package module is set up without running its code,
-    and the CLV module is imported into it from the same files. The helper process
-    does nothing else, so nothing else can miss what was skipped. When that import
-    fails for any reason (a release whose CLV module needs the package's code), it
-    is undone and everything is imported as usual.
+    needs none of them. Likewise pymc-extras' package module imports its state-space
+    models, inference methods and distributions, a tenth of a second, where the CLV
+    models need only its ``Prior`` class. So each package module is set up without
+    running its code, and the modules the CLV models need are imported into it from
+    the same files. The helper process does nothing else, so nothing else can miss
+    what was skipped. When that import fails for any reason (a release whose modules
+    need their package's code), it is undone and everything is imported as usual.
 
     Raises
     ------
@@ -125,18 +128,26 @@ def load_models_alone() -> None:
     """
     from custseg.transactions.clv import load_models
 
-    spec = importlib.util.find_spec(_PACKAGE)
-    if _PACKAGE in sys.modules or spec is None or spec.submodule_search_locations is None:
+    alone = [name for name in _PACKAGES if _package_without_its_code(name)]
+    if not alone:
         load_models()
         return
-    sys.modules[_PACKAGE] = importlib.util.module_from_spec(spec)
     try:
         load_models()
         return
     except Exception:  # whatever broke, the usual import is the answer
-        for name in [n for n in sys.modules if n.partition(".")[0] == _PACKAGE]:
+        for name in [n for n in sys.modules if n.partition(".")[0] in alone]:
             del sys.modules[name]
     load_models()
+
+
+def _package_without_its_code(name: str) -> bool:
+    """Put package ``name``'s module in place without running it; False when it cannot."""
+    spec = importlib.util.find_spec(name)
+    if name in sys.modules or spec is None or spec.submodule_search_locations is None:
+        return False
+    sys.modules[name] = importlib.util.module_from_spec(spec)
+    return True
 
 
 @contextlib.contextmanager
