@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import io
 import subprocess
 import sys
 import textwrap
@@ -13,12 +15,13 @@ from conftest import invoke_cli
 from custseg.cli._early import early_helper, take_clv_helper, wants_clv_helper
 from custseg.cli.features import clv_helper
 from custseg.datasets import make_transactions
+from custseg.errors import EngineError
 from custseg.io import write_table
 from custseg.io.transactions import read_transactions
-from custseg.transactions import build_customer_features
+from custseg.transactions import build_customer_features, clv_process
 from custseg.transactions.cleaning import clean_log
 from custseg.transactions.clv import clv_available, clv_inputs, fit_clv, predict_clv
-from custseg.transactions.clv_process import ClvProcess, helper_environment
+from custseg.transactions.clv_process import ClvProcess, collector_paused, helper_environment
 from custseg.transactions.detect import detect_log_columns
 
 pytestmark = pytest.mark.skipif(
@@ -150,6 +153,44 @@ def test_the_command_starts_its_helper_before_it_loads_pandas():
     assert out.stdout.split() == ["True", "False", "True"]
 
 
+@pytest.fixture
+def collector():
+    enabled = gc.isenabled()
+    yield
+    (gc.enable if enabled else gc.disable)()
+
+
+def test_the_collector_is_off_in_the_block_and_back_on_after(collector):
+    gc.enable()
+    with pytest.raises(RuntimeError, match="fit failed"), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("fit failed")
+    assert gc.isenabled()
+
+
+def test_a_collector_already_off_stays_off(collector):
+    gc.disable()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
+
+
+def test_the_helper_imports_and_fits_without_the_collector(collector, monkeypatch):
+    gc.enable()
+    seen = []
+
+    def load_models_alone():
+        seen.append(gc.isenabled())
+        raise EngineError("pymc-marketing failed to import")
+
+    monkeypatch.setattr(clv_process, "load_models_alone", load_models_alone)
+    answers = io.BytesIO()
+    clv_process.serve(io.BytesIO(), answers)
+    assert seen == [False]
+    assert gc.isenabled()
+    assert answers.getvalue() == b""  # no models: no answer, the command fits itself
+
+
 def _load_alone(patch: str = "") -> list[str]:
     # In a fresh interpreter, as in the helper: what got imported, and what was asked.
     code = textwrap.dedent(
@@ -166,21 +207,27 @@ def _load_alone(patch: str = "") -> list[str]:
             return real()
         clv.load_models = load_models
         load_models_alone()
-        print(calls, "pymc_marketing.clv" in sys.modules, "pymc_marketing.mmm" in sys.modules)
+        print(
+            calls,
+            "pymc_marketing.clv" in sys.modules,
+            "pymc_marketing.mmm" in sys.modules,
+            "pymc_extras.prior" in sys.modules,
+            "pymc_extras.statespace" in sys.modules,
+        )
         """
     ).format(patch=patch)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return out.stdout.split()
 
 
-def test_the_helper_imports_the_clv_models_without_the_rest_of_pymc_marketing():
-    assert _load_alone() == ["[False]", "True", "False"]
+def test_the_helper_imports_the_clv_models_without_the_rest_of_their_packages():
+    assert _load_alone() == ["[False]", "True", "False", "True", "False"]
 
 
 def test_a_clv_module_that_needs_its_package_is_imported_as_usual():
     # The first import fails as a release needing the package's own code would.
     failing = 'if len(calls) == 1: raise AttributeError("no __version__")'
-    assert _load_alone(failing) == ["[False,", "False]", "True", "True"]
+    assert _load_alone(failing) == ["[False,", "False]", "True", "True", "True", "True"]
 
 
 @pytest.mark.parametrize(
