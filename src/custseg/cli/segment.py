@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import importlib
+import threading
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -25,10 +26,13 @@ from custseg.errors import CustsegWarning, InputError
 from custseg.options import DEFAULT_MIN_SEGMENT_SHARE, SegmentOptions
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from custseg.progress import ProgressFn
     from custseg.report.rendering import LayoutProcesses
+    from custseg.segmentation.choose_k import KSelection
     from custseg.segmentation.result import SegmentationResult
 
 __all__ = ["EARLY_WRITE_ROWS", "parse_k", "parse_stability", "segment"]
@@ -84,20 +88,67 @@ _FITTING_MODULES = {False: "custseg.segmentation.pipeline", True: "custseg.trans
 _REPORT_MODULES = ("custseg.report.build",)
 
 
-def _load_ahead(input: Path, *, report: bool, transactions: bool) -> None:
+def _load_ahead(input: Path, *, report: bool, transactions: bool) -> threading.Thread | None:
     """Read a big customer table while the library imports, then start the report's imports.
 
     The report's code is imported in a thread while the run fits (NumPy and
     scikit-learn leave the interpreter for much of it), instead of after the fit,
     where the report waits for it. That thread starts once the fitting code is in:
-    the two threads then never import the same module at once.
+    the two threads then never import the same module at once. Returns that thread.
     """
     fitting = _FITTING_MODULES[transactions]
     if not transactions:  # a transaction log is read by its own reader
         read_while_importing(input, (fitting,))
     if report:
         importlib.import_module(fitting)
-        import_in_background(_REPORT_MODULES)
+        return import_in_background(_REPORT_MODULES)
+    return None
+
+
+class _ChartsAhead:
+    """Makes the report's ``k_selection`` chart as soon as K is chosen, for the helpers to draw.
+
+    The chart helpers are idle while the run fits. The chart is made in a thread while
+    the final fit runs, from the parts of the summary it shows, once the report's code
+    is in (``importing``). It is queued with ``layout`` once the fit is done: drawn
+    beside the fit, it would take a core from it. The report takes that drawing only
+    when it makes the same chart byte for byte
+    (:meth:`~custseg.report.rendering.LayoutProcesses.submit`).
+    """
+
+    def __init__(
+        self, layout: LayoutProcesses, options: SegmentOptions, importing: threading.Thread | None
+    ) -> None:
+        self.layout, self.options, self.importing = layout, options, importing
+        self.making: threading.Thread | None = None
+        self.made: Callable[[LayoutProcesses], object] | None = None
+
+    def k_chosen(self, choice: KSelection) -> None:
+        """The sweep's choice: make its chart in a thread."""
+        self.making = threading.Thread(
+            target=self._make_k_choice, args=(choice,), name="custseg-chart-ahead", daemon=True
+        )
+        self.making.start()
+
+    def _make_k_choice(self, choice: KSelection) -> None:
+        if self.importing is not None:
+            self.importing.join()
+        # A chart not made ahead is made by the report, which says what is wrong.
+        with contextlib.suppress(Exception):
+            from custseg.report.build import k_choice_ahead
+
+            block = custseg.segmentation.choose_k.sweep_summary(
+                choice, k_min=self.options.k_min, k_max=self.options.k_max
+            )
+            self.made = k_choice_ahead(int(choice.chosen), block, choice.table)
+
+    def fitted(self) -> None:
+        """The run is fitted and labelled: queue the charts made."""
+        if self.making is not None:
+            self.making.join()
+        if self.made is not None:
+            with contextlib.suppress(Exception):  # as in _make_k_choice
+                self.made(self.layout)
 
 
 #: From this many rows, writing ``segments.csv`` takes longer than drawing the report's
@@ -148,6 +199,7 @@ def _fit(
     *,
     previous: Path | None,
     segments: _SegmentsWriter,
+    ahead: _ChartsAhead | None,
 ) -> SegmentationResult:
     """Segment the customer table ``input``, or the customers of a transaction log."""
     if transactions:
@@ -159,8 +211,19 @@ def _fit(
             previous=previous,
             progress=segments.progress,
         )
+
+    def table_made(table: pd.DataFrame) -> None:
+        segments.table_made(table)
+        if ahead is not None:
+            ahead.fitted()
+
     return custseg.segmentation.pipeline.run(
-        input, options, previous=previous, progress=segments.progress, on_table=segments.table_made
+        input,
+        options,
+        previous=previous,
+        progress=segments.progress,
+        on_table=table_made,
+        on_choice=ahead.k_chosen if ahead is not None else None,
     )
 
 
@@ -319,14 +382,17 @@ def segment(
             return
         # Started before the table is read: the chart layout warms up while the run fits.
         layout = stack.enter_context(chart_layout(not no_report))
-        _load_ahead(input, report=layout is not None, transactions=transactions)
+        importing = _load_ahead(input, report=layout is not None, transactions=transactions)
+        ahead = _ChartsAhead(layout, options, importing) if layout is not None else None
         with (
             custseg.io.RunWriter(out, command="segment", inputs=[input]) as run,
             # Shut down before the run's files are published or, on an error, dropped.
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-write") as pool,
         ):
             segments = _SegmentsWriter(run, pool, bars, report=not no_report)
-            result = _fit(input, options, transactions, previous=previous, segments=segments)
+            result = _fit(
+                input, options, transactions, previous=previous, segments=segments, ahead=ahead
+            )
             paths = _write_run(run, result, report=not no_report, layout=layout, segments=segments)
         paths = {name: run.final(path) for name, path in paths.items()}
         if had_report and "report" not in paths:

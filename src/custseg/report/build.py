@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,18 +12,21 @@ import numpy as np
 
 from custseg.io import remove_file, write_bytes, write_text
 from custseg.report import data as rd
-from custseg.report.charts import CHART_BUILDERS, ChartSpec, build_charts
+from custseg.report.charts import CHART_BUILDERS, ChartSpec, build_charts, k_selection_ahead
 from custseg.report.html import render_html
 from custseg.report.personas import make_personas
 from custseg.report.rendering import Drawing, LayoutProcesses, RenderError, render_png
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from custseg.segmentation.result import SegmentationResult
 
 __all__ = [
     "ReportFiles",
     "borderline_shares",
     "build_report",
+    "k_choice_ahead",
     "report_from_result",
     "stability_scores",
     "write_report",
@@ -173,6 +177,30 @@ class _PngJob:
             return render_png(self.spec, self.vl_version, PNG_SCALE)
 
 
+def _submit(spec: dict[str, Any], layout: LayoutProcesses, vl_version: str) -> _PngJob:
+    """Queue the PNG of the chart ``spec`` with ``layout``."""
+    drawn = _png_spec(spec)
+    return _PngJob(drawn, vl_version, layout.submit(drawn, vl_version, PNG_SCALE))
+
+
+def k_choice_ahead(
+    k: int, k_selection: dict[str, Any], table: pd.DataFrame
+) -> Callable[[LayoutProcesses], object] | None:
+    """The ``k_selection`` chart of a run, made as soon as its K is chosen.
+
+    The chart is made from the ``k`` and ``k_selection`` the run's summary will hold
+    and its ``k_selection`` table. Returns a function that queues its drawing with
+    chart helpers (None when the run has no such chart). The report later takes the
+    drawing only when its own chart is the same byte for byte (see
+    :meth:`LayoutProcesses.submit`), as it is when the final fit keeps the K chosen.
+    """
+    chart = k_selection_ahead({"k": k, "k_selection": k_selection}, rd.sweep_table(table))
+    if chart is None:
+        return None
+    spec, vl_version = chart.to_dict(), _vl_version()
+    return lambda layout: _submit(spec, layout, vl_version)
+
+
 def build_report(
     run_dir: str | Path,
     *,
@@ -250,9 +278,7 @@ def _write_report(run: rd.RunData, out: Path, layout: LayoutProcesses | None) ->
     def take(chart: ChartSpec) -> None:
         spec = specs[chart.name] = chart.to_dict()
         if layout is not None:
-            drawn = _png_spec(spec)
-            job = layout.submit(drawn, vl_version, PNG_SCALE)
-            pngs[chart.name] = _PngJob(drawn, vl_version, job)
+            pngs[chart.name] = _submit(spec, layout, vl_version)
 
     charts = build_charts(run, stab, border, on_chart=take)
     personas = make_personas(run.summary, _feature_stats(run), rd.category_shares(run))

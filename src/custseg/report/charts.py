@@ -33,7 +33,7 @@ from custseg.report import data as rd
 from custseg.report.palette import NEUTRAL, segment_colors, segment_shapes
 from custseg.verdicts import STABLE_JACCARD, WEAK_JACCARD
 
-__all__ = ["CHART_BUILDERS", "ChartSpec", "build_charts", "segment_scale"]
+__all__ = ["CHART_BUILDERS", "ChartSpec", "build_charts", "k_selection_ahead", "segment_scale"]
 
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 #: The widest a chart gets, legend and axis labels included, in CSS pixels: it fits an
@@ -500,11 +500,24 @@ def _curve_panel(
 
 
 def k_selection(run: rd.RunData) -> ChartSpec | None:
-    table = rd.k_table(run)
+    return _k_selection(run.summary, rd.k_table(run))
+
+
+def k_selection_ahead(summary: dict[str, Any], extra_k: pd.DataFrame | None) -> ChartSpec | None:
+    """The ``k_selection`` chart, configured, of a run whose summary will hold ``summary``'s
+    ``k`` and ``k_selection`` and whose ``k_selection.csv`` is ``extra_k``.
+
+    It needs no more of the run: it can be made as soon as K is chosen.
+    """
+    with alt.utils.schemapi.debug_mode(False):
+        return _with_data(lambda: _k_selection(summary, rd.criteria_table(summary, extra_k)))
+
+
+def _k_selection(summary: dict[str, Any], table: pd.DataFrame) -> ChartSpec | None:
     if table.empty or len(table) < 2:
         return None
-    ksel = run.summary.get("k_selection", {})
-    chosen = int(run.summary.get("k", ksel.get("chosen", 0)))
+    ksel = summary.get("k_selection", {})
+    chosen = int(summary.get("k", ksel.get("chosen", 0)))
     ks = [int(k) for k in table["k"]]
     x = alt.X(
         "k:Q",
@@ -1086,14 +1099,22 @@ def _build_all(
     ]
     made = []
     for call in calls:
-        store: dict[str, list[dict]] = {}
-        token = _DATASETS.set(store)
-        try:
-            chart = call()
-        finally:
-            _DATASETS.reset(token)
+        chart = _with_data(call)
         if chart is not None:
-            made.append(ChartSpec(chart.name, chart.section, chart.chart, chart.caption, store))
+            made.append(chart)
             if on_chart is not None:
-                on_chart(made[-1])
+                on_chart(chart)
     return made
+
+
+def _with_data(call: Callable[[], ChartSpec | None]) -> ChartSpec | None:
+    """The chart ``call`` makes, with the datasets it names."""
+    store: dict[str, list[dict]] = {}
+    token = _DATASETS.set(store)
+    try:
+        chart = call()
+    finally:
+        _DATASETS.reset(token)
+    if chart is None:
+        return None
+    return ChartSpec(chart.name, chart.section, chart.chart, chart.caption, store)

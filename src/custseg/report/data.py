@@ -47,6 +47,7 @@ __all__ = [
     "box_stats",
     "category_shares",
     "correlations",
+    "criteria_table",
     "histograms",
     "informative_features",
     "k_table",
@@ -57,6 +58,7 @@ __all__ = [
     "run_from_result",
     "sample_note",
     "segment_label",
+    "sweep_table",
     "value_column",
     "value_shares",
 ]
@@ -316,8 +318,13 @@ def run_from_result(result: SegmentationResult) -> RunData:
     """
     table = result.table
     labels = _labels_of(table[_label_column(table)])
-    extra_k = result.k_selection if len(result.k_selection) else None
+    extra_k = sweep_table(result.k_selection)
     return _make_run(result.summary, result.model, table, labels, extra_k, "segments.csv")
+
+
+def sweep_table(k_selection: pd.DataFrame) -> pd.DataFrame | None:
+    """A result's ``k_selection`` table as the report takes it: None when no K was tried."""
+    return k_selection if len(k_selection) else None
 
 
 # -- aggregates -------------------------------------------------------------------------
@@ -740,8 +747,12 @@ def value_shares(run: RunData) -> ValueShares | None:
 
 def k_table(run: RunData) -> pd.DataFrame:
     """One row per K tried, with every criterion found in the summary or k_selection.csv."""
-    table = pd.DataFrame(run.summary.get("k_selection", {}).get("table") or [])
-    extra = run.extra_k
+    return criteria_table(run.summary, run.extra_k)
+
+
+def criteria_table(summary: dict[str, Any], extra: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`k_table` of a run with ``summary`` and ``k_selection.csv`` ``extra``."""
+    table = pd.DataFrame(summary.get("k_selection", {}).get("table") or [])
     if extra is not None and "k" in extra.columns:
         extra = extra.apply(lambda c: pd.to_numeric(c, errors="coerce"))
         extra = extra.dropna(subset=["k"])

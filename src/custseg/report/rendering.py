@@ -346,6 +346,7 @@ class LayoutProcesses:
         if rasterisers < 0:
             raise ValueError(f"rasterisers must be at least 0; got {rasterisers}")
         self._board = _Board()
+        self._submitted: dict[tuple[str, float], Drawing] = {}
         self._procs: list[subprocess.Popen[bytes]] = []
         self._threads = []
         for i in range(processes + rasterisers):
@@ -390,14 +391,23 @@ class LayoutProcesses:
                 drawing.settle(png=answer[1:])
 
     def submit(self, spec: dict[str, Any], vl_version: str, scale: float) -> Drawing:
-        """Queue ``spec`` to be drawn with Vega-Lite ``vl_version`` at ``scale``."""
+        """Queue ``spec`` to be drawn with Vega-Lite ``vl_version`` at ``scale``.
+
+        A request the same byte for byte as one submitted before returns that
+        :class:`Drawing`, drawn once: a chart can be submitted early, from the data
+        it will be made of, and the report's own submit takes it only when it builds
+        the same spec.
+        """
         # Not escaped to ASCII: the helper reads the characters to choose the fonts.
         request = {"spec": spec, "vl_version": vl_version}
         message = json.dumps(request, ensure_ascii=False, allow_nan=False)
-        drawing = Drawing(message.encode(), chart_fonts(message), scale, self._board)
+        key = (message, float(scale))
         with self._board.changed:
-            self._board.to_lay_out.append(drawing)
-            self._board.changed.notify_all()
+            if (drawing := self._submitted.get(key)) is None:
+                drawing = Drawing(message.encode(), chart_fonts(message), scale, self._board)
+                self._submitted[key] = drawing
+                self._board.to_lay_out.append(drawing)
+                self._board.changed.notify_all()
         return drawing
 
     def _stop(self, *, kill: bool) -> None:

@@ -124,6 +124,7 @@ __all__ = [
     "select_k",
     "structure_for_given_k",
     "sweep_k",
+    "sweep_summary",
 ]
 
 CRITERIA = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "bic")
@@ -898,38 +899,52 @@ def describe_k_choice(
     """
     found = len(segment_ids(labels))
     if choice is not None:
-        block = {"method": "auto", "k_min": k_min, "k_max": k_max, **choice.to_summary()}
+        block = sweep_summary(choice, k_min=k_min, k_max=k_max)
         if found != choice.chosen:
             block["reason"] += f" ({found} non-empty segments remained in the final fit)"
+        return block
+    structure, why, details = structure_for_given_k(
+        Z, labels, max(found, 1), random_state=random_state
+    )
+    if given_k is not None and get_engine(algorithm).needs_k:
+        method, reason = "given", f"K={given_k} was given"
     else:
-        structure, why, details = structure_for_given_k(
-            Z, labels, max(found, 1), random_state=random_state
+        noise = int((labels < 0).sum())
+        method = "density"
+        reason = f"{algorithm} found {found} dense group(s)" + (
+            f" and left {noise} customer(s) unassigned" if noise else ""
         )
-        if given_k is not None and get_engine(algorithm).needs_k:
-            method, reason = "given", f"K={given_k} was given"
-        else:
-            noise = int((labels < 0).sum())
-            method = "density"
-            reason = f"{algorithm} found {found} dense group(s)" + (
-                f" and left {noise} customer(s) unassigned" if noise else ""
-            )
-            if given_k is not None:
-                reason += f" (--k {given_k} does not apply: it chooses the number itself)"
-        block = {
-            "method": method,
-            "k_min": k_min,
-            "k_max": k_max,
-            "table": [],
-            "chosen": int(given_k) if method == "given" and given_k is not None else found,
-            "votes": {"gap": details["gap_vote"]} if details["gap_vote"] is not None else {},
-            "agreement": None,
-            "n_criteria": 0,
-            "reason": reason,
-            "structure": structure,
-            "structure_reason": why,
-            "rows_used": len(Z),
-            "gap_rows": details["gap_rows"],
-        }
+        if given_k is not None:
+            reason += f" (--k {given_k} does not apply: it chooses the number itself)"
+    block = {
+        "method": method,
+        "k_min": k_min,
+        "k_max": k_max,
+        "table": [],
+        "chosen": int(given_k) if method == "given" and given_k is not None else found,
+        "votes": {"gap": details["gap_vote"]} if details["gap_vote"] is not None else {},
+        "agreement": None,
+        "n_criteria": 0,
+        "reason": reason,
+        "structure": structure,
+        "structure_reason": why,
+        "rows_used": len(Z),
+        "gap_rows": details["gap_rows"],
+    }
+    return _with_classic_votes(block)
+
+
+def sweep_summary(choice: KSelection, *, k_min: int, k_max: int) -> dict[str, Any]:
+    """The ``k_selection`` block of ``summary.json`` for a sweep over ``k_min..k_max``.
+
+    It is :func:`describe_k_choice`'s block as soon as K is chosen, before the final
+    fit: the same unless fewer segments than ``choice.chosen`` remain in that fit.
+    """
+    block = {"method": "auto", "k_min": k_min, "k_max": k_max, **choice.to_summary()}
+    return _with_classic_votes(block)
+
+
+def _with_classic_votes(block: dict[str, Any]) -> dict[str, Any]:
     block["elbow"] = block["votes"].get("elbow")
     block["best_silhouette"] = block["votes"].get("silhouette")
     return block

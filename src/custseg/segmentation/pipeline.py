@@ -34,6 +34,7 @@ from custseg.lifecycle.continuity import PreviousRun, load_previous
 from custseg.model import SegmentModel
 from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn
+from custseg.segmentation.choose_k import KSelection
 from custseg.segmentation.describe import describe_run, drift_baseline, profile_and_name
 from custseg.segmentation.fit import fit_segments, fitted_model
 from custseg.segmentation.k_choice import choose_k
@@ -55,6 +56,7 @@ def run(
     progress: ProgressFn | None = None,
     previous: PreviousInput | None = None,
     on_table: Callable[[pd.DataFrame], None] | None = None,
+    on_choice: Callable[[KSelection], None] | None = None,
 ) -> SegmentationResult:
     """Segment a table in memory.
 
@@ -67,9 +69,9 @@ def run(
         ``progress(phase, rows_done, rows_total)``.
     previous : str, Path, SegmentModel or PreviousRun, optional
         A previous run to keep segment ids and names from.
-    on_table : callable, optional
-        Called with the result's labelled table as soon as it is made (it does not
-        change afterwards), before the run is described: the caller may write it.
+    on_table, on_choice : callable, optional
+        Called with the labelled table once made (it does not change afterwards), before
+        the run is described; with the sweep's choice of K before the final fit.
 
     Returns
     -------
@@ -79,7 +81,8 @@ def run(
     """
     frame, source = read_input(data, progress)
     with collect_data_warnings() as messages:
-        result = _stages(frame, source, options, progress, previous, on_table)
+        last = load_previous(previous) if previous is not None else None
+        result = _stages(frame, source, options, progress, last, on_table, on_choice)
     result.warnings.extend(messages)
     result.summary["warnings"] = list(result.warnings)
     result.progress = progress
@@ -91,10 +94,10 @@ def _stages(
     source: str,
     options: SegmentOptions,
     progress: ProgressFn | None,
-    previous_input: PreviousInput | None,
+    previous: PreviousRun | None,
     on_table: Callable[[pd.DataFrame], None] | None,
+    on_choice: Callable[[KSelection], None] | None,
 ) -> SegmentationResult:
-    previous = load_previous(previous_input) if previous_input is not None else None
     as_read = prepare(
         frame,
         options,
@@ -110,10 +113,11 @@ def _stages(
     del as_read  # its other matrices go: big tables fit in less memory
     if previous is not None:  # fail before fitting: same features, an ID to follow
         previous.check_compatible(prep.features, prep.schema.id_column, source)
-
     # Outliers take no part in choosing K or fitting; they are labelled like everyone.
     Z_core = prep.Z_core
     choice = choose_k(Z_core, options, n_distinct=prep.n_distinct, source=source, progress=progress)
+    if choice is not None and on_choice is not None:
+        on_choice(choice)
     k = choice.chosen if choice is not None else options.k
     fit = fit_segments(
         Z_core,
