@@ -240,11 +240,8 @@ class _Board:
                 can_rasterise = live or not any(self.live.values())
                 if can_lay_out and self.to_lay_out:
                     return self.to_lay_out.popleft(), True
-                while can_rasterise and self.to_rasterise:
-                    drawing = self.to_rasterise.popleft()
-                    if not drawing.claimed:
-                        drawing.claimed = True
-                        return drawing, False
+                if can_rasterise and self.to_rasterise:
+                    return self.to_rasterise.popleft(), False
                 if self.closing and not self.to_lay_out:
                     return None
                 self.changed.wait()
@@ -259,24 +256,27 @@ class _Board:
         """A helper stopped answering: its chart goes to a live helper, or fails."""
         with self.changed:
             self.live[lays_out] -= 1
-            if drawing is None:
-                pass
-            elif drawing.svg is None and self.live[True]:
-                self.to_lay_out.appendleft(drawing)
-            elif drawing.svg is not None and any(self.live.values()):
-                drawing.claimed = False
-                self.to_rasterise.appendleft(drawing)
-            else:
-                drawing.settle(error=RenderError("the chart drawing process stopped"))
+            if drawing is not None:
+                self._hand_on(drawing)
             self.changed.notify_all()
+
+    def _hand_on(self, drawing: Drawing) -> None:
+        # Back to the front of its queue when a live helper can take it: it was next.
+        if drawing.svg is None and self.live[True]:
+            self.to_lay_out.appendleft(drawing)
+        elif drawing.svg is not None and any(self.live.values()):
+            self.to_rasterise.appendleft(drawing)
+        else:
+            drawing.settle(error=RenderError("the chart drawing process stopped"))
 
 
 class Drawing:
     """A chart queued with :class:`LayoutProcesses`: laid out by a helper, then rasterised.
 
-    Its states, all changed under the board's condition: waiting for its layout; laid
-    out (``svg`` set), waiting for a helper to rasterise it; rasterising (``claimed``);
-    done (the PNG or an error).
+    Its states, all changed under the board's condition: waiting for its layout (in
+    the board's queue to lay out, or being laid out); laid out (``svg`` set), in the
+    queue to rasterise or being rasterised; done (the PNG or an error). A helper takes
+    a chart off its queue, so no two helpers ever hold the same chart.
 
     Attributes
     ----------
@@ -289,7 +289,6 @@ class Drawing:
         self.fonts = fonts
         self.scale = scale
         self.svg: str | None = None
-        self.claimed = False
         self._board = board
         self._png: bytes | None = None
         self._error: BaseException | None = None
