@@ -159,3 +159,13 @@ def test_content_order_puts_texts_in_the_same_order_however_they_come():
     for seed in range(3):
         shuffled = texts[np.random.default_rng(seed).permutation(len(texts))]
         assert shuffled[content_order(shuffled)].tolist() == ordered
+
+
+def test_content_order_breaks_a_hash_collision_by_the_text(monkeypatch):
+    # Every text hashed alike: the order must still come from the texts, not their places.
+    monkeypatch.setattr(
+        pd.util, "hash_array", lambda values, categorize: np.zeros(len(values), dtype=np.uint64)
+    )
+    texts = np.array(["b", "a", "c", "a"], dtype=object)
+    assert content_order(texts).tolist() == [1, 3, 0, 2]
+    assert content_order(texts[::-1].copy()).tolist() == [0, 2, 3, 1]

@@ -31,8 +31,12 @@ def content_order(texts: np.ndarray) -> np.ndarray:
         text itself, equal texts as given (they are interchangeable).
     """
     keys = np.asarray(texts, dtype=object)
-    hashes = pd.util.hash_array(keys, categorize=False)
+    # Each distinct text hashed once: a log repeats its dates on many lines.
+    codes, distinct = pd.factorize(keys, use_na_sentinel=False)
+    distinct_hashes = pd.util.hash_array(np.asarray(distinct, dtype=object), categorize=False)
+    hashes = distinct_hashes[codes]
     order = np.argsort(hashes, kind="stable")
-    if np.any(hashes[order][1:] == hashes[order][:-1]):  # equal texts, or a rare collision
+    by_hash = np.sort(distinct_hashes)
+    if np.any(by_hash[1:] == by_hash[:-1]):  # two different texts share a hash (rare)
         order = np.lexsort((keys.astype(str), hashes))
     return order.astype(np.int64)
