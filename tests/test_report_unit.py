@@ -187,19 +187,20 @@ def test_bundled_font_charts_are_the_same_bytes_whatever_fonts_the_machine_has(r
     assert here == elsewhere and here.startswith(b"\x89PNG")
 
 
-def test_a_helper_draws_one_kind_of_fonts_and_refuses_the_other():
+@pytest.mark.parametrize(
+    ("first", "then", "fonts"),
+    [
+        ("Older · High spending", "年长 · 高消费", "bundled"),
+        ("年长 · 高消费", "Older · High spending", "system"),
+    ],
+)
+def test_a_helper_draws_one_kind_of_fonts_and_refuses_the_other(first, then, fonts):
     with LayoutProcesses() as layout:
-        latin = layout.submit(_text_chart("Older · High spending"), "6.4", 1)
-        chinese = layout.submit(_text_chart("年长 · 高消费"), "6.4", 1)
-        assert latin.result().startswith(b"\x89PNG")
-        with pytest.raises(RenderError, match="draws with the bundled fonts"):
-            chinese.result()
-    with LayoutProcesses() as layout:
-        chinese = layout.submit(_text_chart("年长 · 高消费"), "6.4", 1)
-        latin = layout.submit(_text_chart("Older · High spending"), "6.4", 1)
-        assert chinese.result().startswith(b"\x89PNG")
-        with pytest.raises(RenderError, match="draws with the system fonts"):
-            latin.result()
+        drawn = layout.submit(_text_chart(first), "6.4", 1)
+        refused = layout.submit(_text_chart(then), "6.4", 1)
+        assert drawn.result().startswith(b"\x89PNG")
+        with pytest.raises(RenderError, match=f"draws with the {fonts} fonts"):
+            refused.result()
 
 
 def test_without_helper_processes_the_report_renders_its_charts_itself(
