@@ -161,18 +161,23 @@ def test_unauthorised_has_the_shape(model_path):
         assert client.get("/healthz").status_code == 200
 
 
-def test_internal_error_has_the_shape(model_path, monkeypatch):
+@pytest.mark.parametrize("explain", [False, True], ids=["plain floats", "numpy"])
+def test_internal_error_has_the_shape(model_path, monkeypatch, explain):
     from fastapi.testclient import TestClient
 
+    from custseg import serving
     from custseg.api import Settings, create_app, routes
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(routes, "score_records", broken)
+    # One customer is scored in plain floats; with an explanation, by score_records.
+    monkeypatch.setattr(routes.RowScorer, "plain_records", broken)
+    monkeypatch.setattr(serving, "score_records", broken)
     app = create_app(Settings(model_path=model_path))
+    payload = {"customers": [GOOD], "explain": explain}
     with TestClient(app, raise_server_exceptions=False) as client:
-        error = assert_error_shape(client.post("/v1/score", json={"customers": [GOOD]}), 500)
+        error = assert_error_shape(client.post("/v1/score", json=payload), 500)
     assert "boom" not in error["message"]
 
 

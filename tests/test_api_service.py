@@ -15,6 +15,7 @@ from tests.conftest import CUSTSEG_BIN, REPO, run_cli
 import custseg
 from custseg.api.schemas import ScoredCustomer, ScoreResponse
 from custseg.io import write_csv
+from custseg.serving import PLAIN_MAX_ROWS
 
 FEATURES = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
 SECRET_ID = "cust-7f3a-do-not-log"
@@ -99,6 +100,20 @@ def test_scores_equal_custseg_score_exactly(server, trained, new_customers, tmp_
         float(v) for v in expected["distance_to_center"]
     ]
     assert all(r["probabilities"] is None for r in results)  # K-Means has none
+
+
+def test_one_customer_answers_as_in_a_batch(server, new_customers):
+    """A few customers are scored in plain floats, a batch in NumPy: the same results."""
+    payload = _as_payload(new_customers.head(PLAIN_MAX_ROWS + 12))
+    batch = httpx.post(server.url + "/v1/score", json=payload, timeout=30).json()["results"]
+    assert len(batch) > PLAIN_MAX_ROWS
+    with httpx.Client(base_url=server.url) as client:
+        for customer, expected in zip(payload["customers"], batch, strict=True):
+            response = client.post("/v1/score", json={"customers": [customer]})
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "application/json"
+            (result,) = response.json()["results"]
+            assert result == {**expected, "index": 0}
 
 
 def test_far_values_are_scored_and_flagged(server, new_customers):

@@ -43,6 +43,7 @@ __all__ = [
     "check_inputs",
     "far_outside",
     "filled_values",
+    "range_limits",
     "value_warnings",
 ]
 
@@ -53,13 +54,27 @@ RANGE_TOLERANCE = 0.5
 UNIT_FACTOR = 10.0
 
 
-def _bounds(model: SegmentModel, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+def range_limits(
+    model: SegmentModel, tolerance: float = RANGE_TOLERANCE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The range rule's limits per feature, each an ndarray of shape (n_features,).
+
+    A value is far outside when it lies below ``low``, above ``high``, or is
+    positive and below ``tiny`` (0 where the training minimum is not positive).
+
+    Returns
+    -------
+    low, high, tiny : ndarray
+    """
     if tolerance < 0:
         raise InputError(f"the range tolerance must be 0 or more; got {tolerance}")
     lo = np.array([float(f["min"]) for f in model.features])
     hi = np.array([float(f["max"]) for f in model.features])
     span = hi - lo
-    return lo - tolerance * span, hi + tolerance * span
+    # The additive band reaches below zero for a wide positive range: it never catches
+    # values written in a unit a thousand times larger (see the module docstring).
+    tiny = np.where(lo > 0, lo / UNIT_FACTOR, 0.0)
+    return lo - tolerance * span, hi + tolerance * span, tiny
 
 
 def far_outside(
@@ -81,12 +96,8 @@ def far_outside(
     -------
     ndarray of bool, shape (n_rows, n_features)
     """
-    lo, hi = _bounds(model, tolerance)
+    lo, hi, tiny = range_limits(model, tolerance)
     X = np.asarray(X, dtype="float64")
-    # The additive band reaches below zero for a wide positive range: it never catches
-    # values written in a unit a thousand times larger (see the module docstring).
-    smallest = np.array([float(f["min"]) for f in model.features])
-    tiny = np.where(smallest > 0, smallest / UNIT_FACTOR, 0.0)
     with np.errstate(invalid="ignore"):
         unit = np.greater(X, 0) & np.less(X, tiny)
         return np.less(X, lo) | np.greater(X, hi) | unit

@@ -27,9 +27,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custseg.engines import Engine, get_engine
 from custseg.errors import InputError, TableTooLargeError, shift_rows
 from custseg.explain import explain_customers
-from custseg.input_checks import RANGE_TOLERANCE, InputCheck, check_inputs, value_warnings
+from custseg.features.transform import log_transform
+from custseg.input_checks import (
+    RANGE_TOLERANCE,
+    InputCheck,
+    check_inputs,
+    range_limits,
+    value_warnings,
+)
 from custseg.io.arrow import FAST_WRITE_ROWS, table_appender, write_csv_pieces, write_table_auto
 from custseg.io.paths import table_kind
 from custseg.io.tables import iter_table, read_table
@@ -43,12 +51,14 @@ from custseg.model import (
 )
 
 __all__ = [
+    "PLAIN_MAX_ROWS",
     "SCORE_BATCH_ROWS",
     "SCORE_COLUMNS",
     "ScoredFile",
     "SegmentMap",
     "model_card",
     "model_sha256",
+    "numpy_sum",
     "probability_columns",
     "score_file",
     "score_records",
@@ -268,6 +278,165 @@ def score_records(
         for i, key, (seg, name, dist, out, prob, warn, why, reason)
         in zip(range(n), ids, rows, strict=True)
     ]  # fmt: skip
+
+
+def numpy_sum(terms: Sequence[float]) -> float:
+    """The sum NumPy's pairwise summation gives for ``terms``, bit for bit.
+
+    ``np.add.reduce`` of a contiguous run starts from 0 and adds up to 7 terms left
+    to right; from 8 terms on it keeps 8 running sums (blocks of up to 128 terms,
+    halves of longer runs) and adds the rest left to right.
+    """
+    n = len(terms)
+    if n < 8:
+        total = 0.0
+        for term in terms:
+            total += term
+        return total
+    if n > 128:
+        half = n // 2
+        half -= half % 8
+        return numpy_sum(terms[:half]) + numpy_sum(terms[half:])
+    sums = list(terms[:8])
+    end = n - n % 8
+    for start in range(8, end, 8):
+        sums = [a + b for a, b in zip(sums, terms[start : start + 8], strict=True)]
+    a, b, c, d, e, f, g, h = sums
+    total = ((a + b) + (c + d)) + ((e + f) + (g + h))
+    for term in terms[end:]:
+        total += term
+    return total
+
+
+#: Most rows :class:`RowScorer` scores in plain floats: from about a dozen rows on,
+#: NumPy's fixed cost per call is repaid.
+PLAIN_MAX_ROWS = 8
+
+
+class RowScorer:
+    """:func:`score_records` for rows of plain numbers, as a request sends them.
+
+    Scoring one customer in NumPy is a dozen calls on arrays of a few numbers, each
+    costing more than its arithmetic. Up to :data:`PLAIN_MAX_ROWS` rows are scored in
+    plain Python floats instead (:meth:`plain_records`): the same operations in the
+    same order (IEEE arithmetic rounds each one alike, and :func:`numpy_sum` adds as
+    NumPy does), so each record is the one :func:`score_records` gives, to the last
+    bit. That covers models whose engine assigns the nearest centre, and rows whose
+    values are all present and none far outside the training range: the common
+    case. Anything else (a null, a warning, an explanation, more rows) is scored by
+    :func:`score_records`.
+
+    Parameters
+    ----------
+    model : SegmentModel
+    tolerance : float, default=0.5
+        The range rule of :func:`custseg.input_checks.far_outside`.
+    """
+
+    def __init__(self, model: SegmentModel, *, tolerance: float = RANGE_TOLERANCE) -> None:
+        self.model = model
+        self.tolerance = tolerance
+        engine = get_engine(model.algorithm)
+        self._plain = type(engine).predict is Engine.predict and len(model.centers) > 0
+        scaler = model.scaler
+        self._log_units = scaler.log_units if scaler.has_log else None
+        self._offset = scaler.center.tolist()
+        self._scale = scaler.scale.tolist()
+        self._centers = model.centers.tolist()
+        ids = model.center_ids.tolist()
+        names = model.segment_names
+        self._segments = [(int(i), names.get(int(i), "")) for i in ids]
+        fences = model.outliers
+        self._fences = None if fences is None else (fences.low.tolist(), fences.high.tolist())
+        self._limits = list(zip(*(a.tolist() for a in range_limits(model, tolerance)), strict=True))
+
+    def records(
+        self, rows: Sequence[Sequence[Any]], ids: Sequence[Any], *, explain: bool = False
+    ) -> list[dict[str, Any]]:
+        """:func:`score_records` of ``rows`` with ``ids``.
+
+        Parameters
+        ----------
+        rows : sequence of sequences of numbers (None = unknown)
+            Original units, in ``model.feature_names`` order.
+        ids : sequence, one per row
+        explain : bool, default=False
+
+        Returns
+        -------
+        list of dict
+            See :func:`score_records`.
+        """
+        if not explain and len(rows) <= PLAIN_MAX_ROWS:
+            plain = self.plain_records(rows, ids)
+            if plain is not None:
+                return plain
+        # NumPy turns None into NaN when asked for floats.
+        X = np.array(rows, dtype="float64").reshape(len(rows), len(self._offset))
+        return score_records(self.model, X, tolerance=self.tolerance, explain=explain, ids=ids)
+
+    def plain_records(
+        self, rows: Sequence[Sequence[Any]], ids: Sequence[Any]
+    ) -> list[dict[str, Any]] | None:
+        """:meth:`records` in plain floats, or None where they do not cover the model or a row."""
+        if not self._plain:
+            return None
+        values = self._plain_values(rows)
+        if values is None:
+            return None
+        if self._log_units is not None:  # NumPy's logarithm, on the matrix score_records takes
+            values = log_transform(np.array(values), self._log_units).tolist()
+        out = []
+        for index, (row, key) in enumerate(zip(values, ids, strict=True)):
+            scored = self._score(row)
+            if scored is None:
+                return None
+            segment, name, distance, outlier = scored
+            out.append(
+                {"index": index, "id": key, "segment": segment, "segment_name": name,
+                 "distance_to_center": distance, "outlier": outlier, "probabilities": None,
+                 "warnings": [], "explanation": None, "reason": None}
+            )  # fmt: skip
+        return out
+
+    def _plain_values(self, rows: Sequence[Sequence[Any]]) -> list[list[float]] | None:
+        """The rows as floats; None if a value is null or far outside the training range."""
+        values = []
+        for row in rows:
+            try:
+                floats = [float(v) for v in row]
+            except TypeError:  # a null: filled, refused or left unscored by the model's rule
+                return None
+            for value, (low, high, tiny) in zip(floats, self._limits, strict=True):
+                if value < low or value > high or 0 < value < tiny:
+                    return None  # far outside: the record carries a warning
+            values.append(floats)
+        return values
+
+    def _score(self, values: list[float]) -> tuple[int, str, float | None, bool | None] | None:
+        """Segment, name, distance and outlier flag of one row (after any log transform)."""
+        scaled = [(v - c) / s for v, c, s in zip(values, self._offset, self._scale, strict=True)]
+        best = -1
+        nearest = math.inf
+        short = len(scaled) < 8
+        for k, center in enumerate(self._centers):
+            if short:  # numpy_sum's first case, inline: the common few features
+                d2 = 0.0
+                for z, c in zip(scaled, center, strict=True):
+                    d2 += (z - c) * (z - c)
+            else:
+                d2 = numpy_sum([(z - c) * (z - c) for z, c in zip(scaled, center, strict=True)])
+            if math.isnan(d2):  # NumPy's argmin would pick it: leave such a row to NumPy
+                return None
+            if d2 < nearest or best < 0:
+                best, nearest = k, d2
+        distance = math.sqrt(nearest)
+        outlier = None
+        if self._fences is not None:
+            low, high = self._fences
+            outlier = any(z < lo or z > hi for z, lo, hi in zip(scaled, low, high, strict=True))
+        segment, name = self._segments[best]
+        return segment, name, distance if math.isfinite(distance) else None, outlier
 
 
 class SegmentMap:

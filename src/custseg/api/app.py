@@ -102,7 +102,7 @@ def create_app(settings: Settings, *, model: SegmentModel | None = None) -> Fast
     app.state.settings = settings
     app.state.card = card
     app.state.watch = ModelFileWatch(settings.model_origin or settings.model_path, version)
-    app.include_router(build_router(model, request_model))
+    app.include_router(build_router(model, request_model, tolerance=settings.range_tolerance))
     install_error_handlers(app, max_customers=settings.max_customers)
     app.add_middleware(
         GateMiddleware,

@@ -2,7 +2,7 @@
 
 ``POST /v1/score`` reads its body itself: pydantic validates the raw JSON bytes
 against the request schema in one pass (no intermediate Python objects), the
-library scores the matrix, and orjson writes the documented response. The
+library scores the rows, and orjson writes the documented response. The
 request schema is still the one in ``/openapi.json`` (see ``app.py``).
 """
 
@@ -12,7 +12,6 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
-import numpy as np
 import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -21,7 +20,7 @@ from custseg.api.deps import CardDep, SettingsDep, WatchDep
 from custseg.api.errors import ErrorResponse, validation_response
 from custseg.api.schemas import Health, ModelCard, ScoreResponse, id_key
 from custseg.model import SegmentModel
-from custseg.serving import score_records
+from custseg.serving import RowScorer
 
 __all__ = ["SCORE_REQUEST_REF", "build_router"]
 
@@ -54,18 +53,20 @@ _SCORE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _feature_matrix(customers: list[dict[str, Any]], names: list[str]) -> np.ndarray:
-    """The customers' feature values, NaN for null (validated: numbers or None)."""
+def _feature_rows(customers: list[dict[str, Any]], names: list[str]) -> list[Any]:
+    """Each customer's feature values in model order (validated: numbers or None)."""
     rows = list(map(itemgetter(*names), customers))
-    # NumPy turns None into NaN when asked for floats; with one feature a row is a number.
-    return np.array(rows, dtype="float64").reshape(len(customers), len(names))
+    return rows if len(names) > 1 else [(value,) for value in rows]
 
 
-def build_router(model: SegmentModel, request_model: type[BaseModel]) -> APIRouter:
-    """Routes for ``model``, whose ``POST /v1/score`` body is ``request_model``."""
+def build_router(
+    model: SegmentModel, request_model: type[BaseModel], *, tolerance: float
+) -> APIRouter:
+    """Routes for ``model``, whose ``POST /v1/score`` body is ``request_model``;
+    ``tolerance`` is the range rule's (``Settings.range_tolerance``)."""
     router = APIRouter()
     _add_service_routes(router)
-    _add_score_route(router, TypeAdapter(request_model).validate_json, model)
+    _add_score_route(router, TypeAdapter(request_model).validate_json, model, tolerance)
     return router
 
 
@@ -107,11 +108,12 @@ def _add_service_routes(router: APIRouter) -> None:
 
 
 def _add_score_route(
-    router: APIRouter, parse: Callable[[bytes], BaseModel], model: SegmentModel
+    router: APIRouter, parse: Callable[[bytes], BaseModel], model: SegmentModel, tolerance: float
 ) -> None:
     """``POST /v1/score``: validate the raw body in one pass, score, write JSON."""
     names = model.feature_names
     echo = id_key(model)
+    scorer = RowScorer(model, tolerance=tolerance)
 
     @router.post(
         "/v1/score",
@@ -140,13 +142,10 @@ def _add_score_route(
         except ValidationError as exc:
             return validation_response(exc.errors(), settings.max_customers, body=body)
         customers = payload.customers  # type: ignore[attr-defined]
-        X = _feature_matrix(customers, names)
-        records = score_records(
-            state.model,
-            X,
-            tolerance=settings.range_tolerance,
+        records = scorer.records(
+            _feature_rows(customers, names),
+            [customer.get(echo) for customer in customers],
             explain=payload.explain,  # type: ignore[attr-defined]
-            ids=[customer.get(echo) for customer in customers],
         )
         # Plain JSON of the documented ScoreResponse shape: building 10,000 pydantic
         # objects (and validating them again) would cost more than the scoring.
