@@ -42,13 +42,37 @@ def _customers(model, n: int, seed: int) -> np.ndarray:
     return X
 
 
-def _same(model, X, **scorer):
-    plain = RowScorer(model, **scorer).plain_records(X.tolist(), list(range(len(X))))
+def _with_warnings(model, X: np.ndarray, seed: int) -> list[list[float | None]]:
+    """``X`` as rows with some nulls, values just past the range rule's limits and
+    far beyond them, positive values too small for the unit, and the limits themselves."""
+    rng = np.random.default_rng(seed)
+    lo, hi, tiny = range_limits(model)
+    rows: list[list[float | None]] = X.tolist()
+    for row in rows[2:]:
+        for j in range(len(row)):
+            pick = rng.integers(12)
+            if pick == 0:
+                row[j] = None
+            elif pick == 1:
+                row[j] = float(np.nextafter(lo[j], -np.inf))
+            elif pick == 2:
+                row[j] = float(np.nextafter(hi[j], np.inf)) * rng.choice([1.0, 1e6])
+            elif pick == 3 and tiny[j] > 0:
+                row[j] = float(tiny[j]) * rng.uniform(0.0, 1.0)
+            elif pick == 4:
+                row[j] = float(rng.choice([lo[j], hi[j], tiny[j], 0.0, -0.0]))
+    return rows
+
+
+def _same(model, rows, **scorer):
+    plain = RowScorer(model, **scorer).plain_records(rows, list(range(len(rows))))
     assert plain is not None
-    for i, row in enumerate(X):
-        (expected,) = score_records(model, row[None, :], ids=[i], **scorer)
+    for i, row in enumerate(rows):
+        X = np.array([row], dtype="float64")
+        (expected,) = score_records(model, X, ids=[i], **scorer)
         expected["index"] = i
         assert orjson.dumps(plain[i]) == orjson.dumps(expected)
+    return plain
 
 
 @pytest.mark.parametrize(
@@ -63,7 +87,11 @@ def _same(model, X, **scorer):
 )
 def test_plain_records_equal_score_records(columns, options):
     model = _model(columns, **options)
-    _same(model, _customers(model, 400, seed=columns))
+    rows = _with_warnings(model, _customers(model, 400, seed=columns), seed=columns)
+    records = _same(model, rows)
+    kinds = {w["kind"] for r in records for w in r["warnings"]}
+    assert kinds == {"filled", "far_outside"}
+    _same(model, rows, tolerance=2.0)
 
 
 def test_plain_records_of_a_batch_equal_score_records():
@@ -86,22 +114,17 @@ def test_ties_go_to_the_lowest_centre_and_ids_are_mapped():
         segments=segments,
         extra={**model.extra, "center_ids": [5, 0, 1, 2, 3, 4]},
     )
-    X = _customers(model, 300, seed=7)
-    _same(model, X)
-    records = RowScorer(model).plain_records(X.tolist(), list(range(len(X))))
-    assert records is not None
+    records = _same(model, _customers(model, 300, seed=7).tolist())
     assert "Copy" in {r["segment_name"] for r in records}
 
 
 def test_plain_floats_step_aside_for_what_they_do_not_cover():
-    model = _model(3, transform="none")
-    scorer = RowScorer(model)
-    inside = _customers(model, 2, seed=3).tolist()
-    assert scorer.plain_records(inside, [0, 1]) is not None
-    # A null (filled by the model's rule) or a value far outside: the record has a warning.
-    assert scorer.plain_records([[None, *inside[0][1:]]], [0]) is None
-    below = float(np.nextafter(range_limits(model)[0][0], -np.inf))
-    assert scorer.plain_records([[below, *inside[0][1:]]], [0]) is None
+    inside = _customers(_model(3, transform="none"), 2, seed=3).tolist()
+    with_null = [[None, *inside[0][1:]]]
+    for missing in ("drop", "error"):  # the customer is left unscored, or refused
+        scorer = RowScorer(_model(3, transform="none", missing=missing))
+        assert scorer.plain_records(inside, [0, 1]) is not None
+        assert scorer.plain_records(with_null, [0]) is None
     # A model that assigns by its own rule (probabilities, noise).
     gmm = _model(3, algorithm="gmm", transform="none")
     assert RowScorer(gmm).plain_records(inside, [0, 1]) is None
@@ -117,21 +140,20 @@ def test_integers_score_as_their_floats():
 
 def test_a_model_without_outlier_fences_flags_none():
     model = dataclasses.replace(_model(3, transform="none"), outliers=None)
-    X = _customers(model, 50, seed=9)
-    _same(model, X)
-    records = RowScorer(model).plain_records(X.tolist(), list(range(len(X))))
-    assert records is not None and {r["outlier"] for r in records} == {None}
+    records = _same(model, _customers(model, 50, seed=9).tolist())
+    assert {r["outlier"] for r in records} == {None}
 
 
 def test_records_score_what_plain_floats_do_not_cover_with_numpy():
-    model = _model(3, transform="log")
+    model = _model(3, transform="log", missing="drop")
     scorer = RowScorer(model)
     X = _customers(model, PLAIN_MAX_ROWS + 1, seed=4)
     rows: list[list[float | None]] = X.tolist()
-    rows[2][1] = None  # filled with the median, with a warning
+    rows[2][1] = None  # this model leaves the customer unscored, with a reason
     rows[3][0] = 1e9  # far outside
     ids = list(range(len(rows)))
     expected = score_records(model, np.array(rows, dtype="float64"), ids=ids)
+    assert expected[2]["reason"] and expected[3]["warnings"]
     assert orjson.dumps(scorer.records(rows, ids)) == orjson.dumps(expected)
     for i, row in enumerate(rows[:PLAIN_MAX_ROWS]):  # one by one, as one-customer requests
         (record,) = scorer.records([row], [i])

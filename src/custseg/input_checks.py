@@ -42,7 +42,9 @@ __all__ = [
     "InputCheck",
     "check_inputs",
     "far_outside",
+    "far_outside_warning",
     "filled_values",
+    "filled_warning",
     "range_limits",
     "value_warnings",
 ]
@@ -115,6 +117,44 @@ def filled_values(model: SegmentModel, X: np.ndarray) -> np.ndarray:
     return np.isnan(X)
 
 
+def filled_warning(field: str, fill: float, low: float, high: float) -> dict[str, Any]:
+    """The warning for a missing value of ``field`` filled with ``fill``.
+
+    ``low`` and ``high`` are the feature's training minimum and maximum; see
+    :func:`value_warnings` for the keys.
+    """
+    return {
+        "kind": "filled",
+        "field": field,
+        "value": None,
+        "filled_with": fill,
+        "training_min": low,
+        "training_max": high,
+        "message": f"'{field}' is missing and was filled with the training median {fill:g}",
+    }
+
+
+def far_outside_warning(
+    field: str, value: float, low: float, high: float, tolerance: float
+) -> dict[str, Any]:
+    """The warning for ``value`` of ``field``, far outside its training range [low, high].
+
+    See :func:`value_warnings` for the keys.
+    """
+    side = "below" if value < low else "above"
+    return {
+        "kind": "far_outside",
+        "field": field,
+        "value": value,
+        "filled_with": None,
+        "training_min": low,
+        "training_max": high,
+        "message": f"'{field}' = {value:g} is far {side} the training range "
+        f"{low:g} to {high:g} (more than {tolerance:g} x the range beyond it); "
+        "the segment is an extrapolation",
+    }
+
+
 def value_warnings(
     model: SegmentModel, X: np.ndarray, *, tolerance: float = RANGE_TOLERANCE
 ) -> list[list[dict[str, Any]]]:
@@ -142,34 +182,9 @@ def value_warnings(
     high = [float(f["max"]) for f in model.features]
     for i, j in zip(*np.nonzero(filled_values(model, X)), strict=True):
         fill = float(model.impute_values[j])
-        out[i].append(
-            {
-                "kind": "filled",
-                "field": names[j],
-                "value": None,
-                "filled_with": fill,
-                "training_min": low[j],
-                "training_max": high[j],
-                "message": f"'{names[j]}' is missing and was filled with the training "
-                f"median {fill:g}",
-            }
-        )
+        out[i].append(filled_warning(names[j], fill, low[j], high[j]))
     for i, j in zip(*np.nonzero(far_outside(model, X, tolerance=tolerance)), strict=True):
-        value = float(X[i, j])
-        side = "below" if value < low[j] else "above"
-        out[i].append(
-            {
-                "kind": "far_outside",
-                "field": names[j],
-                "value": value,
-                "filled_with": None,
-                "training_min": low[j],
-                "training_max": high[j],
-                "message": f"'{names[j]}' = {value:g} is far {side} the training range "
-                f"{low[j]:g} to {high[j]:g} (more than {tolerance:g} x the range beyond it); "
-                "the segment is an extrapolation",
-            }
-        )
+        out[i].append(far_outside_warning(names[j], float(X[i, j]), low[j], high[j], tolerance))
     return out
 
 

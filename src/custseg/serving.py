@@ -35,6 +35,8 @@ from custseg.input_checks import (
     RANGE_TOLERANCE,
     InputCheck,
     check_inputs,
+    far_outside_warning,
+    filled_warning,
     range_limits,
     value_warnings,
 )
@@ -321,10 +323,10 @@ class RowScorer:
     plain Python floats instead (:meth:`plain_records`): the same operations in the
     same order (IEEE arithmetic rounds each one alike, and :func:`numpy_sum` adds as
     NumPy does), so each record is the one :func:`score_records` gives, to the last
-    bit. That covers models whose engine assigns the nearest centre, and rows whose
-    values are all present and none far outside the training range: the common
-    case. Anything else (a null, a warning, an explanation, more rows) is scored by
-    :func:`score_records`.
+    bit, warnings included. That covers models whose engine assigns the nearest
+    centre, with rows whose nulls the model fills (``missing="impute"``). Anything
+    else (a null the model refuses or leaves unscored, a mixture or density model,
+    an explanation, more rows) is scored by :func:`score_records`.
 
     Parameters
     ----------
@@ -349,6 +351,12 @@ class RowScorer:
         fences = model.outliers
         self._fences = None if fences is None else (fences.low.tolist(), fences.high.tolist())
         self._limits = list(zip(*(a.tolist() for a in range_limits(model, tolerance)), strict=True))
+        self._fill = model.impute_values.tolist() if model.missing == "impute" else None
+        self._features = (
+            model.feature_names,
+            [float(f["min"]) for f in model.features],
+            [float(f["max"]) for f in model.features],
+        )
 
     def records(
         self, rows: Sequence[Sequence[Any]], ids: Sequence[Any], *, explain: bool = False
@@ -381,13 +389,14 @@ class RowScorer:
         """:meth:`records` in plain floats, or None where they do not cover the model or a row."""
         if not self._plain:
             return None
-        values = self._plain_values(rows)
-        if values is None:
+        checked = self._plain_values(rows)
+        if checked is None:
             return None
+        values, warnings = checked
         if self._log_units is not None:  # NumPy's logarithm, on the matrix score_records takes
             values = log_transform(np.array(values), self._log_units).tolist()
         out = []
-        for index, (row, key) in enumerate(zip(values, ids, strict=True)):
+        for index, (row, key, warn) in enumerate(zip(values, ids, warnings, strict=True)):
             scored = self._score(row)
             if scored is None:
                 return None
@@ -395,23 +404,44 @@ class RowScorer:
             out.append(
                 {"index": index, "id": key, "segment": segment, "segment_name": name,
                  "distance_to_center": distance, "outlier": outlier, "probabilities": None,
-                 "warnings": [], "explanation": None, "reason": None}
+                 "warnings": warn, "explanation": None, "reason": None}
             )  # fmt: skip
         return out
 
-    def _plain_values(self, rows: Sequence[Sequence[Any]]) -> list[list[float]] | None:
-        """The rows as floats; None if a value is null or far outside the training range."""
+    def _plain_values(
+        self, rows: Sequence[Sequence[Any]]
+    ) -> tuple[list[list[float]], list[list[dict[str, Any]]]] | None:
+        """The rows as floats, nulls filled, and each row's warnings (as
+        :func:`~custseg.input_checks.value_warnings` gives them); None if the model
+        does not fill a null."""
+        limits = self._limits
         values = []
+        warnings = []
         for row in rows:
+            filled: list[int] = []
             try:
                 floats = [float(v) for v in row]
-            except TypeError:  # a null: filled, refused or left unscored by the model's rule
-                return None
-            for value, (low, high, tiny) in zip(floats, self._limits, strict=True):
-                if value < low or value > high or 0 < value < tiny:
-                    return None  # far outside: the record carries a warning
+            except TypeError:  # a null: only a model that imputes scores it
+                if self._fill is None:
+                    return None
+                filled = [j for j, v in enumerate(row) if v is None]
+                floats = [self._fill[j] if v is None else float(v) for j, v in enumerate(row)]
+            far = [
+                j
+                for j, (value, (low, high, tiny)) in enumerate(zip(floats, limits, strict=True))
+                if (value < low or value > high or 0 < value < tiny) and j not in filled
+            ]
             values.append(floats)
-        return values
+            warnings.append(self._warnings(floats, filled, far) if filled or far else [])
+        return values, warnings
+
+    def _warnings(self, floats: list[float], filled: list[int], far: list[int]) -> list[dict]:
+        names, low, high = self._features
+        out = [filled_warning(names[j], floats[j], low[j], high[j]) for j in filled]
+        out += [
+            far_outside_warning(names[j], floats[j], low[j], high[j], self.tolerance) for j in far
+        ]
+        return out
 
     def _score(self, values: list[float]) -> tuple[int, str, float | None, bool | None] | None:
         """Segment, name, distance and outlier flag of one row (after any log transform)."""
