@@ -186,7 +186,8 @@ def prepare(
     features, skipped = choose_features(frame, schema, options.features or default_features)
     require_features(features, schema, source)
     frame_x, features, categories = expand_categoricals(frame, features, schema)
-    X_all = feature_matrix(frame_x, features, source=source)  # Arrow-parsed when large
+    # Arrow-parsed when large, column-major as drop_constant_features returns it.
+    X_all = feature_matrix(frame_x, features, source=source, order="F")
     X_all, features = drop_constant_features(X_all, features, skipped, source)
 
     is_missing = np.isnan(X_all)
