@@ -270,15 +270,17 @@ def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:
         X_fit = prep.X_fit_ordered  # gathered once already, to fit the scaler
     else:
         X_fit = take_rows(prep.X_fit, fit_order)
+    # Scaling and the fences are element-wise: scaling the reordered rows gives the
+    # reordered Z to the bit, and comparing it the reordered flags, faster than
+    # gathering their rows.
+    Z = prep.scaler.transform(X_fit)
     reordered = dataclasses.replace(
         prep,
         X_all=X_fit if prep.X_fit is prep.X_all else take_rows(prep.X_all, order),
         fit_rows=prep.fit_rows[order],
         X_fit=X_fit,
-        # Scaling is element-wise: scaling the reordered rows gives the reordered Z
-        # to the bit, faster than gathering its rows.
-        Z=prep.scaler.transform(X_fit),
-        beyond=take_rows(prep.beyond, fit_order),
+        Z=Z,
+        beyond=prep.fences.beyond(Z),
         fit_order=np.arange(len(fit_order)),
         X_fit_ordered=X_fit,
     )
