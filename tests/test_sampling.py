@@ -7,6 +7,7 @@ import numpy as np
 from custseg.segmentation.sampling import (
     canonical_order,
     inverse_order,
+    key_order,
     row_keys,
     take_rows,
     uniform_sample,
@@ -124,3 +125,14 @@ def test_inverse_order_puts_every_row_back():
     np.testing.assert_array_equal(order[inverse], np.arange(len(order)))
     kept = np.random.default_rng(3).random(len(order)) < 0.7
     np.testing.assert_array_equal(inverse_order(order, kept), np.argsort(order[kept]))
+
+
+def test_key_order_is_a_stable_argsort_of_the_keys():
+    rng = np.random.default_rng(3)
+    for n in (5, 70_000, 300_001):  # below and above the packed sort's threshold
+        keys = rng.integers(0, 2**64 - 1, size=n, dtype=np.uint64, endpoint=True)
+        keys[rng.random(n) < 0.1] = keys[0]  # equal keys keep the rows' order
+        # Keys equal in their high bits but not in their low ones, which the packing drops.
+        keys[1::7] = (keys[1::7] >> np.uint64(30)) << np.uint64(30)
+        keys[2::7] = keys[1::7][: len(keys[2::7])] | np.uint64(5)
+        np.testing.assert_array_equal(key_order(keys), np.argsort(keys, kind="stable"))

@@ -10,10 +10,11 @@ import pyarrow as pa
 import pytest
 
 import custseg
-from custseg.errors import SchemaError
+from custseg.errors import DataWarning, SchemaError
 from custseg.features import large as scale
 from custseg.features.large import detect_roles_fast, feature_matrix
 from custseg.features.roles import detect_roles
+from custseg.features.selection import drop_constant_features
 from custseg.io import arrow, read_table, write_csv
 from custseg.io.arrow import read_table_fast, write_csv_fast
 
@@ -190,6 +191,27 @@ def test_fast_roles_and_features_equal_the_core(sample_path):
     assert detect_roles_fast(fast).to_dict() == detect_roles(core).to_dict()
     features = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
     np.testing.assert_array_equal(feature_matrix(fast, features), feature_matrix(core, features))
+
+
+def test_a_column_major_feature_matrix_is_kept_without_a_copy(sample_path):
+    fast = read_table_fast(sample_path)
+    features = ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
+    X = feature_matrix(fast, features, order="F")
+    assert X.flags.f_contiguous
+    np.testing.assert_array_equal(X, feature_matrix(fast, features))
+    skipped: list[dict] = []
+    kept, names = drop_constant_features(X, features, skipped, "customers.csv")
+    assert kept is X and names == features and not skipped
+    # A row-major matrix, or a dropped column, still gives a column-major copy.
+    X_c = feature_matrix(fast, features)
+    copied, _ = drop_constant_features(X_c, features, [], "customers.csv")
+    assert copied is not X_c and copied.flags.f_contiguous
+    np.testing.assert_array_equal(copied, X_c)
+    X[:, 1] = 7.0
+    with pytest.warns(DataWarning, match="single value"):
+        fewer, names = drop_constant_features(X, features, skipped, "customers.csv")
+    assert names == [features[0], features[2]] and fewer.flags.f_contiguous
+    np.testing.assert_array_equal(fewer, X[:, [0, 2]])
 
 
 def test_fast_path_segments_exactly_like_the_core(sample_path, tmp_path):

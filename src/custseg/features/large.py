@@ -21,6 +21,7 @@ step, the final K-Means fit, has its big-table scheme in
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -209,7 +210,11 @@ def _parse_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
 
 
 def feature_matrix(
-    frame: pd.DataFrame, features: list[str], *, source: str = "input"
+    frame: pd.DataFrame,
+    features: list[str],
+    *,
+    source: str = "input",
+    order: Literal["C", "F"] = "C",
 ) -> np.ndarray:
     """Parse the feature columns of a table into a float matrix.
 
@@ -220,6 +225,9 @@ def feature_matrix(
         Column names, already matched.
     source : str, default="input"
         The file name, for error messages.
+    order : {"C", "F"}, default="C"
+        The layout of a large table's matrix: "F" fills each column in one
+        contiguous write, for callers that work column by column.
 
     Returns
     -------
@@ -234,7 +242,7 @@ def feature_matrix(
     """
     if not is_large(frame):
         return np.column_stack([parse_numeric(frame, c, source=source) for c in features])
-    out = np.empty((len(frame), len(features)), dtype="float64")
+    out = np.empty((len(frame), len(features)), dtype="float64", order=order)
 
     def fill(j: int) -> None:
         out[:, j] = _parse_column(frame, features[j], source)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from custseg.errors import InputError
+from custseg.features.columns import column_mean_std
 from custseg.features.transform import log_transform, log_untransform
 
 __all__ = [
@@ -139,9 +140,10 @@ class ColumnStatistics:
         """What scaling ``method`` needs, computed on complete rows ``X`` in memory."""
         n_features = X.shape[1]
         if method == "standard":
-            # StandardScaler's definition (population standard deviation) in two
-            # NumPy reductions, without its per-batch bookkeeping.
-            return cls(n_features, mean=X.mean(axis=0), std=X.std(axis=0))
+            # StandardScaler's definition (population standard deviation): NumPy's
+            # mean and std, without its per-batch bookkeeping.
+            mean, std = column_mean_std(X)
+            return cls(n_features, mean=mean, std=std)
         if method == "minmax":
             return cls(n_features, minimum=np.nanmin(X, axis=0), maximum=np.nanmax(X, axis=0))
         if method == "robust":

@@ -57,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from custseg.features.columns import column_mean, column_mean_std
 from custseg.features.kinds import ColumnKind, category_phrase, column_kind, humanise, people
 from custseg.features.parallel import map_in_order
 
@@ -145,8 +146,7 @@ def profile_segments(
         feature, ``mean:<f>``, ``median:<f>``, ``z:<f>``.
     """
     V = X if z_values is None else z_values
-    overall_mean = V.mean(axis=0)
-    overall_std = V.std(axis=0)
+    overall_mean, overall_std = column_mean_std(V)
     overall_std = np.where(overall_std == 0, 1.0, overall_std)
 
     def profile(seg: int) -> dict[str, float]:
@@ -154,9 +154,11 @@ def profile_segments(
         # compress gives X[members] (same rows, order and layout) without the fancy-index path.
         part = X.compress(members, axis=0)
         row: dict[str, float] = {"size": len(part), "share": len(part) / len(X)}
-        means = part.mean(axis=0)
-        medians = np.median(part, axis=0)
-        z = (V.compress(members, axis=0).mean(axis=0) - overall_mean) / overall_std
+        means = column_mean(part)
+        # Column by column: the same middle values as along axis 0, without its strided sort.
+        medians = [np.median(part[:, j]) for j in range(part.shape[1])]
+        v_means = means if V is X else column_mean(V.compress(members, axis=0))
+        z = (v_means - overall_mean) / overall_std
         for j, f in enumerate(features):
             row[f"mean:{f}"] = float(means[j])
             row[f"median:{f}"] = float(medians[j])

@@ -152,7 +152,8 @@ def drop_constant_features(
     Returns
     -------
     X : ndarray of shape (n_rows, n_kept)
-        Always a column selection (a copy), also when nothing is dropped.
+        Column-major: a column selection (a copy), or ``X`` itself when it is
+        column-major already and nothing is dropped.
     features : list of str
 
     Raises
@@ -179,9 +180,11 @@ def drop_constant_features(
             "choose other columns in features",
             parameters=("features",),
         )
-    # The selection is a column-major copy also when nothing is dropped: the
-    # scaler, metrics and summaries are computed on that layout, and column sums
-    # round differently on a row-major matrix.
+    # The selection is column-major also when nothing is dropped: the scaler,
+    # metrics and summaries are computed on that layout, and column sums round
+    # differently on a row-major matrix.
+    if len(keep) == X.shape[1] and X.ndim == 2 and X.flags.f_contiguous:
+        return X, kept
     return _column_major(X, keep), kept
 
 
@@ -202,8 +205,9 @@ def _column_ranges(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _column_major(X: np.ndarray, keep: list[int]) -> np.ndarray:
-    """``X[:, keep]``: for a row-major ``X`` the same column-major copy, a column at a time."""
-    if not X.flags.c_contiguous or X.ndim != 2:
+    """``X[:, keep]``: for a row- or column-major ``X`` the same column-major copy, a
+    column at a time."""
+    if not (X.flags.c_contiguous or X.flags.f_contiguous) or X.ndim != 2:
         return X[:, keep]
     out = np.empty((X.shape[0], len(keep)), dtype=X.dtype, order="F")
     for i, j in enumerate(keep):

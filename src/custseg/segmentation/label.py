@@ -40,13 +40,30 @@ class Labels:
     fit_labels: np.ndarray
     fit_margins: np.ndarray
 
-    def in_order(self, order: np.ndarray) -> Labels:
-        """Every row's score and fitting flag with the rows put in ``order`` (indices).
+    def put_back(self, order: np.ndarray) -> Labels:
+        """Every row's score and fitting flag, the row at position ``i`` moved to ``order[i]``.
 
-        ``fit_labels`` and ``fit_margins`` stay as they are.
+        What gathering the rows by the inverse permutation gives, without computing
+        it: with ``order`` from :func:`~custseg.segmentation.prepare.in_canonical_order`,
+        the input's order. ``fit_labels`` and ``fit_margins`` stay as they are.
         """
+
+        def placed(values: np.ndarray) -> np.ndarray:
+            out = np.empty_like(values)
+            out[order] = values
+            return out
+
+        arrays = self.arrays
         return dataclasses.replace(
-            self, arrays=self.arrays.take(order), fit_rows=self.fit_rows[order]
+            self,
+            arrays=ScoreArrays(
+                placed(arrays.scored),
+                placed(arrays.segment),
+                placed(arrays.distance),
+                {key: placed(values) for key, values in arrays.columns.items()},
+                None if arrays.reasons is None else placed(arrays.reasons),
+            ),
+            fit_rows=placed(self.fit_rows),
         )
 
     def fitted_scores(self) -> pd.DataFrame:

@@ -42,7 +42,6 @@ from custseg.segmentation.label import label_rows, labelled_table
 from custseg.segmentation.prepare import in_canonical_order, prepare, read_input
 from custseg.segmentation.records import SUMMARY_SCHEMA_VERSION, training_record
 from custseg.segmentation.result import SegmentationResult
-from custseg.segmentation.sampling import inverse_order
 
 __all__ = ["SUMMARY_SCHEMA_VERSION", "run"]
 
@@ -139,7 +138,7 @@ def _stages(
         baseline = pool.submit(drift_baseline, model, prep.X_fit, labels)
         left_out = options.missing == "drop" and prep.missing.rows_with_missing > 0
         # The scores go back to the input's order as arrays: a frame's gather costs more.
-        in_input = labels.in_order(inverse_order(order))
+        in_input = labels.put_back(order)
         table = labelled_table(prep.frame, model, in_input, profiles.names, rows_left_out=left_out)
         if on_table is not None:
             on_table(table)

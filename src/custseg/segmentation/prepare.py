@@ -186,7 +186,8 @@ def prepare(
     features, skipped = choose_features(frame, schema, options.features or default_features)
     require_features(features, schema, source)
     frame_x, features, categories = expand_categoricals(frame, features, schema)
-    X_all = feature_matrix(frame_x, features, source=source)  # Arrow-parsed when large
+    # Arrow-parsed when large, column-major as drop_constant_features returns it.
+    X_all = feature_matrix(frame_x, features, source=source, order="F")
     X_all, features = drop_constant_features(X_all, features, skipped, source)
 
     is_missing = np.isnan(X_all)
@@ -269,15 +270,17 @@ def in_canonical_order(prep: Prepared) -> tuple[Prepared, np.ndarray]:
         X_fit = prep.X_fit_ordered  # gathered once already, to fit the scaler
     else:
         X_fit = take_rows(prep.X_fit, fit_order)
+    # Scaling and the fences are element-wise: scaling the reordered rows gives the
+    # reordered Z to the bit, and comparing it the reordered flags, faster than
+    # gathering their rows.
+    Z = prep.scaler.transform(X_fit)
     reordered = dataclasses.replace(
         prep,
         X_all=X_fit if prep.X_fit is prep.X_all else take_rows(prep.X_all, order),
         fit_rows=prep.fit_rows[order],
         X_fit=X_fit,
-        # Scaling is element-wise: scaling the reordered rows gives the reordered Z
-        # to the bit, faster than gathering its rows.
-        Z=prep.scaler.transform(X_fit),
-        beyond=take_rows(prep.beyond, fit_order),
+        Z=Z,
+        beyond=prep.fences.beyond(Z),
         fit_order=np.arange(len(fit_order)),
         X_fit_ordered=X_fit,
     )
