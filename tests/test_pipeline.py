@@ -179,3 +179,16 @@ def test_empty_column_not_requested_is_skipped_with_a_warning():
     assert {"column": "blank", "role": "empty", "reason": "every value is missing"} in (
         result.summary["skipped"]
     )
+
+
+def test_feature_records_made_ahead_are_those_of_the_model():
+    from custseg.options import SegmentOptions
+    from custseg.segmentation.fit import feature_records, feature_records_ahead
+    from custseg.segmentation.prepare import in_canonical_order, prepare
+
+    frame = custseg.make_customers(300, random_state=4)
+    prep, _ = in_canonical_order(prepare(frame, SegmentOptions(k=3), source="customers"))
+    ahead = feature_records_ahead(prep).result(timeout=60)
+    assert ahead == feature_records(prep)
+    assert [r["name"] for r in ahead] == prep.features
+    assert custseg.segment(frame, k=3).model.features == ahead  # what the model keeps

@@ -14,6 +14,7 @@ warm-started and its segments linked to the previous ids
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,14 @@ from custseg.segmentation.prepare import Prepared
 from custseg.segmentation.records import build_model, feature_summary
 from custseg.segmentation.small_segments import dissolve_small
 
-__all__ = ["FittedSegments", "fit_segments", "fitted_model", "size_order"]
+__all__ = [
+    "FittedSegments",
+    "feature_records",
+    "feature_records_ahead",
+    "fit_segments",
+    "fitted_model",
+    "size_order",
+]
 
 
 @dataclass
@@ -148,17 +156,44 @@ def segment_sizes(labels: np.ndarray) -> dict[int, int]:
     return {int(s): int(counts[s]) for s in np.flatnonzero(counts)}
 
 
-def fitted_model(
-    prep: Prepared, fit: FittedSegments, options: SegmentOptions, *, training: dict[str, Any]
-) -> SegmentModel:
-    """The portable model of the fitted segments (named later, by the describe stage).
+def feature_records(prep: Prepared) -> list[dict[str, Any]]:
+    """The model's record of each feature: its statistics over the fitting rows.
 
-    ``training`` is the record of the fitting rows as the input holds them.
+    They do not depend on the segments: the pipeline computes them while K is chosen.
     """
     records = map_in_order(
         lambda j: feature_summary(prep.features[j], prep.X_fit[:, j]), range(len(prep.features))
     )
     annotate_categoricals(records, prep.categories)
+    return records
+
+
+def feature_records_ahead(prep: Prepared) -> Future[list[dict[str, Any]]]:
+    """:func:`feature_records` of ``prep``, started in a thread of its own.
+
+    Choosing K works on a sample, mostly on one core: the quantiles of every row
+    are computed on the other meanwhile.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-records")
+    records = pool.submit(feature_records, prep)
+    pool.shutdown(wait=False)  # the thread ends with its one task
+    return records
+
+
+def fitted_model(
+    prep: Prepared,
+    fit: FittedSegments,
+    options: SegmentOptions,
+    *,
+    training: dict[str, Any],
+    records: list[dict[str, Any]] | None = None,
+) -> SegmentModel:
+    """The portable model of the fitted segments (named later, by the describe stage).
+
+    ``training`` is the record of the fitting rows as the input holds them; ``records``
+    the :func:`feature_records` of ``prep``, computed here when not given.
+    """
+    records = feature_records(prep) if records is None else records
     model = build_model(
         features=records,
         scaler=prep.scaler,

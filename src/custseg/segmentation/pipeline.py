@@ -36,7 +36,7 @@ from custseg.options import SegmentOptions
 from custseg.progress import ProgressFn
 from custseg.segmentation.choose_k import KSelection
 from custseg.segmentation.describe import describe_run, drift_baseline, profile_and_name
-from custseg.segmentation.fit import fit_segments, fitted_model
+from custseg.segmentation.fit import feature_records_ahead, fit_segments, fitted_model
 from custseg.segmentation.k_choice import choose_k
 from custseg.segmentation.label import label_rows, labelled_table
 from custseg.segmentation.prepare import in_canonical_order, prepare, read_input
@@ -114,6 +114,7 @@ def _stages(
         previous.check_compatible(prep.features, prep.schema.id_column, source)
     # Outliers take no part in choosing K or fitting; they are labelled like everyone.
     Z_core = prep.Z_core
+    records = feature_records_ahead(prep)  # beside choosing K
     choice = choose_k(Z_core, options, n_distinct=prep.n_distinct, source=source, progress=progress)
     if choice is not None and on_choice is not None:
         on_choice(choice)
@@ -127,9 +128,8 @@ def _stages(
         progress=progress,
         Z_all=prep.Z,
     )
-    model = fitted_model(prep, fit, options, training=training)
+    model = fitted_model(prep, fit, options, training=training, records=records.result())
     labels = label_rows(model, prep.X_all, prep.fit_rows, progress)
-
     profiles = profile_and_name(prep, labels, options, fit.link, model.features)
     model.segments = [record.model_entry() for record in profiles.records]
     # The drift baseline is computed in a thread beside the table and the summary,
