@@ -140,3 +140,16 @@ def test_cli_options_transform_and_min_segment_share(tmp_path, cli):
     assert "1 segment(s) of 12 customer(s), under 5% of 462, dissolved" in proc.stdout
     bad = cli("segment", path, "--out", out, "--transform", "sqrt")
     assert bad.returncode == 2 and "--transform must be one of auto, log, none" in bad.stderr
+
+
+def test_outlier_flags_and_counts_are_numpys_any_and_sum():
+    from custseg.features.outliers import any_beyond, beyond_counts
+
+    rng = np.random.default_rng(5)
+    for beyond in (rng.random((5000, 3)) > 0.97, np.zeros((10, 0), dtype=bool)):
+        for layout in (np.ascontiguousarray, np.asfortranarray):
+            b = layout(beyond)
+            np.testing.assert_array_equal(any_beyond(b), b.any(axis=1))
+            counts = beyond_counts(b)
+            np.testing.assert_array_equal(counts, b.sum(axis=0))
+            assert counts.dtype == b.sum(axis=0).dtype

@@ -58,6 +58,8 @@ __all__ = [
     "MAX_TAIL_ROUNDS",
     "OUTLIER_RULE",
     "OutlierFences",
+    "any_beyond",
+    "beyond_counts",
     "fit_fences",
 ]
 
@@ -92,12 +94,7 @@ class OutlierFences:
 
     def flag(self, Z: np.ndarray) -> np.ndarray:
         """Boolean array of shape (n_rows,): the customer is an outlier."""
-        # Feature by feature: numpy's any() along each short row is several times
-        # slower on many rows than or-ing a few columns.
-        flags = np.zeros(len(Z), dtype=bool)
-        for column in self.beyond(Z).T:
-            flags |= column
-        return flags
+        return any_beyond(self.beyond(Z))
 
     @property
     def any(self) -> bool:
@@ -120,6 +117,21 @@ class OutlierFences:
     def none(cls, n_features: int) -> OutlierFences:
         """No fence on any feature."""
         return cls(np.full(n_features, -np.inf), np.full(n_features, np.inf))
+
+
+def any_beyond(beyond: np.ndarray) -> np.ndarray:
+    """``beyond.any(axis=1)``: the row crosses some fence (see :meth:`OutlierFences.beyond`)."""
+    # Feature by feature: numpy's any() along each short row is several times
+    # slower on many rows than or-ing a few columns.
+    flags = np.zeros(len(beyond), dtype=bool)
+    for column in beyond.T:
+        flags |= column
+    return flags
+
+
+def beyond_counts(beyond: np.ndarray) -> np.ndarray:
+    """``beyond.sum(axis=0)``: customers beyond a fence, per feature, counted column by column."""
+    return np.array([np.count_nonzero(column) for column in beyond.T], dtype=np.int64)
 
 
 def _tukey(values: np.ndarray) -> tuple[float, float]:

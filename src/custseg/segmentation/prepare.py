@@ -33,7 +33,7 @@ from custseg.features.missing import (
     fitting_rows,
     impute_values,
 )
-from custseg.features.outliers import OutlierFences, fit_fences
+from custseg.features.outliers import OutlierFences, any_beyond, fit_fences
 from custseg.features.preprocessing import Scaler, fit_scaler
 from custseg.features.roles import TableSchema, detect_roles
 from custseg.features.selection import choose_features, drop_constant_features, require_features
@@ -121,7 +121,7 @@ class Prepared:
     @functools.cached_property
     def outlier(self) -> np.ndarray:
         """Boolean array of shape (n_fit,): the fitting row is an outlier."""
-        return np.asarray(self.beyond.any(axis=1))
+        return any_beyond(self.beyond)
 
     @functools.cached_property
     def Z_core(self) -> np.ndarray:

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from custseg.features.outliers import beyond_counts
+
 __all__ = [
     "dissolve_small",
     "outlier_record",
@@ -93,8 +95,8 @@ def outlier_summary(
     segs, per = np.unique(labels[flags], return_counts=True)
     return outlier_record(
         rows=len(flags),
-        count=int(flags.sum()),
-        by_feature=beyond.sum(axis=0),
+        count=int(np.count_nonzero(flags)),
+        by_feature=beyond_counts(beyond),
         by_segment=dict(zip(segs, per, strict=True)),
         features=features,
         rule=rule,
