@@ -70,7 +70,7 @@ def row_keys(X: np.ndarray, *, random_state: int) -> np.ndarray:
     for j in range(1, n_features):
         projection += X[:, j] * direction[j]
     projection += 0.0  # -0.0 and 0.0 are the same value: give them the same bits
-    keys = mix64(projection.view(np.uint64).copy())
+    keys = mix64(projection.view(np.uint64))  # in place: the projection is not used again
     if has_missing:
         # Which columns are missing, as a sum of seeded 64-bit words (wrapping).
         words = rng.integers(0, 2**63, size=n_features, dtype=np.uint64)
