@@ -193,18 +193,20 @@ def prepare(
     is_missing = np.isnan(X_all)
     missing = MissingCounts.of(is_missing, features)
     apply_missing_policy(options.missing, missing, source)
-    fill = impute_values(X_all)
-    X_fit, fit_rows = fitting_rows(X_all, options.missing, fill, is_missing)
-    require_rows(len(X_fit), source)
-    n_distinct = count_distinct_rows(X_fit, at_least=max(options.k or 0, options.k_max))
-    warn_duplicate_ids(frame, schema)
-
     # Statistics summed in an order fixed by the values: the same customers in any
     # order get the same scaler to the last bit, and so the same scaled rows. The
-    # rows are put in that order in a thread while the transform is chosen here:
-    # its quantiles and counts do not depend on the rows' order.
+    # rows are put in that order in a thread while the fill values, the distinct
+    # rows and the transform are found here, none of which depends on the rows'
+    # order; with nothing missing the fitting rows are every row, known already.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-order") as pool:
-        ordering = pool.submit(_canonical_rows, X_fit)
+        complete = missing.rows_with_missing == 0
+        ordering = pool.submit(_canonical_rows, X_all) if complete else None
+        fill = impute_values(X_all)
+        X_fit, fit_rows = fitting_rows(X_all, options.missing, fill, is_missing)
+        require_rows(len(X_fit), source)
+        n_distinct = count_distinct_rows(X_fit, at_least=max(options.k or 0, options.k_max))
+        warn_duplicate_ids(frame, schema)
+        ordering = ordering or pool.submit(_canonical_rows, X_fit)
         # Skewed columns on a log scale; indicators (categories, codes, flags) as they are.
         eligible = [f not in categories for f in features]
         transform = choose_transform(X_fit, features, mode=options.transform, eligible=eligible)
