@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -11,7 +12,7 @@ from tests.conftest import run_cli
 
 import custseg
 import custseg.io.arrow_csv as arrow_csv
-from custseg.cli._ahead import import_in_background
+from custseg.cli._ahead import import_in_background, imports_unscanned
 from custseg.errors import DataFormatError
 from custseg.io import read_table
 
@@ -138,6 +139,21 @@ def test_imports_in_background_run_in_order_and_stop_quietly_at_a_failure(tmp_pa
     assert "ahead_bad" not in sys.modules and "ahead_never" not in sys.modules
     for name in ("ahead_one", "ahead_two"):
         monkeypatch.delitem(sys.modules, name)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_imports_unscanned_pause_the_collector_then_freeze_what_they_made(enabled):
+    (gc.enable if enabled else gc.disable)()
+    frozen = gc.get_freeze_count()
+    try:
+        with imports_unscanned():
+            assert not gc.isenabled()
+            made = [[] for _ in range(1000)]
+        assert gc.isenabled() is enabled
+        assert gc.get_freeze_count() >= frozen + len(made)
+    finally:
+        gc.unfreeze()
+        gc.enable()
 
 
 def _segment(folder, table, out, *, ahead: bool, report: bool = True):
