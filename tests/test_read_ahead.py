@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import run_cli
 
 import custseg
+import custseg.cli._ahead
 import custseg.io.arrow_csv as arrow_csv
 from custseg.cli._ahead import import_in_background, imports_unscanned
 from custseg.errors import DataFormatError
@@ -141,8 +142,12 @@ def test_imports_in_background_run_in_order_and_stop_quietly_at_a_failure(tmp_pa
         monkeypatch.delitem(sys.modules, name)
 
 
+@pytest.mark.parametrize("program", [True, False])
 @pytest.mark.parametrize("enabled", [True, False])
-def test_imports_unscanned_pause_the_collector_then_freeze_what_they_made(enabled):
+def test_imports_unscanned_pause_the_collector_and_freeze_only_in_the_program(
+    monkeypatch, enabled, program
+):
+    monkeypatch.setattr(custseg.cli._ahead, "is_program", lambda: program)
     (gc.enable if enabled else gc.disable)()
     frozen = gc.get_freeze_count()
     try:
@@ -150,7 +155,10 @@ def test_imports_unscanned_pause_the_collector_then_freeze_what_they_made(enable
             assert not gc.isenabled()
             made = [[] for _ in range(1000)]
         assert gc.isenabled() is enabled
-        assert gc.get_freeze_count() >= frozen + len(made)
+        if program:
+            assert gc.get_freeze_count() >= frozen + len(made)
+        else:
+            assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
         gc.enable()

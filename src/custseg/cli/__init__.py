@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import Any
 
-__all__ = ["app", "main"]
+__all__ = ["app", "is_program", "main"]
 
 
 def main() -> None:
@@ -30,6 +30,12 @@ def main() -> None:
         raise
 
 
+def is_program() -> bool:
+    """Whether :func:`main` is the program's entry point (the console script, ``python -m
+    custseg``), rather than a function a caller's program imported (tests, embedding)."""
+    return getattr(sys.modules.get("__main__"), "main", None) is main
+
+
 def _end_at_once(code: object) -> None:
     """End the process now, with ``code``, when this command line is the program.
 
@@ -41,7 +47,7 @@ def _end_at_once(code: object) -> None:
     interpreter would wait for; and once the output is flushed. Otherwise the
     interpreter ends as usual.
     """
-    if getattr(sys.modules.get("__main__"), "main", None) is not main:
+    if not is_program():
         return
     if not (code is None or isinstance(code, int)):
         return

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import custseg
+from custseg.cli import is_program
 
 __all__ = ["import_in_background", "imports_unscanned", "read_while_importing"]
 
@@ -29,15 +30,18 @@ def imports_unscanned() -> Iterator[None]:
     Importing pandas, scikit-learn and SciPy creates hundreds of thousands of objects
     that live as long as the command, and the collector walks all of them again and
     again while they are created (three full passes on a small table's run, about a
-    tenth of a second, all found nothing to free). Frozen once imported, they are left
-    out of its later passes too. The collector is on again after the block, as it was.
+    tenth of a second, all found nothing to free). In the program (:func:`is_program`)
+    they are then frozen, left out of the collector's later passes too; a caller's
+    process (tests, embedding) freezes nothing, as it may hold garbage still to be
+    freed. The collector is on again after the block, as it was.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if is_program():
+            gc.freeze()
         if enabled:
             gc.enable()
 
