@@ -395,3 +395,26 @@ def test_an_unexpected_failure_is_one_line_exit_1(tmp_path, scoring):
         "(rerun with --debug and report it)\n"
     )
     assert not (tmp_path / "scored.csv").exists()
+
+
+def test_main_imported_by_another_program_leaves_the_end_to_it(monkeypatch, capsys):
+    from custseg.cli import main
+
+    # pytest is the program here: main() raises SystemExit, the process goes on.
+    monkeypatch.setattr(sys, "argv", ["custseg", "--version"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("custseg ")
+
+
+def test_the_console_script_ends_with_its_code_and_all_its_output(tmp_path):
+    table = tmp_path / "customers.csv"
+    pd.DataFrame({"Age": range(40), "Spend": [i % 7 for i in range(40)]}).to_csv(table)
+    done = run_cli("segment", table, "--out", tmp_path / "run", "--k", "2", "--no-report")
+    assert done.returncode == 0, done.stderr
+    last = done.stdout[done.stdout.rindex("Wrote ") :]  # the last thing printed, all there
+    assert last.replace("\n", "").rstrip().endswith("model.json"), done.stdout
+    refused = run_cli("segment", tmp_path / "missing.csv", "--out", tmp_path / "other")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("custseg: error: ") and refused.stderr.count("\n") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -10,8 +11,9 @@ import pytest
 from tests.conftest import run_cli
 
 import custseg
+import custseg.cli._ahead
 import custseg.io.arrow_csv as arrow_csv
-from custseg.cli._ahead import import_in_background
+from custseg.cli._ahead import import_in_background, imports_unscanned
 from custseg.errors import DataFormatError
 from custseg.io import read_table
 
@@ -138,6 +140,28 @@ def test_imports_in_background_run_in_order_and_stop_quietly_at_a_failure(tmp_pa
     assert "ahead_bad" not in sys.modules and "ahead_never" not in sys.modules
     for name in ("ahead_one", "ahead_two"):
         monkeypatch.delitem(sys.modules, name)
+
+
+@pytest.mark.parametrize("program", [True, False])
+@pytest.mark.parametrize("enabled", [True, False])
+def test_imports_unscanned_pause_the_collector_and_freeze_only_in_the_program(
+    monkeypatch, enabled, program
+):
+    monkeypatch.setattr(custseg.cli._ahead, "is_program", lambda: program)
+    (gc.enable if enabled else gc.disable)()
+    frozen = gc.get_freeze_count()
+    try:
+        with imports_unscanned():
+            assert not gc.isenabled()
+            made = [[] for _ in range(1000)]
+        assert gc.isenabled() is enabled
+        if program:
+            assert gc.get_freeze_count() >= frozen + len(made)
+        else:
+            assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+        gc.enable()
 
 
 def _segment(folder, table, out, *, ahead: bool, report: bool = True):

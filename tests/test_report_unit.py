@@ -273,6 +273,13 @@ def test_helpers_that_died_fail_their_charts_and_the_report_draws_them(run_dir, 
     _same_report(reference.html.parent, tmp_path / "dead")
 
 
+def test_helpers_end_when_the_work_is_done():
+    with LayoutProcesses() as layout:
+        helpers = layout.processes
+        assert layout.submit(_text_chart("Done"), "6.4", 1).result().startswith(b"\x89PNG")
+    assert [p.returncode for p in helpers] == [0] * len(helpers)
+
+
 def test_helpers_stop_at_once_when_the_work_fails():
     with pytest.raises(KeyError), LayoutProcesses() as layout:
         helpers = layout.processes

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import custseg
-from custseg.cli._ahead import import_in_background, read_while_importing
+from custseg.cli._ahead import import_in_background, imports_unscanned, read_while_importing
 from custseg.cli._common import app, console, reporting_errors
 from custseg.cli._continuity import print_continuity
 from custseg.cli._options import IdColumn, InputTable, Scaling, SpreadsheetSafe, split_list
@@ -356,33 +356,37 @@ def segment(
         progress_bars(quiet or engine != "local") as bars,
         contextlib.ExitStack() as stack,
     ):
-        custseg.io.paths.check_input_exists(input)
-        given = {"--transactions": transactions, "--previous": previous is not None}
-        engine = check_engine(engine, algorithm, local_only=tuple(k for k, v in given.items() if v))
-        options = SegmentOptions(
-            features=split_list(features),
-            id_column=id_column,
-            k=parse_k(k),
-            k_min=k_min,
-            k_max=k_max,
-            scaling=scaling,
-            missing=missing,
-            algorithm=algorithm,
-            random_state=seed,
-            stability=parse_stability(stability),
-            transform=transform or ("none" if transactions else "auto"),
-            min_segment_share=min_segment_share,
-        )
-        custseg.io.check_output_folder(out, inputs={"input file": input})
-        had_report = _had_report(out)
+        # The run's imports (pandas, scikit-learn, SciPy) are done without the collector.
+        with imports_unscanned():
+            custseg.io.paths.check_input_exists(input)
+            given = {"--transactions": transactions, "--previous": previous is not None}
+            local_only = tuple(k for k, v in given.items() if v)
+            engine = check_engine(engine, algorithm, local_only=local_only)
+            options = SegmentOptions(
+                features=split_list(features),
+                id_column=id_column,
+                k=parse_k(k),
+                k_min=k_min,
+                k_max=k_max,
+                scaling=scaling,
+                missing=missing,
+                algorithm=algorithm,
+                random_state=seed,
+                stability=parse_stability(stability),
+                transform=transform or ("none" if transactions else "auto"),
+                min_segment_share=min_segment_share,
+            )
+            custseg.io.check_output_folder(out, inputs={"input file": input})
+            had_report = _had_report(out)
+            if engine == "local":
+                # Started before the table is read: the chart layout warms up while the run fits.
+                layout = stack.enter_context(chart_layout(not no_report))
+                importing = _load_ahead(input, report=layout is not None, transactions=transactions)
         if engine != "local":
             run_engine(engine, input, out, options, quiet=quiet, spark_master=spark_master)
             if had_report:
                 _warn_report_removed(out)
             return
-        # Started before the table is read: the chart layout warms up while the run fits.
-        layout = stack.enter_context(chart_layout(not no_report))
-        importing = _load_ahead(input, report=layout is not None, transactions=transactions)
         ahead = _ChartsAhead(layout, options, importing) if layout is not None else None
         with (
             custseg.io.RunWriter(out, command="segment", inputs=[input]) as run,

@@ -425,10 +425,15 @@ class LayoutProcesses:
                 proc.kill()
         for thread in self._threads:
             thread.join()
+        self._end_helpers()
+
+    def _end_helpers(self) -> None:
+        """Tell every helper to end, then wait for each: they end side by side."""
         for proc in self._procs:
             if proc.stdin is not None:
                 with contextlib.suppress(OSError):
                     proc.stdin.close()
+        for proc in self._procs:
             try:
                 proc.wait(timeout=_STOP_WAIT_S)
             except subprocess.TimeoutExpired:
@@ -447,3 +452,7 @@ class LayoutProcesses:
 
 if __name__ == "__main__":
     serve_standard_streams(serve)
+    # The answers are sent and nothing is left to write: the helper ends at once,
+    # without the interpreter's and the JavaScript engine's tear-down, which the
+    # command would wait for.
+    os._exit(0)
