@@ -245,6 +245,21 @@ def test_a_helper_that_dies_passes_its_chart_to_a_live_one():
         assert all(drawing.result().startswith(b"\x89PNG") for drawing in drawings)
 
 
+def test_the_layout_helper_leaves_a_chart_to_a_waiting_rasteriser():
+    # The board's rule alone: a closing board hands out what is left, or None.
+    board = rendering._Board()
+    board.live = {True: 1, False: 1}
+    board.closing = True
+    drawing = rendering.Drawing(b"{}", "bundled", 1, board)
+    board.laid_out(drawing, "<svg/>")
+    board.rasterisers_waiting = 1
+    assert board.next_job(lays_out=True, live=True) is None  # left to the rasteriser
+    assert board.next_job(lays_out=False, live=True) == (drawing, False)
+    board.laid_out(drawing, "<svg/>")
+    board.rasterisers_waiting = 0  # the rasteriser is busy: the layout helper takes it
+    assert board.next_job(lays_out=True, live=True) == (drawing, False)
+
+
 def test_without_a_layout_helper_the_charts_fail_at_once(monkeypatch):
     _fail_to_start(monkeypatch, {0})
     with LayoutProcesses(processes=1, rasterisers=1) as layout:
