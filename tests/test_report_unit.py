@@ -21,7 +21,7 @@ pytest.importorskip("vl_convert", reason="the report extra is not installed")
 from custseg.report import build_report, rendering
 from custseg.report import data as rd
 from custseg.report.build import PNG_SCALE, borderline_shares, stability_scores
-from custseg.report.charts import build_charts
+from custseg.report.charts import CHART_BUILDERS, MADE_FIRST, build_charts
 from custseg.report.palette import SEGMENT_COLORS, UNASSIGNED, segment_color
 from custseg.report.rendering import LayoutProcesses, RenderError, render_png
 
@@ -60,6 +60,14 @@ def test_sampled_scatter_says_so(run, monkeypatch):
         assert "Seeded sample:" in spec and "of 200 customers drawn (seed 42" in spec
         points = next(v for k, v in charts[name].datasets.items() if len(v) > 20)
         assert len(points) <= 60 + rd.MIN_POINTS_PER_SEGMENT * 5
+
+
+def test_the_scatter_charts_are_made_first_and_shown_in_report_order(run):
+    handed = []
+    charts = build_charts(run, {0: 0.9}, {0: 0.1}, on_chart=lambda c: handed.append(c.name))
+    assert handed[: len(MADE_FIRST)] == list(MADE_FIRST)
+    assert [c.name for c in charts] == [name for name in CHART_BUILDERS if name in handed]
+    assert sorted(handed) == sorted(c.name for c in charts) and len(charts) >= 8
 
 
 def test_palette_distinct_and_noise_grey():
