@@ -21,7 +21,7 @@ pytest.importorskip("vl_convert", reason="the report extra is not installed")
 from custseg.report import build_report, rendering
 from custseg.report import data as rd
 from custseg.report.build import PNG_SCALE, borderline_shares, stability_scores
-from custseg.report.charts import build_charts
+from custseg.report.charts import CHART_BUILDERS, MADE_FIRST, build_charts
 from custseg.report.palette import SEGMENT_COLORS, UNASSIGNED, segment_color
 from custseg.report.rendering import LayoutProcesses, RenderError, render_png
 
@@ -60,6 +60,14 @@ def test_sampled_scatter_says_so(run, monkeypatch):
         assert "Seeded sample:" in spec and "of 200 customers drawn (seed 42" in spec
         points = next(v for k, v in charts[name].datasets.items() if len(v) > 20)
         assert len(points) <= 60 + rd.MIN_POINTS_PER_SEGMENT * 5
+
+
+def test_the_scatter_charts_are_made_first_and_shown_in_report_order(run):
+    handed = []
+    charts = build_charts(run, {0: 0.9}, {0: 0.1}, on_chart=lambda c: handed.append(c.name))
+    assert handed[: len(MADE_FIRST)] == list(MADE_FIRST)
+    assert [c.name for c in charts] == [name for name in CHART_BUILDERS if name in handed]
+    assert sorted(handed) == sorted(c.name for c in charts) and len(charts) >= 8
 
 
 def test_palette_distinct_and_noise_grey():
@@ -243,6 +251,21 @@ def test_a_helper_that_dies_passes_its_chart_to_a_live_one():
         rasteriser.wait()
         drawings = [layout.submit(_text_chart(f"Segment {i}"), "6.4", 1) for i in range(3)]
         assert all(drawing.result().startswith(b"\x89PNG") for drawing in drawings)
+
+
+def test_the_layout_helper_leaves_a_chart_to_a_waiting_rasteriser():
+    # The board's rule alone: a closing board hands out what is left, or None.
+    board = rendering._Board()
+    board.live = {True: 1, False: 1}
+    board.closing = True
+    drawing = rendering.Drawing(b"{}", "bundled", 1, board)
+    board.laid_out(drawing, "<svg/>")
+    board.rasterisers_waiting = 1
+    assert board.next_job(lays_out=True, live=True) is None  # left to the rasteriser
+    assert board.next_job(lays_out=False, live=True) == (drawing, False)
+    board.laid_out(drawing, "<svg/>")
+    board.rasterisers_waiting = 0  # the rasteriser is busy: the layout helper takes it
+    assert board.next_job(lays_out=True, live=True) == (drawing, False)
 
 
 def test_without_a_layout_helper_the_charts_fail_at_once(monkeypatch):

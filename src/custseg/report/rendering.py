@@ -223,6 +223,8 @@ class _Board:
 
     A thread whose helper is gone takes only the charts no live helper can take (to
     fail them): a rasteriser that cannot start leaves its work to the layout helper.
+    A helper that lays out leaves a chart it laid out to a rasteriser that is waiting
+    for one: it is then free for the next chart to lay out, which is often on its way.
     """
 
     def __init__(self) -> None:
@@ -231,20 +233,26 @@ class _Board:
         self.to_rasterise: deque[Drawing] = deque()
         self.closing = False
         self.live = {True: 0, False: 0}  # live helpers, by whether they lay out
+        self.rasterisers_waiting = 0  # live helpers that only rasterise, waiting for a chart
 
     def next_job(self, lays_out: bool, live: bool) -> tuple[Drawing, bool] | None:
         """The next chart for a helper's thread and whether to lay it out; None when done."""
+        only_rasterises = live and not lays_out
         with self.changed:
             while True:
                 can_lay_out = lays_out if live else not self.live[True]
-                can_rasterise = live or not any(self.live.values())
+                can_rasterise = (live and not (lays_out and self.rasterisers_waiting)) or not any(
+                    self.live.values()
+                )
                 if can_lay_out and self.to_lay_out:
                     return self.to_lay_out.popleft(), True
                 if can_rasterise and self.to_rasterise:
                     return self.to_rasterise.popleft(), False
                 if self.closing and not self.to_lay_out:
                     return None
+                self.rasterisers_waiting += only_rasterises
                 self.changed.wait()
+                self.rasterisers_waiting -= only_rasterises
 
     def laid_out(self, drawing: Drawing, svg: str) -> None:
         with self.changed:
