@@ -435,7 +435,10 @@ class RowScorer:
             warnings.append(self._warnings(floats, filled, far) if filled or far else [])
         return values, warnings
 
-    def _warnings(self, floats: list[float], filled: list[int], far: list[int]) -> list[dict]:
+    def _warnings(
+        self, floats: list[float], filled: list[int], far: list[int]
+    ) -> list[dict[str, Any]]:
+        """One row's warnings: the values filled in, then those far outside."""
         names, low, high = self._features
         out = [filled_warning(names[j], floats[j], low[j], high[j]) for j in filled]
         out += [
