@@ -35,3 +35,25 @@ def test_put_back_moves_each_row_to_its_place_in_the_input():
         np.testing.assert_array_equal(got, want[inverse])
         assert got.dtype == want.dtype
     assert back.fit_labels is labels.fit_labels  # the fitting rows' order is kept
+
+
+def test_the_table_for_writing_has_coded_names_and_writes_the_same_csv(tmp_path):
+    import pandas as pd
+
+    import custseg
+    from custseg.io.arrow import write_csv_fast
+    from custseg.options import SegmentOptions
+    from custseg.segmentation import pipeline
+
+    frame = custseg.make_customers(400, random_state=2)
+    frame.loc[[3, 50], "Age"] = np.nan  # left out under missing="drop": no segment, no name
+    handed: list[pd.DataFrame] = []
+    result = pipeline.run(frame, SegmentOptions(k=3, missing="drop"), on_table=handed.append)
+    (written,) = handed
+    assert isinstance(written["segment_name"].dtype, pd.CategoricalDtype)
+    assert result.table["segment_name"].dtype == object  # the result keeps text
+    assert written["segment_name"].astype(object).tolist() == result.table["segment_name"].tolist()
+    assert list(written.columns) == list(result.table.columns)
+    write_csv_fast(written, tmp_path / "coded.csv")
+    result.table.to_csv(tmp_path / "pandas.csv", index=False, lineterminator="\n")
+    assert (tmp_path / "coded.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from custseg.model import ScoreArrays, SegmentModel, attach_scores, segment_name_column
+from custseg.model import (
+    ScoreArrays,
+    SegmentModel,
+    attach_scores,
+    segment_name_categories,
+    segment_name_column,
+)
 from custseg.progress import ProgressFn, emit
 
 __all__ = ["Labels", "label_rows", "labelled_table"]
@@ -112,8 +118,9 @@ def labelled_table(
     names: Mapping[int, str],
     *,
     rows_left_out: bool,
-) -> pd.DataFrame:
-    """The input table, columns unchanged, followed by the scoring columns.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The input table, columns unchanged, followed by the scoring columns; and the
+    same table for writing.
 
     Parameters
     ----------
@@ -128,6 +135,15 @@ def labelled_table(
     rows_left_out : bool
         Rows were left out of fitting (``missing="drop"``): the fitted ones get an
         empty ``reason``.
+
+    Returns
+    -------
+    table : DataFrame
+        Segment names as text (object).
+    for_writing : DataFrame
+        The same columns, sharing their data, except the segment names: a categorical
+        of the same texts built from the segment ids, so that a CSV writer formats
+        each name once instead of hashing every row's.
     """
     scored = model.scores_frame(labels.arrays)
     scored["segment_name"] = pd.Series(
@@ -135,4 +151,6 @@ def labelled_table(
     )
     if rows_left_out:
         scored.loc[labels.fit_rows, "reason"] = ""
-    return attach_scores(frame, scored)
+    coded = scored.copy(deep=False)
+    coded["segment_name"] = segment_name_categories(scored["segment"], dict(names))
+    return attach_scores(frame, scored), attach_scores(frame, coded)

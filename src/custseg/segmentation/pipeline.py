@@ -69,8 +69,9 @@ def run(
     previous : str, Path, SegmentModel or PreviousRun, optional
         A previous run to keep segment ids and names from.
     on_table, on_choice : callable, optional
-        Called with the labelled table once made (it does not change afterwards), before
-        the run is described; with the sweep's choice of K before the final fit.
+        Called with the labelled table once made (segment names as a categorical of the
+        same texts; it does not change afterwards), before the run is described; with the
+        sweep's choice of K before the final fit.
 
     Returns
     -------
@@ -132,16 +133,16 @@ def _stages(
     labels = label_rows(model, prep.X_all, prep.fit_rows, progress)
     profiles = profile_and_name(prep, labels, options, fit.link, model.features)
     model.segments = [record.model_entry() for record in profiles.records]
-    # The drift baseline is computed in a thread beside the table and the summary,
-    # which do not read it: NumPy leaves the interpreter during its passes.
+    # The drift baseline, in a thread beside the table and the summary (they do not read it).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custseg-baseline") as pool:
         baseline = pool.submit(drift_baseline, model, prep.X_fit, labels)
         left_out = options.missing == "drop" and prep.missing.rows_with_missing > 0
         # The scores go back to the input's order as arrays: a frame's gather costs more.
-        in_input = labels.put_back(order)
-        table = labelled_table(prep.frame, model, in_input, profiles.names, rows_left_out=left_out)
-        if on_table is not None:
-            on_table(table)
+        table, for_writing = labelled_table(
+            prep.frame, model, labels.put_back(order), profiles.names, rows_left_out=left_out
+        )
+        if on_table is not None:  # the table for writing: names coded (same text)
+            on_table(for_writing)
         summary = describe_run(
             prep,
             options,
