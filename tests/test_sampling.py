@@ -6,8 +6,8 @@ import numpy as np
 
 from custseg.segmentation.sampling import (
     canonical_order,
-    inverse_order,
     key_order,
+    put_rows,
     row_keys,
     take_rows,
     uniform_sample,
@@ -118,13 +118,13 @@ def test_take_rows_gives_what_indexing_gives_in_the_same_layout():
         assert taken.flags["C_CONTIGUOUS"] == matrix[rows].flags["C_CONTIGUOUS"] is True
 
 
-def test_inverse_order_puts_every_row_back():
+def test_put_rows_moves_each_row_where_its_order_says():
     order = canonical_order(_customers(1000))
-    inverse = inverse_order(order)
-    np.testing.assert_array_equal(inverse, np.argsort(order))
-    np.testing.assert_array_equal(order[inverse], np.arange(len(order)))
-    kept = np.random.default_rng(3).random(len(order)) < 0.7
-    np.testing.assert_array_equal(inverse_order(order, kept), np.argsort(order[kept]))
+    values = np.random.default_rng(3).random((1000, 2))
+    placed = put_rows(values, order)
+    np.testing.assert_array_equal(placed, values[np.argsort(order)])
+    np.testing.assert_array_equal(placed[order], values)
+    assert placed.dtype == values.dtype
 
 
 def test_key_order_is_a_stable_argsort_of_the_keys():

@@ -20,6 +20,7 @@ Version 1 files are still read.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,12 +152,16 @@ class ScoreArrays:
 
     def take(self, rows: np.ndarray) -> ScoreArrays:
         """The entries of ``rows`` (indices, or a boolean mask), in that order."""
+        return self.each(lambda values: values[rows])
+
+    def each(self, fn: Callable[[np.ndarray], np.ndarray]) -> ScoreArrays:
+        """These arrays, each replaced by ``fn`` of it (``reasons`` only when present)."""
         return ScoreArrays(
-            self.scored[rows],
-            self.segment[rows],
-            self.distance[rows],
-            {key: values[rows] for key, values in self.columns.items()},
-            None if self.reasons is None else self.reasons[rows],
+            fn(self.scored),
+            fn(self.segment),
+            fn(self.distance),
+            {key: fn(values) for key, values in self.columns.items()},
+            None if self.reasons is None else fn(self.reasons),
         )
 
 

@@ -22,6 +22,7 @@ from custseg.model import (
     segment_name_column,
 )
 from custseg.progress import ProgressFn, emit
+from custseg.segmentation.sampling import put_rows
 
 __all__ = ["Labels", "label_rows", "labelled_table"]
 
@@ -53,23 +54,10 @@ class Labels:
         it: with ``order`` from :func:`~custseg.segmentation.prepare.in_canonical_order`,
         the input's order. ``fit_labels`` and ``fit_margins`` stay as they are.
         """
-
-        def placed(values: np.ndarray) -> np.ndarray:
-            out = np.empty_like(values)
-            out[order] = values
-            return out
-
-        arrays = self.arrays
         return dataclasses.replace(
             self,
-            arrays=ScoreArrays(
-                placed(arrays.scored),
-                placed(arrays.segment),
-                placed(arrays.distance),
-                {key: placed(values) for key, values in arrays.columns.items()},
-                None if arrays.reasons is None else placed(arrays.reasons),
-            ),
-            fit_rows=placed(self.fit_rows),
+            arrays=self.arrays.each(lambda values: put_rows(values, order)),
+            fit_rows=put_rows(self.fit_rows, order),
         )
 
     def fitted_scores(self) -> pd.DataFrame:

@@ -28,8 +28,8 @@ from custseg.engines.exact_sums import mix64
 __all__ = [
     "MISSING_KEY",
     "canonical_order",
-    "inverse_order",
     "key_order",
+    "put_rows",
     "row_keys",
     "take_rows",
     "uniform_sample",
@@ -197,26 +197,23 @@ def take_rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def inverse_order(order: np.ndarray, kept: np.ndarray | None = None) -> np.ndarray:
-    """``np.argsort(order)`` of a permutation, or ``np.argsort(order[kept])``, without a sort.
+def put_rows(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``values`` with the entry at position ``i`` moved to position ``order[i]``.
+
+    What gathering by the inverse permutation (``values[np.argsort(order)]``) gives,
+    without computing that permutation.
 
     Parameters
     ----------
+    values : ndarray, shape (n, ...)
     order : ndarray of int, shape (n,)
-        A permutation of ``0..n-1``: ``order[i]`` is the row put at position ``i``.
-    kept : ndarray of bool, shape (n,), optional
-        Positions (in ``order``'s order) of the rows that count.
+        A permutation of ``0..n-1``.
 
     Returns
     -------
-    ndarray of int
-        Without ``kept``, where each row went: ``inverse[order[i]] == i``. With
-        it, for each kept row in the rows' own order, its index among the kept
-        positions.
+    ndarray
+        Same shape and dtype as ``values``.
     """
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(len(order), dtype=order.dtype)
-    if kept is None:
-        return inverse
-    index = np.cumsum(kept) - 1  # a position -> its index among the kept ones
-    return index[inverse[kept[inverse]]]
+    out = np.empty_like(values)
+    out[order] = values
+    return out
