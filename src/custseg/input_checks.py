@@ -46,6 +46,7 @@ __all__ = [
     "filled_values",
     "filled_warning",
     "range_limits",
+    "training_range",
     "value_warnings",
 ]
 
@@ -54,6 +55,13 @@ RANGE_TOLERANCE = 0.5
 #: A feature trained on positive values flags a value below its training minimum
 #: divided by this: the same column written in a unit ten or more times larger.
 UNIT_FACTOR = 10.0
+
+
+def training_range(model: SegmentModel) -> tuple[np.ndarray, np.ndarray]:
+    """Each feature's training minimum and maximum, as float64 arrays of shape (n_features,)."""
+    low = np.array([float(f["min"]) for f in model.features])
+    high = np.array([float(f["max"]) for f in model.features])
+    return low, high
 
 
 def range_limits(
@@ -70,8 +78,7 @@ def range_limits(
     """
     if tolerance < 0:
         raise InputError(f"the range tolerance must be 0 or more; got {tolerance}")
-    lo = np.array([float(f["min"]) for f in model.features])
-    hi = np.array([float(f["max"]) for f in model.features])
+    lo, hi = training_range(model)
     span = hi - lo
     # The additive band reaches below zero for a wide positive range: it never catches
     # values written in a unit a thousand times larger (see the module docstring).
@@ -178,8 +185,7 @@ def value_warnings(
     X = np.asarray(X, dtype="float64")
     out: list[list[dict[str, Any]]] = [[] for _ in range(len(X))]
     names = model.feature_names
-    low = [float(f["min"]) for f in model.features]
-    high = [float(f["max"]) for f in model.features]
+    low, high = (bound.tolist() for bound in training_range(model))
     for i, j in zip(*np.nonzero(filled_values(model, X)), strict=True):
         fill = float(model.impute_values[j])
         out[i].append(filled_warning(names[j], fill, low[j], high[j]))
@@ -332,6 +338,7 @@ def check_inputs(
     filled, first_filled = _per_column(filled_values(model, X))
     outside, first_outside = _per_column(far_outside(model, X, tolerance=tolerance))
     picked = X[np.maximum(first_outside, 0), np.arange(X.shape[1])] if len(X) else first_outside
+    training_min, training_max = training_range(model)
     return InputCheck(
         features=model.feature_names,
         filled=filled,
@@ -340,8 +347,8 @@ def check_inputs(
         first_filled=first_filled,
         first_outside=first_outside,
         first_outside_value=np.where(first_outside >= 0, picked, np.nan),
-        training_min=np.array([float(f["min"]) for f in model.features]),
-        training_max=np.array([float(f["max"]) for f in model.features]),
+        training_min=training_min,
+        training_max=training_max,
         tolerance=float(tolerance),
         rows=len(X),
     )

@@ -38,6 +38,7 @@ from custseg.input_checks import (
     far_outside_warning,
     filled_warning,
     range_limits,
+    training_range,
     value_warnings,
 )
 from custseg.io.arrow import FAST_WRITE_ROWS, table_appender, write_csv_pieces, write_table_auto
@@ -352,11 +353,8 @@ class RowScorer:
         self._fences = None if fences is None else (fences.low.tolist(), fences.high.tolist())
         self._limits = list(zip(*(a.tolist() for a in range_limits(model, tolerance)), strict=True))
         self._fill = model.impute_values.tolist() if model.missing == "impute" else None
-        self._features = (
-            model.feature_names,
-            [float(f["min"]) for f in model.features],
-            [float(f["max"]) for f in model.features],
-        )
+        low, high = training_range(model)
+        self._features = (model.feature_names, low.tolist(), high.tolist())
 
     def records(
         self, rows: Sequence[Sequence[Any]], ids: Sequence[Any], *, explain: bool = False
